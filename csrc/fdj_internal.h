@@ -1,0 +1,96 @@
+/*
+ * fdj_internal.h -- declarations shared between the codec's stages.
+ * Not installed; C users include fdjpeg.h only.
+ */
+#ifndef FDJ_INTERNAL_H
+#define FDJ_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fdjpeg.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FDJ_LIKELY(x) __builtin_expect(!!(x), 1)
+#define FDJ_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FDJ_INLINE static inline __attribute__((always_inline))
+#define FDJ_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define FDJ_LIKELY(x) (x)
+#define FDJ_UNLIKELY(x) (x)
+#define FDJ_INLINE static inline
+#define FDJ_PRINTF(a, b)
+#endif
+
+/* zigzag index -> natural index (T.81 Figure A.6); 16 extra entries map
+ * corrupt run lengths past 63 onto a harmless slot, as libjpeg does. */
+extern const uint8_t fdj_zigzag_to_natural[64 + 16];
+/* natural index -> zigzag index */
+extern const uint8_t fdj_natural_to_zigzag[64];
+
+/* ---- overflow-checked allocation (common.c) ---- */
+/* a*b (and a*b*c) with overflow detection: returns 0 on overflow */
+int fdj_mul_size(size_t a, size_t b, size_t *out);
+int fdj_mul3_size(size_t a, size_t b, size_t c, size_t *out);
+/* malloc of a*b bytes, NULL on overflow or failure; zeroed variant */
+void *fdj_malloc2(size_t a, size_t b);
+void *fdj_calloc2(size_t a, size_t b);
+
+/* snprintf into a FDJ_MSG_SIZE buffer (msg may be NULL) and return status */
+int fdj_fail(char *msg, int status, const char *fmt, ...) FDJ_PRINTF(3, 4);
+
+/* ---- growable output buffer (common.c) ---- */
+typedef struct fdj_buf {
+    uint8_t *data;
+    size_t size, cap;
+    int failed;             /* an allocation failed: all further writes are dropped */
+} fdj_buf;
+void fdj_buf_init(fdj_buf *b);
+int fdj_buf_reserve(fdj_buf *b, size_t extra);
+void fdj_buf_put(fdj_buf *b, const void *src, size_t n);
+void fdj_buf_byte(fdj_buf *b, uint8_t v);
+void fdj_buf_u16be(fdj_buf *b, unsigned v);
+void fdj_buf_release(fdj_buf *b);
+
+/* ---- inverse DCT (dec_idct.c) ---- */
+/* ISLOW IDCT of one block of dequantized coefficients (natural order, int32
+ * so requantized/16-bit-table products do not wrap), libjpeg's jidctint.c
+ * arithmetic, output range-limited into 8 rows of 8 bytes. */
+void fdj_idct_islow(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
+/* Reduced-size IDCTs for scale 1/2, 1/4, 1/8 (4x4, 2x2, 1x1 outputs). */
+void fdj_idct_4x4(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
+void fdj_idct_2x2(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
+void fdj_idct_1x1(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
+
+/* round(v / t) * t, half away from zero: the requantizer (one-pass FD) */
+FDJ_INLINE int32_t fdj_requantize(int32_t v, int32_t t)
+{
+    int32_t q = v >= 0 ? (v + (t >> 1)) / t : -((-v + (t >> 1)) / t);
+    return q * t;
+}
+
+/* ---- upsampling and colour conversion to output pixels (dec_render.c) ---- */
+/* Describes how component planes become output pixels. */
+typedef struct fdj_render_spec {
+    int width, height;                  /* output image size (already scaled) */
+    int num_components;
+    int h[FDJ_MAX_COMPONENTS], v[FDJ_MAX_COMPONENTS];
+    int max_h, max_v;
+    int jpeg_color;                     /* enum fdj_colorspace of the planes */
+    int out_format;                     /* enum fdj_out_format */
+    int invert_cmyk;                    /* invert CMYK output (Pillow's Adobe convention) */
+    int block_size;                     /* 8, or 4/2/1 for scaled decoding */
+} fdj_render_spec;
+
+/* Render complete component planes to pixels.  plane[c] holds the IDCT output
+ * of component c: at least ceil(ceil(W*h/hmax)/bs)*bs columns and rows
+ * (padding rows/columns may hold anything).  out gets height rows of
+ * width*channels bytes. */
+int fdj_render_planes(const fdj_render_spec *spec, const uint8_t *const plane[],
+                      const ptrdiff_t plane_stride[], uint8_t *out, ptrdiff_t out_stride);
+int fdj_render_channels(const fdj_render_spec *spec); /* output channels */
+
+#endif /* FDJ_INTERNAL_H */

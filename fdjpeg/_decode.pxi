@@ -1,0 +1,153 @@
+# Decoder side of the binding (included by _codec.pyx).
+
+_COLOR_NAMES = {FDJ_CS_UNKNOWN: "unknown", FDJ_CS_GRAY: "gray", FDJ_CS_RGB: "rgb",
+                FDJ_CS_YCBCR: "ycbcr", FDJ_CS_CMYK: "cmyk", FDJ_CS_YCCK: "ycck"}
+
+
+cdef class Decoder:
+    """Owns one fdj_decoder and the buffer it reads from."""
+    cdef fdj_decoder *dec
+    cdef fdj_decode_options opt
+    cdef object _data          # keeps the buffer alive while C reads it
+    cdef const uint8_t[::1] _view
+
+    def __cinit__(self):
+        self.dec = fdj_decoder_new()
+        if self.dec == NULL:
+            raise MemoryError("cannot allocate decoder")
+
+    def __dealloc__(self):
+        if self.dec != NULL:
+            fdj_decoder_free(self.dec)
+            self.dec = NULL
+
+    def __init__(self, data, *, uint64_t max_pixels=0, int max_scans=0,
+                 uint64_t max_segment_bytes=0, bint allow_truncated=False,
+                 int out_format=FDJ_OUT_NATIVE, int scale_denom=1,
+                 bint invert_adobe_cmyk=True, purify=None):
+        cdef const uint8_t[::1] view
+        cdef int status, i, j, n
+        cdef const uint8_t *ptr
+        cdef size_t size
+        try:
+            view = memoryview(data).cast("B")
+        except TypeError:
+            raise TypeError(f"data must be bytes-like, not {type(data).__name__}") from None
+        self._data = data
+        self._view = view
+        fdj_decode_options_init(&self.opt)
+        self.opt.max_pixels = max_pixels
+        self.opt.max_scans = max_scans
+        self.opt.max_segment_bytes = max_segment_bytes
+        self.opt.allow_truncated = allow_truncated
+        self.opt.out_format = out_format
+        self.opt.scale_denom = scale_denom
+        self.opt.invert_adobe_cmyk = invert_adobe_cmyk
+        if purify is not None:
+            tabs = np.ascontiguousarray(purify, dtype=np.uint16).reshape(-1, 64)
+            n = tabs.shape[0]
+            if n < 1 or n > 4:
+                raise ValueError("purify needs 1 to 4 tables")
+            for i in range(n):
+                for j in range(64):
+                    self.opt.purify[i][j] = tabs[i, j]
+            self.opt.purify_count = n
+        size = view.shape[0]
+        ptr = &view[0] if size > 0 else NULL
+        with nogil:
+            status = fdj_decoder_open(self.dec, ptr, size, &self.opt)
+        _raise_status(status, fdj_decoder_message(self.dec))
+
+    def info(self):
+        """Frame and header facts as a dict (no pixel work)."""
+        cdef const fdj_info *inf = fdj_decoder_info(self.dec)
+        cdef int c
+        comps = []
+        for c in range(inf.num_components):
+            ci = inf.comp[c]
+            comps.append({
+                "id": ci.id, "h": ci.h, "v": ci.v, "tq": ci.tq,
+                "width_in_blocks": ci.width_in_blocks,
+                "height_in_blocks": ci.height_in_blocks,
+                "downsampled_width": ci.downsampled_width,
+                "downsampled_height": ci.downsampled_height,
+                "qtable": np.array([ci.qtable[j] for j in range(64)], np.uint16).reshape(8, 8),
+            })
+        qtables = {}
+        for c in range(4):
+            if inf.qtable_bits[c]:
+                qtables[c] = np.array([inf.qtable[c][j] for j in range(64)], np.uint16).reshape(8, 8)
+        return {
+            "width": inf.width, "height": inf.height,
+            "num_components": inf.num_components, "sof": inf.sof,
+            "progressive": bool(inf.progressive), "arithmetic": bool(inf.arithmetic),
+            "lossless": bool(inf.lossless), "precision": inf.precision,
+            "jpeg_color": _COLOR_NAMES.get(inf.jpeg_color, "unknown"),
+            "max_h": inf.max_h, "max_v": inf.max_v,
+            "restart_interval": inf.restart_interval,
+            "components": comps, "qtables": qtables,
+            "qtable_bits": {c: inf.qtable_bits[c] for c in range(4) if inf.qtable_bits[c]},
+            "jfif": (inf.jfif_major, inf.jfif_minor) if inf.has_jfif else None,
+            "density": (inf.density_unit, inf.x_density, inf.y_density) if inf.has_jfif else None,
+            "adobe_transform": inf.adobe_transform if inf.has_adobe else None,
+            "num_scans": inf.num_scans,
+        }
+
+    def markers(self):
+        """List of (marker byte, offset, length) for every marker seen so far."""
+        cdef size_t n, i
+        cdef const fdj_marker *m = fdj_decoder_markers(self.dec, &n)
+        return [(m[i].marker, m[i].offset, m[i].length) for i in range(n)]
+
+    def output_shape(self):
+        cdef int h, w, ch
+        _raise_status(fdj_decoder_output_shape(self.dec, &h, &w, &ch), fdj_decoder_message(self.dec))
+        return (h, w, ch)
+
+    def decode(self, out=None):
+        """Decode the pixels into a new (or the given) uint8 array."""
+        cdef int status
+        cdef cnp.ndarray arr
+        cdef uint8_t *dst
+        cdef Py_ssize_t stride
+        h, w, ch = self.output_shape()
+        shape = (h, w) if ch == 1 else (h, w, ch)
+        if out is None:
+            arr = np.empty(shape, dtype=np.uint8)
+        else:
+            if not isinstance(out, np.ndarray):
+                raise TypeError("out must be a numpy array")
+            o = out
+            if o.dtype != np.uint8 or tuple(o.shape) != shape:
+                raise ValueError(f"out must be uint8 with shape {shape}, got {o.dtype} {o.shape}")
+            if not o.flags.writeable:
+                raise ValueError("out must be writeable")
+            if o.strides[o.ndim - 1] != 1 or (o.ndim == 3 and o.strides[1] != ch):
+                raise ValueError("out must have contiguous rows")
+            arr = o
+        dst = <uint8_t *>cnp.PyArray_DATA(arr)
+        stride = arr.strides[0]
+        with nogil:
+            status = fdj_decoder_decode(self.dec, dst, stride)
+        _raise_status(status, fdj_decoder_message(self.dec))
+        return arr
+
+    def was_truncated(self):
+        return bool(fdj_decoder_was_truncated(self.dec))
+
+    def read_coefficients(self):
+        """Quantized coefficients, one int16 array (bh, bw, 8, 8) per component."""
+        cdef const fdj_info *inf = fdj_decoder_info(self.dec)
+        cdef int16_t *ptrs[4]
+        cdef int c, status
+        cdef cnp.ndarray a
+        arrays = []
+        for c in range(inf.num_components):
+            a = np.zeros((inf.comp[c].height_in_blocks, inf.comp[c].width_in_blocks, 8, 8),
+                         dtype=np.int16)
+            arrays.append(a)
+            ptrs[c] = <int16_t *>cnp.PyArray_DATA(a)
+        with nogil:
+            status = fdj_decoder_read_coefficients(self.dec, ptrs)
+        _raise_status(status, fdj_decoder_message(self.dec))
+        return arrays

@@ -1,0 +1,1 @@
+# Encoder side of the binding (included by _codec.pyx); filled by the encoder work.
