@@ -1,0 +1,54 @@
+"""Shared helpers of the integrations (torch, ART, Dask, CLI): one uint8 image in, one out.
+
+Pure Python over the public API; no optional dependency is imported here.
+"""
+import numpy as np
+
+MODES = ("1p", "2p")
+
+
+def resolve_table(table):
+    """The FD table to use: the package default for ``None``/``True``, else ``table`` as given."""
+    if table is None or table is True:
+        from fdjpeg import tables
+
+        return tables.feature_distillation()
+    return table
+
+
+def check_mode(mode):
+    if mode not in MODES:
+        raise ValueError(f"mode must be '1p' (purify) or '2p' (sensor encode + decode), not {mode!r}")
+    return mode
+
+
+def to_uint8(x):
+    """Float pixels in [0, 1] to uint8 as floor(255*x + 0.5) after clipping (no truncation bias)."""
+    x = np.asarray(x)
+    if x.dtype == np.uint8:
+        return x
+    if x.dtype.kind not in "fiu":
+        raise TypeError(f"pixels must be numeric, not {x.dtype}")
+    if x.dtype.kind in "iu":
+        return np.clip(x, 0, 255).astype(np.uint8)
+    return np.floor(np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def distill(pixels, table, mode="1p", subsampling="4:4:4"):
+    """Feature-distil one uint8 image (H, W) or (H, W, 3).
+
+    "1p" runs the fused purification ``fdjpeg.purify``; "2p" runs the sensor path through real
+    JPEG bytes, ``decode(encode(pixels, T))``.  Both give the same pixels (purify is defined as that
+    round trip); "2p" is there for pipelines that want the file the sensor would write.
+    """
+    import fdjpeg
+
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        return distill(pixels[:, :, 0], table, mode, subsampling)[:, :, None]
+    if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] == 3)):
+        raise ValueError(f"expected an (H, W) or (H, W, 3) image, got shape {pixels.shape}")
+    if mode == "1p":
+        return fdjpeg.purify(pixels, table, subsampling=subsampling)
+    data = fdjpeg.encode(pixels, table, subsampling=subsampling)
+    return fdjpeg.decode(data)

@@ -1,0 +1,104 @@
+"""Adversarial Robustness Toolbox (ART) preprocessor: Feature Distillation in place of JpegCompression.
+
+    from fdjpeg.art import FeatureDistillation
+    fd = FeatureDistillation(clip_values=(0.0, 1.0), channels_first=True)
+    classifier = PyTorchClassifier(model, ..., preprocessing_defences=[fd])
+
+It follows ART's ``JpegCompression`` conventions (clip values (0, 1) or (0, 255), channels
+first or last, NHWC/NCHW images and NFHWC/NCFHW videos, 3-channel data as RGB and other channel
+counts one grey channel at a time), with two differences: floats become uint8 by rounding,
+floor(255*x + 0.5), not by truncation, and the gradient is BPDA's identity.
+ART is imported when this module is imported, never by ``import fdjpeg``.
+"""
+import numpy as np
+
+from art.config import ART_NUMPY_DTYPE
+from art.defences.preprocessor.preprocessor import Preprocessor
+
+from fdjpeg._fdops import MODES, distill, resolve_table
+
+__all__ = ["FeatureDistillation"]
+
+
+class FeatureDistillation(Preprocessor):
+    """Feature Distillation (Liu et al., CVPR 2019) as an ART preprocessing defence.
+
+    :param clip_values: (0, 1) or (0, 255), the data range of the inputs.
+    :param table: FD table (any form ``fdjpeg.purify`` takes); None = the package default.
+    :param mode: "1p" purify, "2p" sensor encode + decode (same pixels, through JPEG bytes).
+    :param subsampling: chroma subsampling of the purification, "4:4:4" by default.
+    :param channels_first: inputs are NCHW (NCFHW for videos) instead of NHWC (NFHWC).
+    :param apply_fit: apply while training.
+    :param apply_predict: apply while predicting.
+    :param verbose: show a progress bar (tqdm).
+    """
+
+    params = ["clip_values", "table", "mode", "subsampling", "channels_first", "verbose"]
+
+    def __init__(self, clip_values, table=None, mode="1p", subsampling="4:4:4", channels_first=False,
+                 apply_fit=True, apply_predict=True, verbose=False):
+        super().__init__(is_fitted=True, apply_fit=apply_fit, apply_predict=apply_predict)
+        self.clip_values = clip_values
+        self.table = resolve_table(table)
+        self.mode = mode
+        self.subsampling = subsampling
+        self.channels_first = channels_first
+        self.verbose = verbose
+        self._check_params()
+
+    def __call__(self, x, y=None):
+        """Purify ``x`` (NHWC/NCHW images or NFHWC/NCFHW videos); ``y`` is returned unchanged."""
+        x = np.asarray(x)
+        ndim = x.ndim
+        if ndim not in (4, 5):
+            raise ValueError("Feature Distillation applies to images (4-D) and videos (5-D) only.")
+        if x.size and x.min() < 0.0:
+            raise ValueError("Negative values in input `x`: Feature Distillation needs unnormalized input.")
+        if self.channels_first:
+            x = np.moveaxis(x, 1, -1)
+        if ndim == 4:
+            x = x[:, None]
+        scale = 255.0 if self.clip_values[1] == 1.0 else 1.0
+        x8 = np.floor(np.clip(x.astype(np.float64) * scale, 0.0, 255.0) + 0.5).astype(np.uint8)
+        out = np.empty_like(x8)
+        it = np.ndindex(x8.shape[:2])
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            it = tqdm(list(it), desc="Feature Distillation")
+        for idx in it:
+            img = x8[idx]
+            if img.shape[-1] == 3:
+                out[idx] = distill(img, self.table, self.mode, self.subsampling)
+            else:
+                for c in range(img.shape[-1]):
+                    out[idx][..., c] = distill(img[..., c], self.table, self.mode, self.subsampling)
+        res = out.astype(ART_NUMPY_DTYPE) / ART_NUMPY_DTYPE(scale)
+        res = res.astype(ART_NUMPY_DTYPE)
+        if ndim == 4:
+            res = res[:, 0]
+        if self.channels_first:
+            res = np.moveaxis(res, -1, 1)
+        return np.ascontiguousarray(res), y
+
+    def estimate_gradient(self, x, grad):
+        """BPDA: the defence is treated as the identity in the backward pass."""
+        return grad
+
+    def _check_params(self):
+        if self.clip_values is None or len(self.clip_values) != 2:
+            raise ValueError("'clip_values' should be a tuple (min, max) of the allowed data range.")
+        if np.array(self.clip_values[0] >= self.clip_values[1]).any():
+            raise ValueError("Invalid 'clip_values': min >= max.")
+        if self.clip_values[0] != 0:
+            raise ValueError("'clip_values' min value must be 0.")
+        if self.clip_values[1] != 1.0 and self.clip_values[1] != 255:
+            raise ValueError("'clip_values' max value must be either 1 or 255.")
+        if self.mode not in MODES:
+            raise ValueError(f"'mode' must be '1p' or '2p', not {self.mode!r}.")
+        if self.subsampling not in ("4:4:4", "4:2:2", "4:2:0"):
+            raise ValueError(f"'subsampling' must be '4:4:4', '4:2:2' or '4:2:0', not {self.subsampling!r}.")
+        if not isinstance(self.channels_first, bool):
+            raise ValueError("The argument `channels_first` has to be of type bool.")
+        if not isinstance(self.verbose, bool):
+            raise ValueError("The argument `verbose` has to be of type bool.")
