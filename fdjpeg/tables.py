@@ -614,18 +614,35 @@ def from_jpeg(data) -> JPEGTables:
 # recognising tables
 
 @functools.lru_cache(maxsize=1)
-def _standard_catalogue():
-    cat = []
+def _standard_catalogue() -> Dict[bytes, List[tuple]]:
+    """table bytes -> [(kind, quality, baseline)] for every libjpeg standard table."""
+    cat: Dict[bytes, List[tuple]] = {}
     for chroma in (False, True):
         kind = "chrominance" if chroma else "luminance"
-        for q in range(100, 0, -1):
-            cat.append((standard(q, chroma).tobytes(), f"libjpeg standard {kind}, quality {q}"))
-        for q in range(100, 0, -1):
+        for q in range(1, 101):
+            cat.setdefault(standard(q, chroma).tobytes(), []).append((kind, q, True))
             t = standard(q, chroma, force_baseline=False)
             if t.max() > 255:
-                cat.append((t.tobytes(),
-                            f"libjpeg standard {kind}, quality {q} (not baseline: 16-bit)"))
+                cat.setdefault(t.tobytes(), []).append((kind, q, False))
     return cat
+
+
+def _standard_name(matches: List[tuple]) -> str:
+    groups: Dict[tuple, List[int]] = {}
+    for kind, q, baseline in matches:
+        groups.setdefault((kind, baseline), []).append(q)
+    parts = []
+    for (kind, baseline), qs in groups.items():
+        qs = sorted(qs)
+        if len(qs) == 1:
+            qtext = f"quality {qs[0]}"
+        elif qs == list(range(qs[0], qs[-1] + 1)):
+            qtext = f"quality {qs[0]}-{qs[-1]}"
+        else:
+            qtext = "quality " + ",".join(map(str, qs))
+        parts.append(f"libjpeg standard {kind}, {qtext}"
+                     + ("" if baseline else " (not baseline: 16-bit)"))
+    return " = ".join(parts)
 
 
 def known_table_name(table) -> Optional[str]:
@@ -649,10 +666,9 @@ def known_table_name(table) -> Optional[str]:
             if np.array_equal(t, feature_distillation(s_md=int(s_md), s_as=int(s_as),
                                                       n_as=n_as)):
                 return f"fdjpeg FD table (s_md={int(s_md)}, s_as={int(s_as)}, n_as={n_as})"
-    key = t.tobytes()
-    for raw, name in _standard_catalogue():
-        if raw == key:
-            return name
+    matches = _standard_catalogue().get(t.tobytes())
+    if matches:   # low qualities clamp to all-255 tables: every match is named
+        return _standard_name(matches)
     if values.size == 1:
         return f"uniform step {int(values[0])}"
     return None
