@@ -1,0 +1,70 @@
+"""Purify a dataset larger than one machine with Dask (a recipe, not a scheduler of our own).
+
+    from dask.distributed import Client
+    from fdjpeg.dask import purify_folder
+
+    client = Client("scheduler-address:8786")   # or Client(LocalCluster(...)) on one machine
+    results = purify_folder("s3fs-or-nfs/images", "s3fs-or-nfs/clean", client=client)
+    failed = [r for r in results if not r["ok"]]
+
+Each task is one file: JPEG inputs are purified losslessly (coefficients requantized to T and
+written with T, exactly what ``fdjpeg purify`` does), other images are encoded with T (two-pass,
+sensor side).  Outputs are written through a temporary file and renamed, never overwriting
+without ``force=True``; a failing file is reported in its result and the others continue.
+The same function runs serially (``client=None, scheduler="sync"``), on Dask's local threads,
+or on any ``dask.distributed`` cluster: the result does not depend on where it ran.
+Dask is imported only when a function here needs it, never by ``import fdjpeg``.
+"""
+from pathlib import Path
+
+from fdjpeg.cli import IMAGE_SUFFIXES, collect_jobs, parse_table
+
+__all__ = ["purify_file", "purify_folder"]
+
+
+def purify_file(src, dst, table=None, subsampling="4:4:4", force=False):
+    """Purify one file (the unit of work of a Dask task); returns a result dict, never raises."""
+    import fdjpeg
+    from fdjpeg.cli import _read_pixels, transcode_purify, write_atomic
+
+    src, dst = Path(src), Path(dst)
+    try:
+        tabs = parse_table("fd") if table is None else table
+        raw = src.read_bytes()
+        if raw[:2] == b"\xff\xd8":
+            data, how = transcode_purify(raw, tabs), "transcode"
+        else:
+            data, how = fdjpeg.encode(_read_pixels(src), tabs, subsampling=subsampling), "encode"
+        write_atomic(dst, data, force)
+        return {"input": str(src), "output": str(dst), "ok": True, "method": how, "bytes": len(data)}
+    except Exception as exc:
+        return {"input": str(src), "output": str(dst), "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def purify_folder(src_dir, dst_dir, table=None, *, client=None, subsampling="4:4:4", force=False,
+                  scheduler=None):
+    """Purify every image under ``src_dir`` into ``dst_dir`` (same tree, .jpg) with Dask.
+
+    ``client``: a ``dask.distributed.Client``; the files are mapped over its workers with
+    ``client.map`` and gathered.  Without one, ``dask.bag`` runs the same tasks with
+    ``scheduler`` (None = Dask's default, "sync" = serial in this process).
+    ``table``: None (package FD table) or a list of tables / a table spec string as the CLI takes.
+    Returns one result dict per file, in sorted input order.
+    """
+    if isinstance(table, str):
+        table = parse_table(table)
+    jobs, _ = collect_jobs(src_dir, dst_dir, IMAGE_SUFFIXES, ".jpg")
+    srcs = [str(s) for s, _ in jobs]
+    dsts = [str(d) for _, d in jobs]
+    if not jobs:
+        return []
+    n = len(jobs)
+    if client is not None:
+        futures = client.map(purify_file, srcs, dsts, [table] * n, [subsampling] * n, [force] * n,
+                             pure=False)
+        return client.gather(futures)
+    import dask.bag as db
+
+    bag = db.from_sequence(list(zip(srcs, dsts)), npartitions=min(n, 8))
+    results = bag.map(lambda sd: purify_file(sd[0], sd[1], table, subsampling, force))
+    return results.compute(scheduler=scheduler)
