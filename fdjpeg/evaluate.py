@@ -211,7 +211,13 @@ class Evaluation:
 
     @staticmethod
     def _table_key(defs, name):
+        # The FD table, not the purify implementation: fdjpeg.purify and the Pillow stand-in are
+        # bit-identical by design (tests/test_evaluate.py checks it), so caches survive the switch.
         return defs.table_for(name).tolist() if name.startswith("fd") else None
+
+    @staticmethod
+    def _settings_key(defs, name):
+        return {k: v for k, v in defs.settings(name).items() if k != "impl"}
 
     def predict(self, images):
         from fdjpeg.eval_models import predict
@@ -220,7 +226,8 @@ class Evaluation:
 
     def benign_preds(self, defs, name, idx):
         """Predictions of the defended benign images idx (cached), plus seconds per image."""
-        key = A._key(self.model_name, name, defs.settings(name), self._table_key(defs, name),
+        key = A._key(self.model_name, name, self._settings_key(defs, name),
+                     self._table_key(defs, name),
                      A.images_key([self.names[i] for i in idx], self.images[idx]))
         cache = A.Cache(self.cache_root, f"benign-{name}", key, len(idx), (), np.int64)
         tpath = cache.path.with_suffix(".time.json")
@@ -269,7 +276,7 @@ class Evaluation:
         x = self.images[seeds]
         y = self.labels[seeds]
         p = dict(A.ATTACK_PARAMS["bpda"], eps=eps255 / 255.0)
-        key = A._key(self.model_name, "bpda", p, name, defs.settings(name),
+        key = A._key(self.model_name, "bpda", p, name, self._settings_key(defs, name),
                      self._table_key(defs, name),
                      A.images_key([self.names[i] for i in seeds], x))
         cache = A.Cache(self.cache_root, f"bpda{eps255:g}-{name}", key, len(seeds), x.shape[1:],

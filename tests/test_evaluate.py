@@ -1,0 +1,254 @@
+"""Tests of the evaluation harness (fdjpeg.evaluate): labels, preprocessing, defenses, end to end.
+
+Fast (seconds): the end-to-end run uses a tiny torch model on two generated images.
+"""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fdjpeg import eval_data
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+IMAGENET = CORPUS / "imagenet-sample"
+
+
+# -- labels ------------------------------------------------------------------------------------
+def test_synset_list_is_the_standard_order():
+    synsets, labels = eval_data.load_synsets()
+    assert len(synsets) == 1000 and len(set(synsets)) == 1000
+    # the standard ImageNet-1k order is the sorted order of the WordNet ids
+    assert synsets == sorted(synsets)
+    assert synsets[0] == "n01440764" and labels[0] == "tench"
+    assert synsets[-1] == "n15075141"
+    assert all(s.startswith("n") and len(s) == 9 and s[1:].isdigit() for s in synsets)
+
+
+@pytest.mark.skipif(not IMAGENET.is_dir(), reason="shared corpus imagenet-sample not present")
+def test_synset_list_matches_corpus_file_names():
+    files = sorted(p.name for p in IMAGENET.iterdir() if p.suffix == ".JPEG")
+    synsets, labels = eval_data.load_synsets()
+    assert [f.split("_", 1)[0] for f in files] == synsets
+    for i in (0, 1, 417, 999):
+        assert eval_data.synset_index(files[i]) == i
+        assert labels[i] == files[i].split("_", 1)[1][:-5].replace("_", " ")
+
+
+def test_synset_index_errors_and_csv(tmp_path):
+    assert eval_data.synset_index("dir/n01443537_anything.png") == 1
+    with pytest.raises(ValueError, match="no ImageNet synset"):
+        eval_data.synset_index("cat.jpg")
+    with pytest.raises(ValueError, match="not one of the 1,000"):
+        eval_data.synset_index("n99999999_x.jpg")
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    (tmp_path / "list.csv").write_text("path,label\na.png,7\na.png,n01443537\n")
+    items = eval_data.list_images(tmp_path / "list.csv")
+    assert [lab for _, lab in items] == [7, 1]
+    assert Path(items[0][0]) == tmp_path / "a.png"
+    (tmp_path / "bad.csv").write_text("a.png,1000\n")
+    with pytest.raises(ValueError, match="out of range"):
+        eval_data.list_images(tmp_path / "bad.csv")
+
+
+# -- preprocessing -----------------------------------------------------------------------------
+def test_to_uint8_rounding_rule():
+    k = np.arange(256, dtype=np.float64)
+    # floor(255 x + 0.5): exact grid values stay, halves round up, just-below-halves round down
+    assert np.array_equal(eval_data.to_uint8(k / 255), k.astype(np.uint8))
+    up = eval_data.to_uint8((k[:-1] + 0.5) / 255)
+    assert np.array_equal(up, (k[:-1] + 1).astype(np.uint8))
+    down = eval_data.to_uint8((k[1:] + 0.4999) / 255)
+    assert np.array_equal(down, k[1:].astype(np.uint8))
+    assert eval_data.to_uint8(np.array([-0.3, 1.7])).tolist() == [0, 255]
+    # not the truncation of a plain astype(uint8)
+    assert eval_data.to_uint8(np.array([0.999 / 255 * 200]))[0] == 200
+
+
+def test_resize_crop_geometry():
+    rng = np.random.default_rng(1)
+    # a short side of exactly 256 needs no resize: the crop is a plain centre slice
+    arr = rng.integers(0, 256, size=(256, 300, 3), dtype=np.uint8)
+    out = eval_data.resize_crop(arr, 224)
+    assert out.shape == (224, 224, 3) and out.dtype == np.uint8
+    assert np.array_equal(out, arr[16:240, 38:262])
+    # grey photos become three equal channels
+    g = rng.integers(0, 256, size=(300, 256), dtype=np.uint8)
+    out = eval_data.resize_crop(g, 224)
+    assert np.array_equal(out[..., 0], g[38:262, 16:240])
+    assert np.array_equal(out[..., 0], out[..., 2])
+    # other sizes go through Pillow's bilinear resize of the short side to 256
+    big = rng.integers(0, 256, size=(512, 700, 3), dtype=np.uint8)
+    ref = np.asarray(Image.fromarray(big).resize((350, 256), Image.BILINEAR))
+    assert np.array_equal(eval_data.resize_crop(big, 224), ref[16:240, 63:287])
+    with pytest.raises(TypeError):
+        eval_data.resize_crop(big.astype(np.float32), 224)
+
+
+def test_skimage_photos_are_loaded():
+    pytest.importorskip("skimage")
+    names, imgs = eval_data.skimage_photos(224)
+    assert {"astronaut", "chelsea", "coffee", "rocket"} <= set(names)
+    assert imgs.shape == (len(names), 224, 224, 3) and imgs.dtype == np.uint8
+
+
+# -- defenses ----------------------------------------------------------------------------------
+def test_defense_names_and_jpeg():
+    from fdjpeg.eval_defenses import Defenses
+
+    d = Defenses(table=np.full((8, 8), 30))
+    with pytest.raises(ValueError, match="unknown defense"):
+        d.get("jpeg_ninety")
+    with pytest.raises(ValueError, match="unknown defense"):
+        d.settings("fdx")
+    assert np.array_equal(d.table_for("fd3x"), np.full((8, 8), 90))
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 256, size=(2, 32, 40, 3), dtype=np.uint8)
+    out = d.get("jpeg75")(x)
+    import io
+    buf = io.BytesIO()
+    Image.fromarray(x[1]).save(buf, "JPEG", quality=75)
+    assert np.array_equal(out[1], np.asarray(Image.open(buf)))
+
+
+def test_bit_depth_closed_form():
+    pytest.importorskip("art")
+    from fdjpeg.eval_defenses import Defenses
+
+    x = np.arange(256, dtype=np.uint8).reshape(1, 16, 16, 1).repeat(3, axis=3)
+    out = Defenses(table=np.full((8, 8), 30)).get("bit5")(x)
+    ref = np.floor(np.rint(x / 255.0 * 31) / 31 * 255 + 0.5).astype(np.uint8)
+    assert np.array_equal(out, ref)
+
+
+def test_fd_stand_in_matches_fdjpeg_purify():
+    fdjpeg = pytest.importorskip("fdjpeg")
+    if not hasattr(fdjpeg, "purify"):
+        pytest.skip("fdjpeg.purify not built yet")
+    from fdjpeg import eval_defenses
+
+    skd = pytest.importorskip("skimage.data")
+    x = eval_data.resize_crop(skd.astronaut(), 224)[None]
+    table = np.asarray(fdjpeg.tables.feature_distillation()).astype(np.int64)
+    d = eval_defenses.Defenses(table=table)
+    assert d.purify_source == "fdjpeg.purify"
+    ref = []
+    import io
+    t = table.ravel().tolist()
+    buf = io.BytesIO()
+    Image.fromarray(x[0]).save(buf, "JPEG", qtables=[t, t], subsampling=0)
+    ref = np.asarray(Image.open(buf).convert("RGB"))
+    assert np.array_equal(d.get("fd1p")(x)[0], ref)
+
+
+def test_quilting_uses_database_patches():
+    pytest.importorskip("sklearn")
+    from fdjpeg.eval_defenses import Quilting
+
+    db = np.full((3, 20, 20, 3), 77, dtype=np.uint8)
+    db[1] = 200
+    q = Quilting(db, patch=5, overlap=2, k=1, n_patches=300)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 120, size=(1, 23, 17, 3), dtype=np.uint8)
+    # k=1: every patch is replaced by its nearest database patch (all 77 beat all 200)
+    assert np.array_equal(q(x), np.full_like(x, 77))
+    x2 = np.full((1, 23, 17, 3), 230, dtype=np.uint8)
+    assert np.array_equal(q(x2), np.full_like(x2, 200))
+
+
+# -- end to end --------------------------------------------------------------------------------
+def tiny_model():
+    """A deterministic tiny classifier: mean colour -> class 0 (reddish) or 1 (bluish)."""
+    import torch
+
+    class Tiny(torch.nn.Module):
+        input_size = 32
+
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(3, 1000)
+            with torch.no_grad():
+                self.fc.weight.zero_()
+                self.fc.bias.fill_(-5.0)
+                self.fc.bias[:2] = 0.0
+                self.fc.weight[0] = torch.tensor([10.0, 0.0, -10.0])
+                self.fc.weight[1] = torch.tensor([-10.0, 0.0, 10.0])
+
+        def forward(self, x):
+            return self.fc(x.mean(dim=(2, 3)))
+
+    return Tiny()
+
+
+def test_end_to_end_tiny_model(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("art")
+    torch.set_num_threads(1)
+    from fdjpeg import evaluate
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))
+    rng = np.random.default_rng(7)
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    red = rng.integers(0, 60, size=(40, 48, 3), dtype=np.uint8)
+    red[..., 0] += 150  # mean R well above mean B: class 0 (n01440764)
+    blue = red[..., ::-1].copy()  # class 1 (n01443537)
+    Image.fromarray(red).save(imgs / "n01440764_red.png")
+    Image.fromarray(blue).save(imgs / "n01443537_blue.png")
+    # a third image the model gets wrong (labelled class 2): never a seed
+    Image.fromarray(red).save(imgs / "n01484850_wrong.png")
+    out_json = tmp_path / "res.json"
+    rc = evaluate.main(["--images", str(imgs), "--model", "test_evaluate:tiny_model",
+                        "--benign", "3", "--seeds", "2", "--attack-seeds", "bpda=1",
+                        "--attacks", "fgsm,bpda", "--defenses", "none,fd1p,fd2p",
+                        "--bpda-eps", "8", "--bpda-sweep", "", "--cache",
+                        str(tmp_path / "cache"), "--json", str(out_json), "--out",
+                        str(tmp_path / "out"), "--no-progress"])
+    assert rc == 0
+    res = json.loads(out_json.read_text())
+    assert set(res) >= {"model", "images", "n_benign", "n_seeds", "settings", "versions", "git",
+                        "machine", "attack_success", "norms", "acc_l", "acc_m",
+                        "seconds_per_image"}
+    assert res["n_benign"] == 3 and res["n_seeds"] == {"fgsm": 2, "bpda": 1}
+    # independent: the tiny model's rule on the mean colour of each preprocessed image
+    x = np.stack([eval_data.resize_crop(Image.open(p), 32)
+                  for p in sorted(imgs.iterdir())]).astype(np.float64)
+    rule = np.where(x[..., 0].mean((1, 2)) > x[..., 2].mean((1, 2)), 0, 1)
+    labels = np.array([0, 1, 2])
+    assert res["acc_l"]["none"] == pytest.approx((rule == labels).mean())
+    for sec in ("acc_l", "seconds_per_image"):
+        assert set(res[sec]) == {"none", "fd1p", "fd2p"}
+    for att, per in res["acc_m"].items():
+        assert set(per) == {"none", "fd1p", "fd2p"}, att
+        assert all(0.0 <= v <= 1.0 for v in per.values())
+    assert res["acc_m"]["fgsm"]["none"] == pytest.approx(1 - res["attack_success"]["fgsm"])
+    # FGSM at 2/255 moves every pixel by at most 2 levels after uint8 rounding
+    assert 0 < res["norms"]["fgsm"]["linf_255"] <= 2.0 + 1e-9
+    assert res["norms"]["bpda"]["none"]["linf_255"] <= 8.0 + 1e-9
+    assert res["settings"]["attacks"]["fgsm"]["eps"] == pytest.approx(2 / 255)
+    assert np.array(res["settings"]["fd_table"]).shape == (8, 8)
+    seeds = json.loads(out_json.with_suffix(".seeds.json").read_text())
+    assert seeds["seed_names"] == ["n01440764_red.png", "n01443537_blue.png"]
+    assert len(seeds["outcomes"]["fgsm"]["fd2p"]) == 2
+    md = (tmp_path / "out" / "res.md").read_text()
+    assert "fd1p" in md and "acc_l" in md
+    # a second run is served from the cache and gives the same numbers
+    rc = evaluate.main(["--images", str(imgs), "--model", "test_evaluate:tiny_model",
+                        "--benign", "3", "--seeds", "2", "--attacks", "fgsm",
+                        "--defenses", "none,fd1p,fd2p", "--cache", str(tmp_path / "cache"),
+                        "--json", str(tmp_path / "again.json"), "--no-progress"])
+    assert rc == 0
+    again = json.loads((tmp_path / "again.json").read_text())
+    assert again["acc_m"]["fgsm"] == res["acc_m"]["fgsm"]
+
+
+def test_cli_errors_return_2(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from fdjpeg import evaluate
+
+    assert evaluate.main(["--images", str(tmp_path / "missing"), "--model",
+                          "no_such_module:f"]) == 2
+    assert "error" in capsys.readouterr().err
+    assert evaluate.build_parser().parse_args([]).model == "efficientnet-lite0"
