@@ -73,24 +73,46 @@ FDJ_INLINE int32_t fdj_requantize(int32_t v, int32_t t)
 }
 
 /* ---- upsampling and colour conversion to output pixels (dec_render.c) ---- */
-/* Describes how component planes become output pixels. */
+/* How component sample rows become output pixels (jdsample.c + jdcolor.c). */
 typedef struct fdj_render_spec {
     int width, height;                  /* output image size (already scaled) */
     int num_components;
-    int h[FDJ_MAX_COMPONENTS], v[FDJ_MAX_COMPONENTS];
-    int max_h, max_v;
-    int jpeg_color;                     /* enum fdj_colorspace of the planes */
+    int comp_width[FDJ_MAX_COMPONENTS]; /* real (downsampled, scaled) samples per row */
+    int comp_height[FDJ_MAX_COMPONENTS];/* real rows of the component */
+    int hx[FDJ_MAX_COMPONENTS], vx[FDJ_MAX_COMPONENTS]; /* integer expansion factors */
+    int fancy[FDJ_MAX_COMPONENTS];      /* fancy (triangular) upsampling allowed */
+    int jpeg_color;                     /* enum fdj_colorspace of the components */
     int out_format;                     /* enum fdj_out_format */
     int invert_cmyk;                    /* invert CMYK output (Pillow's Adobe convention) */
-    int block_size;                     /* 8, or 4/2/1 for scaled decoding */
 } fdj_render_spec;
 
-/* Render complete component planes to pixels.  plane[c] holds the IDCT output
- * of component c: at least ceil(ceil(W*h/hmax)/bs)*bs columns and rows
- * (padding rows/columns may hold anything).  out gets height rows of
- * width*channels bytes. */
+/* Fill a spec for full-size decoding (block size 8 everywhere).  Returns
+ * FDJ_ERR_UNSUPPORTED for non-integral sampling ratios, as libjpeg. */
+int fdj_render_spec_init(fdj_render_spec *spec, int width, int height, int num_components,
+                         const int h[], const int v[], int jpeg_color, int out_format);
+int fdj_render_channels(const fdj_render_spec *spec); /* output channels */
+
+/* Rows of one component: row i is rows[i % ring] (i < comp_height + padding). */
+typedef struct fdj_comp_rows {
+    uint8_t *const *rows;
+    int ring;
+} fdj_comp_rows;
+
+/* Scratch for rendering: one upsampled row per component. */
+typedef struct fdj_render_scratch {
+    uint8_t *buf;                       /* num_components * (width + 64) bytes */
+} fdj_render_scratch;
+int fdj_render_scratch_init(fdj_render_scratch *s, const fdj_render_spec *spec);
+void fdj_render_scratch_free(fdj_render_scratch *s);
+
+/* Produce output rows [y0, y1).  Needs component rows from (y0/vx - 1) to
+ * (y1-1)/vx + 1 (clamped to the real rows) for vertically fancy components. */
+void fdj_render_rows(const fdj_render_spec *spec, const fdj_comp_rows comp[],
+                     fdj_render_scratch *scratch, int y0, int y1, uint8_t *out,
+                     ptrdiff_t out_stride);
+
+/* Render complete component planes (IDCT output, any padding) to pixels. */
 int fdj_render_planes(const fdj_render_spec *spec, const uint8_t *const plane[],
                       const ptrdiff_t plane_stride[], uint8_t *out, ptrdiff_t out_stride);
-int fdj_render_channels(const fdj_render_spec *spec); /* output channels */
 
 #endif /* FDJ_INTERNAL_H */

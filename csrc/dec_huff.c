@@ -1,0 +1,463 @@
+/*
+ * dec_huff.c -- Huffman entropy decoding: sequential (T.81 F.2.2) and
+ * progressive (G.2) scans, restart markers (F.2.2.5 / libjpeg's resync rules).
+ *
+ * Decoding uses a 64-bit left-aligned bit buffer and a 9-bit lookahead table,
+ * falling back to the canonical maxcode walk for longer codes.  When a marker
+ * or the end of data stops the loading, zero bits are supplied and the
+ * "insufficient data" state of libjpeg is reproduced: the current MCU is
+ * finished with zeros and the rest of the restart interval is left at zero.
+ */
+#include "dec_internal.h"
+
+int fdj_huff_build(fdj_huff *t, int is_dc)
+{
+    uint8_t huffsize[257];
+    uint32_t huffcode[257];
+    int p = 0, l, i, si, numsymbols;
+    uint32_t code;
+
+    for (l = 1; l <= 16; l++) {
+        int n = t->bits[l];
+        if (p + n > 256)
+            return FDJ_ERR_CORRUPT;
+        while (n--)
+            huffsize[p++] = (uint8_t)l;
+    }
+    huffsize[p] = 0;
+    numsymbols = p;
+
+    code = 0;
+    si = huffsize[0];
+    p = 0;
+    while (huffsize[p]) {
+        while ((int)huffsize[p] == si) {
+            huffcode[p++] = code;
+            code++;
+        }
+        if (code >= (1u << si))
+            return FDJ_ERR_CORRUPT; /* code space overflow */
+        code <<= 1;
+        si++;
+    }
+
+    p = 0;
+    for (l = 1; l <= 16; l++) {
+        if (t->bits[l]) {
+            t->valoffset[l] = p - (int32_t)huffcode[p];
+            p += t->bits[l];
+            t->maxcode[l] = (int32_t)huffcode[p - 1];
+        } else {
+            t->maxcode[l] = -1;
+        }
+    }
+    t->valoffset[17] = 0;
+    t->maxcode[17] = 0x7FFFFFFF;
+
+    memset(t->look, 0, sizeof t->look);
+    p = 0;
+    for (l = 1; l <= HUFF_LOOKAHEAD; l++) {
+        for (i = 1; i <= t->bits[l]; i++, p++) {
+            int lookbits = (int)(huffcode[p] << (HUFF_LOOKAHEAD - l));
+            int ctr;
+            for (ctr = 1 << (HUFF_LOOKAHEAD - l); ctr > 0; ctr--)
+                t->look[lookbits++] = (uint16_t)((l << 8) | t->vals[p]);
+        }
+    }
+    if (is_dc) {
+        for (i = 0; i < numsymbols; i++)
+            if (t->vals[i] > 15)
+                return FDJ_ERR_CORRUPT;
+    }
+    return FDJ_OK;
+}
+
+void fdj_bits_init(fdj_bits *b, const uint8_t *data, size_t size, size_t pos)
+{
+    b->data = data;
+    b->size = size;
+    b->pos = pos;
+    b->acc = 0;
+    b->nbits = 0;
+    b->marker_hit = 0;
+    b->hit_end = 0;
+    b->zero_fed = 0;
+}
+
+size_t fdj_bits_position(const fdj_bits *b) { return b->pos; }
+
+/* Load bytes until at least 57 bits are buffered or a marker/end stops us. */
+static void fill(fdj_bits *b)
+{
+    const uint8_t *p = b->data;
+    size_t pos = b->pos, n = b->size;
+    if (b->marker_hit || b->nbits < 0)
+        return;
+    /* fast path: 8 plain bytes without 0xFF */
+    while (b->nbits <= 56) {
+        unsigned c;
+        if (pos >= n) {
+            b->marker_hit = 1;
+            b->hit_end = 1;
+            break;
+        }
+        c = p[pos];
+        if (c == 0xFF) {
+            size_t q = pos + 1;
+            while (q < n && p[q] == 0xFF)
+                q++;
+            if (q >= n) {
+                b->marker_hit = 1;
+                b->hit_end = 1;
+                break;
+            }
+            if (p[q] != 0) {
+                b->marker_hit = 1; /* a marker: leave pos on its first 0xFF */
+                break;
+            }
+            pos = q + 1;
+        } else {
+            pos++;
+        }
+        b->acc |= (uint64_t)c << (56 - b->nbits);
+        b->nbits += 8;
+    }
+    b->pos = pos;
+}
+
+FDJ_INLINE void ensure(fdj_bits *b, int n)
+{
+    if (b->nbits < n)
+        fill(b);
+}
+
+FDJ_INLINE unsigned get_bits(fdj_bits *b, int n)
+{
+    unsigned v;
+    if (n == 0)
+        return 0;
+    ensure(b, n);
+    v = (unsigned)(b->acc >> (64 - n));
+    b->acc <<= n;
+    b->nbits -= n; /* may go negative: zeros past a marker */
+    return v;
+}
+
+FDJ_INLINE int extend(unsigned r, int s)
+{
+    return (r < (1u << (s - 1))) ? (int)r - (int)((1u << s) - 1) : (int)r;
+}
+
+/* Returns the symbol, or -1 for a bad code (libjpeg warns and uses 0). */
+FDJ_INLINE int huff_decode(fdj_bits *b, const fdj_huff *t)
+{
+    int e, l;
+    uint32_t code;
+    ensure(b, 32);
+    e = t->look[b->acc >> (64 - HUFF_LOOKAHEAD)];
+    if (FDJ_LIKELY(e)) {
+        l = e >> 8;
+        b->acc <<= l;
+        b->nbits -= l;
+        return e & 0xFF;
+    }
+    l = HUFF_LOOKAHEAD + 1;
+    code = (uint32_t)(b->acc >> (64 - l));
+    while ((int32_t)code > t->maxcode[l]) {
+        l++;
+        if (l > 16)
+            break;
+        code = (uint32_t)(b->acc >> (64 - l));
+    }
+    if (l > 16) {
+        /* libjpeg consumes 17 bits and returns 0 */
+        b->acc <<= 17;
+        b->nbits -= 17;
+        return 0;
+    }
+    b->acc <<= l;
+    b->nbits -= l;
+    {
+        int idx = t->valoffset[l] + (int32_t)code;
+        if (idx < 0 || idx > 255)
+            return 0;
+        return t->vals[idx];
+    }
+}
+
+static const uint8_t std_dc_bits[17] = {0, 0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+static const uint8_t std_dc_vals[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+static const uint8_t std_dcc_bits[17] = {0, 0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
+static const uint8_t std_ac_bits[17] = {0, 0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d};
+static const uint8_t std_ac_vals[162] = {
+    0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61,
+    0x07, 0x22, 0x71, 0x14, 0x32, 0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1, 0xc1, 0x15, 0x52,
+    0xd1, 0xf0, 0x24, 0x33, 0x62, 0x72, 0x82, 0x09, 0x0a, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x25,
+    0x26, 0x27, 0x28, 0x29, 0x2a, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x43, 0x44, 0x45,
+    0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64,
+    0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x83,
+    0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99,
+    0x9a, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6,
+    0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3,
+    0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8,
+    0xe9, 0xea, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa};
+static const uint8_t std_acc_bits[17] = {0, 0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77};
+static const uint8_t std_acc_vals[162] = {
+    0x00, 0x01, 0x02, 0x03, 0x11, 0x04, 0x05, 0x21, 0x31, 0x06, 0x12, 0x41, 0x51, 0x07, 0x61,
+    0x71, 0x13, 0x22, 0x32, 0x81, 0x08, 0x14, 0x42, 0x91, 0xa1, 0xb1, 0xc1, 0x09, 0x23, 0x33,
+    0x52, 0xf0, 0x15, 0x62, 0x72, 0xd1, 0x0a, 0x16, 0x24, 0x34, 0xe1, 0x25, 0xf1, 0x17, 0x18,
+    0x19, 0x1a, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x43, 0x44,
+    0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63,
+    0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a,
+    0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97,
+    0x98, 0x99, 0x9a, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4,
+    0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca,
+    0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7,
+    0xe8, 0xe9, 0xea, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa};
+
+/* libjpeg-turbo falls back to the Annex K tables for slots 0/1 a file never
+ * defines (motion-JPEG frames omit DHT). */
+static int table_for(fdj_decoder *d, fdj_huff *t, int is_dc, int slot)
+{
+    if (t->defined)
+        return FDJ_OK;
+    if (slot > 1)
+        return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "Huffman table %d is not defined", slot);
+    memset(t, 0, sizeof *t);
+    if (is_dc) {
+        memcpy(t->bits, slot ? std_dcc_bits : std_dc_bits, 17);
+        memcpy(t->vals, std_dc_vals, 12);
+    } else {
+        memcpy(t->bits, slot ? std_acc_bits : std_ac_bits, 17);
+        memcpy(t->vals, slot ? std_acc_vals : std_ac_vals, 162);
+    }
+    t->defined = 1;
+    return fdj_huff_build(t, is_dc);
+}
+
+int fdj_prepare_scan_tables(fdj_decoder *d);
+int fdj_prepare_scan_tables(fdj_decoder *d)
+{
+    int i, st;
+    for (i = 0; i < d->scan_ncomp; i++) {
+        int need_dc = !d->info.progressive || (d->Ss == 0 && d->Ah == 0);
+        int need_ac = !d->info.progressive || d->Ss != 0;
+        if (d->info.lossless)
+            need_ac = 0, need_dc = 1;
+        if (need_dc && (st = table_for(d, &d->dc[d->scan_td[i]], 1, d->scan_td[i])) != FDJ_OK)
+            return st;
+        if (need_ac && (st = table_for(d, &d->ac[d->scan_ta[i]], 0, d->scan_ta[i])) != FDJ_OK)
+            return st;
+    }
+    return FDJ_OK;
+}
+
+void fdj_reset_entropy(fdj_decoder *d)
+{
+    int c;
+    for (c = 0; c < d->ncomp; c++)
+        d->comp[c].dc_pred = 0;
+    d->eobrun = 0;
+}
+
+int fdj_decode_mcu_sequential(fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                              const int block_comp[])
+{
+    fdj_bits *b = &d->br;
+    int n;
+    if (d->insufficient)
+        return FDJ_OK; /* rest of the restart interval stays zero, as libjpeg */
+    for (n = 0; n < nblocks; n++) {
+        int16_t *blk = blocks[n];
+        int si = block_comp[n]; /* index into the scan's component list */
+        fdj_dcomp *comp = &d->comp[d->scan_comp[si]];
+        const fdj_huff *dct = &d->dc[d->scan_td[si]];
+        const fdj_huff *act = &d->ac[d->scan_ta[si]];
+        int s, k, r;
+        s = huff_decode(b, dct);
+        if (s) {
+            r = (int)get_bits(b, s);
+            s = extend((unsigned)r, s);
+        }
+        if ((comp->dc_pred >= 0 && s > INT32_MAX - comp->dc_pred) ||
+            (comp->dc_pred < 0 && s < INT32_MIN - comp->dc_pred))
+            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "DC coefficient overflow (corrupt data)");
+        comp->dc_pred += s;
+        blk[0] = (int16_t)comp->dc_pred;
+        for (k = 1; k < 64; k++) {
+            int rs = huff_decode(b, act);
+            r = rs >> 4;
+            s = rs & 15;
+            if (s) {
+                unsigned v;
+                k += r;
+                v = get_bits(b, s);
+                blk[fdj_zigzag_to_natural[k]] = (int16_t)extend(v, s);
+            } else {
+                if (r != 15)
+                    break;
+                k += 15;
+            }
+        }
+    }
+    if (b->nbits < 0)
+        d->insufficient = 1;
+    return FDJ_OK;
+}
+
+static void refine_coef(fdj_bits *b, int16_t *c, int p1, int m1)
+{
+    if (get_bits(b, 1)) {
+        if ((*c & p1) == 0)
+            *c = (int16_t)(*c >= 0 ? *c + p1 : *c + m1);
+    }
+}
+
+int fdj_decode_mcu_progressive(fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                               const int block_comp[])
+{
+    fdj_bits *b = &d->br;
+    int n, Al = d->Al;
+    if (d->insufficient)
+        return FDJ_OK;
+    if (d->Ss == 0) {
+        for (n = 0; n < nblocks; n++) {
+            int16_t *blk = blocks[n];
+            int si = block_comp[n];
+            if (d->Ah == 0) {
+                fdj_dcomp *comp = &d->comp[d->scan_comp[si]];
+                int s = huff_decode(b, &d->dc[d->scan_td[si]]);
+                if (s) {
+                    int r = (int)get_bits(b, s);
+                    s = extend((unsigned)r, s);
+                }
+                if ((comp->dc_pred >= 0 && s > INT32_MAX - comp->dc_pred) ||
+                    (comp->dc_pred < 0 && s < INT32_MIN - comp->dc_pred))
+                    return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "DC coefficient overflow (corrupt data)");
+                comp->dc_pred += s;
+                blk[0] = (int16_t)((uint32_t)comp->dc_pred << Al);
+            } else {
+                if (get_bits(b, 1))
+                    blk[0] = (int16_t)(blk[0] | (1 << Al));
+            }
+        }
+    } else if (d->Ah == 0) {
+        int16_t *blk = blocks[0];
+        const fdj_huff *act = &d->ac[d->scan_ta[0]];
+        int k, Se = d->Se;
+        if (d->eobrun > 0) {
+            d->eobrun--;
+        } else {
+            for (k = d->Ss; k <= Se; k++) {
+                int rs = huff_decode(b, act), r = rs >> 4, s = rs & 15;
+                if (s) {
+                    unsigned v;
+                    k += r;
+                    v = get_bits(b, s);
+                    blk[fdj_zigzag_to_natural[k]] = (int16_t)((uint32_t)extend(v, s) << Al);
+                } else {
+                    if (r == 15) {
+                        k += 15;
+                    } else {
+                        d->eobrun = 1 << r;
+                        if (r)
+                            d->eobrun += (int)get_bits(b, r);
+                        d->eobrun--;
+                        break;
+                    }
+                }
+            }
+        }
+    } else {
+        int16_t *blk = blocks[0];
+        const fdj_huff *act = &d->ac[d->scan_ta[0]];
+        int p1 = 1 << Al, m1 = (int)(~0u << Al), k = d->Ss, Se = d->Se;
+        if (d->eobrun == 0) {
+            for (; k <= Se; k++) {
+                int rs = huff_decode(b, act), r = rs >> 4, s = rs & 15;
+                if (s) {
+                    s = get_bits(b, 1) ? p1 : m1;
+                } else if (r != 15) {
+                    d->eobrun = 1 << r;
+                    if (r)
+                        d->eobrun += (int)get_bits(b, r);
+                    break;
+                }
+                do {
+                    int16_t *c = blk + fdj_zigzag_to_natural[k];
+                    if (*c != 0) {
+                        refine_coef(b, c, p1, m1);
+                    } else {
+                        if (--r < 0)
+                            break;
+                    }
+                    k++;
+                } while (k <= Se);
+                if (s)
+                    blk[fdj_zigzag_to_natural[k]] = (int16_t)s;
+            }
+        }
+        if (d->eobrun > 0) {
+            for (; k <= Se; k++) {
+                int16_t *c = blk + fdj_zigzag_to_natural[k];
+                if (*c != 0)
+                    refine_coef(b, c, p1, m1);
+            }
+            d->eobrun--;
+        }
+    }
+    if (b->nbits < 0)
+        d->insufficient = 1;
+    return FDJ_OK;
+}
+
+/* jpeg_resync_to_restart's decision, given the marker found where RSTn was due. */
+static int resync_action(int marker, int desired)
+{
+    if (marker < 0xC0)
+        return 2;
+    if (marker < 0xD0 || marker > 0xD7)
+        return 3;
+    if (marker == 0xD0 + ((desired + 1) & 7) || marker == 0xD0 + ((desired + 2) & 7))
+        return 3;
+    if (marker == 0xD0 + ((desired - 1) & 7) || marker == 0xD0 + ((desired - 2) & 7))
+        return 2;
+    return 1;
+}
+
+int fdj_process_restart(fdj_decoder *d)
+{
+    int marker, st, desired = d->next_restart, unread = 0;
+    size_t marker_pos;
+    /* discard buffered bits; find the next marker from where the reader stopped */
+    d->pos = d->br.pos;
+    for (;;) {
+        marker_pos = d->pos;
+        st = fdj_next_marker(d, &marker);
+        if (st != FDJ_OK)
+            return st;
+        if (marker == 0xD0 + desired)
+            break;
+        {
+            int action = resync_action(marker, desired);
+            if (action == 1)
+                break;
+            if (action == 3) {
+                /* leave the marker unread: the entropy decoder sees an empty segment */
+                d->pos = marker_pos;
+                d->nmarkers--;
+                unread = 1;
+                break;
+            }
+            /* action 2: scan on */
+        }
+    }
+    fdj_bits_init(&d->br, d->data, d->size, d->pos);
+    if (unread)
+        d->br.marker_hit = 1;
+    d->next_restart = (d->next_restart + 1) & 7;
+    fdj_reset_entropy(d);
+    if (!unread)
+        d->insufficient = 0;
+    return FDJ_OK;
+}

@@ -1,0 +1,109 @@
+/*
+ * dec_internal.h -- the decoder's private state, shared by dec_*.c.
+ */
+#ifndef FDJ_DEC_INTERNAL_H
+#define FDJ_DEC_INTERNAL_H
+
+#include "fdj_internal.h"
+
+#define HUFF_LOOKAHEAD 9
+
+/* A derived Huffman decoding table (T.81 Annex C / F.2.2.3). */
+typedef struct fdj_huff {
+    int defined;
+    uint8_t bits[17];          /* bits[k]: number of codes of length k */
+    uint8_t vals[256];
+    /* lookahead: (length << 8) | symbol for codes of <= HUFF_LOOKAHEAD bits, 0 if longer */
+    uint16_t look[1 << HUFF_LOOKAHEAD];
+    int32_t maxcode[18];       /* largest code of length k, -1 if none; maxcode[17] sentinel */
+    int32_t valoffset[18];     /* vals index of the first code of length k, minus that code */
+} fdj_huff;
+
+/* The entropy-coded segment reader: a 64-bit bit buffer over the input that
+ * removes stuffed zeros and stops at markers, supplying zero bits after a
+ * marker or the end of the data, as libjpeg does. */
+typedef struct fdj_bits {
+    const uint8_t *data;
+    size_t size, pos;          /* pos: next byte to load */
+    uint64_t acc;              /* bits are left-aligned: the next bit is bit 63 */
+    int nbits;                 /* valid bits in acc */
+    int marker_hit;            /* a marker (or the end) stopped the loading */
+    int hit_end;               /* the end of data, not a marker, stopped it */
+    int zero_fed;              /* zero bits were supplied past a marker */
+} fdj_bits;
+
+typedef struct fdj_dcomp {
+    int id, h, v, tq;
+    int width_in_blocks, height_in_blocks;   /* real blocks (jpeglib layout) */
+    int bw, bh;                               /* blocks allocated (padded to MCU) */
+    int dw, dh;                               /* downsampled width/height in samples */
+    int qlatched;                             /* table latched at the component's first scan */
+    uint16_t q[64];                           /* natural order */
+    int16_t *coef;                            /* full coefficient buffer bh*bw*64 (multi-scan) */
+    int dc_pred;
+    int eobrun_unused;
+    int seen_in_scan;                         /* any scan included this component */
+    /* progressive bookkeeping: coef_bits[k] = current Al of coefficient k, -1 not yet seen */
+    int coef_bits[64];
+    /* output: ring of sample rows */
+    uint8_t *ring;
+    uint8_t **ring_rows;
+    int ring_n;
+    int bs;                                    /* IDCT output size 8/4/2/1 */
+} fdj_dcomp;
+
+struct fdj_decoder {
+    const uint8_t *data;
+    size_t size, pos;
+    fdj_decode_options opt;
+    fdj_info info;
+    char msg[FDJ_MSG_SIZE];
+    int status;
+
+    fdj_marker *markers;
+    size_t nmarkers, cap_markers;
+    uint64_t segment_bytes;
+
+    uint16_t qt[4][64];
+    int qt_defined[4];
+    fdj_huff dc[4], ac[4];
+    int restart_interval;
+
+    int have_sof, have_sos, saw_eoi;
+    int truncated;
+    int ncomp;
+    fdj_dcomp comp[FDJ_MAX_COMPONENTS];
+    int max_h, max_v, mcus_x, mcus_y;
+
+    /* current scan */
+    int scan_ncomp;
+    int scan_comp[FDJ_MAX_COMPONENTS];
+    int scan_td[FDJ_MAX_COMPONENTS], scan_ta[FDJ_MAX_COMPONENTS];
+    int Ss, Se, Ah, Al;
+    int eobrun;
+    int next_restart;
+    int insufficient;          /* libjpeg: skip the rest of the restart interval */
+    fdj_bits br;
+
+    int decoded;               /* pixel or coefficient decode has run */
+    int coefs_allocated;
+};
+
+/* dec_marker.c */
+int fdj_fail_dec(fdj_decoder *d, int status, const char *fmt, ...) FDJ_PRINTF(3, 4);
+int fdj_read_headers(fdj_decoder *d); /* up to and including the next SOS or EOI */
+int fdj_next_marker(fdj_decoder *d, int *marker);
+int fdj_add_marker(fdj_decoder *d, int marker, size_t offset, unsigned length);
+
+/* dec_huff.c */
+int fdj_huff_build(fdj_huff *t, int is_dc);
+void fdj_bits_init(fdj_bits *b, const uint8_t *data, size_t size, size_t pos);
+size_t fdj_bits_position(const fdj_bits *b); /* byte position of the first unread marker/byte */
+int fdj_decode_mcu_sequential(fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                              const int block_comp[]);
+int fdj_decode_mcu_progressive(fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                               const int block_comp[]);
+int fdj_process_restart(fdj_decoder *d);
+void fdj_reset_entropy(fdj_decoder *d);
+
+#endif

@@ -1,0 +1,629 @@
+/*
+ * decoder.c -- the decoder driver: header parse, scan loop, coefficient
+ * buffers, dequantize (+ one-pass FD requantize) + IDCT into a ring of sample
+ * rows, upsampling and colour conversion into the caller's buffer.
+ *
+ * Single-scan sequential files are decoded one MCU row at a time (memory
+ * proportional to the width); multi-scan files (progressive, non-interleaved)
+ * keep whole-image coefficient buffers, as libjpeg does, and are rendered
+ * from them row group by row group.
+ */
+#include "dec_internal.h"
+
+int fdj_prepare_scan_tables(fdj_decoder *d);
+
+void fdj_decode_options_init(fdj_decode_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->max_pixels = FDJ_DEFAULT_MAX_PIXELS;
+    opt->max_scans = FDJ_DEFAULT_MAX_SCANS;
+    opt->max_segment_bytes = (uint64_t)64 << 20;
+    opt->scale_denom = 1;
+    opt->invert_adobe_cmyk = 1;
+}
+
+fdj_decoder *fdj_decoder_new(void)
+{
+    fdj_decoder *d = (fdj_decoder *)calloc(1, sizeof *d);
+    return d;
+}
+
+static void release_buffers(fdj_decoder *d)
+{
+    int c;
+    for (c = 0; c < FDJ_MAX_COMPONENTS; c++) {
+        free(d->comp[c].coef);
+        free(d->comp[c].ring);
+        free(d->comp[c].ring_rows);
+        d->comp[c].coef = NULL;
+        d->comp[c].ring = NULL;
+        d->comp[c].ring_rows = NULL;
+    }
+}
+
+void fdj_decoder_free(fdj_decoder *d)
+{
+    if (!d)
+        return;
+    release_buffers(d);
+    free(d->markers);
+    free(d);
+}
+
+const fdj_info *fdj_decoder_info(const fdj_decoder *d) { return &d->info; }
+const char *fdj_decoder_message(const fdj_decoder *d) { return d->msg; }
+int fdj_decoder_was_truncated(const fdj_decoder *d) { return d->truncated; }
+
+const fdj_marker *fdj_decoder_markers(const fdj_decoder *d, size_t *count)
+{
+    *count = d->nmarkers;
+    return d->markers;
+}
+
+/* libjpeg's default_decompress_parms colour-space guess */
+static int guess_color(const fdj_decoder *d)
+{
+    const fdj_info *inf = &d->info;
+    if (d->ncomp == 1)
+        return FDJ_CS_GRAY;
+    if (d->ncomp == 3) {
+        if (inf->has_jfif)
+            return FDJ_CS_YCBCR;
+        if (inf->has_adobe)
+            return inf->adobe_transform == 0 ? FDJ_CS_RGB : FDJ_CS_YCBCR;
+        if (d->comp[0].id == 82 && d->comp[1].id == 71 && d->comp[2].id == 66)
+            return FDJ_CS_RGB;
+        return FDJ_CS_YCBCR;
+    }
+    if (d->ncomp == 4) {
+        if (inf->has_adobe)
+            return inf->adobe_transform == 0 ? FDJ_CS_CMYK : FDJ_CS_YCCK;
+        return FDJ_CS_CMYK;
+    }
+    return FDJ_CS_UNKNOWN;
+}
+
+int fdj_decoder_open(fdj_decoder *d, const uint8_t *data, size_t size,
+                     const fdj_decode_options *opt)
+{
+    fdj_marker *markers = d->markers;
+    size_t cap = d->cap_markers;
+    int st, c;
+    release_buffers(d);
+    memset(d, 0, sizeof *d);
+    d->markers = markers;
+    d->cap_markers = cap;
+    d->nmarkers = 0;
+    if (opt)
+        d->opt = *opt;
+    else
+        fdj_decode_options_init(&d->opt);
+    if (d->opt.max_pixels == 0)
+        d->opt.max_pixels = FDJ_DEFAULT_MAX_PIXELS;
+    if (d->opt.max_scans <= 0)
+        d->opt.max_scans = FDJ_DEFAULT_MAX_SCANS;
+    if (d->opt.max_segment_bytes == 0)
+        d->opt.max_segment_bytes = (uint64_t)64 << 20;
+    if (d->opt.scale_denom == 0)
+        d->opt.scale_denom = 1;
+    if (d->opt.scale_denom != 1 && d->opt.scale_denom != 2 && d->opt.scale_denom != 4 &&
+        d->opt.scale_denom != 8)
+        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "scale_denom must be 1, 2, 4 or 8, not %d",
+                            d->opt.scale_denom);
+    if (d->opt.purify_count < 0 || d->opt.purify_count > FDJ_MAX_COMPONENTS)
+        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "purify_count must be 0..4");
+    for (c = 0; c < d->opt.purify_count; c++)
+        for (int k = 0; k < 64; k++)
+            if (d->opt.purify[c][k] == 0)
+                return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "purify table entries must be 1..65535");
+    d->data = data;
+    d->size = data ? size : 0;
+    if (d->size < 2 || d->data[0] != 0xFF || d->data[1] != 0xD8)
+        return fdj_fail_dec(d, FDJ_ERR_NOT_JPEG, "not a JPEG file: no SOI marker at offset 0");
+    d->pos = 2;
+    st = fdj_add_marker(d, 0xD8, 0, 0);
+    if (st != FDJ_OK)
+        return st;
+    st = fdj_read_headers(d);
+    if (st < 0)
+        return st;
+    if (st == 0 || !d->have_sof)
+        return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "no image: %s before the first scan",
+                            d->have_sof ? "EOI" : "EOI or SOS without a frame header");
+    d->info.jpeg_color = guess_color(d);
+    d->info.restart_interval = d->restart_interval;
+    for (c = 0; c < 4; c++) {
+        d->info.qtable_bits[c] = d->qt_defined[c];
+        memcpy(d->info.qtable[c], d->qt[c], sizeof d->qt[c]);
+    }
+    for (c = 0; c < d->ncomp; c++) {
+        fdj_component_info *ci = &d->info.comp[c];
+        fdj_dcomp *k = &d->comp[c];
+        ci->id = k->id;
+        ci->h = k->h;
+        ci->v = k->v;
+        ci->tq = k->tq;
+        ci->width_in_blocks = k->width_in_blocks;
+        ci->height_in_blocks = k->height_in_blocks;
+        ci->downsampled_width = k->dw;
+        ci->downsampled_height = k->dh;
+        memcpy(ci->qtable, k->qlatched ? k->q : d->qt[k->tq], sizeof ci->qtable);
+    }
+    return FDJ_OK;
+}
+
+/* ---- output geometry (jdmaster.c jpeg_core_output_dimensions) ---- */
+typedef struct out_geom {
+    int width, height, min_bs;
+    int bs[FDJ_MAX_COMPONENTS];
+    fdj_render_spec spec;
+} out_geom;
+
+static int compute_geometry(fdj_decoder *d, out_geom *g)
+{
+    int c, denom = d->opt.scale_denom, hs[4], vs[4];
+    g->min_bs = 8 / denom;
+    g->width = (int)(((int64_t)d->info.width + denom - 1) / denom);
+    g->height = (int)(((int64_t)d->info.height + denom - 1) / denom);
+    for (c = 0; c < d->ncomp; c++) {
+        fdj_dcomp *k = &d->comp[c];
+        int ss = g->min_bs;
+        if (d->ncomp > 1) {
+            while (ss < 8 && (d->max_h * g->min_bs) % (k->h * ss * 2) == 0 &&
+                   (d->max_v * g->min_bs) % (k->v * ss * 2) == 0)
+                ss *= 2;
+        }
+        g->bs[c] = ss;
+        hs[c] = d->ncomp == 1 ? 1 : k->h * ss;
+        vs[c] = d->ncomp == 1 ? 1 : k->v * ss;
+    }
+    {
+        int st = fdj_render_spec_init(&g->spec, g->width, g->height, d->ncomp, hs, vs,
+                                      d->info.jpeg_color, d->opt.out_format);
+        if (st != FDJ_OK)
+            return fdj_fail_dec(d, st, "fractional sampling ratios are not supported");
+    }
+    for (c = 0; c < d->ncomp; c++) {
+        fdj_dcomp *k = &d->comp[c];
+        /* libjpeg: downsampled_width = ceil(W * h * bs / (max_h * 8)) */
+        if (d->ncomp > 1) {
+            g->spec.comp_width[c] =
+                (int)(((int64_t)d->info.width * k->h * g->bs[c] + (int64_t)d->max_h * 8 - 1) /
+                      ((int64_t)d->max_h * 8));
+            g->spec.comp_height[c] =
+                (int)(((int64_t)d->info.height * k->v * g->bs[c] + (int64_t)d->max_v * 8 - 1) /
+                      ((int64_t)d->max_v * 8));
+        }
+        g->spec.fancy[c] = g->bs[c] > 1;
+    }
+    g->spec.invert_cmyk = d->opt.invert_adobe_cmyk && d->info.has_adobe &&
+                          (d->info.jpeg_color == FDJ_CS_CMYK || d->info.jpeg_color == FDJ_CS_YCCK);
+    if (d->info.jpeg_color == FDJ_CS_UNKNOWN)
+        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "unknown colour space");
+    return FDJ_OK;
+}
+
+int fdj_decoder_output_shape(const fdj_decoder *dc, int *height, int *width, int *channels)
+{
+    fdj_decoder *d = (fdj_decoder *)dc;
+    out_geom g;
+    int st;
+    if (!d->have_sof)
+        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "no frame header parsed");
+    st = compute_geometry(d, &g);
+    if (st != FDJ_OK)
+        return st;
+    *height = g.height;
+    *width = g.width;
+    *channels = fdj_render_channels(&g.spec);
+    return FDJ_OK;
+}
+
+/* ---- scans ---- */
+
+static int begin_scan(fdj_decoder *d)
+{
+    int st;
+    if (d->info.arithmetic)
+        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "arithmetic-coded JPEG is not supported yet");
+    if (d->info.lossless)
+        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "lossless JPEG is not supported yet");
+    if (d->scan_ncomp > 1) {
+        int i, blocks = 0;
+        for (i = 0; i < d->scan_ncomp; i++)
+            blocks += d->comp[d->scan_comp[i]].h * d->comp[d->scan_comp[i]].v;
+        if (blocks > 10)
+            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "MCU of %d blocks exceeds the limit of 10", blocks);
+    }
+    st = fdj_prepare_scan_tables(d);
+    if (st != FDJ_OK)
+        return st;
+    if (d->info.progressive) {
+        /* progression bookkeeping (jdphuff.c); bogus orders are only warnings in libjpeg */
+        int i, k;
+        for (i = 0; i < d->scan_ncomp; i++) {
+            fdj_dcomp *comp = &d->comp[d->scan_comp[i]];
+            for (k = d->Ss; k <= d->Se; k++)
+                comp->coef_bits[k] = d->Al;
+        }
+    }
+    fdj_bits_init(&d->br, d->data, d->size, d->pos);
+    fdj_reset_entropy(d);
+    d->next_restart = 0;
+    d->insufficient = 0;
+    return FDJ_OK;
+}
+
+static int end_scan(fdj_decoder *d)
+{
+    if (d->br.hit_end) {
+        d->truncated = 1;
+        if (!d->opt.allow_truncated)
+            return fdj_fail_dec(d, FDJ_ERR_TRUNCATED,
+                                "JPEG data is truncated: it ends inside scan %d", d->info.num_scans);
+    }
+    d->pos = d->br.pos;
+    return FDJ_OK;
+}
+
+static int decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[], int *togo)
+{
+    int st;
+    if (d->restart_interval) {
+        if (*togo == 0) {
+            st = fdj_process_restart(d);
+            if (st != FDJ_OK)
+                return st;
+            *togo = d->restart_interval;
+        }
+        (*togo)--;
+    }
+    if (d->info.progressive)
+        return fdj_decode_mcu_progressive(d, blocks, n, bc);
+    return fdj_decode_mcu_sequential(d, blocks, n, bc);
+}
+
+/* Decode one scan into the whole-image coefficient buffers. */
+static int decode_scan_full(fdj_decoder *d)
+{
+    int togo = d->restart_interval, st;
+    int16_t *blocks[40];
+    int bc[40];
+    if (d->scan_ncomp == 1) {
+        fdj_dcomp *k = &d->comp[d->scan_comp[0]];
+        int bx, by;
+        bc[0] = 0;
+        for (by = 0; by < k->height_in_blocks; by++) {
+            for (bx = 0; bx < k->width_in_blocks; bx++) {
+                blocks[0] = k->coef + ((size_t)by * k->bw + bx) * 64;
+                st = decode_mcu(d, blocks, 1, bc, &togo);
+                if (st != FDJ_OK)
+                    return st;
+            }
+            if (d->br.hit_end && !d->opt.allow_truncated)
+                return end_scan(d);
+        }
+    } else {
+        int mx, my;
+        for (my = 0; my < d->mcus_y; my++) {
+            for (mx = 0; mx < d->mcus_x; mx++) {
+                int n = 0, i, x, y;
+                for (i = 0; i < d->scan_ncomp; i++) {
+                    fdj_dcomp *k = &d->comp[d->scan_comp[i]];
+                    for (y = 0; y < k->v; y++)
+                        for (x = 0; x < k->h; x++) {
+                            size_t row = (size_t)my * k->v + y, col = (size_t)mx * k->h + x;
+                            blocks[n] = k->coef + (row * k->bw + col) * 64;
+                            bc[n++] = i;
+                        }
+                }
+                st = decode_mcu(d, blocks, n, bc, &togo);
+                if (st != FDJ_OK)
+                    return st;
+            }
+            if (d->br.hit_end && !d->opt.allow_truncated)
+                return end_scan(d);
+        }
+    }
+    return end_scan(d);
+}
+
+static int alloc_coef(fdj_decoder *d)
+{
+    int c;
+    for (c = 0; c < d->ncomp; c++) {
+        fdj_dcomp *k = &d->comp[c];
+        size_t n;
+        if (!fdj_mul3_size((size_t)k->bw, (size_t)k->bh, 64 * sizeof(int16_t), &n))
+            return fdj_fail_dec(d, FDJ_ERR_TOO_LARGE, "coefficient buffer size overflows");
+        k->coef = (int16_t *)calloc(n ? n : 1, 1);
+        if (!k->coef)
+            return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for %zu bytes of coefficients", n);
+    }
+    d->coefs_allocated = 1;
+    return FDJ_OK;
+}
+
+/* Decode every remaining scan into whole-image buffers (up to EOI). */
+static int decode_all_scans(fdj_decoder *d)
+{
+    int st;
+    if (!d->coefs_allocated && (st = alloc_coef(d)) != FDJ_OK)
+        return st;
+    for (;;) {
+        st = begin_scan(d);
+        if (st != FDJ_OK)
+            return st;
+        st = decode_scan_full(d);
+        if (st != FDJ_OK)
+            return st;
+        st = fdj_read_headers(d);
+        if (st < 0)
+            return st;
+        if (st == 0)
+            return FDJ_OK;
+        if (!d->info.progressive && d->scan_ncomp == d->ncomp && d->ncomp > 1) {
+            /* a later full interleaved scan in a sequential file: libjpeg decodes it into
+             * the same buffers; nothing special to do */
+        }
+    }
+}
+
+/* ---- output: dequantize (+ requantize) + IDCT into rings, render ---- */
+
+typedef struct out_state {
+    out_geom g;
+    fdj_render_scratch scratch;
+    fdj_comp_rows rows[FDJ_MAX_COMPONENTS];
+    int grp_v[FDJ_MAX_COMPONENTS];  /* block rows per row group */
+    int out_rows_per_group;
+    int groups;
+    int32_t qmul[FDJ_MAX_COMPONENTS][64];
+    int32_t purify[FDJ_MAX_COMPONENTS][64];
+    int do_purify[FDJ_MAX_COMPONENTS];
+} out_state;
+
+static void free_out(fdj_decoder *d, out_state *o)
+{
+    int c;
+    fdj_render_scratch_free(&o->scratch);
+    for (c = 0; c < d->ncomp; c++) {
+        free(d->comp[c].ring);
+        free(d->comp[c].ring_rows);
+        d->comp[c].ring = NULL;
+        d->comp[c].ring_rows = NULL;
+    }
+}
+
+static int setup_out(fdj_decoder *d, out_state *o)
+{
+    int c, st;
+    memset(o, 0, sizeof *o);
+    st = compute_geometry(d, &o->g);
+    if (st != FDJ_OK)
+        return st;
+    if (fdj_render_scratch_init(&o->scratch, &o->g.spec) != FDJ_OK)
+        return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for row buffers");
+    if (d->ncomp == 1) {
+        o->groups = d->comp[0].height_in_blocks;
+        o->out_rows_per_group = o->g.bs[0];
+    } else {
+        o->groups = d->mcus_y;
+        o->out_rows_per_group = d->max_v * o->g.min_bs;
+    }
+    for (c = 0; c < d->ncomp; c++) {
+        fdj_dcomp *k = &d->comp[c];
+        size_t stride = (size_t)k->bw * (size_t)o->g.bs[c], nrows, i;
+        const uint16_t *t = NULL;
+        o->grp_v[c] = d->ncomp == 1 ? 1 : k->v;
+        nrows = (size_t)3 * (size_t)o->grp_v[c] * (size_t)o->g.bs[c];
+        k->ring = (uint8_t *)fdj_malloc2(stride ? stride : 1, nrows);
+        k->ring_rows = (uint8_t **)fdj_malloc2(nrows, sizeof(uint8_t *));
+        if (!k->ring || !k->ring_rows) {
+            free_out(d, o);
+            return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for sample rows");
+        }
+        for (i = 0; i < nrows; i++)
+            k->ring_rows[i] = k->ring + i * stride;
+        k->ring_n = (int)nrows;
+        o->rows[c].rows = k->ring_rows;
+        o->rows[c].ring = (int)nrows;
+        for (i = 0; i < 64; i++)
+            o->qmul[c][i] = (int32_t)(int16_t)k->q[i]; /* libjpeg keeps multipliers as short */
+        if (d->opt.purify_count == 1)
+            t = d->opt.purify[0];
+        else if (d->opt.purify_count == 2)
+            t = d->opt.purify[c == 0 ? 0 : 1];
+        else if (d->opt.purify_count > 2)
+            t = d->opt.purify[c < d->opt.purify_count ? c : d->opt.purify_count - 1];
+        o->do_purify[c] = t != NULL;
+        if (t)
+            for (i = 0; i < 64; i++)
+                o->purify[c][i] = t[i];
+    }
+    return FDJ_OK;
+}
+
+/* Dequantize, requantize, IDCT the block rows of group r of component c. */
+static void idct_group(fdj_decoder *d, out_state *o, int c, int r, const int16_t *coef,
+                       size_t block_row_stride)
+{
+    fdj_dcomp *k = &d->comp[c];
+    int bs = o->g.bs[c], j, bx;
+    const int32_t *q = o->qmul[c], *t = o->purify[c];
+    int purify = o->do_purify[c];
+    void (*idct)(const int32_t *, uint8_t *, ptrdiff_t) =
+        bs == 8 ? fdj_idct_islow : bs == 4 ? fdj_idct_4x4 : bs == 2 ? fdj_idct_2x2 : fdj_idct_1x1;
+    ptrdiff_t stride = (ptrdiff_t)k->bw * bs;
+    for (j = 0; j < o->grp_v[c]; j++) {
+        int brow = r * o->grp_v[c] + j;
+        const int16_t *src = coef + (size_t)j * block_row_stride;
+        uint8_t *dst;
+        if (brow >= k->height_in_blocks)
+            break;
+        dst = k->ring_rows[((size_t)brow * bs) % (size_t)k->ring_n];
+        for (bx = 0; bx < k->width_in_blocks; bx++) {
+            const int16_t *blk = src + (size_t)bx * 64;
+            int32_t tmp[64];
+            int i;
+            if (purify) {
+                for (i = 0; i < 64; i++)
+                    tmp[i] = blk[i] ? fdj_requantize(blk[i] * q[i], t[i]) : 0;
+            } else {
+                for (i = 0; i < 64; i++)
+                    tmp[i] = blk[i] * q[i];
+            }
+            idct(tmp, dst + (ptrdiff_t)bx * bs, stride);
+        }
+    }
+}
+
+static void render_group(fdj_decoder *d, out_state *o, int r, uint8_t *out, ptrdiff_t stride)
+{
+    int y0 = r * o->out_rows_per_group, y1 = y0 + o->out_rows_per_group;
+    (void)d;
+    if (y1 > o->g.height)
+        y1 = o->g.height;
+    if (y0 >= y1)
+        return;
+    fdj_render_rows(&o->g.spec, o->rows, &o->scratch, y0, y1, out + (ptrdiff_t)y0 * stride, stride);
+}
+
+static int output_from_full(fdj_decoder *d, uint8_t *out, ptrdiff_t stride)
+{
+    out_state o;
+    int st = setup_out(d, &o), r, c;
+    if (st != FDJ_OK)
+        return st;
+    for (r = 0; r < o.groups; r++) {
+        for (c = 0; c < d->ncomp; c++) {
+            fdj_dcomp *k = &d->comp[c];
+            size_t brs = (size_t)k->bw * 64;
+            idct_group(d, &o, c, r, k->coef + (size_t)r * o.grp_v[c] * brs, brs);
+        }
+        if (r > 0)
+            render_group(d, &o, r - 1, out, stride);
+    }
+    render_group(d, &o, o.groups - 1, out, stride);
+    free_out(d, &o);
+    return FDJ_OK;
+}
+
+/* Single interleaved sequential scan: decode, IDCT and render MCU row by MCU row. */
+static int decode_streaming(fdj_decoder *d, uint8_t *out, ptrdiff_t stride)
+{
+    out_state o;
+    int st = setup_out(d, &o), my, mx, c, togo;
+    int16_t *rowbuf[FDJ_MAX_COMPONENTS] = {0};
+    size_t rowsize[FDJ_MAX_COMPONENTS];
+    int16_t *blocks[40];
+    int bc[40];
+    if (st != FDJ_OK)
+        return st;
+    for (c = 0; c < d->ncomp; c++) {
+        fdj_dcomp *k = &d->comp[c];
+        if (!fdj_mul3_size((size_t)k->bw * 64, (size_t)o.grp_v[c], sizeof(int16_t), &rowsize[c]) ||
+            !(rowbuf[c] = (int16_t *)malloc(rowsize[c] ? rowsize[c] : 1))) {
+            st = fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for an MCU row");
+            goto done;
+        }
+    }
+    st = begin_scan(d);
+    if (st != FDJ_OK)
+        goto done;
+    togo = d->restart_interval;
+    for (my = 0; my < o.groups; my++) {
+        for (c = 0; c < d->ncomp; c++)
+            memset(rowbuf[c], 0, rowsize[c]);
+        if (d->ncomp == 1) {
+            fdj_dcomp *k = &d->comp[0];
+            bc[0] = 0;
+            for (mx = 0; mx < k->width_in_blocks; mx++) {
+                blocks[0] = rowbuf[0] + (size_t)mx * 64;
+                if ((st = decode_mcu(d, blocks, 1, bc, &togo)) != FDJ_OK)
+                    goto done;
+            }
+        } else {
+            for (mx = 0; mx < d->mcus_x; mx++) {
+                int n = 0, i, x, y;
+                for (i = 0; i < d->scan_ncomp; i++) {
+                    int ci = d->scan_comp[i];
+                    fdj_dcomp *k = &d->comp[ci];
+                    for (y = 0; y < k->v; y++)
+                        for (x = 0; x < k->h; x++) {
+                            blocks[n] = rowbuf[ci] + ((size_t)y * k->bw + (size_t)mx * k->h + x) * 64;
+                            bc[n++] = i;
+                        }
+                }
+                if ((st = decode_mcu(d, blocks, n, bc, &togo)) != FDJ_OK)
+                    goto done;
+            }
+        }
+        if (d->br.hit_end && !d->opt.allow_truncated) {
+            st = end_scan(d);
+            goto done;
+        }
+        for (c = 0; c < d->ncomp; c++)
+            idct_group(d, &o, c, my, rowbuf[c], (size_t)d->comp[c].bw * 64);
+        if (my > 0)
+            render_group(d, &o, my - 1, out, stride);
+    }
+    render_group(d, &o, o.groups - 1, out, stride);
+    st = end_scan(d);
+    if (st != FDJ_OK)
+        goto done;
+    st = fdj_read_headers(d);
+    if (st > 0)
+        st = fdj_fail_dec(d, FDJ_ERR_CORRUPT,
+                          "unexpected second scan in a single-scan sequential file (EOI expected)");
+done:
+    for (c = 0; c < d->ncomp; c++)
+        free(rowbuf[c]);
+    free_out(d, &o);
+    return st < 0 ? st : FDJ_OK;
+}
+
+int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
+{
+    int st, h, w, ch;
+    if (!d->have_sos)
+        return d->status ? d->status : fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "decoder is not open");
+    if (d->decoded)
+        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "decoder already used: open it again");
+    st = fdj_decoder_output_shape(d, &h, &w, &ch);
+    if (st != FDJ_OK)
+        return st;
+    if (!out || row_stride < (ptrdiff_t)w * ch)
+        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "output buffer row stride too small");
+    d->decoded = 1;
+    if (!d->info.progressive && d->scan_ncomp == d->ncomp && !d->info.arithmetic &&
+        !d->info.lossless)
+        return decode_streaming(d, out, row_stride);
+    st = decode_all_scans(d);
+    if (st != FDJ_OK)
+        return st;
+    return output_from_full(d, out, row_stride);
+}
+
+int fdj_decoder_read_coefficients(fdj_decoder *d, int16_t *const coef[])
+{
+    int st, c;
+    if (!d->have_sos)
+        return d->status ? d->status : fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "decoder is not open");
+    if (d->decoded)
+        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "decoder already used: open it again");
+    if (d->info.lossless)
+        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "lossless JPEG has no DCT coefficients");
+    d->decoded = 1;
+    st = decode_all_scans(d);
+    if (st != FDJ_OK)
+        return st;
+    for (c = 0; c < d->ncomp; c++) {
+        fdj_dcomp *k = &d->comp[c];
+        int by;
+        for (by = 0; by < k->height_in_blocks; by++)
+            memcpy(coef[c] + (size_t)by * k->width_in_blocks * 64, k->coef + (size_t)by * k->bw * 64,
+                   (size_t)k->width_in_blocks * 64 * sizeof(int16_t));
+    }
+    return FDJ_OK;
+}
