@@ -482,12 +482,13 @@ def test_from_jpeg_fd_tables_and_16bit(tmp_path):
     from skimage import data
     img = data.camera()[:64, :64]
     t16 = np.arange(1, 65, dtype=np.uint16).reshape(8, 8) * 200
-    qt, jpg = pillow_tables(img, qtables=[t16])
+    qt, jpg = pillow_tables(img, qtables=[t16.ravel().tolist()])
     got = tables.from_jpeg(jpg)
     np.testing.assert_array_equal(got.slots[0], t16)
     assert got.bits[0] == 16 and got.component_slots == [0]
     _, jpg = pillow_tables(data.astronaut()[:64, :64],
-                           qtables=[tables.default_fd(), tables.paper_released()],
+                           qtables=[tables.default_fd().ravel().tolist(),
+                                    tables.paper_released().ravel().tolist()],
                            subsampling=0)
     got = tables.from_jpeg(jpg)
     assert tables.known_table_name(got.components[0]).startswith("fdjpeg default FD")
