@@ -111,6 +111,12 @@ def _read_pixels(path):
         return np.asarray(im)
 
 
+def check_target(dst, force):
+    """Fail early (before any work) when ``dst`` exists and ``force`` is not set."""
+    if not force and Path(dst).exists():
+        raise FileExistsError(f"{dst} exists (use --force to overwrite)")
+
+
 def write_atomic(dst, data, force):
     """Write bytes to ``dst`` through a temporary file in the same folder + os.replace.
 
@@ -301,6 +307,7 @@ def cmd_encode(args):
         table = parse_table("fd")
 
     def work(src, dst):
+        check_target(dst, args.force)
         pixels = _read_pixels(src)
         kw = dict(subsampling=args.subsampling, optimize=args.optimize, progressive=args.progressive)
         if args.quality is not None:
@@ -321,6 +328,7 @@ def cmd_decode(args):
     out_suffix = "." + args.format.lstrip(".")
 
     def work(src, dst):
+        check_target(dst, args.force)
         data = Path(src).read_bytes()
         arr = fdjpeg.decode(data, purify=purify)
         write_atomic(dst, _encode_output(arr, Path(dst)), args.force)
@@ -335,6 +343,7 @@ def cmd_purify(args):
     table = parse_table(args.table)
 
     def work(src, dst):
+        check_target(dst, args.force)
         src = Path(src)
         raw = src.read_bytes()
         if raw[:2] == b"\xff\xd8":

@@ -25,10 +25,11 @@ __all__ = ["purify_file", "purify_folder"]
 def purify_file(src, dst, table=None, subsampling="4:4:4", force=False):
     """Purify one file (the unit of work of a Dask task); returns a result dict, never raises."""
     import fdjpeg
-    from fdjpeg.cli import _read_pixels, transcode_purify, write_atomic
+    from fdjpeg.cli import _read_pixels, check_target, transcode_purify, write_atomic
 
     src, dst = Path(src), Path(dst)
     try:
+        check_target(dst, force)
         tabs = parse_table("fd") if table is None else table
         raw = src.read_bytes()
         if raw[:2] == b"\xff\xd8":
