@@ -1,1 +1,168 @@
-# Encoder side of the binding (included by _codec.pyx); filled by the encoder work.
+# Encoder side of the binding (included by _codec.pyx): fdj_encode,
+# fdj_write_coefficients, fdj_purify and fdj_quality_table.  Arguments are
+# checked in fdjpeg/_encode_api.py; here they are only copied into the C
+# parameter struct.
+from cpython.bytes cimport PyBytes_FromStringAndSize
+
+
+cdef int _fill_params(fdj_encode_params *p, int width, int height, int in_color,
+                      object qtables, object comp_qtable, object h_samp, object v_samp,
+                      bint optimize, bint progressive, int restart_interval, int restart_rows,
+                      bint keep_rgb, bint write_jfif, int density_unit, int x_density,
+                      int y_density, bint write_adobe, uint64_t max_pixels) except -1:
+    cdef int i, j, n
+    fdj_encode_params_init(p)
+    p.width = width
+    p.height = height
+    p.in_color = in_color
+    p.keep_rgb = keep_rgb
+    tabs = np.ascontiguousarray(qtables, dtype=np.uint16).reshape(-1, 64)
+    n = tabs.shape[0]
+    if n < 1 or n > 4:
+        raise ValueError(f"1 to 4 quantization tables are needed, got {n}")
+    p.num_qtables = n
+    for i in range(n):
+        for j in range(64):
+            p.qtable[i][j] = tabs[i, j]
+    for i in range(len(comp_qtable)):
+        p.comp_qtable[i] = comp_qtable[i]
+    for i in range(len(h_samp)):
+        p.h_samp[i] = h_samp[i]
+        p.v_samp[i] = v_samp[i]
+    p.optimize = optimize
+    p.progressive = progressive
+    p.restart_interval = restart_interval
+    p.restart_rows = restart_rows
+    p.write_jfif = write_jfif
+    p.density_unit = density_unit
+    p.x_density = x_density
+    p.y_density = y_density
+    p.write_adobe = write_adobe
+    p.max_pixels = max_pixels
+    return 0
+
+
+cdef object _take_output(uint8_t *out, size_t size):
+    try:
+        return PyBytes_FromStringAndSize(<char *>out, <Py_ssize_t>size)
+    finally:
+        fdj_free(out)
+
+
+def encode_pixels(cnp.ndarray pixels, int in_color, qtables, comp_qtable, h_samp, v_samp, *,
+                  bint optimize=False, bint progressive=False, int restart_interval=0,
+                  int restart_rows=0, bint keep_rgb=False, bint write_jfif=True,
+                  int density_unit=0, int x_density=1, int y_density=1,
+                  bint write_adobe=False, extra_segments=b"", uint64_t max_pixels=0):
+    """Encode a uint8 (H, W) or (H, W, C) array with any strides (checked by the caller)."""
+    cdef fdj_encode_params p
+    cdef char msg[FDJ_MSG_SIZE]
+    cdef uint8_t *out = NULL
+    cdef size_t out_size = 0
+    cdef int status
+    cdef const uint8_t *src
+    cdef ptrdiff_t rs, cs, chs
+    cdef const uint8_t[::1] extra
+    if pixels.dtype != np.uint8:
+        raise TypeError("pixels must be uint8")
+    if pixels.ndim not in (2, 3):
+        raise ValueError("pixels must be 2-D or 3-D")
+    _fill_params(&p, <int>pixels.shape[1], <int>pixels.shape[0], in_color, qtables, comp_qtable,
+                 h_samp, v_samp, optimize, progressive, restart_interval, restart_rows,
+                 keep_rgb, write_jfif, density_unit, x_density, y_density, write_adobe,
+                 max_pixels)
+    extra = bytes(extra_segments)
+    if extra.shape[0] > 0:
+        p.extra_segments = &extra[0]
+        p.extra_size = extra.shape[0]
+    src = <const uint8_t *>cnp.PyArray_DATA(pixels)
+    rs = pixels.strides[0]
+    cs = pixels.strides[1]
+    chs = pixels.strides[2] if pixels.ndim == 3 else 0
+    msg[0] = 0
+    with nogil:
+        status = fdj_encode(&p, src, rs, cs, chs, &out, &out_size, msg)
+    _raise_status(status, msg)
+    return _take_output(out, out_size)
+
+
+def write_coefficient_arrays(list coefficients, int width, int height, int in_color, qtables,
+                             comp_qtable, h_samp, v_samp, *, bint optimize=False,
+                             bint progressive=False, int restart_interval=0,
+                             int restart_rows=0, bint keep_rgb=False, bint write_jfif=True,
+                             int density_unit=0, int x_density=1, int y_density=1,
+                             bint write_adobe=False, extra_segments=b""):
+    """Write C-contiguous int16 (bh, bw, 8, 8) arrays (checked by the caller) as a JPEG."""
+    cdef fdj_encode_params p
+    cdef char msg[FDJ_MSG_SIZE]
+    cdef uint8_t *out = NULL
+    cdef size_t out_size = 0
+    cdef int status, c
+    cdef const int16_t *ptrs[4]
+    cdef const uint8_t[::1] extra
+    cdef cnp.ndarray a
+    _fill_params(&p, width, height, in_color, qtables, comp_qtable, h_samp, v_samp, optimize,
+                 progressive, restart_interval, restart_rows, keep_rgb, write_jfif,
+                 density_unit, x_density, y_density, write_adobe, 0)
+    if len(coefficients) > 4:
+        raise ValueError("at most 4 components")
+    for c in range(4):
+        ptrs[c] = NULL
+    for c in range(len(coefficients)):
+        a = coefficients[c]
+        if a.dtype != np.int16 or not a.flags.c_contiguous:
+            raise TypeError("coefficient arrays must be C-contiguous int16")
+        ptrs[c] = <const int16_t *>cnp.PyArray_DATA(a)
+    extra = bytes(extra_segments)
+    if extra.shape[0] > 0:
+        p.extra_segments = &extra[0]
+        p.extra_size = extra.shape[0]
+    msg[0] = 0
+    with nogil:
+        status = fdj_write_coefficients(&p, ptrs, &out, &out_size, msg)
+    _raise_status(status, msg)
+    return _take_output(out, out_size)
+
+
+def purify_pixels(cnp.ndarray pixels, cnp.ndarray out, int in_color, qtables, comp_qtable,
+                  h_samp, v_samp, *, bint keep_rgb=False):
+    """Fused purification of N images: pixels and out are (N, H, W, C) uint8 arrays
+    (out with contiguous rows); the GIL is released for the whole batch."""
+    cdef fdj_encode_params p
+    cdef char msg[FDJ_MSG_SIZE]
+    cdef int status = FDJ_OK
+    cdef Py_ssize_t i, n
+    cdef const uint8_t *src
+    cdef uint8_t *dst
+    cdef ptrdiff_t ns, rs, cs, chs, ons, ors
+    if pixels.dtype != np.uint8 or out.dtype != np.uint8:
+        raise TypeError("pixels must be uint8")
+    if pixels.ndim != 4 or out.ndim != 4:
+        raise ValueError("pixels and out must be 4-D (N, H, W, C)")
+    _fill_params(&p, <int>pixels.shape[2], <int>pixels.shape[1], in_color, qtables, comp_qtable,
+                 h_samp, v_samp, False, False, 0, 0, keep_rgb, True, 0, 1, 1, False, 0)
+    n = pixels.shape[0]
+    src = <const uint8_t *>cnp.PyArray_DATA(pixels)
+    dst = <uint8_t *>cnp.PyArray_DATA(out)
+    ns = pixels.strides[0]
+    rs = pixels.strides[1]
+    cs = pixels.strides[2]
+    chs = pixels.strides[3]
+    ons = out.strides[0]
+    ors = out.strides[1]
+    msg[0] = 0
+    with nogil:
+        for i in range(n):
+            status = fdj_purify(&p, src + i * ns, rs, cs, chs, dst + i * ons, ors, msg)
+            if status != FDJ_OK:
+                break
+    _raise_status(status, msg)
+    return out
+
+
+def quality_table(int quality, bint chroma=False, bint force_baseline=True):
+    """libjpeg's quality-scaled Annex K table, natural order, shape (8, 8) uint16."""
+    cdef uint16_t t[64]
+    cdef int i
+    fdj_quality_table(quality, chroma, force_baseline, t)
+    return np.array([t[i] for i in range(64)], dtype=np.uint16).reshape(8, 8)

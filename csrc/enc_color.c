@@ -1,0 +1,186 @@
+/*
+ * enc_color.c -- input colour conversion, edge replication and downsampling
+ * (libjpeg's jccolor.c / jcprepct.c / jcsample.c stages; T.81 A.1.1 for the
+ * sampling geometry, JFIF 1.02 for the RGB -> YCbCr transform).
+ *
+ * One MCU row at a time: the max_v*8 input rows of the band (rows past the
+ * image bottom repeat the last row) are converted into full-resolution
+ * component rows padded on the right by repeating the last column, then each
+ * component is box-downsampled with libjpeg-turbo's rounding:
+ *   h2v1: (a + b + bias) >> 1, bias 0,1,0,1... along the row;
+ *   h2v2: (a + b + c + d + bias) >> 2, bias 1,2,1,2...;
+ *   other integral ratios: (sum + n/2) / n.
+ * Horizontally libjpeg replicates at full resolution out to the padded width
+ * before downsampling; vertically it pads the input only to a whole row group
+ * (max_v rows) and then repeats the last downsampled row down to the block
+ * boundary.  The two differ for even heights at 4:2:0, so both are followed.
+ */
+#include "enc_internal.h"
+
+/* 16-bit fixed point RGB -> YCbCr coefficients, FIX(x) = round(x * 65536) */
+#define FIX_0_29900 19595
+#define FIX_0_58700 38470
+#define FIX_0_11400 7471
+#define FIX_0_16874 11059
+#define FIX_0_33126 21709
+#define FIX_0_41869 27439
+#define FIX_0_08131 5329
+#define ONE_HALF ((int32_t)1 << 15)
+#define CBCR_OFFSET ((int32_t)128 << 16)
+
+int fdj_enc_band_init(fdj_enc_band *b, const fdj_enc_frame *f, char *msg)
+{
+    size_t full_size, total = 0, off = 0, sz[2 * FDJ_MAX_COMPONENTS];
+    int c;
+    memset(b, 0, sizeof *b);
+    b->full_width = f->mcus_x * f->max_h * 8;
+    b->full_rows = f->max_v * 8;
+    if (!fdj_mul_size((size_t)b->full_width, (size_t)b->full_rows, &full_size))
+        return fdj_fail(msg, FDJ_ERR_TOO_LARGE, "image too wide");
+    for (c = 0; c < f->ncomp; c++) {
+        const fdj_enc_comp *cp = &f->comp[c];
+        int fullsize = cp->h == f->max_h && cp->v == f->max_v;
+        sz[2 * c] = full_size;
+        sz[2 * c + 1] = 0;
+        if (!fullsize && !fdj_mul3_size((size_t)cp->bw * 8, (size_t)cp->v, 8, &sz[2 * c + 1]))
+            return fdj_fail(msg, FDJ_ERR_TOO_LARGE, "image too wide");
+        if (sz[2 * c] > SIZE_MAX / 4 - total || sz[2 * c + 1] > SIZE_MAX / 4 - total - sz[2 * c])
+            return fdj_fail(msg, FDJ_ERR_TOO_LARGE, "image too wide");
+        total += sz[2 * c] + sz[2 * c + 1];
+    }
+    b->storage = (uint8_t *)malloc(total ? total : 1);
+    if (!b->storage)
+        return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory for %zu bytes of row buffers", total);
+    for (c = 0; c < f->ncomp; c++) {
+        const fdj_enc_comp *cp = &f->comp[c];
+        b->full[c] = b->storage + off;
+        off += sz[2 * c];
+        if (sz[2 * c + 1]) {
+            b->plane[c] = b->storage + off;
+            b->plane_stride[c] = (ptrdiff_t)cp->bw * 8;
+            off += sz[2 * c + 1];
+        } else {
+            b->plane[c] = b->full[c];
+            b->plane_stride[c] = b->full_width;
+        }
+    }
+    return FDJ_OK;
+}
+
+void fdj_enc_band_free(fdj_enc_band *b)
+{
+    free(b->storage);
+    memset(b, 0, sizeof *b);
+}
+
+/* Colour-convert one input row into the components' full-resolution rows. */
+static void convert_row(const fdj_enc_frame *f, const uint8_t *src, ptrdiff_t col_stride,
+                        ptrdiff_t chan_stride, uint8_t *const dst[], int width)
+{
+    int x, c;
+    if (f->jpeg_color == FDJ_CS_YCBCR) {
+        uint8_t *y = dst[0], *cb = dst[1], *cr = dst[2];
+        const uint8_t *s = src;
+        for (x = 0; x < width; x++, s += col_stride) {
+            int32_t r = s[0], g = s[chan_stride], bl = s[2 * chan_stride];
+            y[x] = (uint8_t)((FIX_0_29900 * r + FIX_0_58700 * g + FIX_0_11400 * bl + ONE_HALF) >> 16);
+            cb[x] = (uint8_t)((-FIX_0_16874 * r - FIX_0_33126 * g + ONE_HALF * bl + CBCR_OFFSET +
+                               ONE_HALF - 1) >> 16);
+            cr[x] = (uint8_t)((ONE_HALF * r - FIX_0_41869 * g - FIX_0_08131 * bl + CBCR_OFFSET +
+                               ONE_HALF - 1) >> 16);
+        }
+        return;
+    }
+    for (c = 0; c < f->ncomp; c++) {
+        const uint8_t *s = src + c * chan_stride;
+        uint8_t *d = dst[c];
+        if (f->cmyk_invert) {
+            for (x = 0; x < width; x++, s += col_stride)
+                d[x] = (uint8_t)(255 - *s);
+        } else if (col_stride == 1) {
+            memcpy(d, s, (size_t)width);
+        } else {
+            for (x = 0; x < width; x++, s += col_stride)
+                d[x] = *s;
+        }
+    }
+}
+
+static void downsample(const uint8_t *full, ptrdiff_t full_stride, int hx, int vx, uint8_t *out,
+                       ptrdiff_t out_stride, int out_cols, int out_rows)
+{
+    int r, x, i, j;
+    if (hx == 2 && vx == 1) {
+        for (r = 0; r < out_rows; r++) {
+            const uint8_t *a = full + r * full_stride;
+            uint8_t *o = out + r * out_stride;
+            for (x = 0; x < out_cols; x++)
+                o[x] = (uint8_t)((a[2 * x] + a[2 * x + 1] + (x & 1)) >> 1);
+        }
+    } else if (hx == 2 && vx == 2) {
+        for (r = 0; r < out_rows; r++) {
+            const uint8_t *a = full + 2 * r * full_stride, *b = a + full_stride;
+            uint8_t *o = out + r * out_stride;
+            for (x = 0; x < out_cols; x++)
+                o[x] = (uint8_t)((a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1] + 1 + (x & 1)) >> 2);
+        }
+    } else {
+        int n = hx * vx;
+        for (r = 0; r < out_rows; r++) {
+            uint8_t *o = out + r * out_stride;
+            for (x = 0; x < out_cols; x++) {
+                int32_t sum = 0;
+                for (j = 0; j < vx; j++) {
+                    const uint8_t *a = full + (r * vx + j) * full_stride + x * hx;
+                    for (i = 0; i < hx; i++)
+                        sum += a[i];
+                }
+                o[x] = (uint8_t)((sum + n / 2) / n);
+            }
+        }
+    }
+}
+
+void fdj_enc_band_convert(fdj_enc_band *b, const fdj_enc_frame *f, int mcu_row,
+                          const uint8_t *pixels, ptrdiff_t row_stride,
+                          ptrdiff_t col_stride, ptrdiff_t chan_stride)
+{
+    int r, c;
+    int y0 = mcu_row * b->full_rows;
+    uint8_t *dst[FDJ_MAX_COMPONENTS];
+    for (r = 0; r < b->full_rows; r++) {
+        int y = y0 + r;
+        if (y >= f->height) {
+            /* below the image: repeat the last converted row */
+            for (c = 0; c < f->ncomp; c++) {
+                uint8_t *row = b->full[c] + (ptrdiff_t)r * b->full_width;
+                if (r > 0)
+                    memcpy(row, row - b->full_width, (size_t)b->full_width);
+                else /* band starts below the image: cannot happen (mcus_y is exact) */
+                    memset(row, 0, (size_t)b->full_width);
+            }
+            continue;
+        }
+        for (c = 0; c < f->ncomp; c++)
+            dst[c] = b->full[c] + (ptrdiff_t)r * b->full_width;
+        convert_row(f, pixels + (ptrdiff_t)y * row_stride, col_stride, chan_stride, dst, f->width);
+        for (c = 0; c < f->ncomp; c++)
+            if (b->full_width > f->width)
+                memset(dst[c] + f->width, dst[c][f->width - 1], (size_t)(b->full_width - f->width));
+    }
+    for (c = 0; c < f->ncomp; c++) {
+        const fdj_enc_comp *cp = &f->comp[c];
+        if (b->plane[c] == b->full[c])
+            continue;
+        downsample(b->full[c], b->full_width, f->max_h / cp->h, f->max_v / cp->v, b->plane[c],
+                   b->plane_stride[c], cp->bw * 8, cp->v * 8);
+        {
+            /* libjpeg pads the input only to whole row groups (max_v rows);
+             * downsampled rows below the last row group repeat its last row. */
+            int valid = (f->height + f->max_v - 1) / f->max_v * cp->v - mcu_row * cp->v * 8;
+            for (r = valid; r < cp->v * 8; r++)
+                memcpy(b->plane[c] + r * b->plane_stride[c],
+                       b->plane[c] + (valid - 1) * b->plane_stride[c], (size_t)cp->bw * 8);
+        }
+    }
+}

@@ -1,0 +1,693 @@
+/*
+ * enc_huff.c -- Huffman entropy coding of the quantized blocks: sequential
+ * (T.81 F.1.2) and progressive (G.1.2: DC first/refine, AC first/refine with
+ * EOB runs and buffered correction bits), the Annex K.3 tables, optimal tables
+ * built as libjpeg's jpeg_gen_optimal_table does (K.2 with the same tie
+ * breaking, so optimized files equal libjpeg's byte for byte), restart
+ * intervals, and the driver that writes a whole file (fdj_enc_write_file).
+ */
+#include "enc_internal.h"
+
+/* ---- Annex K.3 tables ---------------------------------------------------- */
+static const uint8_t std_dc_luma_bits[17] = {0, 0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+static const uint8_t std_dc_chroma_bits[17] = {0, 0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
+static const uint8_t std_dc_vals[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+
+static const uint8_t std_ac_luma_bits[17] = {0, 0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d};
+static const uint8_t std_ac_luma_vals[162] = {
+    0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61,
+    0x07, 0x22, 0x71, 0x14, 0x32, 0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1, 0xc1, 0x15, 0x52,
+    0xd1, 0xf0, 0x24, 0x33, 0x62, 0x72, 0x82, 0x09, 0x0a, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x25,
+    0x26, 0x27, 0x28, 0x29, 0x2a, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x43, 0x44, 0x45,
+    0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64,
+    0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x83,
+    0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99,
+    0x9a, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6,
+    0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3,
+    0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8,
+    0xe9, 0xea, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa};
+
+static const uint8_t std_ac_chroma_bits[17] = {0, 0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77};
+static const uint8_t std_ac_chroma_vals[162] = {
+    0x00, 0x01, 0x02, 0x03, 0x11, 0x04, 0x05, 0x21, 0x31, 0x06, 0x12, 0x41, 0x51, 0x07, 0x61,
+    0x71, 0x13, 0x22, 0x32, 0x81, 0x08, 0x14, 0x42, 0x91, 0xa1, 0xb1, 0xc1, 0x09, 0x23, 0x33,
+    0x52, 0xf0, 0x15, 0x62, 0x72, 0xd1, 0x0a, 0x16, 0x24, 0x34, 0xe1, 0x25, 0xf1, 0x17, 0x18,
+    0x19, 0x1a, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x43, 0x44,
+    0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63,
+    0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a,
+    0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97,
+    0x98, 0x99, 0x9a, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4,
+    0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca,
+    0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7,
+    0xe8, 0xe9, 0xea, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa};
+
+void fdj_huff_std_spec(int ac, int chroma, fdj_huff_spec *out)
+{
+    const uint8_t *bits, *vals;
+    int k, n = 0;
+    if (!ac) {
+        bits = chroma ? std_dc_chroma_bits : std_dc_luma_bits;
+        vals = std_dc_vals;
+    } else {
+        bits = chroma ? std_ac_chroma_bits : std_ac_luma_bits;
+        vals = chroma ? std_ac_chroma_vals : std_ac_luma_vals;
+    }
+    memset(out, 0, sizeof *out);
+    for (k = 1; k <= 16; k++) {
+        out->bits[k] = bits[k];
+        n += bits[k];
+    }
+    memcpy(out->vals, vals, (size_t)n);
+    out->nvals = n;
+}
+
+/* Canonical codes (T.81 C.2): lengths in order, codes counting up. */
+int fdj_huff_derive(const fdj_huff_spec *s, fdj_huff_code *c, char *msg)
+{
+    int k, i, p = 0;
+    uint32_t code = 0;
+    memset(c, 0, sizeof *c);
+    for (k = 1; k <= 16; k++) {
+        for (i = 0; i < s->bits[k]; i++, p++) {
+            int sym;
+            if (p >= s->nvals)
+                return fdj_fail(msg, FDJ_ERR_ARGUMENT, "Huffman table lists too few symbols");
+            sym = s->vals[p];
+            if (c->size[sym])
+                return fdj_fail(msg, FDJ_ERR_ARGUMENT, "Huffman table repeats symbol %d", sym);
+            c->code[sym] = (uint16_t)code;
+            c->size[sym] = (uint8_t)k;
+            code++;
+        }
+        /* all-ones codes are reserved: the next length must start below 2^k */
+        if (code >= ((uint32_t)1 << k))
+            return fdj_fail(msg, FDJ_ERR_ARGUMENT, "bad Huffman table (code space overflow)");
+        code <<= 1;
+    }
+    return FDJ_OK;
+}
+
+/* K.2 with libjpeg's details: symbol 256 reserves the all-ones code; among
+ * equal frequencies the larger symbol value is merged first; lengths above 16
+ * are folded down as in Figure K.3. */
+int fdj_huff_optimal(const uint32_t freq_in[257], fdj_huff_spec *out, char *msg)
+{
+    uint32_t freq[257];
+    int codesize[257], others[257], bits[33];
+    int i, j, k, c1, c2, p;
+    uint32_t v;
+    memcpy(freq, freq_in, sizeof freq);
+    freq[256] = 1;
+    for (i = 0; i < 257; i++) {
+        codesize[i] = 0;
+        others[i] = -1;
+    }
+    memset(bits, 0, sizeof bits);
+    for (;;) {
+        c1 = -1;
+        v = UINT32_MAX;
+        for (i = 0; i <= 256; i++)
+            if (freq[i] && freq[i] <= v) {
+                v = freq[i];
+                c1 = i;
+            }
+        c2 = -1;
+        v = UINT32_MAX;
+        for (i = 0; i <= 256; i++)
+            if (freq[i] && freq[i] <= v && i != c1) {
+                v = freq[i];
+                c2 = i;
+            }
+        if (c2 < 0)
+            break;
+        freq[c1] += freq[c2];
+        freq[c2] = 0;
+        codesize[c1]++;
+        while (others[c1] >= 0) {
+            c1 = others[c1];
+            codesize[c1]++;
+        }
+        others[c1] = c2;
+        codesize[c2]++;
+        while (others[c2] >= 0) {
+            c2 = others[c2];
+            codesize[c2]++;
+        }
+    }
+    for (i = 0; i <= 256; i++) {
+        if (codesize[i]) {
+            if (codesize[i] > 32)
+                return fdj_fail(msg, FDJ_ERR_ARGUMENT, "Huffman code length overflow");
+            bits[codesize[i]]++;
+        }
+    }
+    for (i = 32; i > 16; i--) {
+        while (bits[i] > 0) {
+            j = i - 2;
+            while (bits[j] == 0)
+                j--;
+            bits[i] -= 2;
+            bits[i - 1]++;
+            bits[j + 1] += 2;
+            bits[j]--;
+        }
+    }
+    while (bits[i] == 0)
+        i--;
+    bits[i]--; /* remove the reserved code */
+    memset(out, 0, sizeof *out);
+    for (k = 1; k <= 16; k++)
+        out->bits[k] = (uint8_t)bits[k];
+    p = 0;
+    for (k = 1; k <= 32; k++)
+        for (j = 0; j <= 255; j++)
+            if (codesize[j] == k)
+                out->vals[p++] = (uint8_t)j;
+    out->nvals = p;
+    return FDJ_OK;
+}
+
+/* ---- bit writer ------------------------------------------------------------ */
+typedef struct bitwriter {
+    fdj_buf *out;
+    uint64_t acc;
+    int nbits;
+} bitwriter;
+
+/* Room for one MCU's worth of output (10 blocks x 64 codes x 32 bits, doubled
+ * for 0xFF stuffing, plus progressive correction bits). */
+#define MCU_RESERVE 8192
+
+FDJ_INLINE void put_bits(bitwriter *w, uint32_t code, int size)
+{
+    w->acc = (w->acc << size) | (code & (((uint32_t)1 << size) - 1));
+    w->nbits += size;
+    while (w->nbits >= 8) {
+        uint8_t byte;
+        w->nbits -= 8;
+        byte = (uint8_t)(w->acc >> w->nbits);
+        w->out->data[w->out->size++] = byte;
+        if (byte == 0xFF)
+            w->out->data[w->out->size++] = 0;
+    }
+}
+
+/* pad with 1-bits to a byte boundary (T.81 F.1.2.3) */
+static void flush_bits(bitwriter *w)
+{
+    if (w->nbits > 0)
+        put_bits(w, 0x7F, 8 - w->nbits);
+    w->acc = 0;
+    w->nbits = 0;
+}
+
+FDJ_INLINE int nbits_of(uint32_t a)
+{
+    int n = 0;
+    while (a) {
+        n++;
+        a >>= 1;
+    }
+    return n;
+}
+
+/* ---- scans ----------------------------------------------------------------- */
+typedef struct scan_desc {
+    int ncomps;
+    int comps[FDJ_MAX_COMPONENTS];
+    int ss, se, ah, al;
+} scan_desc;
+
+/* The coding state shared by sequential and progressive scans. */
+typedef struct coder {
+    const fdj_enc_frame *f;
+    const scan_desc *scan;
+    int gather;                           /* count symbols instead of writing */
+    uint32_t dc_freq[4][257], ac_freq[4][257];
+    fdj_huff_code dc_code[4], ac_code[4];
+    bitwriter w;
+    int last_dc[FDJ_MAX_COMPONENTS];
+    /* progressive AC state */
+    int ac_tbl;
+    uint32_t eobrun;
+    int be;                               /* buffered correction bits */
+    uint8_t bit_buffer[1024];
+    char *msg;
+    int status;
+} coder;
+
+FDJ_INLINE void emit_symbol(coder *cd, int ac, int tbl, int sym)
+{
+    if (cd->gather) {
+        (ac ? cd->ac_freq : cd->dc_freq)[tbl][sym]++;
+        return;
+    }
+    {
+        const fdj_huff_code *hc = ac ? &cd->ac_code[tbl] : &cd->dc_code[tbl];
+        if (FDJ_UNLIKELY(hc->size[sym] == 0)) {
+            if (cd->status == FDJ_OK)
+                cd->status = fdj_fail(cd->msg, FDJ_ERR_ARGUMENT,
+                                      "no Huffman code for %s symbol 0x%02x (coefficient out of range)",
+                                      ac ? "AC" : "DC", sym);
+            return;
+        }
+        put_bits(&cd->w, hc->code[sym], hc->size[sym]);
+    }
+}
+
+FDJ_INLINE void emit_bits(coder *cd, uint32_t bits, int n)
+{
+    if (!cd->gather && n)
+        put_bits(&cd->w, bits, n);
+}
+
+static void range_error(coder *cd, int comp)
+{
+    if (cd->status == FDJ_OK)
+        cd->status = fdj_fail(cd->msg, FDJ_ERR_ARGUMENT,
+                              "coefficient out of range for 8-bit JPEG in component %d", comp);
+}
+
+/* sequential block: DC difference then run/size coded AC (F.1.2.1-2) */
+static void encode_block_seq(coder *cd, const int16_t *zz, int ci)
+{
+    const fdj_enc_comp *cp = &cd->f->comp[ci];
+    int32_t diff = zz[0] - cd->last_dc[ci];
+    uint32_t a = (uint32_t)(diff < 0 ? -diff : diff);
+    int n = nbits_of(a), k, r = 0;
+    cd->last_dc[ci] = zz[0];
+    if (FDJ_UNLIKELY(n > 11))
+        range_error(cd, ci);
+    emit_symbol(cd, 0, cp->dc_tbl, n);
+    emit_bits(cd, (uint32_t)(diff < 0 ? diff - 1 : diff), n);
+    for (k = 1; k < 64; k++) {
+        int32_t v = zz[k];
+        if (v == 0) {
+            r++;
+            continue;
+        }
+        while (r > 15) {
+            emit_symbol(cd, 1, cp->ac_tbl, 0xF0);
+            r -= 16;
+        }
+        a = (uint32_t)(v < 0 ? -v : v);
+        n = nbits_of(a);
+        if (FDJ_UNLIKELY(n > 10))
+            range_error(cd, ci);
+        emit_symbol(cd, 1, cp->ac_tbl, (r << 4) + n);
+        emit_bits(cd, (uint32_t)(v < 0 ? v - 1 : v), n);
+        r = 0;
+    }
+    if (r > 0)
+        emit_symbol(cd, 1, cp->ac_tbl, 0);
+}
+
+/* ---- progressive (G.1.2) ---- */
+static void emit_eobrun(coder *cd)
+{
+    if (cd->eobrun > 0) {
+        int n = nbits_of(cd->eobrun) - 1, i;
+        emit_symbol(cd, 1, cd->ac_tbl, n << 4);
+        if (n)
+            emit_bits(cd, cd->eobrun, n);
+        cd->eobrun = 0;
+        for (i = 0; i < cd->be; i++)
+            emit_bits(cd, cd->bit_buffer[i], 1);
+        cd->be = 0;
+    }
+}
+
+static void encode_dc_first(coder *cd, const int16_t *zz, int ci, int al)
+{
+    int32_t t = (int32_t)zz[0] >> al; /* arithmetic shift, as libjpeg */
+    int32_t diff = t - cd->last_dc[ci];
+    uint32_t a = (uint32_t)(diff < 0 ? -diff : diff);
+    int n = nbits_of(a);
+    cd->last_dc[ci] = t;
+    if (FDJ_UNLIKELY(n > 11))
+        range_error(cd, ci);
+    emit_symbol(cd, 0, cd->f->comp[ci].dc_tbl, n);
+    emit_bits(cd, (uint32_t)(diff < 0 ? diff - 1 : diff), n);
+}
+
+static void encode_ac_first(coder *cd, const int16_t *zz, int ss, int se, int al)
+{
+    int k, r = 0;
+    for (k = ss; k <= se; k++) {
+        int32_t v = zz[k], t, t2;
+        int n;
+        if (v == 0) {
+            r++;
+            continue;
+        }
+        if (v < 0) {
+            t = (-v) >> al;
+            t2 = ~t;
+        } else {
+            t = v >> al;
+            t2 = t;
+        }
+        if (t == 0) {
+            r++;
+            continue;
+        }
+        emit_eobrun(cd);
+        while (r > 15) {
+            emit_symbol(cd, 1, cd->ac_tbl, 0xF0);
+            r -= 16;
+        }
+        n = nbits_of((uint32_t)t);
+        if (FDJ_UNLIKELY(n > 10))
+            range_error(cd, 0);
+        emit_symbol(cd, 1, cd->ac_tbl, (r << 4) + n);
+        emit_bits(cd, (uint32_t)t2, n);
+        r = 0;
+    }
+    if (r > 0) {
+        cd->eobrun++;
+        if (cd->eobrun == 0x7FFF)
+            emit_eobrun(cd);
+    }
+}
+
+#define MAX_CORR_BITS 1000
+
+static void encode_ac_refine(coder *cd, const int16_t *zz, int ss, int se, int al)
+{
+    int absv[64];
+    int k, r = 0, eob = 0, br = 0;
+    uint8_t *brbuf = cd->bit_buffer + cd->be;
+    for (k = ss; k <= se; k++) {
+        int32_t v = zz[k];
+        int t = (int)((v < 0 ? -v : v) >> al);
+        absv[k] = t;
+        if (t == 1)
+            eob = k;
+    }
+    for (k = ss; k <= se; k++) {
+        int t = absv[k];
+        if (t == 0) {
+            r++;
+            continue;
+        }
+        while (r > 15 && k <= eob) {
+            int i;
+            emit_eobrun(cd);
+            emit_symbol(cd, 1, cd->ac_tbl, 0xF0);
+            r -= 16;
+            for (i = 0; i < br; i++)
+                emit_bits(cd, brbuf[i], 1);
+            brbuf = cd->bit_buffer;
+            br = 0;
+        }
+        if (t > 1) {
+            brbuf[br++] = (uint8_t)(t & 1);
+            continue;
+        }
+        emit_eobrun(cd);
+        emit_symbol(cd, 1, cd->ac_tbl, (r << 4) + 1);
+        emit_bits(cd, zz[k] < 0 ? 0 : 1, 1);
+        {
+            int i;
+            for (i = 0; i < br; i++)
+                emit_bits(cd, brbuf[i], 1);
+        }
+        brbuf = cd->bit_buffer;
+        br = 0;
+        r = 0;
+    }
+    if (r > 0 || br > 0) {
+        cd->eobrun++;
+        cd->be += br;
+        if (cd->eobrun == 0x7FFF || cd->be > MAX_CORR_BITS - 64 + 1)
+            emit_eobrun(cd);
+    }
+}
+
+static void encode_block(coder *cd, const int16_t *zz, int ci, int progressive)
+{
+    const scan_desc *s = cd->scan;
+    if (!progressive) {
+        encode_block_seq(cd, zz, ci);
+    } else if (s->ss == 0) {
+        if (s->ah == 0)
+            encode_dc_first(cd, zz, ci, s->al);
+        else
+            emit_bits(cd, (uint32_t)((int32_t)zz[0] >> s->al), 1);
+    } else if (s->ah == 0) {
+        encode_ac_first(cd, zz, s->ss, s->se, s->al);
+    } else {
+        encode_ac_refine(cd, zz, s->ss, s->se, s->al);
+    }
+}
+
+static void emit_restart(coder *cd, int num, int progressive)
+{
+    int i;
+    if (progressive)
+        emit_eobrun(cd);
+    if (!cd->gather) {
+        flush_bits(&cd->w);
+        cd->w.out->data[cd->w.out->size++] = 0xFF;
+        cd->w.out->data[cd->w.out->size++] = (uint8_t)(0xD0 + num);
+    }
+    for (i = 0; i < FDJ_MAX_COMPONENTS; i++)
+        cd->last_dc[i] = 0;
+    cd->eobrun = 0;
+    cd->be = 0;
+}
+
+static int scan_restart_interval(const fdj_encode_params *p, int mcus_per_row)
+{
+    if (p->restart_rows > 0) {
+        uint64_t n = (uint64_t)p->restart_rows * (uint64_t)mcus_per_row;
+        return n > 65535 ? 65535 : (int)n;
+    }
+    return p->restart_interval;
+}
+
+/* Run one scan over the coefficient arrays, gathering or writing. */
+static int run_scan(coder *cd, int restart_interval, int progressive)
+{
+    const fdj_enc_frame *f = cd->f;
+    const scan_desc *s = cd->scan;
+    int mx, my, mcus_x, mcus_y, i, restarts_to_go = restart_interval, next_rst = 0;
+    memset(cd->last_dc, 0, sizeof cd->last_dc);
+    cd->eobrun = 0;
+    cd->be = 0;
+    cd->w.acc = 0;
+    cd->w.nbits = 0;
+    if (s->ncomps == 1) {
+        const fdj_enc_comp *cp = &f->comp[s->comps[0]];
+        mcus_x = cp->width_in_blocks;
+        mcus_y = cp->height_in_blocks;
+        cd->ac_tbl = cp->ac_tbl;
+    } else {
+        mcus_x = f->mcus_x;
+        mcus_y = f->mcus_y;
+        cd->ac_tbl = 0;
+    }
+    for (my = 0; my < mcus_y; my++) {
+        for (mx = 0; mx < mcus_x; mx++) {
+            if (!cd->gather && !fdj_buf_reserve(cd->w.out, MCU_RESERVE))
+                return fdj_fail(cd->msg, FDJ_ERR_NOMEM, "out of memory for the output");
+            if (restart_interval) {
+                if (restarts_to_go == 0) {
+                    emit_restart(cd, next_rst, progressive);
+                    next_rst = (next_rst + 1) & 7;
+                    restarts_to_go = restart_interval;
+                }
+                restarts_to_go--;
+            }
+            if (s->ncomps == 1) {
+                int ci = s->comps[0];
+                const fdj_enc_comp *cp = &f->comp[ci];
+                encode_block(cd, cp->coef + ((size_t)my * (size_t)cp->bw + (size_t)mx) * 64, ci,
+                             progressive);
+            } else {
+                for (i = 0; i < s->ncomps; i++) {
+                    int ci = s->comps[i], yy, xx;
+                    const fdj_enc_comp *cp = &f->comp[ci];
+                    for (yy = 0; yy < cp->v; yy++) {
+                        const int16_t *row =
+                            cp->coef + ((size_t)(my * cp->v + yy) * (size_t)cp->bw +
+                                        (size_t)mx * (size_t)cp->h) * 64;
+                        for (xx = 0; xx < cp->h; xx++)
+                            encode_block(cd, row + (size_t)xx * 64, ci, progressive);
+                    }
+                }
+            }
+            if (FDJ_UNLIKELY(cd->status != FDJ_OK))
+                return cd->status;
+        }
+    }
+    if (progressive)
+        emit_eobrun(cd);
+    if (!cd->gather) {
+        if (!fdj_buf_reserve(cd->w.out, MCU_RESERVE))
+            return fdj_fail(cd->msg, FDJ_ERR_NOMEM, "out of memory for the output");
+        flush_bits(&cd->w);
+    }
+    return cd->status;
+}
+
+/* Emit the scan's tables, DRI when it changes, SOS, then the entropy data. */
+static int write_scan(coder *cd, const fdj_encode_params *p, fdj_buf *out, int optimize,
+                      int progressive, int *last_restart)
+{
+    const fdj_enc_frame *f = cd->f;
+    const scan_desc *s = cd->scan;
+    fdj_huff_spec dc_spec[4], ac_spec[4];
+    int dc_done[4] = {0, 0, 0, 0}, ac_done[4] = {0, 0, 0, 0};
+    int i, st, ri, mcus_per_row;
+    int want_dc = s->ss == 0 && s->ah == 0;
+    int want_ac = s->se != 0;
+
+    mcus_per_row = s->ncomps == 1 ? f->comp[s->comps[0]].width_in_blocks : f->mcus_x;
+    ri = scan_restart_interval(p, mcus_per_row);
+
+    if (optimize) {
+        memset(cd->dc_freq, 0, sizeof cd->dc_freq);
+        memset(cd->ac_freq, 0, sizeof cd->ac_freq);
+        cd->gather = 1;
+        st = run_scan(cd, ri, progressive);
+        if (st != FDJ_OK)
+            return st;
+        cd->gather = 0;
+    }
+    for (i = 0; i < s->ncomps; i++) {
+        const fdj_enc_comp *cp = &f->comp[s->comps[i]];
+        if (want_dc && !dc_done[cp->dc_tbl]) {
+            dc_done[cp->dc_tbl] = 1;
+            if (optimize)
+                st = fdj_huff_optimal(cd->dc_freq[cp->dc_tbl], &dc_spec[cp->dc_tbl], cd->msg);
+            else
+                fdj_huff_std_spec(0, cp->dc_tbl != 0, &dc_spec[cp->dc_tbl]), st = FDJ_OK;
+            if (st == FDJ_OK)
+                st = fdj_huff_derive(&dc_spec[cp->dc_tbl], &cd->dc_code[cp->dc_tbl], cd->msg);
+            if (st != FDJ_OK)
+                return st;
+            fdj_mark_dht(out, 0, cp->dc_tbl, &dc_spec[cp->dc_tbl]);
+        }
+        if (want_ac && !ac_done[cp->ac_tbl]) {
+            ac_done[cp->ac_tbl] = 1;
+            if (optimize)
+                st = fdj_huff_optimal(cd->ac_freq[cp->ac_tbl], &ac_spec[cp->ac_tbl], cd->msg);
+            else
+                fdj_huff_std_spec(1, cp->ac_tbl != 0, &ac_spec[cp->ac_tbl]), st = FDJ_OK;
+            if (st == FDJ_OK)
+                st = fdj_huff_derive(&ac_spec[cp->ac_tbl], &cd->ac_code[cp->ac_tbl], cd->msg);
+            if (st != FDJ_OK)
+                return st;
+            fdj_mark_dht(out, 1, cp->ac_tbl, &ac_spec[cp->ac_tbl]);
+        }
+    }
+    if (ri != *last_restart) {
+        fdj_mark_dri(out, ri);
+        *last_restart = ri;
+    }
+    fdj_mark_sos(out, f, s->comps, s->ncomps, s->ss, s->se, s->ah, s->al, progressive);
+    cd->w.out = out;
+    return run_scan(cd, ri, progressive);
+}
+
+/* libjpeg's jpeg_simple_progression script. */
+static int progression_script(const fdj_enc_frame *f, scan_desc *sc)
+{
+    int n = 0, c, nc = f->ncomp;
+#define SCAN1(ci, a, b, h, l)                                                                    \
+    do {                                                                                         \
+        sc[n].ncomps = 1;                                                                        \
+        sc[n].comps[0] = (ci);                                                                   \
+        sc[n].ss = (a);                                                                          \
+        sc[n].se = (b);                                                                          \
+        sc[n].ah = (h);                                                                          \
+        sc[n].al = (l);                                                                          \
+        n++;                                                                                     \
+    } while (0)
+#define DCSCAN(h, l)                                                                             \
+    do {                                                                                         \
+        sc[n].ncomps = nc;                                                                       \
+        for (c = 0; c < nc; c++)                                                                 \
+            sc[n].comps[c] = c;                                                                  \
+        sc[n].ss = sc[n].se = 0;                                                                 \
+        sc[n].ah = (h);                                                                          \
+        sc[n].al = (l);                                                                          \
+        n++;                                                                                     \
+    } while (0)
+    if (nc == 3 && f->jpeg_color == FDJ_CS_YCBCR) {
+        DCSCAN(0, 1);
+        SCAN1(0, 1, 5, 0, 2);
+        SCAN1(2, 1, 63, 0, 1);
+        SCAN1(1, 1, 63, 0, 1);
+        SCAN1(0, 6, 63, 0, 2);
+        SCAN1(0, 1, 63, 2, 1);
+        DCSCAN(1, 0);
+        SCAN1(2, 1, 63, 1, 0);
+        SCAN1(1, 1, 63, 1, 0);
+        SCAN1(0, 1, 63, 1, 0);
+    } else {
+        DCSCAN(0, 1);
+        for (c = 0; c < nc; c++)
+            SCAN1(c, 1, 5, 0, 2);
+        for (c = 0; c < nc; c++)
+            SCAN1(c, 6, 63, 0, 2);
+        for (c = 0; c < nc; c++)
+            SCAN1(c, 1, 63, 2, 1);
+        DCSCAN(1, 0);
+        for (c = 0; c < nc; c++)
+            SCAN1(c, 1, 63, 1, 0);
+    }
+#undef SCAN1
+#undef DCSCAN
+    return n;
+}
+
+int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_buf *out,
+                       char *msg)
+{
+    coder *cd;
+    scan_desc scans[32];
+    int nscans, i, any16, st = FDJ_OK, last_restart = 0;
+    int progressive = p->progressive != 0;
+    int optimize = p->optimize || progressive;
+
+    cd = (coder *)calloc(1, sizeof *cd);
+    if (!cd)
+        return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
+    cd->f = f;
+    cd->msg = msg;
+
+    fdj_mark_soi(out);
+    if (p->write_jfif)
+        fdj_mark_jfif(out, p->density_unit, p->x_density, p->y_density);
+    if (p->write_adobe)
+        fdj_mark_adobe(out, f->jpeg_color == FDJ_CS_YCBCR ? 1 : f->jpeg_color == FDJ_CS_YCCK ? 2 : 0);
+    if (p->extra_size)
+        fdj_buf_put(out, p->extra_segments, p->extra_size);
+    any16 = fdj_mark_dqts(out, f);
+    fdj_mark_sof(out, f, progressive ? 2 : any16 ? 1 : 0);
+
+    if (progressive) {
+        nscans = progression_script(f, scans);
+    } else {
+        nscans = 1;
+        scans[0].ncomps = f->ncomp;
+        for (i = 0; i < f->ncomp; i++)
+            scans[0].comps[i] = i;
+        scans[0].ss = 0;
+        scans[0].se = 63;
+        scans[0].ah = scans[0].al = 0;
+    }
+    for (i = 0; i < nscans && st == FDJ_OK; i++) {
+        cd->scan = &scans[i];
+        st = write_scan(cd, p, out, optimize, progressive, &last_restart);
+    }
+    if (st == FDJ_OK) {
+        fdj_mark_eoi(out);
+        if (out->failed)
+            st = fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory for the output");
+    }
+    free(cd);
+    return st;
+}

@@ -1,0 +1,130 @@
+/*
+ * enc_internal.h -- declarations shared by the encoder's stages (enc_*.c, purify.c).
+ *
+ * The encoder works like libjpeg's "full-image buffer" mode: every stage before
+ * entropy coding fills one array of quantized blocks per component (zigzag
+ * order, padded to whole MCUs), and the entropy coder (sequential or
+ * progressive, standard or optimal tables) reads those arrays.  fdj_encode,
+ * fdj_write_coefficients and the optimize pass therefore share one back end.
+ */
+#ifndef FDJ_ENC_INTERNAL_H
+#define FDJ_ENC_INTERNAL_H
+
+#include "fdj_internal.h"
+
+/* One component of the frame being written. */
+typedef struct fdj_enc_comp {
+    int id;                     /* component identifier written in SOF/SOS */
+    int h, v;                   /* sampling factors */
+    int tq;                     /* quantization table slot */
+    int dc_tbl, ac_tbl;         /* Huffman table slots (0 luma, 1 chroma) */
+    int width_in_blocks;        /* real blocks: ceil(ceil(W*h/hmax)/8) */
+    int height_in_blocks;
+    int bw, bh;                 /* allocated blocks: whole MCUs (mcus_x*h, mcus_y*v) */
+    int16_t *coef;              /* bh*bw blocks of 64 quantized values, zigzag order */
+} fdj_enc_comp;
+
+typedef struct fdj_enc_frame {
+    int width, height;
+    int ncomp;
+    int max_h, max_v;
+    int mcus_x, mcus_y;         /* MCUs of the interleaved scan */
+    int jpeg_color;             /* enum fdj_colorspace of the stored components */
+    int cmyk_invert;            /* CMYK input is stored inverted (Adobe convention) */
+    uint16_t qtable[4][64];     /* natural order */
+    fdj_enc_comp comp[FDJ_MAX_COMPONENTS];
+} fdj_enc_frame;
+
+/* ---- frame setup (enc_main.c) ---- */
+/* Validate the parameters and fill the frame geometry (no allocation). */
+int fdj_enc_setup_frame(const fdj_encode_params *p, fdj_enc_frame *f, char *msg);
+/* Allocate zeroed coefficient arrays for every component. */
+int fdj_enc_alloc_coefs(fdj_enc_frame *f, char *msg);
+void fdj_enc_free_coefs(fdj_enc_frame *f);
+/* Give the dummy blocks of partial MCUs AC = 0 and the DC libjpeg gives them. */
+void fdj_enc_fill_dummy_blocks(fdj_enc_frame *f);
+
+/* ---- colour conversion and downsampling (enc_color.c) ---- */
+/* Per-band work buffers: full-resolution component rows and downsampled rows. */
+typedef struct fdj_enc_band {
+    int full_width;             /* mcus_x * max_h * 8 */
+    int full_rows;              /* max_v * 8 */
+    uint8_t *full[FDJ_MAX_COMPONENTS];  /* full_rows rows of full_width (NULL if no colour work) */
+    uint8_t *plane[FDJ_MAX_COMPONENTS]; /* v*8 rows of bw*8 downsampled samples */
+    ptrdiff_t plane_stride[FDJ_MAX_COMPONENTS];
+    uint8_t *storage;
+} fdj_enc_band;
+
+int fdj_enc_band_init(fdj_enc_band *b, const fdj_enc_frame *f, char *msg);
+void fdj_enc_band_free(fdj_enc_band *b);
+/* Convert MCU row `mcu_row` of the input into the band's downsampled planes:
+ * colour transform, edge replication to the padded size, libjpeg's box
+ * downsampling. */
+void fdj_enc_band_convert(fdj_enc_band *b, const fdj_enc_frame *f, int mcu_row,
+                          const uint8_t *pixels, ptrdiff_t row_stride,
+                          ptrdiff_t col_stride, ptrdiff_t chan_stride);
+
+/* ---- forward DCT and quantizer (enc_fdct.c) ---- */
+/* Division by 8*q, round half away from zero, done as libjpeg-turbo does it:
+ * a 16.16 reciprocal multiply for divisors below 65536 (entries <= 8191);
+ * an exact division above, where libjpeg-turbo's 16-bit arithmetic overflows. */
+typedef struct fdj_divisors {
+    uint32_t recip[64];
+    uint32_t corr[64];
+    uint8_t shift[64];
+    uint32_t divisor[64];       /* 8*q, natural order */
+    uint16_t q[64];
+    int exact_division;         /* some entry > 8191: use plain division */
+} fdj_divisors;
+
+void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64]);
+/* ISLOW forward DCT of an 8x8 block of samples (level shift included);
+ * output is 8 times the orthonormal DCT, natural order. */
+void fdj_fdct_islow(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
+/* Quantize a DCT block into zigzag order. */
+void fdj_quantize_block(const int32_t dct[64], const fdj_divisors *d, int16_t out_zz[64]);
+/* Quantize then dequantize (natural order, int32), for the fused purify path. */
+void fdj_quantize_dequantize(const int32_t dct[64], const fdj_divisors *d, int32_t out[64]);
+/* DCT and quantize every real block of a band into the frame's coefficient arrays. */
+void fdj_enc_band_transform(const fdj_enc_band *b, fdj_enc_frame *f, int mcu_row,
+                            const fdj_divisors *div);
+
+/* ---- Huffman coding (enc_huff.c) ---- */
+typedef struct fdj_huff_spec {
+    uint8_t bits[17];           /* bits[k]: number of codes of length k (k = 1..16) */
+    uint8_t vals[256];
+    int nvals;
+} fdj_huff_spec;
+
+typedef struct fdj_huff_code {
+    uint16_t code[256];
+    uint8_t size[256];          /* 0: symbol has no code */
+} fdj_huff_code;
+
+/* Annex K.3 tables: ac = 0/1, chroma = 0/1. */
+void fdj_huff_std_spec(int ac, int chroma, fdj_huff_spec *out);
+int fdj_huff_derive(const fdj_huff_spec *s, fdj_huff_code *c, char *msg);
+/* libjpeg's jpeg_gen_optimal_table: code lengths limited to 16, all-ones code reserved. */
+int fdj_huff_optimal(const uint32_t freq_in[257], fdj_huff_spec *out, char *msg);
+
+/* Write the complete marker stream and entropy data for a frame whose
+ * coefficient arrays are filled (enc_huff.c drives enc_marker.c). */
+int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_buf *out,
+                       char *msg);
+
+/* ---- markers (enc_marker.c) ---- */
+void fdj_mark_soi(fdj_buf *b);
+void fdj_mark_eoi(fdj_buf *b);
+void fdj_mark_jfif(fdj_buf *b, int unit, int xd, int yd);
+void fdj_mark_adobe(fdj_buf *b, int transform);
+/* Emit DQT for each table used, in component order; returns nonzero if any is 16-bit. */
+int fdj_mark_dqts(fdj_buf *b, const fdj_enc_frame *f);
+void fdj_mark_sof(fdj_buf *b, const fdj_enc_frame *f, int sof_type);
+void fdj_mark_dht(fdj_buf *b, int ac, int slot, const fdj_huff_spec *s);
+void fdj_mark_dri(fdj_buf *b, int interval);
+void fdj_mark_sos(fdj_buf *b, const fdj_enc_frame *f, const int *comps, int ncomps, int ss,
+                  int se, int ah, int al, int progressive);
+/* Check that extra bytes are complete APPn/COM segments. */
+int fdj_mark_check_segments(const uint8_t *data, size_t size, char *msg);
+
+#endif /* FDJ_ENC_INTERNAL_H */

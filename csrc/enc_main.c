@@ -1,0 +1,320 @@
+/*
+ * enc_main.c -- the encoder's entry points: parameters, quality tables
+ * (libjpeg's jpeg_quality_scaling over the Annex K.1 tables), frame geometry
+ * (T.81 A.1.1, A.2.4), dummy blocks of partial MCUs, fdj_encode and
+ * fdj_write_coefficients.
+ */
+#include "enc_internal.h"
+
+/* T.81 Annex K.1, natural order */
+static const uint16_t std_luma_q[64] = {
+    16, 11, 10, 16, 24,  40,  51,  61,  12, 12, 14, 19, 26,  58,  60,  55,
+    14, 13, 16, 24, 40,  57,  69,  56,  14, 17, 22, 29, 51,  87,  80,  62,
+    18, 22, 37, 56, 68,  109, 103, 77,  24, 35, 55, 64, 81,  104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99};
+static const uint16_t std_chroma_q[64] = {
+    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
+    24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99,
+    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99};
+
+void fdj_encode_params_init(fdj_encode_params *p)
+{
+    int c;
+    memset(p, 0, sizeof *p);
+    p->in_color = FDJ_IN_RGB;
+    for (c = 0; c < FDJ_MAX_COMPONENTS; c++) {
+        p->h_samp[c] = p->v_samp[c] = 1;
+        p->comp_qtable[c] = c == 0 ? 0 : 1;
+    }
+    p->num_qtables = 0;
+    p->write_jfif = 1;
+    p->density_unit = 0;
+    p->x_density = p->y_density = 1;
+}
+
+void fdj_quality_table(int quality, int chroma, int force_baseline, uint16_t out[64])
+{
+    const uint16_t *base = chroma ? std_chroma_q : std_luma_q;
+    long scale;
+    int i;
+    if (quality < 1)
+        quality = 1;
+    if (quality > 100)
+        quality = 100;
+    scale = quality < 50 ? 5000L / quality : 200L - 2L * quality;
+    for (i = 0; i < 64; i++) {
+        long t = ((long)base[i] * scale + 50L) / 100L;
+        if (t < 1)
+            t = 1;
+        if (t > 32767)
+            t = 32767;
+        if (force_baseline && t > 255)
+            t = 255;
+        out[i] = (uint16_t)t;
+    }
+}
+
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+int fdj_enc_setup_frame(const fdj_encode_params *p, fdj_enc_frame *f, char *msg)
+{
+    int c, blocks_in_mcu = 0;
+    uint64_t max_pixels;
+    memset(f, 0, sizeof *f);
+    if (!p)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no parameters");
+    if (p->width < 1 || p->height < 1 || p->width > 65535 || p->height > 65535)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "image size %dx%d outside 1..65535", p->width,
+                        p->height);
+    max_pixels = p->max_pixels ? p->max_pixels : FDJ_DEFAULT_MAX_PIXELS;
+    if ((uint64_t)p->width * (uint64_t)p->height > max_pixels)
+        return fdj_fail(msg, FDJ_ERR_TOO_LARGE, "image of %dx%d pixels exceeds the limit of %llu",
+                        p->width, p->height, (unsigned long long)max_pixels);
+    f->width = p->width;
+    f->height = p->height;
+    switch (p->in_color) {
+    case FDJ_IN_GRAY:
+        f->ncomp = 1;
+        f->jpeg_color = FDJ_CS_GRAY;
+        f->comp[0].id = 1;
+        break;
+    case FDJ_IN_RGB:
+        f->ncomp = 3;
+        if (p->keep_rgb) {
+            f->jpeg_color = FDJ_CS_RGB;
+            f->comp[0].id = 'R';
+            f->comp[1].id = 'G';
+            f->comp[2].id = 'B';
+        } else {
+            f->jpeg_color = FDJ_CS_YCBCR;
+            for (c = 0; c < 3; c++) {
+                f->comp[c].id = c + 1;
+                f->comp[c].dc_tbl = f->comp[c].ac_tbl = c ? 1 : 0;
+            }
+        }
+        break;
+    case FDJ_IN_CMYK:
+        f->ncomp = 4;
+        f->jpeg_color = FDJ_CS_CMYK;
+        f->cmyk_invert = 1;
+        f->comp[0].id = 'C';
+        f->comp[1].id = 'M';
+        f->comp[2].id = 'Y';
+        f->comp[3].id = 'K';
+        break;
+    default:
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "in_color must be 1 (gray), 3 (RGB) or 4 (CMYK), not %d",
+                        p->in_color);
+    }
+    if (p->num_qtables < 1 || p->num_qtables > 4)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "num_qtables must be 1..4, not %d", p->num_qtables);
+    memcpy(f->qtable, p->qtable, sizeof f->qtable);
+    for (c = 0; c < f->ncomp; c++) {
+        fdj_enc_comp *cp = &f->comp[c];
+        int i;
+        cp->h = p->h_samp[c];
+        cp->v = p->v_samp[c];
+        cp->tq = p->comp_qtable[c];
+        if (cp->h < 1 || cp->h > 4 || cp->v < 1 || cp->v > 4)
+            return fdj_fail(msg, FDJ_ERR_ARGUMENT, "sampling factors of component %d must be 1..4, not %dx%d",
+                            c, cp->h, cp->v);
+        if (cp->tq < 0 || cp->tq >= p->num_qtables)
+            return fdj_fail(msg, FDJ_ERR_ARGUMENT, "component %d uses table slot %d of %d", c, cp->tq,
+                            p->num_qtables);
+        for (i = 0; i < 64; i++)
+            if (p->qtable[cp->tq][i] == 0)
+                return fdj_fail(msg, FDJ_ERR_ARGUMENT, "quantization table %d has a zero entry at %d",
+                                cp->tq, i);
+        if (cp->h > f->max_h)
+            f->max_h = cp->h;
+        if (cp->v > f->max_v)
+            f->max_v = cp->v;
+        blocks_in_mcu += cp->h * cp->v;
+    }
+    if (f->ncomp > 1 && blocks_in_mcu > 10)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "sampling factors give %d blocks per MCU (at most 10)",
+                        blocks_in_mcu);
+    f->mcus_x = ceil_div(f->width, 8 * f->max_h);
+    f->mcus_y = ceil_div(f->height, 8 * f->max_v);
+    for (c = 0; c < f->ncomp; c++) {
+        fdj_enc_comp *cp = &f->comp[c];
+        int dw, dh;
+        if (f->max_h % cp->h || f->max_v % cp->v)
+            return fdj_fail(msg, FDJ_ERR_UNSUPPORTED,
+                            "sampling %dx%d of component %d is not an integral fraction of %dx%d", cp->h,
+                            cp->v, c, f->max_h, f->max_v);
+        dw = ceil_div(f->width * cp->h, f->max_h);
+        dh = ceil_div(f->height * cp->v, f->max_v);
+        cp->width_in_blocks = ceil_div(dw, 8);
+        cp->height_in_blocks = ceil_div(dh, 8);
+        cp->bw = f->mcus_x * cp->h;
+        cp->bh = f->mcus_y * cp->v;
+        if (cp->width_in_blocks > cp->bw || cp->height_in_blocks > cp->bh)
+            return fdj_fail(msg, FDJ_ERR_ARGUMENT, "inconsistent sampling geometry");
+    }
+    if (p->restart_interval < 0 || p->restart_interval > 65535)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "restart_interval must be 0..65535, not %d",
+                        p->restart_interval);
+    if (p->restart_rows < 0 || p->restart_rows > 65535)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "restart_rows must be 0..65535, not %d", p->restart_rows);
+    if (p->write_jfif && (p->density_unit < 0 || p->density_unit > 2 || p->x_density < 0 ||
+                          p->x_density > 65535 || p->y_density < 0 || p->y_density > 65535))
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "bad JFIF density %d (%d, %d)", p->density_unit,
+                        p->x_density, p->y_density);
+    if (p->extra_size && !p->extra_segments)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "extra_size without extra_segments");
+    return fdj_mark_check_segments(p->extra_segments, p->extra_size, msg);
+}
+
+int fdj_enc_alloc_coefs(fdj_enc_frame *f, char *msg)
+{
+    int c;
+    for (c = 0; c < f->ncomp; c++) {
+        fdj_enc_comp *cp = &f->comp[c];
+        size_t n;
+        if (!fdj_mul3_size((size_t)cp->bw, (size_t)cp->bh, 64 * sizeof(int16_t), &n)) {
+            fdj_enc_free_coefs(f);
+            return fdj_fail(msg, FDJ_ERR_TOO_LARGE, "coefficient buffer size overflows");
+        }
+        cp->coef = (int16_t *)calloc(1, n ? n : 1);
+        if (!cp->coef) {
+            fdj_enc_free_coefs(f);
+            return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory for %zu bytes of coefficients", n);
+        }
+    }
+    return FDJ_OK;
+}
+
+void fdj_enc_free_coefs(fdj_enc_frame *f)
+{
+    int c;
+    for (c = 0; c < FDJ_MAX_COMPONENTS; c++) {
+        free(f->comp[c].coef);
+        f->comp[c].coef = NULL;
+    }
+}
+
+/* jccoefct.c: dummy blocks right of the image copy the DC of the block to
+ * their left; dummy rows below take the DC of the last block of the row above
+ * within the same MCU.  AC = 0 in both. */
+void fdj_enc_fill_dummy_blocks(fdj_enc_frame *f)
+{
+    int c, by, bx;
+    for (c = 0; c < f->ncomp; c++) {
+        fdj_enc_comp *cp = &f->comp[c];
+        for (by = 0; by < cp->bh; by++) {
+            int16_t *row = cp->coef + (size_t)by * (size_t)cp->bw * 64;
+            int start = by < cp->height_in_blocks ? cp->width_in_blocks : 0;
+            for (bx = start; bx < cp->bw; bx++) {
+                int16_t dc;
+                if (by < cp->height_in_blocks) {
+                    dc = row[(size_t)(bx - 1) * 64];
+                } else {
+                    const int16_t *above = row - (ptrdiff_t)cp->bw * 64;
+                    int src = (bx / cp->h) * cp->h + cp->h - 1;
+                    dc = above[(size_t)src * 64];
+                }
+                memset(row + (size_t)bx * 64, 0, 64 * sizeof(int16_t));
+                row[(size_t)bx * 64] = dc;
+            }
+        }
+    }
+}
+
+static int finish(fdj_buf *b, int st, uint8_t **out, size_t *out_size)
+{
+    if (st != FDJ_OK) {
+        fdj_buf_release(b);
+        return st;
+    }
+    *out = b->data;
+    *out_size = b->size;
+    return FDJ_OK;
+}
+
+int fdj_encode(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
+               ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t **out, size_t *out_size,
+               char msg[FDJ_MSG_SIZE])
+{
+    fdj_enc_frame f;
+    fdj_enc_band band;
+    fdj_divisors *div = NULL;
+    fdj_buf b;
+    int st, my, t;
+    if (msg)
+        msg[0] = 0;
+    if (!out || !out_size)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no output pointers");
+    *out = NULL;
+    *out_size = 0;
+    if (!pixels)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no pixels");
+    fdj_buf_init(&b);
+    st = fdj_enc_setup_frame(p, &f, msg);
+    if (st != FDJ_OK)
+        return st;
+    div = (fdj_divisors *)malloc(4 * sizeof *div);
+    if (!div)
+        return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
+    for (t = 0; t < p->num_qtables; t++)
+        fdj_enc_divisors_init(&div[t], p->qtable[t]);
+    st = fdj_enc_alloc_coefs(&f, msg);
+    if (st != FDJ_OK) {
+        free(div);
+        return st;
+    }
+    st = fdj_enc_band_init(&band, &f, msg);
+    if (st == FDJ_OK) {
+        for (my = 0; my < f.mcus_y; my++) {
+            fdj_enc_band_convert(&band, &f, my, pixels, row_stride, col_stride, chan_stride);
+            fdj_enc_band_transform(&band, &f, my, div);
+        }
+        fdj_enc_band_free(&band);
+        fdj_enc_fill_dummy_blocks(&f);
+        st = fdj_enc_write_file(&f, p, &b, msg);
+    }
+    fdj_enc_free_coefs(&f);
+    free(div);
+    return finish(&b, st, out, out_size);
+}
+
+int fdj_write_coefficients(const fdj_encode_params *p, const int16_t *const coef[],
+                           uint8_t **out, size_t *out_size, char msg[FDJ_MSG_SIZE])
+{
+    fdj_enc_frame f;
+    fdj_buf b;
+    int st, c, by, bx, k;
+    if (msg)
+        msg[0] = 0;
+    if (!out || !out_size)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no output pointers");
+    *out = NULL;
+    *out_size = 0;
+    if (!coef)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no coefficients");
+    fdj_buf_init(&b);
+    st = fdj_enc_setup_frame(p, &f, msg);
+    if (st != FDJ_OK)
+        return st;
+    for (c = 0; c < f.ncomp; c++)
+        if (!coef[c])
+            return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no coefficients for component %d", c);
+    st = fdj_enc_alloc_coefs(&f, msg);
+    if (st != FDJ_OK)
+        return st;
+    for (c = 0; c < f.ncomp; c++) {
+        fdj_enc_comp *cp = &f.comp[c];
+        for (by = 0; by < cp->height_in_blocks; by++) {
+            const int16_t *src = coef[c] + (size_t)by * (size_t)cp->width_in_blocks * 64;
+            int16_t *dst = cp->coef + (size_t)by * (size_t)cp->bw * 64;
+            for (bx = 0; bx < cp->width_in_blocks; bx++, src += 64, dst += 64)
+                for (k = 0; k < 64; k++)
+                    dst[fdj_natural_to_zigzag[k]] = src[k];
+        }
+    }
+    fdj_enc_fill_dummy_blocks(&f);
+    st = fdj_enc_write_file(&f, p, &b, msg);
+    fdj_enc_free_coefs(&f);
+    return finish(&b, st, out, out_size);
+}
