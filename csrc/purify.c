@@ -1,0 +1,164 @@
+/*
+ * purify.c -- fused Feature Distillation on pixels (fdj_purify).
+ *
+ * The encoder's front end (colour conversion, edge replication, downsampling,
+ * ISLOW FDCT, quantization by T) and the decoder's back end (dequantization,
+ * ISLOW IDCT, fancy upsampling, colour conversion) joined without entropy
+ * coding: each block goes FDCT -> quantize/dequantize -> IDCT while it is in
+ * cache, so the result equals decoding fdj_encode's file bit for bit.
+ *
+ * Component planes are produced one MCU row at a time into a ring of rows,
+ * and output rows are rendered as soon as the component rows they depend on
+ * (one row of context above and below for fancy upsampling) exist.
+ */
+#include "enc_internal.h"
+
+typedef struct purify_state {
+    fdj_enc_frame f;
+    fdj_enc_band band;
+    fdj_divisors div[4];
+    uint8_t *ring_mem;
+    uint8_t **rows[FDJ_MAX_COMPONENTS];   /* ring row pointers per component */
+    int ring[FDJ_MAX_COMPONENTS];         /* rows in each ring */
+    ptrdiff_t ring_stride[FDJ_MAX_COMPONENTS];
+} purify_state;
+
+/* Each ring holds three MCU rows of a component: the band being written, the
+ * band before it (rendered rows reach back one component row into it), and
+ * slack so rows are never overwritten while still needed. */
+static int setup_rings(purify_state *s, char *msg)
+{
+    size_t total = 0, off = 0, sizes[FDJ_MAX_COMPONENTS];
+    int c, i, nptr = 0;
+    for (c = 0; c < s->f.ncomp; c++) {
+        const fdj_enc_comp *cp = &s->f.comp[c];
+        s->ring[c] = 3 * cp->v * 8;
+        s->ring_stride[c] = (ptrdiff_t)cp->width_in_blocks * 8;
+        if (!fdj_mul_size((size_t)s->ring[c], (size_t)s->ring_stride[c], &sizes[c]))
+            return fdj_fail(msg, FDJ_ERR_TOO_LARGE, "image too wide");
+        total += sizes[c];
+        nptr += s->ring[c];
+    }
+    s->ring_mem = (uint8_t *)malloc(total + (size_t)nptr * sizeof(uint8_t *) + sizeof(uint8_t *));
+    if (!s->ring_mem)
+        return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory for purify buffers");
+    {
+        uint8_t **ptrs = (uint8_t **)(void *)(s->ring_mem);
+        uint8_t *data = s->ring_mem + (size_t)nptr * sizeof(uint8_t *) + sizeof(uint8_t *);
+        for (c = 0; c < s->f.ncomp; c++) {
+            s->rows[c] = ptrs;
+            for (i = 0; i < s->ring[c]; i++)
+                ptrs[i] = data + off + (size_t)i * (size_t)s->ring_stride[c];
+            ptrs += s->ring[c];
+            off += sizes[c];
+        }
+    }
+    return FDJ_OK;
+}
+
+/* FDCT, quantize/dequantize with T, IDCT for the real blocks of one band. */
+static void band_roundtrip(purify_state *s, int mcu_row)
+{
+    int c, by, bx;
+    int32_t ws[64], dq[64];
+    for (c = 0; c < s->f.ncomp; c++) {
+        const fdj_enc_comp *cp = &s->f.comp[c];
+        const fdj_divisors *dv = &s->div[cp->tq];
+        int row0 = mcu_row * cp->v;
+        int rows = cp->height_in_blocks - row0;
+        if (rows > cp->v)
+            rows = cp->v;
+        for (by = 0; by < rows; by++) {
+            const uint8_t *src = s->band.plane[c] + (ptrdiff_t)by * 8 * s->band.plane_stride[c];
+            /* 8 consecutive ring rows: ring size is a multiple of 8 */
+            int ring_row = ((row0 + by) * 8) % s->ring[c];
+            uint8_t *dst = s->rows[c][ring_row];
+            for (bx = 0; bx < cp->width_in_blocks; bx++) {
+                fdj_fdct_islow(src + bx * 8, s->band.plane_stride[c], ws);
+                fdj_quantize_dequantize(ws, dv, dq);
+                fdj_idct_islow(dq, dst + bx * 8, s->ring_stride[c]);
+            }
+        }
+    }
+}
+
+int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
+               ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
+               ptrdiff_t out_row_stride, char msg[FDJ_MSG_SIZE])
+{
+    purify_state *s;
+    fdj_render_spec spec;
+    fdj_render_scratch scratch;
+    fdj_comp_rows comp[FDJ_MAX_COMPONENTS];
+    int st, c, t, my, h[FDJ_MAX_COMPONENTS], v[FDJ_MAX_COMPONENTS];
+    int done_rows = 0;
+    if (msg)
+        msg[0] = 0;
+    if (!pixels || !out)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no pixels or no output");
+    s = (purify_state *)calloc(1, sizeof *s);
+    if (!s)
+        return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
+    st = fdj_enc_setup_frame(p, &s->f, msg);
+    if (st != FDJ_OK)
+        goto done_state;
+    for (t = 0; t < p->num_qtables; t++)
+        fdj_enc_divisors_init(&s->div[t], p->qtable[t]);
+    for (c = 0; c < s->f.ncomp; c++) {
+        h[c] = s->f.comp[c].h;
+        v[c] = s->f.comp[c].v;
+    }
+    st = fdj_render_spec_init(&spec, s->f.width, s->f.height, s->f.ncomp, h, v, s->f.jpeg_color,
+                              FDJ_OUT_NATIVE);
+    if (st != FDJ_OK) {
+        st = fdj_fail(msg, st, "unsupported sampling for purify");
+        goto done_state;
+    }
+    spec.invert_cmyk = s->f.cmyk_invert;
+    st = setup_rings(s, msg);
+    if (st != FDJ_OK)
+        goto done_state;
+    st = fdj_enc_band_init(&s->band, &s->f, msg);
+    if (st != FDJ_OK)
+        goto done_rings;
+    if (fdj_render_scratch_init(&scratch, &spec) != FDJ_OK) {
+        st = fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory for purify buffers");
+        goto done_band;
+    }
+    for (c = 0; c < s->f.ncomp; c++) {
+        comp[c].rows = s->rows[c];
+        comp[c].ring = s->ring[c];
+    }
+    for (my = 0; my < s->f.mcus_y; my++) {
+        int ready;
+        fdj_enc_band_convert(&s->band, &s->f, my, pixels, row_stride, col_stride, chan_stride);
+        band_roundtrip(s, my);
+        /* Output rows whose component rows (plus one row of context below)
+         * now exist; everything at the last band. */
+        if (my == s->f.mcus_y - 1) {
+            ready = s->f.height;
+        } else {
+            ready = s->f.height;
+            for (c = 0; c < s->f.ncomp; c++) {
+                int have = (my + 1) * s->f.comp[c].v * 8;      /* component rows produced */
+                int vx = s->f.max_v / s->f.comp[c].v;
+                int out_rows = (have - 1) * vx;                 /* keep one row of context */
+                if (out_rows < ready)
+                    ready = out_rows;
+            }
+        }
+        if (ready > done_rows) {
+            fdj_render_rows(&spec, comp, &scratch, done_rows, ready,
+                            out + (ptrdiff_t)done_rows * out_row_stride, out_row_stride);
+            done_rows = ready;
+        }
+    }
+    fdj_render_scratch_free(&scratch);
+done_band:
+    fdj_enc_band_free(&s->band);
+done_rings:
+    free(s->ring_mem);
+done_state:
+    free(s);
+    return st;
+}
