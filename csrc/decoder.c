@@ -152,6 +152,20 @@ int fdj_decoder_open(fdj_decoder *d, const uint8_t *data, size_t size,
     return FDJ_OK;
 }
 
+int fdj_decoder_set_purify(fdj_decoder *d, const fdj_decode_options *opt)
+{
+    int c, k;
+    if (opt->purify_count < 0 || opt->purify_count > FDJ_MAX_COMPONENTS)
+        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "purify_count must be 0..4");
+    for (c = 0; c < opt->purify_count; c++)
+        for (k = 0; k < 64; k++)
+            if (opt->purify[c][k] == 0)
+                return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "purify table entries must be 1..65535");
+    d->opt.purify_count = opt->purify_count;
+    memcpy(d->opt.purify, opt->purify, sizeof d->opt.purify);
+    return FDJ_OK;
+}
+
 /* ---- output geometry (jdmaster.c jpeg_core_output_dimensions) ---- */
 typedef struct out_geom {
     int width, height, min_bs;

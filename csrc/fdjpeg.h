@@ -137,6 +137,9 @@ void fdj_decoder_free(fdj_decoder *dec);
 int fdj_decoder_open(fdj_decoder *dec, const uint8_t *data, size_t size,
                      const fdj_decode_options *opt);
 const fdj_info *fdj_decoder_info(const fdj_decoder *dec);
+/* Change the one-pass purification tables (purify_count/purify of opt) after
+ * open and before decode, e.g. once the number of components is known. */
+int fdj_decoder_set_purify(fdj_decoder *dec, const fdj_decode_options *opt);
 /* Output geometry for the options given at open. */
 int fdj_decoder_output_shape(const fdj_decoder *dec, int *height, int *width,
                              int *channels);

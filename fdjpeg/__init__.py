@@ -1,4 +1,13 @@
-"""fdjpeg: a bit-exact JPEG codec with Feature Distillation built in."""
+"""fdjpeg: a bit-exact JPEG codec with Feature Distillation built in.
+
+Decode and encode exactly like libjpeg-turbo (what Pillow uses), and purify
+images against adversarial perturbations with the paper's DNN-oriented tables:
+``decode(data, purify=T)`` (one-pass), ``encode(raw, T)`` (two-pass, sensor
+side) and ``purify(pixels, T)`` (fused pixel path).
+"""
+from fdjpeg import tables
+from fdjpeg._api import DEFAULT_MAX_PIXELS, decode, inspect, read_coefficients
+from fdjpeg._codec import kernel_name as _kernel_name
 from fdjpeg._codec import version as _c_version
 from fdjpeg.errors import (
     JPEGError,
@@ -8,4 +17,43 @@ from fdjpeg.errors import (
     UnsupportedJPEGError,
 )
 
+try:  # encoder side (fdjpeg/_encode_api.py)
+    from fdjpeg._encode_api import encode, purify, write_coefficients
+except ImportError:  # pragma: no cover - only while the encoder is being built
+    pass
+
 __version__ = "0.1.0"
+
+
+def build_info():
+    """Versions and the active kernels, for bug reports and benchmarks."""
+    return {"version": __version__, "c_version": _c_version(), "kernels": _kernel_name()}
+
+
+def open(fp, *args, **kwargs):  # noqa: A001 - mirrors PIL.Image.open
+    """Pillow drop-in: see :func:`fdjpeg.pillow.open`."""
+    from fdjpeg import pillow
+
+    return pillow.open(fp, *args, **kwargs)
+
+
+def save(im, fp, *args, **kwargs):
+    """Pillow drop-in: see :func:`fdjpeg.pillow.save`."""
+    from fdjpeg import pillow
+
+    return pillow.save(im, fp, *args, **kwargs)
+
+
+def offgrid_score(image, table=None, **kwargs):
+    """Off-grid energy of an image w.r.t. a table: see :func:`fdjpeg.detect.offgrid_score`."""
+    from fdjpeg import detect
+
+    return detect.offgrid_score(image, table, **kwargs)
+
+
+__all__ = [
+    "decode", "encode", "purify", "inspect", "read_coefficients", "write_coefficients",
+    "open", "save", "tables", "offgrid_score", "build_info", "DEFAULT_MAX_PIXELS",
+    "JPEGError", "UnsupportedJPEGError", "JPEGTooLargeError", "TruncatedJPEGError",
+    "NotJPEGError", "__version__",
+]

@@ -70,6 +70,7 @@ cdef extern from "fdjpeg.h" nogil:
     int fdj_decoder_open(fdj_decoder *dec, const uint8_t *data, size_t size,
                          const fdj_decode_options *opt)
     const fdj_info *fdj_decoder_info(const fdj_decoder *dec)
+    int fdj_decoder_set_purify(fdj_decoder *dec, const fdj_decode_options *opt)
     int fdj_decoder_output_shape(const fdj_decoder *dec, int *height, int *width, int *channels)
     int fdj_decoder_decode(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride)
     int fdj_decoder_read_coefficients(fdj_decoder *dec, int16_t *const *coef)

@@ -26,7 +26,7 @@ cdef class Decoder:
                  int out_format=FDJ_OUT_NATIVE, int scale_denom=1,
                  bint invert_adobe_cmyk=True, purify=None):
         cdef const uint8_t[::1] view
-        cdef int status, i, j, n
+        cdef int status
         cdef const uint8_t *ptr
         cdef size_t size
         try:
@@ -43,20 +43,32 @@ cdef class Decoder:
         self.opt.out_format = out_format
         self.opt.scale_denom = scale_denom
         self.opt.invert_adobe_cmyk = invert_adobe_cmyk
-        if purify is not None:
-            tabs = np.ascontiguousarray(purify, dtype=np.uint16).reshape(-1, 64)
-            n = tabs.shape[0]
-            if n < 1 or n > 4:
-                raise ValueError("purify needs 1 to 4 tables")
-            for i in range(n):
-                for j in range(64):
-                    self.opt.purify[i][j] = tabs[i, j]
-            self.opt.purify_count = n
         size = view.shape[0]
         ptr = &view[0] if size > 0 else NULL
         with nogil:
             status = fdj_decoder_open(self.dec, ptr, size, &self.opt)
         _raise_status(status, fdj_decoder_message(self.dec))
+        if purify is not None:
+            self.set_purify(purify)
+
+    def set_purify(self, tables):
+        """Set one-pass purification tables ((n, 64) natural order; n = 1, 2 or one per
+        component, see fdj_decode_options.purify_count) before decode()."""
+        cdef int i, j, n
+        if tables is None:
+            self.opt.purify_count = 0
+            return
+        tabs = np.ascontiguousarray(tables, dtype=np.uint16).reshape(-1, 64)
+        n = tabs.shape[0]
+        if n < 1 or n > 4:
+            raise ValueError("purify needs 1 to 4 tables")
+        if (tabs == 0).any():
+            raise ValueError("purify table entries must be 1..65535")
+        for i in range(n):
+            for j in range(64):
+                self.opt.purify[i][j] = tabs[i, j]
+        self.opt.purify_count = n
+        _raise_status(fdj_decoder_set_purify(self.dec, &self.opt), fdj_decoder_message(self.dec))
 
     def info(self):
         """Frame and header facts as a dict (no pixel work)."""

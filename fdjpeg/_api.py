@@ -1,0 +1,286 @@
+"""Decoder-side public API: decode, inspect, read_coefficients."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from fdjpeg import _codec
+
+__all__ = ["decode", "inspect", "read_coefficients", "DEFAULT_MAX_PIXELS"]
+
+DEFAULT_MAX_PIXELS = 2 * 89_478_485  # Pillow's DecompressionBombError threshold
+
+_MODES = {None: 0, "RGB": 1, "L": 2}
+_SCALES = {1: 1, 2: 2, 4: 4, 8: 8}
+
+
+def _as_buffer(data):
+    try:
+        if isinstance(data, str):
+            raise TypeError
+        memoryview(data)
+    except TypeError:
+        raise TypeError(
+            f"data must be a bytes-like object with the JPEG file contents, not {type(data).__name__}"
+            " (use fdjpeg.open() for paths and file objects)"
+        ) from None
+    return data
+
+
+def _limits(max_pixels, max_scans):
+    if max_pixels is None:
+        max_pixels = DEFAULT_MAX_PIXELS
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)) or max_pixels < 1:
+        raise ValueError(f"max_pixels must be a positive integer, not {max_pixels!r}")
+    if max_scans is None:
+        max_scans = 1000
+    if isinstance(max_scans, bool) or not isinstance(max_scans, (int, np.integer)) or max_scans < 1:
+        raise ValueError(f"max_scans must be a positive integer, not {max_scans!r}")
+    return int(max_pixels), int(max_scans)
+
+
+def _purify_tables(purify, num_components):
+    """(n, 64) uint16 purification tables for the decoder, or None."""
+    if purify is None or purify is False:
+        return None
+    from fdjpeg._tableforms import normalize_tables
+
+    return normalize_tables(purify, num_components)
+
+
+def _open(data, *, max_pixels=None, max_scans=None, allow_truncated=False, mode=None, scale=1,
+          purify=None):
+    data = _as_buffer(data)
+    if mode not in _MODES and mode != "CMYK":
+        raise ValueError(f"mode must be None, 'L', 'RGB' or 'CMYK', not {mode!r}")
+    if scale not in _SCALES:
+        raise ValueError(f"scale must be 1, 2, 4 or 8 (decode at 1/scale size), not {scale!r}")
+    max_pixels, max_scans = _limits(max_pixels, max_scans)
+    dec = _codec.Decoder(
+        data,
+        max_pixels=max_pixels,
+        max_scans=max_scans,
+        allow_truncated=bool(allow_truncated),
+        out_format=_MODES.get(mode, 0),
+        scale_denom=scale,
+    )
+    if mode == "CMYK" and dec.info()["num_components"] != 4:
+        raise ValueError("mode='CMYK' needs a 4-component (CMYK/YCCK) JPEG")
+    tables = _purify_tables(purify, dec.info()["num_components"])
+    if tables is not None:
+        dec.set_purify(tables)
+    return dec
+
+
+def decode(data, *, purify=None, mode=None, scale=1, max_pixels=None, max_scans=None,
+           allow_truncated=False, out=None):
+    """Decode a JPEG to a uint8 array, bit-exact with Pillow (libjpeg-turbo).
+
+    Parameters
+    ----------
+    data : bytes-like
+        The JPEG file contents (bytes, bytearray, memoryview, numpy buffer...).
+    purify : None, True, or a table form
+        One-pass Feature Distillation: after dequantization each coefficient
+        D is replaced by T * round(D / T) (half away from zero) before the IDCT.
+        ``True`` uses the package's default FD table; otherwise one (8, 8)/(64,)
+        table for all components, two tables (luma, chroma) or one per component.
+    mode : None, "L", "RGB" or "CMYK"
+        None gives (H, W) for grayscale, (H, W, 3) RGB for colour and (H, W, 4)
+        CMYK (Pillow's convention) for 4-component files.
+    scale : 1, 2, 4 or 8
+        Reduced-size decoding through the scaled IDCT (libjpeg's scale 1/n).
+    max_pixels : int
+        Refuse images with more pixels (default: Pillow's 2 x 89,478,485) with
+        :class:`fdjpeg.JPEGTooLargeError`, before allocating.
+    max_scans : int
+        Refuse progressive files with more scans (default 1000).
+    allow_truncated : bool
+        Decode files cut before their EOI (missing data becomes zero
+        coefficients, i.e. grey, as libjpeg does) instead of raising
+        :class:`fdjpeg.TruncatedJPEGError`.
+    out : numpy.ndarray, optional
+        A writeable uint8 array of the output shape with contiguous rows to
+        decode into (no allocation).
+    """
+    dec = _open(data, max_pixels=max_pixels, max_scans=max_scans, allow_truncated=allow_truncated,
+                mode=mode, scale=scale, purify=purify)
+    return dec.decode(out)
+
+
+def read_coefficients(data, *, max_pixels=None, max_scans=None, allow_truncated=False):
+    """Quantized DCT coefficients of any DCT-based JPEG (as ``jpeglib`` reads them).
+
+    Returns a dict with ``coefficients`` (one int16 array per component, shape
+    (blocks_high, blocks_wide, 8, 8), natural order), ``tables`` (the (8, 8)
+    table each component was quantized with), ``sampling`` ((h, v) per
+    component), ``width``, ``height``, ``component_ids`` and ``jpeg_color``.
+    """
+    dec = _open(data, max_pixels=max_pixels, max_scans=max_scans, allow_truncated=allow_truncated)
+    coefs = dec.read_coefficients()
+    info = dec.info()
+    return {
+        "coefficients": coefs,
+        "tables": [c["qtable"] for c in info["components"]],
+        "sampling": [(c["h"], c["v"]) for c in info["components"]],
+        "component_ids": [c["id"] for c in info["components"]],
+        "width": info["width"],
+        "height": info["height"],
+        "jpeg_color": info["jpeg_color"],
+        "progressive": info["progressive"],
+    }
+
+
+_MARKER_NAMES = {0xD8: "SOI", 0xD9: "EOI", 0xDA: "SOS", 0xDB: "DQT", 0xC4: "DHT", 0xDD: "DRI",
+                 0xFE: "COM", 0xCC: "DAC", 0xDC: "DNL"}
+for _i in range(16):
+    _MARKER_NAMES.setdefault(0xE0 + _i, f"APP{_i}")
+for _i in (0, 1, 2, 3, 5, 6, 7, 9, 10, 11, 13, 14, 15):
+    _MARKER_NAMES[0xC0 + _i] = f"SOF{_i}"
+for _i in range(8):
+    _MARKER_NAMES[0xD0 + _i] = f"RST{_i}"
+
+# a marker inside entropy-coded data: 0xFF (fill 0xFFs allowed) then not 00 and not RSTn
+_ENTROPY_END = re.compile(rb"\xff+(?![\x00\xd0-\xd7])")
+
+
+def marker_name(code):
+    return _MARKER_NAMES.get(code, f"0x{code:02X}")
+
+
+def _walk_segments(buf):
+    """All marker segments of the file as (code, offset, payload), skipping entropy data.
+
+    Pure bookkeeping over the bytes; the C parser has already validated the
+    headers up to the first scan.
+    """
+    segs = []
+    pos, n = 2, len(buf)
+    segs.append((0xD8, 0, b""))
+    while pos < n:
+        if buf[pos] != 0xFF:
+            nxt = buf.find(b"\xff", pos)
+            if nxt < 0:
+                break
+            pos = nxt
+        while pos < n and buf[pos] == 0xFF:
+            pos += 1
+        if pos >= n:
+            break
+        code = buf[pos]
+        start = pos - 1
+        pos += 1
+        if code == 0x00 or 0xD0 <= code <= 0xD7 or code == 0x01:
+            continue
+        if code == 0xD9:
+            segs.append((code, start, b""))
+            break
+        if pos + 2 > n:
+            break
+        length = (buf[pos] << 8) | buf[pos + 1]
+        payload = bytes(buf[pos + 2:pos + length])
+        segs.append((code, start, payload))
+        pos += length
+        if code == 0xDA:
+            m = _ENTROPY_END.search(buf, pos)
+            if not m:
+                break
+            pos = m.end() - 1
+    return segs
+
+
+def inspect(data, *, max_pixels=None):
+    """Header facts of a JPEG without decoding pixels.
+
+    Returns size, mode, components (ids, sampling, table slots), sampling name,
+    coding process, progressive flag, quantization tables (per slot and per
+    component, natural order), restart interval, scans, markers, and what a
+    caller needs to rebuild Pillow's ``.info``: ``jfif``, ``jfif_version``,
+    ``jfif_unit``, ``jfif_density``, ``dpi``, ``exif``, ``xmp``,
+    ``icc_profile`` (reassembled from APP2 chunks), ``adobe``,
+    ``adobe_transform``, ``comment``.
+    """
+    dec = _open(data, max_pixels=max_pixels)
+    info = dec.info()
+    buf = bytes(memoryview(data).cast("B"))
+    segs = _walk_segments(buf)
+    h, w, ch = dec.output_shape()
+    comps = info["components"]
+    mode = {1: "L", 3: "RGB", 4: "CMYK"}[ch]
+    res = {
+        "width": info["width"],
+        "height": info["height"],
+        "size": (info["width"], info["height"]),
+        "mode": mode,
+        "num_components": info["num_components"],
+        "components": [
+            {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in c.items()} for c in comps
+        ],
+        "sampling": _sampling_name(comps),
+        "sof": info["sof"],
+        "coding": _coding_name(info),
+        "progressive": info["progressive"],
+        "arithmetic": info["arithmetic"],
+        "lossless": info["lossless"],
+        "precision": info["precision"],
+        "jpeg_color": info["jpeg_color"],
+        "qtables": info["qtables"],
+        "qtable_bits": info["qtable_bits"],
+        "component_qtables": [c["qtable"] for c in comps],
+        "restart_interval": info["restart_interval"],
+        "scans": sum(1 for s in segs if s[0] == 0xDA),
+        "markers": [(marker_name(c), off, len(p) + 2 if p or c not in (0xD8, 0xD9) else 0)
+                    for c, off, p in segs],
+    }
+    icc = []
+    comments = []
+    for code, _off, p in segs:
+        if code == 0xE0 and p[:5] == b"JFIF\x00" and len(p) >= 12 and "jfif" not in res:
+            version = (p[5] << 8) | p[6]
+            res["jfif"] = version
+            res["jfif_version"] = divmod(version, 256)
+            res["jfif_unit"] = p[7]
+            res["jfif_density"] = ((p[8] << 8) | p[9], (p[10] << 8) | p[11])
+            if p[7] == 1:
+                res["dpi"] = res["jfif_density"]
+            elif p[7] == 2:
+                res["dpi"] = tuple(d * 2.54 for d in res["jfif_density"])
+        elif code == 0xE1 and p[:6] == b"Exif\x00\x00" and "exif" not in res:
+            res["exif"] = p
+        elif code == 0xE1 and p[:29] == b"http://ns.adobe.com/xap/1.0/\x00" and "xmp" not in res:
+            res["xmp"] = p[29:]
+        elif code == 0xE2 and p[:12] == b"ICC_PROFILE\x00" and len(p) >= 14:
+            icc.append(p)
+        elif code == 0xEE and p[:5] == b"Adobe" and len(p) >= 7:
+            res["adobe"] = (p[5] << 8) | p[6]
+            if len(p) >= 12:
+                res["adobe_transform"] = p[11]
+        elif code == 0xFE:
+            comments.append(p)
+    if icc:
+        # Pillow: order by chunk number; give up on inconsistent chunk sets
+        icc.sort(key=lambda s: s[12])
+        res["icc_profile"] = b"".join(s[14:] for s in icc)
+    if comments:
+        res["comment"] = comments[0]
+        res["comments"] = comments
+    return res
+
+
+def _sampling_name(comps):
+    if len(comps) == 1:
+        return "gray"
+    hs = [c["h"] for c in comps]
+    vs = [c["v"] for c in comps]
+    if hs[1:] != [1] * (len(comps) - 1) or vs[1:] != [1] * (len(comps) - 1):
+        return "x".join(f"{c['h']}x{c['v']}" for c in comps)
+    return {(1, 1): "4:4:4", (2, 1): "4:2:2", (2, 2): "4:2:0", (1, 2): "4:4:0",
+            (4, 1): "4:1:1"}.get((hs[0], vs[0]), "x".join(f"{c['h']}x{c['v']}" for c in comps))
+
+
+def _coding_name(info):
+    sof = info["sof"]
+    return {0: "baseline", 1: "extended sequential", 2: "progressive", 3: "lossless",
+            9: "extended sequential (arithmetic)", 10: "progressive (arithmetic)"}.get(sof, f"SOF{sof}")
+
