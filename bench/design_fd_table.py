@@ -108,7 +108,11 @@ def main(argv=None) -> int:
         print(f"max |shipped - recomputed| = {diff:.4g}; same FD table: {same}")
         return 0 if diff < 1e-3 and same else 1
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    text = json.dumps(doc, indent=1)
+    # one row of 8 numbers per line
+    rows = ",\n  ".join(json.dumps(row) for row in doc["std"])
+    text = text[:text.index('"std": [')] + '"std": [\n  ' + rows + "\n ]\n}"
+    args.out.write_text(text + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
 
