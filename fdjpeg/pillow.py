@@ -75,10 +75,23 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
 
 
 def _decode_pixels(data, *, purify, mode, scale, max_pixels, allow_truncated):
+    """Pixels of ``data`` for Pillow's mode ("L", "RGB" or "CMYK") at 1/scale size."""
     import fdjpeg
 
-    return fdjpeg.decode(data, purify=purify, mode=mode, scale=scale, max_pixels=max_pixels,
-                         allow_truncated=allow_truncated)
+    if hasattr(fdjpeg, "decode"):
+        return fdjpeg.decode(data, purify=purify, mode=mode, scale=scale, max_pixels=max_pixels,
+                             allow_truncated=allow_truncated)
+    # the low-level binding (until the public decode lands)
+    from fdjpeg._codec import Decoder
+
+    if purify is True:
+        purify = fdjpeg.tables.feature_distillation()
+    if purify is not None:
+        purify = np.stack(fdjpeg.tables._as_tables(purify))
+    fmt = {"L": 2, "RGB": 1, "CMYK": 0}[mode]
+    dec = Decoder(data, max_pixels=max_pixels, allow_truncated=allow_truncated, out_format=fmt,
+                  scale_denom=scale, invert_adobe_cmyk=True, purify=purify)
+    return dec.decode()
 
 
 def _open_image(fp, filename, purify):
@@ -301,11 +314,11 @@ def _plan(im, params):
             comp_slots = [0, 1, 1]
 
     factors = _sampling_factors(im, subsampling)
-    if ncomp == 1:
-        factors = (1, 1)
-    elif factors is None:
-        # libjpeg's defaults: 2x2 luma for YCbCr, 1x1 for CMYK and for RGB kept as RGB
-        factors = (1, 1) if (mode == "CMYK" or keep_rgb) else (2, 2)
+    if factors is None:
+        # libjpeg's defaults: 2x2 luma for YCbCr, 1x1 for grey, CMYK and RGB kept as RGB.
+        # Given factors apply to component 0 whatever the mode, as in Pillow's encoder (a grey
+        # file then says 2x2 in its frame header; its single-component scan is unchanged).
+        factors = (1, 1) if (ncomp != 3 or keep_rgb) else (2, 2)
     elif keep_rgb and factors != (1, 1):
         # Pillow's encoder refuses this combination too (libjpeg configuration error)
         raise OSError("codec configuration error when writing image file (keep_rgb needs subsampling 4:4:4)")
@@ -390,23 +403,34 @@ def encode_image(im, **params):
 
 
 def _encode_plan(pixels, plan):
-    import fdjpeg
+    """Run the plan through the codec binding, which takes slots and sampling factors as is."""
+    from fdjpeg import _codec
 
+    mode = plan["mode"]
+    ncomp = 1 if mode in ("1", "L") else (4 if mode == "CMYK" else 3)
+    in_color = {1: 1, 3: 3, 4: 4}[ncomp]
+    if plan["comp_slots"] is None:  # table= (fdjpeg): Pillow's slot rules on the given table(s)
+        import fdjpeg
+
+        fd = plan["tables"]
+        if fd is True:
+            fd = fdjpeg.tables.feature_distillation()
+        tabs = fdjpeg.tables._as_tables(fd)
+        comp_slots = [min(c, len(tabs) - 1) for c in range(ncomp)]
+    else:
+        tabs, comp_slots = plan["tables"], plan["comp_slots"]
+    tabs = np.stack([np.asarray(t, dtype=np.uint16).reshape(64) for t in tabs])
     h, v = plan["factors"]
-    subsampling = {(1, 1): "4:4:4", (2, 1): "4:2:2", (2, 2): "4:2:0"}[(h, v)]
-    kwargs = dict(
-        subsampling=subsampling,
-        optimize=plan["optimize"],
-        progressive=plan["progressive"],
-        restart_interval=plan["restart_blocks"],
-        restart_rows=plan["restart_rows"],
-        keep_rgb=plan["keep_rgb"],
-        dpi=plan["dpi"],
-        extra_segments=plan["segments"],
-    )
-    if plan["comp_slots"] is not None:
-        kwargs["component_tables"] = plan["comp_slots"]
-    return fdjpeg.encode(pixels, plan["tables"], **kwargs)
+    h_samp = [h] + [1] * (ncomp - 1)
+    v_samp = [v] + [1] * (ncomp - 1)
+    adobe = mode == "CMYK" or plan["keep_rgb"]
+    unit, xd, yd = (1, plan["dpi"][0], plan["dpi"][1]) if plan["dpi"] else (0, 1, 1)
+    return _codec.encode_pixels(
+        np.ascontiguousarray(pixels), in_color, tabs, comp_slots, h_samp, v_samp,
+        optimize=plan["optimize"], progressive=plan["progressive"],
+        restart_interval=plan["restart_blocks"], restart_rows=plan["restart_rows"],
+        keep_rgb=plan["keep_rgb"], write_jfif=not adobe, density_unit=unit, x_density=xd,
+        y_density=yd, write_adobe=adobe, extra_segments=plan["segments"], max_pixels=2**62)
 
 
 def _pillow_save(im, fp, filename):
