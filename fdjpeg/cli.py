@@ -374,62 +374,41 @@ def _jsonable(obj):
     return obj
 
 
-_MARKER_NAMES = {0xD8: "SOI", 0xD9: "EOI", 0xDA: "SOS", 0xDB: "DQT", 0xC4: "DHT", 0xDD: "DRI", 0xFE: "COM",
-                 0xCC: "DAC", 0xDC: "DNL"}
-
-
-def marker_name(m):
-    if m in _MARKER_NAMES:
-        return _MARKER_NAMES[m]
-    if 0xC0 <= m <= 0xCF:
-        return f"SOF{m - 0xC0}"
-    if 0xD0 <= m <= 0xD7:
-        return f"RST{m - 0xD0}"
-    if 0xE0 <= m <= 0xEF:
-        return f"APP{m - 0xE0}"
-    return f"0x{m:02X}"
-
-
 def inspect_file(path):
-    """Header facts of one JPEG as a JSON-able dict (no pixel decoding)."""
+    """Header facts of one JPEG as a JSON-able dict (no pixel decoding), via ``fdjpeg.inspect``."""
+    import fdjpeg
     from fdjpeg import tables
-    from fdjpeg._codec import Decoder
 
     data = Path(path).read_bytes()
-    dec = Decoder(data)
-    info = dec.info()
-    comps = []
-    for c in info["components"]:
-        comps.append({"id": c["id"], "h": c["h"], "v": c["v"], "table_slot": c["tq"],
-                      "blocks": [c["height_in_blocks"], c["width_in_blocks"]]})
-    hmax, vmax = info["max_h"], info["max_v"]
-    if info["num_components"] >= 3:
-        c1 = info["components"][1]
-        sampling = {(1, 1): "4:4:4", (2, 1): "4:2:2", (2, 2): "4:2:0", (1, 2): "4:4:0",
-                    (4, 1): "4:1:1"}.get((hmax // c1["h"], vmax // c1["v"]), f"{hmax}x{vmax}/{c1['h']}x{c1['v']}")
-    else:
-        sampling = None
+    info = fdjpeg.inspect(data)
+    comps = [{"id": c["id"], "h": c["h"], "v": c["v"], "table_slot": c["tq"],
+              "blocks": [c["height_in_blocks"], c["width_in_blocks"]]} for c in info["components"]]
     qt = {}
-    for slot, t in info["qtables"].items():
+    for slot, t in sorted(info["qtables"].items()):
         qt[int(slot)] = {"table": np.asarray(t).reshape(8, 8).tolist(),
                          "bits": info["qtable_bits"].get(slot), "known": tables.known_table_name(t)}
-    markers = [{"marker": marker_name(m), "offset": off, "length": ln} for m, off, ln in dec.markers()]
+    markers = [{"marker": name, "offset": off, "length": ln} for name, off, ln in info["markers"]]
     out = {
         "file": str(path), "bytes": len(data), "width": info["width"], "height": info["height"],
-        "components": info["num_components"], "color": info["jpeg_color"], "sof": f"SOF{info['sof']}",
-        "progressive": info["progressive"], "arithmetic": info["arithmetic"], "sampling": sampling,
-        "restart_interval": info["restart_interval"], "jfif": info["jfif"], "density": info["density"],
-        "adobe_transform": info["adobe_transform"], "component_info": comps, "qtables": qt,
-        "markers": markers,
+        "mode": info["mode"], "components": info["num_components"], "color": info["jpeg_color"],
+        "sof": f"SOF{info['sof']}", "coding": info["coding"], "progressive": info["progressive"],
+        "arithmetic": info["arithmetic"], "sampling": info["sampling"],
+        "restart_interval": info["restart_interval"], "scans": info["scans"],
+        "component_info": comps, "qtables": qt, "markers": markers,
     }
-    out["fd_table"] = any(v["known"] and "FD" in v["known"] for v in qt.values())
+    for key in ("jfif_version", "jfif_unit", "jfif_density", "dpi", "adobe", "adobe_transform"):
+        if key in info:
+            out[key] = info[key]
+    for key in ("exif", "xmp", "icc_profile", "comment"):
+        if key in info:
+            out[key + "_bytes"] = len(info[key])
+    out["fd_table"] = any(v["known"] is not None and "FD" in v["known"] for v in qt.values())
     return out
 
 
 def _print_inspect(rep):
-    print(f"{rep['file']}: {rep['width']}x{rep['height']}, {rep['components']} component(s) "
-          f"({rep['color']}), {rep['sof']}{', progressive' if rep['progressive'] else ''}"
-          f"{', arithmetic' if rep['arithmetic'] else ''}, {rep['bytes']} bytes")
+    print(f"{rep['file']}: {rep['width']}x{rep['height']} {rep['mode']}, {rep['components']} component(s) "
+          f"({rep['color']}), {rep['sof']} {rep['coding']}, {rep['scans']} scan(s), {rep['bytes']} bytes")
     if rep["sampling"]:
         print(f"  sampling: {rep['sampling']}  " + " ".join(
             f"C{c['id']}={c['h']}x{c['v']}/slot{c['table_slot']}" for c in rep["component_info"]))
@@ -654,6 +633,12 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head & co.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover
