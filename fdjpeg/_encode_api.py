@@ -1,0 +1,304 @@
+"""Public encoder API: ``encode``, ``purify`` and ``write_coefficients``.
+
+Arguments are checked here (TypeError for wrong types, ValueError for wrong
+values); the C encoder does the work with the GIL released.
+"""
+import numbers
+
+import numpy as np
+
+from fdjpeg import _codec
+from fdjpeg._tableforms import table_slots
+
+__all__ = ["encode", "purify", "write_coefficients", "SUBSAMPLING"]
+
+# sampling factors of component 0 (the others are 1x1), as libjpeg/Pillow name them
+SUBSAMPLING = {
+    "4:4:4": (1, 1),
+    "4:2:2": (2, 1),
+    "4:2:0": (2, 2),
+    "4:4:0": (1, 2),
+    "4:1:1": (4, 1),
+}
+_PILLOW_SUBSAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}
+
+_IN_GRAY, _IN_RGB, _IN_CMYK = 1, 3, 4
+
+
+def _check_int(value, name, lo, hi):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
+    value = int(value)
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
+    return value
+
+
+def _check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+    return bool(value)
+
+
+def _factors(subsampling):
+    if isinstance(subsampling, numbers.Integral) and not isinstance(subsampling, bool):
+        if int(subsampling) not in _PILLOW_SUBSAMPLING:
+            raise ValueError(f"subsampling must be one of {sorted(SUBSAMPLING)} "
+                             f"(or Pillow's 0, 1, 2), got {subsampling!r}")
+        subsampling = _PILLOW_SUBSAMPLING[int(subsampling)]
+    if not isinstance(subsampling, str):
+        raise TypeError(f"subsampling must be a string such as '4:2:0', "
+                        f"not {type(subsampling).__name__}")
+    try:
+        return SUBSAMPLING[subsampling]
+    except KeyError:
+        raise ValueError(f"subsampling must be one of {sorted(SUBSAMPLING)}, "
+                         f"got {subsampling!r}") from None
+
+
+def _image_kind(shape, name):
+    """(in_color, channels) for an image shape (H, W) or (H, W, C)."""
+    if len(shape) == 2:
+        return _IN_GRAY, 1
+    if len(shape) == 3:
+        c = shape[2]
+        if c == 1:
+            return _IN_GRAY, 1
+        if c == 3:
+            return _IN_RGB, 3
+        if c == 4:
+            return _IN_CMYK, 4
+        raise ValueError(f"{name} must have 1, 3 or 4 channels, got {c}")
+    raise ValueError(f"{name} must have shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), "
+                     f"got {shape}")
+
+
+def _check_pixels(raw, name="raw"):
+    if not isinstance(raw, np.ndarray):
+        raise TypeError(f"{name} must be a numpy uint8 array, not {type(raw).__name__}")
+    if raw.dtype != np.uint8:
+        raise TypeError(f"{name} must have dtype uint8, got {raw.dtype}")
+    return raw
+
+
+def _sampling_lists(in_color, factors, ncomp):
+    if in_color == _IN_GRAY:
+        return [1], [1]
+    h, v = factors
+    # Pillow sets the factors of the first component; the others stay 1x1
+    return [h] + [1] * (ncomp - 1), [v] + [1] * (ncomp - 1)
+
+
+def _density(dpi):
+    if dpi is None:
+        return 0, 1, 1
+    if isinstance(dpi, (str, bytes)) or not hasattr(dpi, "__len__") or len(dpi) != 2:
+        raise TypeError("dpi must be a pair (x, y)")
+    out = []
+    for d in dpi:
+        if isinstance(d, bool) or not isinstance(d, numbers.Real):
+            raise TypeError("dpi values must be numbers")
+        d = int(round(float(d)))
+        if not 1 <= d <= 65535:
+            raise ValueError(f"dpi values must round to 1..65535, got {d}")
+        out.append(d)
+    return 1, out[0], out[1]
+
+
+def _extra(extra_segments):
+    try:
+        return bytes(memoryview(extra_segments).cast("B"))
+    except TypeError:
+        raise TypeError("extra_segments must be bytes-like (complete APPn/COM segments)") from None
+
+
+def _quality_slots(quality, in_color, keep_rgb):
+    luma = _codec.quality_table(quality, False, True).reshape(64)
+    if in_color == _IN_GRAY:
+        return luma.reshape(1, 64), [0]
+    if in_color == _IN_CMYK or keep_rgb:
+        # libjpeg's RGB/CMYK colour spaces put every component on slot 0
+        return luma.reshape(1, 64), [0] * (4 if in_color == _IN_CMYK else 3)
+    chroma = _codec.quality_table(quality, True, True).reshape(64)
+    return np.stack([luma, chroma]), [0, 1, 1]
+
+
+def encode(raw, table=None, *, quality=None, subsampling="4:4:4", optimize=False,
+           restart_interval=0, restart_rows=0, progressive=False, keep_rgb=False, dpi=None,
+           extra_segments=b"", max_pixels=None):
+    """Encode a uint8 image as a JPEG file (bytes).
+
+    raw: (H, W) or (H, W, 1) gray, (H, W, 3) RGB, (H, W, 4) CMYK (written
+    inverted with an Adobe marker, as Pillow does); any strides.
+    table: quantization table(s) in natural order (one for all components, a
+    pair (luma, chroma) as Pillow's slots, one per component, or True for the
+    default FD table).  None: libjpeg's quality-scaled tables for ``quality``
+    (default 75), exactly what Pillow writes for ``quality=``.
+    subsampling: "4:4:4" (default), "4:2:2", "4:2:0", "4:4:0", "4:1:1".
+    restart_interval: MCUs between restart markers; restart_rows: MCU rows
+    (overrides).  keep_rgb: store RGB without the YCbCr transform.  dpi: (x, y)
+    written in the JFIF header.  extra_segments: complete APPn/COM segments
+    written after the APP0/APP14 header.  max_pixels: refuse larger images
+    (default Pillow's limit, 178,956,970).
+
+    Entries above 255 write a 16-bit DQT and SOF1.  For entries up to 8191 the
+    quantized coefficients equal libjpeg-turbo's; above that libjpeg-turbo's
+    16-bit quantizer overflows and fdjpeg divides exactly instead.
+    """
+    _check_pixels(raw)
+    in_color, channels = _image_kind(raw.shape, "raw")
+    factors = _factors(subsampling)
+    optimize = _check_bool(optimize, "optimize")
+    progressive = _check_bool(progressive, "progressive")
+    keep_rgb = _check_bool(keep_rgb, "keep_rgb")
+    if keep_rgb and in_color != _IN_RGB:
+        raise ValueError("keep_rgb applies to 3-channel RGB input only")
+    restart_interval = _check_int(restart_interval, "restart_interval", 0, 65535)
+    restart_rows = _check_int(restart_rows, "restart_rows", 0, 65535)
+    unit, xd, yd = _density(dpi)
+    extra = _extra(extra_segments)
+    if max_pixels is None:
+        max_pixels = 0
+    else:
+        max_pixels = _check_int(max_pixels, "max_pixels", 1, 2 ** 63 - 1)
+    ncomp = {_IN_GRAY: 1, _IN_RGB: 3, _IN_CMYK: 4}[in_color]
+    if table is not None and quality is not None:
+        raise ValueError("give either table or quality, not both")
+    if table is None:
+        quality = 75 if quality is None else _check_int(quality, "quality", 1, 100)
+        tabs, slots = _quality_slots(quality, in_color, keep_rgb)
+    else:
+        tabs, slots = table_slots(table, ncomp)
+    h_samp, v_samp = _sampling_lists(in_color, factors, ncomp)
+    pixels = raw if raw.ndim == 3 else raw[:, :, None]
+    if raw.shape[0] == 0 or raw.shape[1] == 0:
+        raise ValueError(f"raw must not be empty, got shape {raw.shape}")
+    adobe = in_color == _IN_CMYK or keep_rgb
+    return _codec.encode_pixels(
+        pixels, in_color, tabs, slots, h_samp, v_samp, optimize=optimize,
+        progressive=progressive, restart_interval=restart_interval, restart_rows=restart_rows,
+        keep_rgb=keep_rgb, write_jfif=not adobe, density_unit=unit, x_density=xd,
+        y_density=yd, write_adobe=adobe, extra_segments=extra, max_pixels=max_pixels)
+
+
+def purify(pixels, table=True, *, subsampling="4:4:4", keep_rgb=False):
+    """Fused Feature Distillation on pixels: colour convert, FDCT, quantize and
+    dequantize with ``table``, IDCT, convert back -- bit-identical to
+    ``decode(encode(pixels, table, subsampling=...))`` and to Pillow's round trip
+    with ``qtables=[T, T]`` (entries <= 8191), without entropy coding.
+
+    pixels: uint8 (H, W), (H, W, C) for one image or (N, H, W, C) for a batch,
+    C = 1, 3 or 4.  Returns a new array of the same shape.  The GIL is released.
+    """
+    _check_pixels(pixels, "pixels")
+    factors = _factors(subsampling)
+    keep_rgb = _check_bool(keep_rgb, "keep_rgb")
+    if pixels.ndim == 4:
+        batch = pixels
+    elif pixels.ndim == 3:
+        batch = pixels[None]
+    elif pixels.ndim == 2:
+        batch = pixels[None, :, :, None]
+    else:
+        raise ValueError(f"pixels must have shape (H, W), (H, W, C) or (N, H, W, C), "
+                         f"got {pixels.shape}")
+    in_color, channels = _image_kind(batch.shape[1:], "pixels")
+    if keep_rgb and in_color != _IN_RGB:
+        raise ValueError("keep_rgb applies to 3-channel RGB input only")
+    if batch.shape[1] == 0 or batch.shape[2] == 0:
+        raise ValueError(f"pixels must not be empty, got shape {pixels.shape}")
+    ncomp = {_IN_GRAY: 1, _IN_RGB: 3, _IN_CMYK: 4}[in_color]
+    tabs, slots = table_slots(table, ncomp)
+    h_samp, v_samp = _sampling_lists(in_color, factors, ncomp)
+    out = np.empty(batch.shape, dtype=np.uint8)
+    if batch.shape[0]:
+        _codec.purify_pixels(batch, out, in_color, tabs, slots, h_samp, v_samp,
+                             keep_rgb=keep_rgb)
+    return out.reshape(pixels.shape)
+
+
+def _blocks(n, f):
+    return -(-n // f)
+
+
+def write_coefficients(coefficients, tables=None, *, width=None, height=None, sampling=None,
+                       jpeg_color=None, optimize=False, progressive=False, restart_interval=0,
+                       restart_rows=0, dpi=None, extra_segments=b""):
+    """Write quantized DCT coefficients as a JPEG file (lossless transcoding).
+
+    coefficients: one int16 array (blocks_high, blocks_wide, 8, 8) per component
+    (1, 3 or 4), natural order, as ``fdjpeg.read_coefficients`` / ``jpeglib``
+    give them -- or the dict ``read_coefficients`` returns, whose ``tables``,
+    ``width``, ``height``, ``sampling`` and ``jpeg_color`` are then the defaults.
+    tables: the tables the coefficients are quantized with, in any form
+    ``encode`` takes (one, Pillow's pair, one per component).
+    sampling: (h, v) per component, or a name such as "4:2:0"; default 4:4:4.
+    jpeg_color: "gray", "ycbcr" (default for 3), "rgb" (Adobe, no transform),
+    "cmyk" (4, Adobe).  Dummy blocks of partial MCUs are made as libjpeg makes
+    them.
+    """
+    if isinstance(coefficients, dict):
+        src = coefficients
+        coefficients = src["coefficients"]
+        tables = src.get("tables") if tables is None else tables
+        width = src.get("width") if width is None else width
+        height = src.get("height") if height is None else height
+        sampling = src.get("sampling") if sampling is None else sampling
+        jpeg_color = src.get("jpeg_color") if jpeg_color is None else jpeg_color
+    if not isinstance(coefficients, (list, tuple)):
+        raise TypeError("coefficients must be a list of arrays, one per component")
+    ncomp = len(coefficients)
+    if ncomp not in (1, 3, 4):
+        raise ValueError(f"need 1, 3 or 4 components, got {ncomp}")
+    if tables is None:
+        raise TypeError("tables are required (the tables the coefficients are quantized with)")
+    width = _check_int(width, "width", 1, 65535)
+    height = _check_int(height, "height", 1, 65535)
+    if jpeg_color is None:
+        jpeg_color = {1: "gray", 3: "ycbcr", 4: "cmyk"}[ncomp]
+    expected = {"gray": 1, "ycbcr": 3, "rgb": 3, "cmyk": 4}
+    if jpeg_color not in expected:
+        raise ValueError(f"jpeg_color must be one of {sorted(expected)}, got {jpeg_color!r}")
+    if expected[jpeg_color] != ncomp:
+        raise ValueError(f"jpeg_color {jpeg_color!r} needs {expected[jpeg_color]} components, "
+                         f"got {ncomp}")
+    in_color = {1: _IN_GRAY, 3: _IN_RGB, 4: _IN_CMYK}[ncomp]
+    keep_rgb = jpeg_color == "rgb"
+    if sampling is None:
+        sampling = [(1, 1)] * ncomp
+    elif isinstance(sampling, (str, numbers.Integral)) and not isinstance(sampling, bool):
+        h, v = _factors(sampling)
+        sampling = [(h, v)] + [(1, 1)] * (ncomp - 1)
+    sampling = [tuple(s) for s in sampling]
+    if len(sampling) != ncomp or any(len(s) != 2 for s in sampling):
+        raise ValueError(f"sampling must give (h, v) for each of the {ncomp} components")
+    h_samp = [_check_int(s[0], "sampling h", 1, 4) for s in sampling]
+    v_samp = [_check_int(s[1], "sampling v", 1, 4) for s in sampling]
+    hmax, vmax = max(h_samp), max(v_samp)
+    arrays = []
+    for c, a in enumerate(coefficients):
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"coefficients[{c}] must be a numpy array")
+        if a.dtype.kind not in "iu":
+            raise TypeError(f"coefficients[{c}] must hold integers, got dtype {a.dtype}")
+        bh = _blocks(_blocks(height * v_samp[c], vmax), 8)
+        bw = _blocks(_blocks(width * h_samp[c], hmax), 8)
+        if a.shape != (bh, bw, 8, 8):
+            raise ValueError(f"coefficients[{c}] must have shape {(bh, bw, 8, 8)} for a "
+                             f"{width}x{height} image with sampling {sampling[c]}, got {a.shape}")
+        if a.dtype != np.int16:
+            if a.size and (a.min() < -32768 or a.max() > 32767):
+                raise ValueError(f"coefficients[{c}] do not fit in int16")
+        arrays.append(np.ascontiguousarray(a, dtype=np.int16))
+    tabs, slots = table_slots(tables, ncomp)
+    optimize = _check_bool(optimize, "optimize")
+    progressive = _check_bool(progressive, "progressive")
+    restart_interval = _check_int(restart_interval, "restart_interval", 0, 65535)
+    restart_rows = _check_int(restart_rows, "restart_rows", 0, 65535)
+    unit, xd, yd = _density(dpi)
+    adobe = jpeg_color in ("rgb", "cmyk")
+    return _codec.write_coefficient_arrays(
+        arrays, width, height, in_color, tabs, slots, h_samp, v_samp, optimize=optimize,
+        progressive=progressive, restart_interval=restart_interval, restart_rows=restart_rows,
+        keep_rgb=keep_rgb, write_jfif=not adobe, density_unit=unit, x_density=xd, y_density=yd,
+        write_adobe=adobe, extra_segments=_extra(extra_segments))
