@@ -78,20 +78,8 @@ def _decode_pixels(data, *, purify, mode, scale, max_pixels, allow_truncated):
     """Pixels of ``data`` for Pillow's mode ("L", "RGB" or "CMYK") at 1/scale size."""
     import fdjpeg
 
-    if hasattr(fdjpeg, "decode"):
-        return fdjpeg.decode(data, purify=purify, mode=mode, scale=scale, max_pixels=max_pixels,
-                             allow_truncated=allow_truncated)
-    # the low-level binding (until the public decode lands)
-    from fdjpeg._codec import Decoder
-
-    if purify is True:
-        purify = fdjpeg.tables.feature_distillation()
-    if purify is not None:
-        purify = np.stack(fdjpeg.tables._as_tables(purify))
-    fmt = {"L": 2, "RGB": 1, "CMYK": 0}[mode]
-    dec = Decoder(data, max_pixels=max_pixels, allow_truncated=allow_truncated, out_format=fmt,
-                  scale_denom=scale, invert_adobe_cmyk=True, purify=purify)
-    return dec.decode()
+    return fdjpeg.decode(data, purify=purify, mode=mode, scale=scale, max_pixels=max_pixels,
+                         allow_truncated=allow_truncated)
 
 
 def _open_image(fp, filename, purify):
@@ -409,14 +397,10 @@ def _encode_plan(pixels, plan):
     mode = plan["mode"]
     ncomp = 1 if mode in ("1", "L") else (4 if mode == "CMYK" else 3)
     in_color = {1: 1, 3: 3, 4: 4}[ncomp]
-    if plan["comp_slots"] is None:  # table= (fdjpeg): Pillow's slot rules on the given table(s)
-        import fdjpeg
+    if plan["comp_slots"] is None:  # table= (fdjpeg's forms: one, Pillow's two, or one per component)
+        from fdjpeg._tableforms import table_slots
 
-        fd = plan["tables"]
-        if fd is True:
-            fd = fdjpeg.tables.feature_distillation()
-        tabs = fdjpeg.tables._as_tables(fd)
-        comp_slots = [min(c, len(tabs) - 1) for c in range(ncomp)]
+        tabs, comp_slots = table_slots(plan["tables"], ncomp)
     else:
         tabs, comp_slots = plan["tables"], plan["comp_slots"]
     tabs = np.stack([np.asarray(t, dtype=np.uint16).reshape(64) for t in tabs])

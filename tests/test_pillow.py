@@ -83,21 +83,6 @@ def generated_files():
     ]
 
 
-def corpus_files():
-    if not (CORPUS / "conformance").is_dir():
-        return []
-    names = ["16bit-qtables.jpg", "extraneous-data.jpg", "grayscale_16x24_sampling2x2.jpg",
-             "partial_progressive.jpg", "non-interleaved-mcu.jpg"]
-    out = []
-    for n in names:
-        p = CORPUS / "conformance" / n
-        if p.is_file():
-            out.append((n, p.read_bytes()))
-    sample = sorted((CORPUS / "imagenet-sample").glob("*.JPEG"))[:6] if (CORPUS / "imagenet-sample").is_dir() else []
-    out += [(p.name, p.read_bytes()) for p in sample]
-    return out
-
-
 GENERATED = generated_files()
 
 
@@ -120,15 +105,61 @@ def test_open_matches_pillow(name, data):
     np.testing.assert_array_equal(np.asarray(im), np.asarray(ref))
 
 
-def test_open_corpus_matches_pillow():
-    files = corpus_files()
-    if not files:
-        pytest.skip(f"corpus not found at {CORPUS}")
-    for name, data in files:
+def _pillow_result(data):
+    try:
         ref = Image.open(io.BytesIO(data))
-        im = fdjpeg.open(io.BytesIO(data))
-        assert (im.mode, im.size, im.info, im.quantization) == (ref.mode, ref.size, ref.info, ref.quantization), name
-        np.testing.assert_array_equal(np.asarray(im), np.asarray(ref), err_msg=name)
+        ref.load()
+    except Exception as exc:  # noqa: BLE001 - any Pillow failure
+        return exc
+    return ref
+
+
+def test_open_corpus_matches_pillow():
+    """Every conformance file (and the first ImageNet sample files): where Pillow decodes, the
+    drop-in gives the same mode, size, info, tables and pixels; where Pillow fails, an OSError."""
+    if not (CORPUS / "conformance").is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    files = sorted((CORPUS / "conformance").rglob("*.jpg"))
+    files += sorted((CORPUS / "imagenet-sample").glob("*.JPEG"))[:8]
+    unsupported = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in files:
+            data = path.read_bytes()
+            ref = _pillow_result(data)
+            if isinstance(ref, Exception):
+                with pytest.raises(OSError):
+                    fdjpeg.open(io.BytesIO(data)).load()
+                continue
+            if ref.format != "JPEG":  # e.g. a PNG named .jpg: not ours to open
+                with pytest.raises(UnidentifiedImageError):
+                    fdjpeg.open(io.BytesIO(data))
+                continue
+            im = fdjpeg.open(io.BytesIO(data))
+            assert (im.mode, im.size, im.info, im.quantization) == (ref.mode, ref.size, ref.info, ref.quantization), path
+            try:
+                im.load()
+            except fdjpeg.UnsupportedJPEGError:
+                unsupported.append(path)
+                continue
+            np.testing.assert_array_equal(np.asarray(im), np.asarray(ref), err_msg=str(path))
+    # the only files fdjpeg may decline are lossless (SOF3) ones
+    assert all(fdjpeg.inspect(p.read_bytes())["sof"] == 3 for p in unsupported), unsupported
+
+
+def test_malformed_files_never_crash():
+    """Hostile files: either pixels or an OSError (Pillow's family), never anything else."""
+    if not (CORPUS / "malformed").is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in sorted((CORPUS / "malformed").rglob("*.jpg")):
+            try:
+                im = fdjpeg.open(io.BytesIO(path.read_bytes()))
+                im.load()
+            except (OSError, Image.DecompressionBombError):
+                continue
+            assert im.size[0] > 0 and np.asarray(im).shape[:2] == im.size[::-1], path
 
 
 def test_open_argument_forms(tmp_path):
@@ -384,7 +415,7 @@ def test_save_fd_table(tmp_path):
     # two-pass: decoding with purify=T is the identity on a file written with T
     np.testing.assert_array_equal(fdjpeg.decode(data, purify=FD), fdjpeg.decode(data))
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(data))),
-                                  np.asarray(Image.open(io.BytesIO(pil_bytes(RGB, qtables=[FD, FD], subsampling=0)))))
+                                  np.asarray(Image.open(io.BytesIO(pil_bytes(RGB, qtables=[FD.ravel().tolist()] * 2, subsampling=0)))))
     with pytest.raises(ValueError):
         fd_bytes(RGB, table=FD, quality=50)
 
@@ -429,7 +460,7 @@ def test_register_routes_pillow_and_unregister_restores(tmp_path):
     open_before = Image.OPEN["JPEG"]
     save_before = Image.SAVE["JPEG"]
     data = GENERATED[1][1]
-    p = tmp_path / "a.jpg"
+    p = tmp_path / "registered.jpg"
     p.write_bytes(data)
     try:
         fdpil.register(purify=FD)
