@@ -80,18 +80,6 @@ def parse_table(spec):
         raise UsageError(f"table file {path}: {exc}") from None
 
 
-def _component_tables(table_list, ncomp):
-    """Per-component tables from 1 table (all), 2 (luma, chroma) or one per component."""
-    n = len(table_list)
-    if n == 1:
-        return [table_list[0]] * ncomp
-    if n == 2:
-        return [table_list[0]] + [table_list[1]] * (ncomp - 1)
-    if n == ncomp:
-        return list(table_list)
-    raise ValueError(f"{n} tables for {ncomp} components: give 1, 2 or {ncomp}")
-
-
 # ---------------------------------------------------------------------------
 # file plumbing
 
@@ -278,25 +266,26 @@ def _batch_command(args, command, suffixes, out_suffix, work):
 # commands
 
 
-def transcode_purify(data, table_list):
+def transcode_purify(data, table):
     """One-pass purification as a file: read the quantized coefficients, requantize each
-    component to T (D = c*Q, c' = round(D / T), half away from zero) and write them with T.
-    The result decodes exactly like ``fdjpeg.decode(data, purify=table_list)``."""
+    component to its T (D = c*Q, c' = round(D / T), half away from zero) and write them with T.
+    The result decodes exactly like ``fdjpeg.decode(data, purify=table)``; ``table`` takes the
+    forms ``purify=`` takes (one table, Pillow's two slots, one per component, True)."""
     import fdjpeg
+    from fdjpeg._tableforms import table_slots
 
-    coef = fdjpeg.read_coefficients(data)
-    comps = coef.components if hasattr(coef, "components") else coef["components"]
-    qts = coef.qtables if hasattr(coef, "qtables") else coef["qtables"]
-    targets = _component_tables([np.asarray(t, dtype=np.int64).reshape(8, 8) for t in table_list], len(comps))
+    src = fdjpeg.read_coefficients(data)
+    coefs = src["coefficients"]
+    tabs, slots = table_slots(table, len(coefs))
     new = []
-    for c, (blocks, q, t) in enumerate(zip(comps, qts, targets)):
+    for c, (blocks, q) in enumerate(zip(coefs, src["tables"])):
+        t = tabs[slots[c]].astype(np.int64).reshape(8, 8)
         d = blocks.astype(np.int64) * np.asarray(q, dtype=np.int64).reshape(8, 8)
-        r = (2 * np.abs(d) + t) // (2 * t)
-        r = np.sign(d) * r
-        if np.abs(r).max(initial=0) > 32767:
+        r = np.sign(d) * ((2 * np.abs(d) + t) // (2 * t))
+        if r.size and np.abs(r).max() > 32767:
             raise ValueError(f"component {c}: requantized coefficient out of range")
         new.append(r.astype(np.int16))
-    return fdjpeg.write_coefficients(coef, components=new, qtables=targets)
+    return fdjpeg.write_coefficients({**src, "coefficients": new}, table)
 
 
 def cmd_encode(args):

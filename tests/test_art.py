@@ -23,7 +23,8 @@ FD = fdjpeg.tables.feature_distillation()
 
 def pillow_fd(arr, table=FD):
     buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, "JPEG", qtables=[table, table], subsampling=0)
+    t = np.asarray(table).ravel().tolist()
+    Image.fromarray(arr).save(buf, "JPEG", qtables=[t, t], subsampling=0)
     return np.asarray(Image.open(buf))
 
 

@@ -109,7 +109,7 @@ def test_purify_folder_with_failure_in_the_middle(folder, tmp_path, capsys):
     # a non-JPEG input is encoded with T (two-pass sensor side), 4:4:4
     raw = photos()["astronaut.png"]
     buf = io.BytesIO()
-    Image.fromarray(raw).save(buf, "JPEG", qtables=[FD, FD], subsampling=0)
+    Image.fromarray(raw).save(buf, "JPEG", qtables=[FD.ravel().tolist()] * 2, subsampling=0)
     np.testing.assert_array_equal(np.asarray(Image.open(out / "e_raw.jpg")), np.asarray(Image.open(buf)))
     # the human-readable report names the failure at the end
     rc, stdout, err = run(["purify", folder, tmp_path / "out2", "--no-progress"], capsys)

@@ -20,7 +20,8 @@ FD = fdjpeg.tables.feature_distillation()
 def pillow_fd(arr, table=FD):
     """Independent reference: Pillow encodes with T in every slot at 4:4:4, then decodes."""
     buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, "JPEG", qtables=[table, table], subsampling=0)
+    t = np.asarray(table).ravel().tolist()
+    Image.fromarray(arr).save(buf, "JPEG", qtables=[t, t], subsampling=0)
     return np.asarray(Image.open(buf))
 
 
