@@ -434,6 +434,13 @@ def save(im, fp, format=None, **params):
         raise TypeError(f"im must be a PIL.Image.Image, not {type(im).__name__}")
     if format is not None and format.upper() not in ("JPEG", "JPG", "JPE", "JFIF"):
         raise ValueError(f"fdjpeg.save writes JPEG only, not {format!r}")
+    if format is None and isinstance(fp, (str, bytes, os.PathLike)):
+        # Pillow picks the format from the extension; refuse to hide a JPEG behind e.g. ".png"
+        ext = os.path.splitext(os.fsdecode(fp))[1].lower()
+        other = Image.registered_extensions().get(ext)
+        if other not in (None, "JPEG", "MPO"):
+            raise ValueError(f"fdjpeg.save writes JPEG, but {os.fsdecode(fp)!r} has a {other} "
+                             "extension (pass format='JPEG' to insist)")
     im.load()
     data = encode_image(im, **params)
     if isinstance(fp, (str, bytes, os.PathLike)):

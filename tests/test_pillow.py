@@ -351,15 +351,19 @@ SAVE_CASES = [
 
 @pytest.mark.parametrize("name,arr,kw", SAVE_CASES, ids=[c[0] for c in SAVE_CASES])
 def test_save_same_coefficients_as_pillow(name, arr, kw, tmp_path):
-    assert_same_coefficients(fd_bytes(arr, **kw), pil_bytes(arr, **kw), tmp_path)
+    ours, pillows = fd_bytes(arr, **kw), pil_bytes(arr, **kw)
+    assert_same_coefficients(ours, pillows, tmp_path)
+    # stronger: the very same file (markers, Huffman tables, progressive scan script)
+    assert ours == pillows
 
 
 @pytest.mark.parametrize("mode", ["CMYK", "1", "RGBX"])
 def test_save_modes(mode, tmp_path):
     im = Image.fromarray(RGB).convert(mode)
-    for kw in ({}, {"quality": 90, "subsampling": 2}):
+    for kw in ({}, {"quality": 90, "subsampling": 2}, {"progressive": True, "optimize": True}):
         a, b = fd_bytes(im, **kw), pil_bytes(im, **kw)
         assert_same_coefficients(a, b, tmp_path)
+        assert a == b
         ra, rb = Image.open(io.BytesIO(a)), Image.open(io.BytesIO(b))
         assert ra.mode == rb.mode and ra.info == rb.info
         np.testing.assert_array_equal(np.asarray(ra), np.asarray(rb))
@@ -389,8 +393,9 @@ def test_save_metadata_round_trips(tmp_path):
         "xmp": b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>",
         "comment": "made by fdjpeg \u2713",
     }
-    a = Image.open(io.BytesIO(fd_bytes(RGB, **kw)))
-    b = Image.open(io.BytesIO(pil_bytes(RGB, **kw)))
+    ours, pillows = fd_bytes(RGB, **kw), pil_bytes(RGB, **kw)
+    assert ours == pillows
+    a, b = Image.open(io.BytesIO(ours)), Image.open(io.BytesIO(pillows))
     assert a.info == b.info
     assert a.info["icc_profile"] == kw["icc_profile"]
     assert a.info["dpi"] == (300, 72)
@@ -451,6 +456,10 @@ def test_save_to_path(tmp_path):
     fdjpeg.save(Image.fromarray(RGB), p, quality=80)
     fdjpeg.save(Image.fromarray(RGB), str(tmp_path / "out2.jpeg"), "JPEG", quality=80)
     assert p.read_bytes() == (tmp_path / "out2.jpeg").read_bytes()
+    with pytest.raises(ValueError, match="PNG"):
+        fdjpeg.save(Image.fromarray(RGB), tmp_path / "out.png")
+    fdjpeg.save(Image.fromarray(RGB), tmp_path / "really-a-jpeg.png", "JPEG", quality=80)
+    assert Image.open(tmp_path / "really-a-jpeg.png").format == "JPEG"
     assert Image.open(p).size == (253, 171)
 
 
