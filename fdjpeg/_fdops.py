@@ -31,7 +31,8 @@ def to_uint8(x):
         raise TypeError(f"pixels must be numeric, not {x.dtype}")
     if x.dtype.kind in "iu":
         return np.clip(x, 0, 255).astype(np.uint8)
-    return np.floor(np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    # in float64, so that floor(255 x + 0.5) is decided on the value the caller holds
+    return np.floor(np.clip(x.astype(np.float64), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def distill(pixels, table, mode="1p", subsampling="4:4:4"):
@@ -52,3 +53,16 @@ def distill(pixels, table, mode="1p", subsampling="4:4:4"):
         return fdjpeg.purify(pixels, table, subsampling=subsampling)
     data = fdjpeg.encode(pixels, table, subsampling=subsampling)
     return fdjpeg.decode(data)
+
+
+def distill_batch(batch, table, mode="1p", subsampling="4:4:4"):
+    """Feature-distil a uint8 batch (N, H, W, C), C = 1 or 3.  "1p" runs as one
+    ``fdjpeg.purify`` call (the GIL is released for the whole batch)."""
+    import fdjpeg
+
+    batch = np.ascontiguousarray(batch, dtype=np.uint8)
+    if batch.ndim != 4 or batch.shape[-1] not in (1, 3):
+        raise ValueError(f"expected an (N, H, W, 1 or 3) batch, got shape {batch.shape}")
+    if mode == "1p":
+        return fdjpeg.purify(batch, table, subsampling=subsampling)
+    return np.stack([distill(img, table, mode, subsampling) for img in batch]) if len(batch) else batch.copy()

@@ -266,7 +266,20 @@ def _batch_command(args, command, suffixes, out_suffix, work):
 # commands
 
 
-def transcode_purify(data, table):
+_COPIED_SEGMENTS = {f"APP{i}" for i in range(1, 16) if i != 14} | {"COM"}
+
+
+def metadata_segments(data, info):
+    """The file's metadata segments (APP1-APP13, APP15: Exif, XMP, ICC, ...; COM) as bytes, in
+    file order; APP0 (JFIF) and APP14 (Adobe) are left to the writer, which makes its own."""
+    out = b""
+    for name, off, length in info["markers"]:
+        if name in _COPIED_SEGMENTS and length >= 2:
+            out += bytes(data[off:off + 2 + length])
+    return out
+
+
+def transcode_purify(data, table, keep_metadata=True):
     """One-pass purification as a file: read the quantized coefficients, requantize each
     component to its T (D = c*Q, c' = round(D / T), half away from zero) and write them with T.
     The result decodes exactly like ``fdjpeg.decode(data, purify=table)``; ``table`` takes the
@@ -285,7 +298,13 @@ def transcode_purify(data, table):
         if r.size and np.abs(r).max() > 32767:
             raise ValueError(f"component {c}: requantized coefficient out of range")
         new.append(r.astype(np.int16))
-    return fdjpeg.write_coefficients({**src, "coefficients": new}, table)
+    kw = {}
+    if keep_metadata:
+        info = fdjpeg.inspect(data)
+        kw["extra_segments"] = metadata_segments(data, info)
+        if info.get("jfif_unit") == 1:
+            kw["dpi"] = info["jfif_density"]
+    return fdjpeg.write_coefficients({**src, "coefficients": new}, table, **kw)
 
 
 def cmd_encode(args):
@@ -336,7 +355,7 @@ def cmd_purify(args):
         src = Path(src)
         raw = src.read_bytes()
         if raw[:2] == b"\xff\xd8":
-            data = transcode_purify(raw, table)
+            data = transcode_purify(raw, table, keep_metadata=not args.strip)
             how = "transcode"
         else:
             data = fdjpeg.encode(_read_pixels(src), table, subsampling=args.subsampling)
@@ -571,6 +590,8 @@ def build_parser():
     p.add_argument("--table", default="fd", help=table_help)
     p.add_argument("--subsampling", default="4:4:4", choices=["4:4:4", "4:2:2", "4:2:0"],
                    help="for non-JPEG inputs (JPEG inputs keep their sampling)")
+    p.add_argument("--strip", action="store_true",
+                   help="drop metadata (Exif, XMP, ICC, comments); by default JPEG inputs keep it")
     p.set_defaults(func=cmd_purify)
 
     p = sub.add_parser("inspect", help="size, sampling, markers, quantization tables (and whether they are FD)")

@@ -14,7 +14,7 @@ pixels a camera or file would hold.
 """
 import numpy as np
 
-from fdjpeg._fdops import check_mode, distill, resolve_table, to_uint8
+from fdjpeg._fdops import check_mode, distill, distill_batch, resolve_table, to_uint8
 
 try:  # optional: only tensors and the BPDA wrapper need torch
     import torch as _torch
@@ -83,7 +83,14 @@ class FeatureDistillation:
     def _tensor(self, t):
         torch = _torch
         if t.ndim == 4:
-            return torch.stack([self._tensor(x) for x in t])
+            if t.shape[1] not in (1, 3):
+                raise ValueError(f"tensor input must be (N, C, H, W) with C 1 or 3, got {tuple(t.shape)}")
+            hwc = to_uint8(t.detach().to("cpu").permute(0, 2, 3, 1).numpy())
+            out = torch.from_numpy(distill_batch(hwc, self.table, self.mode, self.subsampling))
+            res = out.permute(0, 3, 1, 2)
+            if t.is_floating_point():
+                res = res.to(t.dtype) / 255.0
+            return res.to(t.device).contiguous()
         if t.ndim != 3 or t.shape[0] not in (1, 3):
             raise ValueError(f"tensor input must be (C, H, W) or (N, C, H, W) with C 1 or 3, got {tuple(t.shape)}")
         if not (t.dtype == torch.uint8 or t.is_floating_point()):
@@ -102,7 +109,7 @@ def _purify_batch(x, table, mode, subsampling):
     squeeze = x.ndim == 3
     xb = x.unsqueeze(0) if squeeze else x
     arr = to_uint8(xb.detach().to("cpu", torch.float64).permute(0, 2, 3, 1).numpy())
-    out = np.stack([distill(a, table, mode, subsampling) for a in arr])
+    out = distill_batch(arr, table, mode, subsampling)
     res = torch.from_numpy(out).permute(0, 3, 1, 2).to(x.dtype) / 255.0
     res = res.to(x.device)
     return res[0] if squeeze else res

@@ -90,6 +90,22 @@ def test_purify_file_is_lossless_transcode(tmp_path, capsys):
     assert fdjpeg.decode(purified, purify=FD).tobytes() == fdjpeg.decode(purified).tobytes()
 
 
+def test_purify_keeps_metadata_unless_stripped(tmp_path, capsys):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    icc = bytes(range(256)) * 300  # two APP2 chunks
+    src = tmp_path / "meta.jpg"
+    Image.fromarray(photos()["chelsea.png"]).save(src, "JPEG", exif=exif, icc_profile=icc, comment="c",
+                                                  dpi=(240, 240))
+    assert run(["purify", src, tmp_path / "kept.jpg"], capsys)[0] == 0
+    assert run(["purify", src, tmp_path / "stripped.jpg", "--strip"], capsys)[0] == 0
+    orig, kept, stripped = (Image.open(tmp_path / n) for n in ("meta.jpg", "kept.jpg", "stripped.jpg"))
+    assert kept.info["icc_profile"] == icc and kept.info["exif"] == orig.info["exif"]
+    assert kept.info["comment"] == b"c" and kept.info["dpi"] == (240, 240)
+    assert not {"icc_profile", "exif", "comment"} & set(stripped.info)
+    np.testing.assert_array_equal(np.asarray(kept), np.asarray(stripped))
+
+
 def test_purify_folder_with_failure_in_the_middle(folder, tmp_path, capsys):
     out = tmp_path / "out"
     rc, stdout, err = run(["purify", folder, out, "--jobs", "2", "--json"], capsys)
