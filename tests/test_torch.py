@@ -69,8 +69,12 @@ def test_tensor_float_rounds_to_uint8():
     out8 = FeatureDistillation()(u8)
     assert out8.dtype == torch.uint8
     np.testing.assert_array_equal(out8.permute(1, 2, 0).numpy(), pillow_fd(x8))
-    batch = FeatureDistillation()(torch.stack([u8, u8]))
-    assert batch.shape == (2,) + tuple(u8.shape)
+    batch = FeatureDistillation()(torch.stack([u8, u8.flip(2)]))
+    assert batch.shape == (2,) + tuple(u8.shape) and batch.dtype == torch.uint8
+    np.testing.assert_array_equal(batch[1].numpy(), FeatureDistillation()(u8.flip(2)).numpy())
+    fbatch = FeatureDistillation(mode="2p")(torch.stack([tensor, tensor.flip(1)]).double())
+    assert fbatch.dtype == torch.float64
+    np.testing.assert_array_equal(np.round(fbatch[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8), ref)
     gray = torch.from_numpy(images()[2]).unsqueeze(0)
     np.testing.assert_array_equal(FeatureDistillation()(gray)[0].numpy(), pillow_fd(images()[2]))
 
