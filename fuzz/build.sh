@@ -1,0 +1,30 @@
+#!/bin/sh
+# Build the libFuzzer targets with ASan + UBSan into fuzz/build (or $1).
+#   fuzz/build.sh [outdir]
+# Needs clang with libFuzzer (Debian: apt-get install clang libclang-rt-14-dev).
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+OUT=${1:-$HERE/build}
+CC=${CC:-clang}
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+CFLAGS="-g -O1 -fno-omit-frame-pointer -std=c99 -Wall -Wextra -Wno-unused-function $SAN"
+mkdir -p "$OUT/obj"
+# the library once, instrumented for coverage (fuzzer-no-link) and sanitizers
+OBJS=""
+for src in "$ROOT"/csrc/*.c; do
+    obj="$OUT/obj/$(basename "$src" .c).o"
+    stale=0
+    [ -f "$obj" ] || stale=1
+    for dep in "$src" "$ROOT"/csrc/*.h; do
+        [ "$dep" -nt "$obj" ] && stale=1
+    done
+    if [ $stale = 1 ]; then
+        $CC $CFLAGS -fsanitize=fuzzer-no-link -I"$ROOT/csrc" -c "$src" -o "$obj"
+    fi
+    OBJS="$OBJS $obj"
+done
+for t in fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip; do
+    $CC $CFLAGS -fsanitize=fuzzer -I"$ROOT/csrc" "$HERE/$t.c" $OBJS -lm -o "$OUT/$t"
+done
+echo "built: $(cd "$OUT" && ls fuzz_*)"

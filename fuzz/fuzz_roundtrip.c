@@ -1,0 +1,166 @@
+/*
+ * fuzz_roundtrip.c -- libFuzzer target: encode -> decode round trip with
+ * fuzzer-chosen geometry, colour, sampling, tables (8- and 16-bit), coding
+ * options and pixels.  Differential checks, all documented contracts:
+ *   - whatever fdj_encode accepts, fdj_decoder decodes, with the right shape;
+ *   - fdj_purify(x) == decode(encode(x)) bit for bit (grey and RGB);
+ *   - read_coefficients -> write_coefficients re-encodes to the same pixels.
+ *
+ * Input: 8 header bytes, then (optionally) 128 bytes of table, then pixels
+ * (cycled if short).
+ */
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_SIDE 80
+
+static int decode_to(const uint8_t *jpg, size_t n, uint8_t *out, int h, int w, int c)
+{
+    fdj_decoder *dec = fdj_decoder_new();
+    int st, hh, ww, cc;
+    if (!dec)
+        return FDJ_ERR_NOMEM;
+    st = fdj_decoder_open(dec, jpg, n, NULL);
+    FUZZ_ASSERT(st == FDJ_OK);
+    st = fdj_decoder_output_shape(dec, &hh, &ww, &cc);
+    FUZZ_ASSERT(st == FDJ_OK && hh == h && ww == w && cc == c);
+    st = fdj_decoder_decode(dec, out, (ptrdiff_t)w * c);
+    FUZZ_ASSERT(st == FDJ_OK);
+    FUZZ_ASSERT(!fdj_decoder_was_truncated(dec));
+    fdj_decoder_free(dec);
+    return st;
+}
+
+/* read the coefficients of jpg, write them back with params p, decode: same pixels */
+static void check_transcode(const fdj_encode_params *p, const uint8_t *jpg, size_t n,
+                            const uint8_t *pixels, int c)
+{
+    fdj_decoder *dec = fdj_decoder_new();
+    int16_t *planes[FDJ_MAX_COMPONENTS] = {0};
+    const int16_t *cplanes[FDJ_MAX_COMPONENTS] = {0};
+    uint8_t *jpg2 = NULL, *pix2 = NULL;
+    size_t n2 = 0;
+    char msg[FDJ_MSG_SIZE];
+    int k, st;
+    if (!dec)
+        return;
+    st = fdj_decoder_open(dec, jpg, n, NULL);
+    FUZZ_ASSERT(st == FDJ_OK);
+    for (k = 0; k < fdj_decoder_info(dec)->num_components; k++) {
+        const fdj_component_info *ci = &fdj_decoder_info(dec)->comp[k];
+        planes[k] = (int16_t *)malloc((size_t)ci->width_in_blocks * ci->height_in_blocks * 64 * 2);
+        cplanes[k] = planes[k];
+        if (!planes[k])
+            goto done;
+    }
+    st = fdj_decoder_read_coefficients(dec, planes);
+    FUZZ_ASSERT(st == FDJ_OK);
+    st = fdj_write_coefficients(p, cplanes, &jpg2, &n2, msg);
+    FUZZ_ASSERT(st == FDJ_OK);
+    pix2 = (uint8_t *)malloc((size_t)p->width * p->height * c);
+    if (pix2) {
+        decode_to(jpg2, n2, pix2, p->height, p->width, c);
+        FUZZ_ASSERT(memcmp(pix2, pixels, (size_t)p->width * p->height * c) == 0);
+    }
+done:
+    for (k = 0; k < FDJ_MAX_COMPONENTS; k++)
+        free(planes[k]);
+    free(pix2);
+    fdj_free(jpg2);
+    fdj_decoder_free(dec);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const int colors[3] = {FDJ_IN_GRAY, FDJ_IN_RGB, FDJ_IN_CMYK};
+    fdj_encode_params p;
+    uint8_t *src, *jpg = NULL, *pix = NULL, *pur = NULL;
+    size_t n = 0, npx, i;
+    const uint8_t *rest;
+    size_t nrest;
+    char msg[FDJ_MSG_SIZE];
+    int w, h, ch, outc, st, k, flags;
+    if (size < 8)
+        return 0;
+    w = 1 + data[0] % MAX_SIDE;
+    h = 1 + data[1] % MAX_SIDE;
+    ch = colors[data[2] % 3];
+    flags = data[4];
+    fdj_encode_params_init(&p);
+    p.width = w;
+    p.height = h;
+    p.in_color = ch;
+    p.keep_rgb = ch == FDJ_IN_RGB && (data[2] >> 2) & 1;
+    p.write_adobe = p.keep_rgb || ch == FDJ_IN_CMYK;
+    p.h_samp[0] = 1 + (data[3] & 3);
+    p.v_samp[0] = 1 + ((data[3] >> 2) & 3);
+    if ((data[3] >> 4) & 1 && ch != FDJ_IN_GRAY) { /* odd chroma factors too */
+        p.h_samp[1] = 1 + ((data[3] >> 5) & 1);
+        p.v_samp[2] = 1 + ((data[3] >> 6) & 1);
+    }
+    p.optimize = flags & 1;
+    p.progressive = (flags >> 1) & 1;
+    if ((flags >> 2) & 1)
+        p.restart_interval = data[6];
+    else if ((flags >> 3) & 1)
+        p.restart_rows = 1 + data[6] % 4;
+    p.num_qtables = ch == FDJ_IN_GRAY ? 1 : 2;
+    for (k = 0; k < FDJ_MAX_COMPONENTS; k++)
+        p.comp_qtable[k] = k == 0 ? 0 : p.num_qtables - 1;
+    rest = data + 8;
+    nrest = size - 8;
+    if ((flags >> 4) & 1 && nrest >= 128) {
+        /* fuzzer's own tables, 16-bit entries allowed (zero -> 1) */
+        for (k = 0; k < 64; k++) {
+            unsigned v = ((unsigned)rest[2 * k] << 8) | rest[2 * k + 1];
+            if ((flags >> 5) & 1)
+                v &= 0xFF; /* mostly 8-bit tables */
+            p.qtable[0][k] = (uint16_t)(v ? v : 1);
+            p.qtable[1][k] = (uint16_t)((v >> 3) ? (v >> 3) : 1);
+        }
+        rest += 128;
+        nrest -= 128;
+    } else {
+        int q = 1 + data[5] % 100;
+        fdj_quality_table(q, 0, !((flags >> 5) & 1), p.qtable[0]);
+        fdj_quality_table(q, 1, !((flags >> 5) & 1), p.qtable[1]);
+    }
+    npx = (size_t)w * h * ch;
+    src = (uint8_t *)malloc(npx);
+    if (!src)
+        return 0;
+    for (i = 0; i < npx; i++)
+        src[i] = nrest ? rest[i % nrest] : (uint8_t)(i * 37);
+
+    st = fdj_encode(&p, src, (ptrdiff_t)w * ch, ch, 1, &jpg, &n, msg);
+    if (st != FDJ_OK) {
+        /* only parameter combinations T.81 forbids may be refused */
+        FUZZ_ASSERT(st == FDJ_ERR_ARGUMENT || st == FDJ_ERR_UNSUPPORTED);
+        FUZZ_ASSERT(msg[0] != 0);
+        FUZZ_ASSERT(jpg == NULL);
+        free(src);
+        return 0;
+    }
+    FUZZ_ASSERT(n >= 4 && jpg[0] == 0xFF && jpg[1] == 0xD8 && jpg[n - 2] == 0xFF && jpg[n - 1] == 0xD9);
+    outc = ch == FDJ_IN_GRAY ? 1 : ch == FDJ_IN_RGB ? 3 : 4;
+    pix = (uint8_t *)malloc((size_t)w * h * outc);
+    if (pix) {
+        decode_to(jpg, n, pix, h, w, outc);
+        if (ch != FDJ_IN_CMYK && !p.keep_rgb) {
+            pur = (uint8_t *)malloc((size_t)w * h * outc);
+            if (pur) {
+                st = fdj_purify(&p, src, (ptrdiff_t)w * ch, ch, 1, pur, (ptrdiff_t)w * outc, msg);
+                FUZZ_ASSERT(st == FDJ_OK);
+                FUZZ_ASSERT(memcmp(pur, pix, (size_t)w * h * outc) == 0);
+            }
+        }
+        if (!p.progressive && (flags >> 6) & 1)
+            check_transcode(&p, jpg, n, pix, outc);
+    }
+    free(pur);
+    free(pix);
+    fdj_free(jpg);
+    free(src);
+    return 0;
+}
