@@ -81,38 +81,37 @@ class FeatureDistillation:
         return self._pixels(arr)
 
     def _tensor(self, t):
-        torch = _torch
-        if t.ndim == 4:
-            if t.shape[1] not in (1, 3):
-                raise ValueError(f"tensor input must be (N, C, H, W) with C 1 or 3, got {tuple(t.shape)}")
-            hwc = to_uint8(t.detach().to("cpu").permute(0, 2, 3, 1).numpy())
-            out = torch.from_numpy(distill_batch(hwc, self.table, self.mode, self.subsampling))
-            res = out.permute(0, 3, 1, 2)
-            if t.is_floating_point():
-                res = res.to(t.dtype) / 255.0
-            return res.to(t.device).contiguous()
-        if t.ndim != 3 or t.shape[0] not in (1, 3):
+        if t.ndim not in (3, 4) or t.shape[-3] not in (1, 3):
             raise ValueError(f"tensor input must be (C, H, W) or (N, C, H, W) with C 1 or 3, got {tuple(t.shape)}")
-        if not (t.dtype == torch.uint8 or t.is_floating_point()):
+        if not (t.dtype == _torch.uint8 or t.is_floating_point()):
             raise TypeError(f"tensor input must be uint8 or floating point in [0, 1], not {t.dtype}")
-        hwc = t.detach().to("cpu").permute(1, 2, 0).numpy()
-        out = self._pixels(to_uint8(hwc))
-        res = torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1)
-        if t.is_floating_point():
-            res = res.to(t.dtype) / 255.0
-        return res.to(t.device).contiguous()
+        arr = t.detach().cpu().numpy()
+        batch = arr[None] if arr.ndim == 3 else arr
+        hwc = to_uint8(np.moveaxis(batch, 1, -1))
+        out = np.moveaxis(distill_batch(hwc, self.table, self.mode, self.subsampling), -1, 1)
+        return _to_tensor_like(out[0] if arr.ndim == 3 else out, t)
+
+
+def _to_tensor_like(out, t):
+    """uint8 (.., C, H, W) numpy result -> a tensor of t's dtype (floats / 255) and device.
+    The conversion runs in numpy: torch's thread pool is slow to wake up for small tensors."""
+    torch = _torch
+    if t.is_floating_point():
+        np_dtype = torch.empty(0, dtype=t.dtype).numpy().dtype if t.dtype != torch.bfloat16 else np.float32
+        res = torch.from_numpy(np.ascontiguousarray(out, dtype=np_dtype) / np_dtype.type(255.0))
+        if res.dtype != t.dtype:
+            res = res.to(t.dtype)
+    else:
+        res = torch.from_numpy(np.ascontiguousarray(out))
+    return res if t.device.type == "cpu" else res.to(t.device)
 
 
 def _purify_batch(x, table, mode, subsampling):
     """x: float tensor (N, C, H, W) or (C, H, W) in [0, 1] -> purified float tensor, same shape."""
-    torch = _torch
-    squeeze = x.ndim == 3
-    xb = x.unsqueeze(0) if squeeze else x
-    arr = to_uint8(xb.detach().to("cpu", torch.float64).permute(0, 2, 3, 1).numpy())
-    out = distill_batch(arr, table, mode, subsampling)
-    res = torch.from_numpy(out).permute(0, 3, 1, 2).to(x.dtype) / 255.0
-    res = res.to(x.device)
-    return res[0] if squeeze else res
+    arr = x.detach().cpu().numpy()
+    batch = arr[None] if arr.ndim == 3 else arr
+    out = np.moveaxis(distill_batch(to_uint8(np.moveaxis(batch, 1, -1)), table, mode, subsampling), -1, 1)
+    return _to_tensor_like(out[0] if arr.ndim == 3 else out, x)
 
 
 if _torch is not None:
