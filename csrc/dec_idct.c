@@ -55,8 +55,6 @@ FDJ_INLINE uint8_t range_limit(acc_t x)
     return (uint8_t)(v - 896);
 }
 
-const char *fdj_kernel_name(void) { return "scalar"; }
-
 void fdj_idct_islow(const int32_t in[64], uint8_t *out, ptrdiff_t stride)
 {
     acc_t ws[64];

@@ -395,6 +395,7 @@ typedef struct out_state {
     int32_t qmul[FDJ_MAX_COMPONENTS][64];
     int32_t purify[FDJ_MAX_COMPONENTS][64];
     int do_purify[FDJ_MAX_COMPONENTS];
+    fdj_idct_fn idct8;              /* ISLOW IDCT kernel (fdj_simd.h) */
 } out_state;
 
 static void free_out(fdj_decoder *d, out_state *o)
@@ -416,6 +417,7 @@ static int setup_out(fdj_decoder *d, out_state *o)
     st = compute_geometry(d, &o->g);
     if (st != FDJ_OK)
         return st;
+    o->idct8 = fdj_idct_islow_for(fdj_simd_level());
     if (fdj_render_scratch_init(&o->scratch, &o->g.spec) != FDJ_OK)
         return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for row buffers");
     if (d->ncomp == 1) {
@@ -467,7 +469,7 @@ static void idct_group(fdj_decoder *d, out_state *o, int c, int r, const int16_t
     const int32_t *q = o->qmul[c], *t = o->purify[c];
     int purify = o->do_purify[c];
     void (*idct)(const int32_t *, uint8_t *, ptrdiff_t) =
-        bs == 8 ? fdj_idct_islow : bs == 4 ? fdj_idct_4x4 : bs == 2 ? fdj_idct_2x2 : fdj_idct_1x1;
+        bs == 8 ? o->idct8 : bs == 4 ? fdj_idct_4x4 : bs == 2 ? fdj_idct_2x2 : fdj_idct_1x1;
     ptrdiff_t stride = (ptrdiff_t)k->bw * bs;
     for (j = 0; j < o->grp_v[c]; j++) {
         int brow = r * o->grp_v[c] + j;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fdjpeg.h"
+#include "fdj_simd.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define FDJ_LIKELY(x) __builtin_expect(!!(x), 1)

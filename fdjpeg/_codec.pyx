@@ -56,3 +56,6 @@ def kernel_name():
 
 include "_decode.pxi"
 include "_encode.pxi"
+
+
+include "_simd_test.pxi"

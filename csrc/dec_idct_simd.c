@@ -1,0 +1,215 @@
+/*
+ * dec_idct_simd.c -- AVX2 sibling of the ISLOW inverse DCT (dec_idct.c), and
+ * the run-time kernel selection (fdj_simd_level, fdj_kernel_name).
+ *
+ * The scalar IDCT computes in 64-bit (libjpeg's JLONG); this kernel computes
+ * the same expressions in 32-bit lanes, eight columns (then eight rows) at a
+ * time.  That is exact whenever no intermediate leaves the int32 range, which
+ * a bound on the inputs of each pass guarantees: every intermediate of a pass
+ * is a linear form of its eight inputs whose coefficients sum in absolute
+ * value to at most 61,214 (enumerated term by term; the largest is the
+ * output tmp12 - tmp1), so inputs of at most IDCT_SAFE = 32767 in magnitude
+ * keep every value, rounding constant included, below 2^31.  Blocks whose coefficients, or whose first-pass results, exceed
+ * that bound (never the case for 8-bit JPEG data dequantized by tables up to
+ * 255, only for hostile or 16-bit-table input) are handed to the scalar code.
+ * libjpeg's "& 1023" range-limit wrap is reproduced by sign-extending the low
+ * ten bits before the saturating packs.
+ */
+#include "fdj_internal.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define FDJ_X86_SIMD 1
+#include <immintrin.h>
+#define FDJ_AVX2 __attribute__((target("avx2")))
+#endif
+
+#define CONST_BITS 13
+#define PASS1_BITS 2
+#define IDCT_SAFE 32767
+
+int fdj_simd_level(void)
+{
+    const char *env = getenv("FDJPEG_SIMD");
+    if (env && (strcmp(env, "0") == 0 || strcmp(env, "scalar") == 0 || strcmp(env, "off") == 0))
+        return FDJ_SIMD_SCALAR;
+#ifdef FDJ_X86_SIMD
+    if (__builtin_cpu_supports("avx2"))
+        return FDJ_SIMD_AVX2;
+#endif
+    return FDJ_SIMD_SCALAR;
+}
+
+const char *fdj_kernel_name(void)
+{
+    return fdj_simd_level() >= FDJ_SIMD_AVX2 ? "avx2" : "scalar";
+}
+
+fdj_idct_fn fdj_idct_islow_for(int level)
+{
+#ifdef FDJ_X86_SIMD
+    if (level >= FDJ_SIMD_AVX2)
+        return fdj_idct_islow_avx2;
+#endif
+    (void)level;
+    return fdj_idct_islow;
+}
+
+#ifdef FDJ_X86_SIMD
+
+/* 8x8 transpose of int32 lanes: r[i] lane j -> r[j] lane i. */
+FDJ_AVX2 static inline void transpose8(__m256i r[8])
+{
+    __m256i t0 = _mm256_unpacklo_epi32(r[0], r[1]), t1 = _mm256_unpackhi_epi32(r[0], r[1]);
+    __m256i t2 = _mm256_unpacklo_epi32(r[2], r[3]), t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+    __m256i t4 = _mm256_unpacklo_epi32(r[4], r[5]), t5 = _mm256_unpackhi_epi32(r[4], r[5]);
+    __m256i t6 = _mm256_unpacklo_epi32(r[6], r[7]), t7 = _mm256_unpackhi_epi32(r[6], r[7]);
+    __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+    __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+    __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+    __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+    r[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
+    r[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
+    r[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
+    r[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
+    r[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
+    r[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
+    r[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
+    r[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
+}
+
+/* Nonzero if every lane of r[0..7] lies in [-IDCT_SAFE, IDCT_SAFE]. */
+FDJ_AVX2 static inline int all_safe(const __m256i r[8])
+{
+    const __m256i off = _mm256_set1_epi32(IDCT_SAFE), lim = _mm256_set1_epi32(2 * IDCT_SAFE);
+    __m256i m = _mm256_add_epi32(r[0], off);
+    int i;
+    for (i = 1; i < 8; i++)
+        m = _mm256_max_epu32(m, _mm256_add_epi32(r[i], off));
+    /* unsigned: x + SAFE <= 2*SAFE  <=>  -SAFE <= x <= SAFE */
+    return _mm256_movemask_epi8(_mm256_cmpeq_epi32(_mm256_max_epu32(m, lim), lim)) == -1;
+}
+
+#define MUL(a, c) _mm256_mullo_epi32((a), _mm256_set1_epi32(c))
+#define ADD _mm256_add_epi32
+#define SUB _mm256_sub_epi32
+
+/* One 1-D pass of jidctint.c over eight vectors (x[k] = input k, lanes are
+ * independent), results descaled by `shift` with rounding. */
+FDJ_AVX2 static inline void idct_pass(__m256i x[8], int shift)
+{
+    const __m256i round = _mm256_set1_epi32(1 << (shift - 1));
+    __m256i z1, z2, z3, z4, z5, tmp0, tmp1, tmp2, tmp3, tmp10, tmp11, tmp12, tmp13;
+    z2 = x[2];
+    z3 = x[6];
+    z1 = MUL(ADD(z2, z3), 4433);                 /* FIX_0_541196100 */
+    tmp2 = ADD(z1, MUL(z3, -15137));             /* -FIX_1_847759065 */
+    tmp3 = ADD(z1, MUL(z2, 6270));               /* FIX_0_765366865 */
+    tmp0 = _mm256_slli_epi32(ADD(x[0], x[4]), CONST_BITS);
+    tmp1 = _mm256_slli_epi32(SUB(x[0], x[4]), CONST_BITS);
+    tmp10 = ADD(tmp0, tmp3);
+    tmp13 = SUB(tmp0, tmp3);
+    tmp11 = ADD(tmp1, tmp2);
+    tmp12 = SUB(tmp1, tmp2);
+
+    tmp0 = x[7];
+    tmp1 = x[5];
+    tmp2 = x[3];
+    tmp3 = x[1];
+    z1 = ADD(tmp0, tmp3);
+    z2 = ADD(tmp1, tmp2);
+    z3 = ADD(tmp0, tmp2);
+    z4 = ADD(tmp1, tmp3);
+    z5 = MUL(ADD(z3, z4), 9633);                 /* FIX_1_175875602 */
+    tmp0 = MUL(tmp0, 2446);                      /* FIX_0_298631336 */
+    tmp1 = MUL(tmp1, 16819);                     /* FIX_2_053119869 */
+    tmp2 = MUL(tmp2, 25172);                     /* FIX_3_072711026 */
+    tmp3 = MUL(tmp3, 12299);                     /* FIX_1_501321110 */
+    z1 = MUL(z1, -7373);                         /* -FIX_0_899976223 */
+    z2 = MUL(z2, -20995);                        /* -FIX_2_562915447 */
+    z3 = ADD(MUL(z3, -16069), z5);               /* -FIX_1_961570560 */
+    z4 = ADD(MUL(z4, -3196), z5);                /* -FIX_0_390180644 */
+    tmp0 = ADD(tmp0, ADD(z1, z3));
+    tmp1 = ADD(tmp1, ADD(z2, z4));
+    tmp2 = ADD(tmp2, ADD(z2, z3));
+    tmp3 = ADD(tmp3, ADD(z1, z4));
+
+    tmp10 = ADD(tmp10, round);
+    tmp11 = ADD(tmp11, round);
+    tmp12 = ADD(tmp12, round);
+    tmp13 = ADD(tmp13, round);
+    x[0] = _mm256_srai_epi32(ADD(tmp10, tmp3), shift);
+    x[7] = _mm256_srai_epi32(SUB(tmp10, tmp3), shift);
+    x[1] = _mm256_srai_epi32(ADD(tmp11, tmp2), shift);
+    x[6] = _mm256_srai_epi32(SUB(tmp11, tmp2), shift);
+    x[2] = _mm256_srai_epi32(ADD(tmp12, tmp1), shift);
+    x[5] = _mm256_srai_epi32(SUB(tmp12, tmp1), shift);
+    x[3] = _mm256_srai_epi32(ADD(tmp13, tmp0), shift);
+    x[4] = _mm256_srai_epi32(SUB(tmp13, tmp0), shift);
+}
+
+/* libjpeg's range limit: sign-extend the low 10 bits, add 128; the
+ * saturating packs that follow clamp to 0..255. */
+FDJ_AVX2 static inline __m256i range_wrap(__m256i v)
+{
+    return ADD(_mm256_srai_epi32(_mm256_slli_epi32(v, 22), 22), _mm256_set1_epi32(128));
+}
+
+FDJ_AVX2 static inline void store_rows(__m256i r[8], uint8_t *out, ptrdiff_t stride)
+{
+    int i;
+    for (i = 0; i < 8; i += 4) {
+        __m256i a = _mm256_permute4x64_epi64(_mm256_packs_epi32(r[i], r[i + 1]), 0xD8);
+        __m256i b = _mm256_permute4x64_epi64(_mm256_packs_epi32(r[i + 2], r[i + 3]), 0xD8);
+        /* low lane: row i, row i+2; high lane: row i+1, row i+3 */
+        __m256i p = _mm256_packus_epi16(a, b);
+        __m128i lo = _mm256_castsi256_si128(p), hi = _mm256_extracti128_si256(p, 1);
+        _mm_storel_epi64((__m128i *)(void *)(out + i * stride), lo);
+        _mm_storel_epi64((__m128i *)(void *)(out + (i + 1) * stride), hi);
+        _mm_storel_epi64((__m128i *)(void *)(out + (i + 2) * stride), _mm_unpackhi_epi64(lo, lo));
+        _mm_storel_epi64((__m128i *)(void *)(out + (i + 3) * stride), _mm_unpackhi_epi64(hi, hi));
+    }
+}
+
+FDJ_AVX2 void fdj_idct_islow_avx2(const int32_t in[64], uint8_t *out, ptrdiff_t stride)
+{
+    __m256i x[8], ac;
+    int i;
+    for (i = 0; i < 8; i++)
+        x[i] = _mm256_loadu_si256((const __m256i *)(const void *)(in + 8 * i));
+
+    /* DC only (common in chroma and smooth areas): one value for the block,
+     * as both scalar passes' shortcuts give. */
+    ac = _mm256_blend_epi32(x[0], _mm256_setzero_si256(), 1);
+    for (i = 1; i < 8; i++)
+        ac = _mm256_or_si256(ac, x[i]);
+    if (_mm256_testz_si256(ac, ac)) {
+        if (in[0] >= -IDCT_SAFE && in[0] <= IDCT_SAFE) {
+            int v = ((in[0] * 4 + 16) >> 5) & 1023; /* DESCALE(dc << PASS1_BITS, PASS1_BITS + 3) */
+            uint8_t b = (uint8_t)(v < 128 ? v + 128 : v < 512 ? 255 : v < 896 ? 0 : v - 896);
+            for (i = 0; i < 8; i++)
+                memset(out + i * stride, b, 8);
+            return;
+        }
+        fdj_idct_islow(in, out, stride);
+        return;
+    }
+    if (!all_safe(x)) {
+        fdj_idct_islow(in, out, stride);
+        return;
+    }
+    /* pass 1: columns (lanes), x[k] = row k of the coefficients */
+    idct_pass(x, CONST_BITS - PASS1_BITS);
+    if (!all_safe(x)) {
+        fdj_idct_islow(in, out, stride);
+        return;
+    }
+    /* x[k] = workspace row k; pass 2 works along rows */
+    transpose8(x);
+    idct_pass(x, CONST_BITS + PASS1_BITS + 3);
+    for (i = 0; i < 8; i++)
+        x[i] = range_wrap(x[i]);
+    transpose8(x);
+    store_rows(x, out, stride);
+}
+
+#endif /* FDJ_X86_SIMD */

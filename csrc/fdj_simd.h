@@ -1,0 +1,42 @@
+/*
+ * fdj_simd.h -- run-time choice of the SIMD kernels.
+ *
+ * Every hot kernel has a scalar reference (dec_idct.c, enc_fdct.c,
+ * dec_render.c) and x86 AVX2 siblings (dec_idct_simd.c, enc_fdct_simd.c,
+ * dec_color_simd.c) that produce the same bytes for every input; where a
+ * 32-bit SIMD lane could overflow on hostile input, the sibling checks the
+ * range and hands the block to the scalar code.  The level is looked up once
+ * per decode/encode/purify call (no global state) and stored in the stage's
+ * context; FDJPEG_SIMD=0 in the environment forces the scalar path.
+ */
+#ifndef FDJ_SIMD_H
+#define FDJ_SIMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum fdj_simd_level {
+    FDJ_SIMD_SCALAR = 0,
+    FDJ_SIMD_AVX2 = 2
+};
+
+/* The best level this CPU supports, lowered by FDJPEG_SIMD ("0"/"scalar"/"off"). */
+int fdj_simd_level(void);
+
+typedef void (*fdj_idct_fn)(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
+typedef void (*fdj_fdct_fn)(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
+
+/* The ISLOW IDCT / FDCT for a level (scalar for levels without a sibling). */
+fdj_idct_fn fdj_idct_islow_for(int level);
+fdj_fdct_fn fdj_fdct_islow_for(int level);
+
+/* AVX2 siblings: callable only when fdj_simd_level() >= FDJ_SIMD_AVX2. */
+void fdj_idct_islow_avx2(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
+void fdj_fdct_islow_avx2(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
+/* YCbCr -> interleaved RGB for one row (libjpeg's jdcolor.c arithmetic). */
+void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,
+                          uint8_t *out);
+/* h2v2 fancy upsampling of one output row (jdsample.c), interior part. */
+void fdj_h2v2_fancy_row_avx2(const uint8_t *near, const uint8_t *far, int w, uint8_t *out);
+
+#endif /* FDJ_SIMD_H */
