@@ -178,37 +178,72 @@ typedef struct bitwriter {
  * for 0xFF stuffing, plus progressive correction bits). */
 #define MCU_RESERVE 8192
 
-FDJ_INLINE void put_bits(bitwriter *w, uint32_t code, int size)
+/* Bits accumulate in a 64-bit word and go out as bytes (with 0xFF stuffing)
+ * only when the word would overflow, so most codes cost a shift and an or. */
+static void flush_bytes(bitwriter *w)
 {
-    w->acc = (w->acc << size) | (code & (((uint32_t)1 << size) - 1));
-    w->nbits += size;
+    uint8_t *p = w->out->data + w->out->size;
     while (w->nbits >= 8) {
         uint8_t byte;
         w->nbits -= 8;
         byte = (uint8_t)(w->acc >> w->nbits);
-        w->out->data[w->out->size++] = byte;
+        *p++ = byte;
         if (byte == 0xFF)
-            w->out->data[w->out->size++] = 0;
+            *p++ = 0;
     }
+    w->out->size = (size_t)(p - w->out->data);
 }
 
-/* pad with 1-bits to a byte boundary (T.81 F.1.2.3) */
+/* code must already be masked to size bits; size <= 32 */
+FDJ_INLINE void put_bits(bitwriter *w, uint32_t code, int size)
+{
+    if (w->nbits + size > 64)
+        flush_bytes(w);
+    w->acc = (w->acc << size) | code;
+    w->nbits += size;
+}
+
+/* pad with 1-bits to a byte boundary (T.81 F.1.2.3) and write everything out */
 static void flush_bits(bitwriter *w)
 {
-    if (w->nbits > 0)
-        put_bits(w, 0x7F, 8 - w->nbits);
+    if (w->nbits & 7)
+        put_bits(w, 0x7F >> ((w->nbits & 7) - 1), 8 - (w->nbits & 7));
+    flush_bytes(w);
     w->acc = 0;
     w->nbits = 0;
 }
 
 FDJ_INLINE int nbits_of(uint32_t a)
 {
+#if defined(__GNUC__) || defined(__clang__)
+    return a ? 32 - __builtin_clz(a) : 0;
+#else
     int n = 0;
     while (a) {
         n++;
         a >>= 1;
     }
     return n;
+#endif
+}
+
+FDJ_INLINE int lowest_bit(uint64_t m)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(m);
+#else
+    int k = 0;
+    while (!(m & 1)) {
+        m >>= 1;
+        k++;
+    }
+    return k;
+#endif
+}
+
+FDJ_INLINE uint32_t low_bits(int32_t v, int n)
+{
+    return (uint32_t)v & (((uint32_t)1 << n) - 1);
 }
 
 /* ---- scans ----------------------------------------------------------------- */
@@ -258,7 +293,7 @@ FDJ_INLINE void emit_symbol(coder *cd, int ac, int tbl, int sym)
 FDJ_INLINE void emit_bits(coder *cd, uint32_t bits, int n)
 {
     if (!cd->gather && n)
-        put_bits(&cd->w, bits, n);
+        put_bits(&cd->w, bits & (((uint32_t)1 << n) - 1), n);
 }
 
 static void range_error(coder *cd, int comp)
@@ -268,38 +303,87 @@ static void range_error(coder *cd, int comp)
                               "coefficient out of range for 8-bit JPEG in component %d", comp);
 }
 
-/* sequential block: DC difference then run/size coded AC (F.1.2.1-2) */
+/* Positions 1..63 of the nonzero coefficients of a zigzag block. */
+FDJ_INLINE uint64_t nonzero_ac(const int16_t *zz)
+{
+    uint64_t m = 0;
+    int k;
+    for (k = 1; k < 64; k++)
+        m |= (uint64_t)(zz[k] != 0) << k;
+    return m;
+}
+
+/* Sequential block (F.1.2.1-2): DC difference, then run/size coded AC; each
+ * Huffman code goes out together with its extra bits. */
 static void encode_block_seq(coder *cd, const int16_t *zz, int ci)
 {
     const fdj_enc_comp *cp = &cd->f->comp[ci];
+    const fdj_huff_code *dc = &cd->dc_code[cp->dc_tbl], *ac = &cd->ac_code[cp->ac_tbl];
+    bitwriter *w = &cd->w;
     int32_t diff = zz[0] - cd->last_dc[ci];
-    uint32_t a = (uint32_t)(diff < 0 ? -diff : diff);
-    int n = nbits_of(a), k, r = 0;
+    int n = nbits_of((uint32_t)(diff < 0 ? -diff : diff)), last = 0;
+    uint64_t nz = nonzero_ac(zz);
     cd->last_dc[ci] = zz[0];
-    if (FDJ_UNLIKELY(n > 11))
+    if (FDJ_UNLIKELY(n > 11 || dc->size[n] == 0)) {
         range_error(cd, ci);
-    emit_symbol(cd, 0, cp->dc_tbl, n);
-    emit_bits(cd, (uint32_t)(diff < 0 ? diff - 1 : diff), n);
-    for (k = 1; k < 64; k++) {
+        return;
+    }
+    put_bits(w, ((uint32_t)dc->code[n] << n) | low_bits(diff < 0 ? diff - 1 : diff, n),
+             dc->size[n] + n);
+    while (nz) {
+        int k = lowest_bit(nz), r = k - last - 1, sym;
         int32_t v = zz[k];
-        if (v == 0) {
-            r++;
-            continue;
-        }
+        nz &= nz - 1;
+        last = k;
         while (r > 15) {
-            emit_symbol(cd, 1, cp->ac_tbl, 0xF0);
+            put_bits(w, ac->code[0xF0], ac->size[0xF0]);
             r -= 16;
         }
-        a = (uint32_t)(v < 0 ? -v : v);
-        n = nbits_of(a);
-        if (FDJ_UNLIKELY(n > 10))
+        n = nbits_of((uint32_t)(v < 0 ? -v : v));
+        sym = (r << 4) + n;
+        if (FDJ_UNLIKELY(n > 10 || ac->size[sym] == 0)) {
             range_error(cd, ci);
-        emit_symbol(cd, 1, cp->ac_tbl, (r << 4) + n);
-        emit_bits(cd, (uint32_t)(v < 0 ? v - 1 : v), n);
-        r = 0;
+            return;
+        }
+        put_bits(w, ((uint32_t)ac->code[sym] << n) | low_bits(v < 0 ? v - 1 : v, n),
+                 ac->size[sym] + n);
     }
-    if (r > 0)
-        emit_symbol(cd, 1, cp->ac_tbl, 0);
+    if (last != 63)
+        put_bits(w, ac->code[0], ac->size[0]);
+}
+
+/* The same walk, counting symbols for optimal tables. */
+static void count_block_seq(coder *cd, const int16_t *zz, int ci)
+{
+    const fdj_enc_comp *cp = &cd->f->comp[ci];
+    uint32_t *dcf = cd->dc_freq[cp->dc_tbl], *acf = cd->ac_freq[cp->ac_tbl];
+    int32_t diff = zz[0] - cd->last_dc[ci];
+    int n = nbits_of((uint32_t)(diff < 0 ? -diff : diff)), last = 0;
+    uint64_t nz = nonzero_ac(zz);
+    cd->last_dc[ci] = zz[0];
+    if (FDJ_UNLIKELY(n > 11)) {
+        range_error(cd, ci);
+        return;
+    }
+    dcf[n]++;
+    while (nz) {
+        int k = lowest_bit(nz), r = k - last - 1;
+        int32_t v = zz[k];
+        nz &= nz - 1;
+        last = k;
+        while (r > 15) {
+            acf[0xF0]++;
+            r -= 16;
+        }
+        n = nbits_of((uint32_t)(v < 0 ? -v : v));
+        if (FDJ_UNLIKELY(n > 10)) {
+            range_error(cd, ci);
+            return;
+        }
+        acf[(r << 4) + n]++;
+    }
+    if (last != 63)
+        acf[0]++;
 }
 
 /* ---- progressive (G.1.2) ---- */
@@ -428,7 +512,10 @@ static void encode_block(coder *cd, const int16_t *zz, int ci, int progressive)
 {
     const scan_desc *s = cd->scan;
     if (!progressive) {
-        encode_block_seq(cd, zz, ci);
+        if (cd->gather)
+            count_block_seq(cd, zz, ci);
+        else
+            encode_block_seq(cd, zz, ci);
     } else if (s->ss == 0) {
         if (s->ah == 0)
             encode_dc_first(cd, zz, ci, s->al);
