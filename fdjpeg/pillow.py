@@ -155,7 +155,8 @@ SAVE_KEYWORDS = {
     "keep_rgb": "store RGB without converting to YCbCr (Adobe transform 0)",
     "smooth": "NOT implemented by fdjpeg (libjpeg's input smoothing): a nonzero value raises",
     "streamtype": "NOT implemented by fdjpeg (abbreviated tables-only/image-only streams): nonzero raises",
-    "table": "fdjpeg: an FD table (any form fdjpeg.encode takes, True = package default)",
+    "table": "fdjpeg: an FD table (any form fdjpeg.encode takes, True = package default); Pillow's "
+             "default subsampling (4:2:0) still applies: pass subsampling=0 to keep the two-pass grid exact",
 }
 _UNIMPLEMENTED = ("smooth", "streamtype")
 _SUBSAMPLING_NAMES = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2, "4:1:1": 2}
@@ -232,6 +233,8 @@ def _plan(im, params):
                 "save with Pillow for that (fdjpeg.pillow.unregister())"
             )
     mode = im.mode
+    if mode == "YCbCr":  # Pillow writes these planes as is; fdjpeg's encoder takes RGB only
+        raise NotImplementedError("fdjpeg cannot write mode YCbCr as JPEG (Pillow can; or convert to RGB)")
     if mode not in ("1", "L", "RGB", "RGBX", "CMYK"):
         raise OSError(f"cannot write mode {mode} as JPEG")
 

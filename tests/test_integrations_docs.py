@@ -1,5 +1,4 @@
 """Run every ```python block of docs/integrations.md (the README's integration sections)."""
-import io
 import pathlib
 import re
 
