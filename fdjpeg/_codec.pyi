@@ -1,0 +1,86 @@
+"""Type stubs for the compiled binding fdjpeg._codec (see _codec.pyx, _decode.pxi, _encode.pxi)."""
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import numpy.typing as npt
+
+def version() -> str: ...
+def kernel_name() -> str: ...
+
+class Decoder:
+    def __init__(
+        self,
+        data: Any,
+        *,
+        max_pixels: int = ...,
+        max_scans: int = ...,
+        max_segment_bytes: int = ...,
+        allow_truncated: bool = ...,
+        out_format: int = ...,
+        scale_denom: int = ...,
+        invert_adobe_cmyk: bool = ...,
+        purify: Optional[npt.ArrayLike] = ...,
+    ) -> None: ...
+    def set_purify(self, tables: Optional[npt.ArrayLike]) -> None: ...
+    def info(self) -> Dict[str, Any]: ...
+    def markers(self) -> List[Tuple[int, int, int]]: ...
+    def output_shape(self) -> Tuple[int, int, int]: ...
+    def decode(self, out: Optional[npt.NDArray[np.uint8]] = ...) -> npt.NDArray[np.uint8]: ...
+    def was_truncated(self) -> bool: ...
+    def read_coefficients(self) -> List[npt.NDArray[np.int16]]: ...
+
+def encode_pixels(
+    pixels: npt.NDArray[np.uint8],
+    in_color: int,
+    qtables: Any,
+    comp_qtable: Sequence[int],
+    h_samp: Sequence[int],
+    v_samp: Sequence[int],
+    *,
+    optimize: bool = ...,
+    progressive: bool = ...,
+    restart_interval: int = ...,
+    restart_rows: int = ...,
+    keep_rgb: bool = ...,
+    write_jfif: bool = ...,
+    density_unit: int = ...,
+    x_density: int = ...,
+    y_density: int = ...,
+    write_adobe: bool = ...,
+    extra_segments: bytes = ...,
+    max_pixels: int = ...,
+) -> bytes: ...
+def write_coefficient_arrays(
+    coefficients: List[npt.NDArray[np.int16]],
+    width: int,
+    height: int,
+    in_color: int,
+    qtables: Any,
+    comp_qtable: Sequence[int],
+    h_samp: Sequence[int],
+    v_samp: Sequence[int],
+    *,
+    optimize: bool = ...,
+    progressive: bool = ...,
+    restart_interval: int = ...,
+    restart_rows: int = ...,
+    keep_rgb: bool = ...,
+    write_jfif: bool = ...,
+    density_unit: int = ...,
+    x_density: int = ...,
+    y_density: int = ...,
+    write_adobe: bool = ...,
+    extra_segments: bytes = ...,
+) -> bytes: ...
+def purify_pixels(
+    pixels: npt.NDArray[np.uint8],
+    out: npt.NDArray[np.uint8],
+    in_color: int,
+    qtables: Any,
+    comp_qtable: Sequence[int],
+    h_samp: Sequence[int],
+    v_samp: Sequence[int],
+    *,
+    keep_rgb: bool = ...,
+) -> None: ...
+def quality_table(quality: int, chroma: bool = ..., force_baseline: bool = ...) -> npt.NDArray[np.uint16]: ...
