@@ -1,0 +1,157 @@
+/*
+ * dec_color_simd.c -- AVX2 siblings of the decoder's colour conversion and
+ * fancy upsampling (dec_render.c; libjpeg's jdcolor.c and jdsample.c).
+ *
+ * YCbCr -> RGB uses the scalar code's int32 expressions, eight pixels per
+ * instruction, and the saturating packs as the clamp; h2v2 fancy upsampling
+ * works in 16-bit lanes, where its largest value (3 * 1020 + 1020 + 8) fits.
+ * Both equal the scalar code for every input; row ends go through the same
+ * scalar formulas.
+ */
+#include "fdj_internal.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define FDJ_X86_SIMD 1
+#include <immintrin.h>
+#define FDJ_AVX2 __attribute__((target("avx2")))
+#endif
+
+#ifdef FDJ_X86_SIMD
+
+#define SCALEBITS 16
+#define ONE_HALF ((int32_t)1 << (SCALEBITS - 1))
+
+FDJ_INLINE uint8_t clamp255(int32_t v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+
+/* pshufb masks interleaving 16 R, 16 G, 16 B bytes into 48 RGB bytes:
+ * output chunk k, byte j is channel (16k+j) % 3 of pixel (16k+j) / 3. */
+static const uint8_t rgb_mask[3][3][16] = {
+    /* chunk 0: bytes 0..15 */
+    {{0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80, 5},
+     {0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80},
+     {0x80, 0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80}},
+    /* chunk 1: bytes 16..31 */
+    {{0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10, 0x80},
+     {5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10},
+     {0x80, 5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80}},
+    /* chunk 2: bytes 32..47 */
+    {{0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80, 0x80},
+     {0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80},
+     {10, 0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15}},
+};
+
+/* 16 int32 (two vectors, pixels 0-7 and 8-15) -> 16 int16 in order */
+FDJ_AVX2 static inline __m256i pack16(__m256i lo, __m256i hi)
+{
+    return _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8);
+}
+
+FDJ_AVX2 static inline void ycc8(__m256i y, __m256i cb, __m256i cr, __m256i *r, __m256i *g,
+                                 __m256i *b)
+{
+    const __m256i half = _mm256_set1_epi32(ONE_HALF), c128 = _mm256_set1_epi32(128);
+    __m256i bb = _mm256_sub_epi32(cb, c128), rr = _mm256_sub_epi32(cr, c128);
+    __m256i tr = _mm256_mullo_epi32(rr, _mm256_set1_epi32(91881));
+    __m256i tg = _mm256_add_epi32(_mm256_mullo_epi32(bb, _mm256_set1_epi32(-22554)),
+                                  _mm256_mullo_epi32(rr, _mm256_set1_epi32(-46802)));
+    __m256i tb = _mm256_mullo_epi32(bb, _mm256_set1_epi32(116130));
+    *r = _mm256_add_epi32(y, _mm256_srai_epi32(_mm256_add_epi32(tr, half), SCALEBITS));
+    *g = _mm256_add_epi32(y, _mm256_srai_epi32(_mm256_add_epi32(tg, half), SCALEBITS));
+    *b = _mm256_add_epi32(y, _mm256_srai_epi32(_mm256_add_epi32(tb, half), SCALEBITS));
+}
+
+FDJ_AVX2 void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,
+                                   uint8_t *out)
+{
+    int i = 0, k;
+    __m128i m[3][3];
+    for (k = 0; k < 3; k++) {
+        m[k][0] = _mm_loadu_si128((const __m128i *)(const void *)rgb_mask[k][0]);
+        m[k][1] = _mm_loadu_si128((const __m128i *)(const void *)rgb_mask[k][1]);
+        m[k][2] = _mm_loadu_si128((const __m128i *)(const void *)rgb_mask[k][2]);
+    }
+    for (; i + 16 <= w; i += 16) {
+        __m128i vy = _mm_loadu_si128((const __m128i *)(const void *)(y + i));
+        __m128i vb = _mm_loadu_si128((const __m128i *)(const void *)(cb + i));
+        __m128i vr = _mm_loadu_si128((const __m128i *)(const void *)(cr + i));
+        __m256i r0, g0, b0, r1, g1, b1, rg, bx;
+        __m128i R, G, B;
+        ycc8(_mm256_cvtepu8_epi32(vy), _mm256_cvtepu8_epi32(vb), _mm256_cvtepu8_epi32(vr), &r0,
+             &g0, &b0);
+        ycc8(_mm256_cvtepu8_epi32(_mm_srli_si128(vy, 8)), _mm256_cvtepu8_epi32(_mm_srli_si128(vb, 8)),
+             _mm256_cvtepu8_epi32(_mm_srli_si128(vr, 8)), &r1, &g1, &b1);
+        /* saturating packs clamp to 0..255 */
+        rg = _mm256_permute4x64_epi64(_mm256_packus_epi16(pack16(r0, r1), pack16(g0, g1)), 0xD8);
+        bx = _mm256_permute4x64_epi64(_mm256_packus_epi16(pack16(b0, b1), pack16(b0, b1)), 0xD8);
+        R = _mm256_castsi256_si128(rg);
+        G = _mm256_extracti128_si256(rg, 1);
+        B = _mm256_castsi256_si128(bx);
+        for (k = 0; k < 3; k++) {
+            __m128i o = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(R, m[k][0]),
+                                                  _mm_shuffle_epi8(G, m[k][1])),
+                                     _mm_shuffle_epi8(B, m[k][2]));
+            _mm_storeu_si128((__m128i *)(void *)(out + 3 * i + 16 * k), o);
+        }
+    }
+    for (; i < w; i++) {
+        int32_t Y = y[i], b = cb[i] - 128, r = cr[i] - 128;
+        out[3 * i] = clamp255(Y + ((91881 * r + ONE_HALF) >> SCALEBITS));
+        out[3 * i + 1] = clamp255(Y + ((-22554 * b - 46802 * r + ONE_HALF) >> SCALEBITS));
+        out[3 * i + 2] = clamp255(Y + ((116130 * b + ONE_HALF) >> SCALEBITS));
+    }
+}
+
+/* jdsample.c h2v2_fancy_upsample for one output row (w > 2):
+ * cs = 3*near + far per input column, then (3*cs + cs_left + 8) >> 4 and
+ * (3*cs + cs_right + 7) >> 4, first column (4*cs + 8) >> 4, last (4*cs + 7) >> 4. */
+FDJ_AVX2 void fdj_h2v2_fancy_row_avx2(const uint8_t *near, const uint8_t *far, int w, uint8_t *out)
+{
+    const __m256i c8 = _mm256_set1_epi16(8), c7 = _mm256_set1_epi16(7);
+    int i, cur, last, next;
+#define COLSUM(p)                                                                                 \
+    _mm256_add_epi16(                                                                             \
+        _mm256_mullo_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(near + (p)))), \
+                           _mm256_set1_epi16(3)),                                                 \
+        _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(far + (p)))))
+    cur = near[0] * 3 + far[0];
+    next = near[1] * 3 + far[1];
+    out[0] = (uint8_t)((cur * 4 + 8) >> 4);
+    out[1] = (uint8_t)((cur * 3 + next + 7) >> 4);
+    /* interior columns 1 .. w-2, sixteen at a time (reads up to column i+16 <= w-1) */
+    for (i = 1; i + 16 <= w - 1; i += 16) {
+        __m256i cs = COLSUM(i), left = COLSUM(i - 1), right = COLSUM(i + 1);
+        __m256i cs3 = _mm256_add_epi16(_mm256_add_epi16(cs, cs), cs);
+        __m256i even = _mm256_srli_epi16(_mm256_add_epi16(_mm256_add_epi16(cs3, left), c8), 4);
+        __m256i odd = _mm256_srli_epi16(_mm256_add_epi16(_mm256_add_epi16(cs3, right), c7), 4);
+        _mm256_storeu_si256((__m256i *)(void *)(out + 2 * i),
+                            _mm256_or_si256(even, _mm256_slli_epi16(odd, 8)));
+    }
+#undef COLSUM
+    last = near[i - 1] * 3 + far[i - 1];
+    cur = near[i] * 3 + far[i];
+    for (; i < w - 1; i++) {
+        next = near[i + 1] * 3 + far[i + 1];
+        out[2 * i] = (uint8_t)((cur * 3 + last + 8) >> 4);
+        out[2 * i + 1] = (uint8_t)((cur * 3 + next + 7) >> 4);
+        last = cur;
+        cur = next;
+    }
+    out[2 * (w - 1)] = (uint8_t)((cur * 3 + last + 8) >> 4);
+    out[2 * (w - 1) + 1] = (uint8_t)((cur * 4 + 7) >> 4);
+}
+
+#endif /* FDJ_X86_SIMD */
+
+#ifndef FDJ_X86_SIMD
+/* Not reachable: fdj_simd_level() is FDJ_SIMD_SCALAR without x86 SIMD, but
+ * dec_render.c names these kernels, so they must link. */
+void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,
+                          uint8_t *out)
+{
+    (void)y, (void)cb, (void)cr, (void)w, (void)out;
+}
+void fdj_h2v2_fancy_row_avx2(const uint8_t *near, const uint8_t *far, int w, uint8_t *out)
+{
+    (void)near, (void)far, (void)w, (void)out;
+}
+#endif
