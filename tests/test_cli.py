@@ -208,14 +208,24 @@ def test_inspect(tmp_path, capsys):
     assert [m["marker"] for m in rep["markers"]][:3] == ["SOI", "APP0", "DQT"]
     rc, out, err = run(["inspect", fd], capsys)
     assert rc == 0 and "FD table: yes" in out and "4:4:4" in out and "default FD table" in out
-    rc, out, err = run(["inspect", fd, "--plot", tmp_path / "heat.png"], capsys)
-    assert rc == 0, err
-    heat = Image.open(tmp_path / "heat.png")
-    assert heat.format == "PNG" and heat.size[0] > heat.size[1] > 100
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"nope")
     rc, out, err = run(["inspect", bad], capsys)
     assert rc == 1 and "bad.jpg" in err
+
+
+def test_inspect_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    fd = tmp_path / "fd.jpg"
+    fd.write_bytes(fdjpeg.encode(photos()["astronaut.png"], FD))
+    rc, out, err = run(["inspect", fd, "--plot", tmp_path / "heat.png"], capsys)
+    assert rc == 0, err
+    heat = Image.open(tmp_path / "heat.png")
+    assert heat.format == "PNG" and heat.size[0] > heat.size[1] > 100
+    # an existing plot is not overwritten without --force
+    rc, out, err = run(["inspect", fd, "--plot", tmp_path / "heat.png"], capsys)
+    assert rc == 1 and "exists" in err
+    assert run(["inspect", fd, "--plot", tmp_path / "heat.png", "--force"], capsys)[0] == 0
 
 
 def test_tables(tmp_path, capsys):
