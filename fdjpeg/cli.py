@@ -450,13 +450,22 @@ def plot_inspect(path, out_png, force=False):
     if pixels.ndim == 2 or pixels.shape[-1] in (1, 3):
         panels.append(("band σ (luma)", tables.band_std(pixels)))
     fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.6), squeeze=False)
+    from matplotlib.colors import LogNorm
+
     for ax, (title, mat) in zip(axes[0], panels):
-        im = ax.imshow(mat, cmap="viridis")
+        mat = np.asarray(mat, dtype=np.float64)
+        # sigma spans orders of magnitude (DC vs the rest): a log scale keeps the AC bands visible
+        norm = LogNorm(vmin=max(mat.min(), 1e-3), vmax=max(mat.max(), 1e-3 * 1.01)) if title.startswith("band") else None
+        im = ax.imshow(mat, cmap="viridis", norm=norm)
         ax.set_title(title, fontsize=8)
         ax.set_xticks(range(8))
         ax.set_yticks(range(8))
+        ax.set_xlabel("horizontal frequency", fontsize=7)
+        ax.set_ylabel("vertical frequency", fontsize=7)
+        shade = im.norm(mat)
         for (i, j), v in np.ndenumerate(mat):
-            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6, color="w")
+            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6,
+                    color="black" if shade[i, j] > 0.6 else "white")
         fig.colorbar(im, ax=ax, fraction=0.046)
     fig.suptitle(Path(path).name, fontsize=9)
     fig.tight_layout()
