@@ -3,7 +3,7 @@
  * (quantization), with libjpeg-turbo's integer arithmetic so coefficients match
  * it exactly: the Loeffler-Ligtenberg-Moschytz factorisation in 13-bit fixed
  * point with 2 extra bits between the passes (output = 8 x orthonormal DCT),
- * and division by 8*q rounded half away from zero.
+ * and division by 8*q rounded half away from zero (see fdj_divisors).
  */
 #include "enc_internal.h"
 
@@ -121,88 +121,42 @@ void fdj_fdct_islow(const uint8_t *in, ptrdiff_t stride, int32_t out[64])
     }
 }
 
-/* Reciprocal of a divisor in the form libjpeg-turbo uses (jcdctmgr.c
- * compute_reciprocal): q = ((|x| + corr) * recip) >> shift.  For |x| below
- * 2^14 and divisors 8..65528 this equals round-half-away-from-zero division
- * (checked exhaustively for every multiple of 8 below 65536). */
-static void reciprocal(uint32_t divisor, uint32_t *recip, uint32_t *corr, uint8_t *shift)
-{
-    int b = 0;
-    uint32_t r, fq, fr, c;
-    while ((divisor >> (b + 1)) != 0)
-        b++; /* b = floor(log2(divisor)) */
-    r = 16 + (uint32_t)b;
-    fq = (uint32_t)(((uint64_t)1 << r) / divisor);
-    fr = (uint32_t)(((uint64_t)1 << r) % divisor);
-    c = divisor / 2;
-    if (fr == 0) { /* power of two */
-        fq >>= 1;
-        r--;
-    } else if (fr <= divisor / 2) {
-        c++;
-    } else {
-        fq++;
-    }
-    *recip = fq;
-    *corr = c;
-    *shift = (uint8_t)r;
-}
-
 void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64])
 {
     int i;
-    d->exact_division = 0;
     for (i = 0; i < 64; i++) {
-        uint32_t q = qtable[i] ? qtable[i] : 1;
-        d->q[i] = (uint16_t)q;
-        d->divisor[i] = 8 * q;
-        if (8 * q >= 65536)
-            d->exact_division = 1;
-        else
-            reciprocal(8 * q, &d->recip[i], &d->corr[i], &d->shift[i]);
+        int32_t q = qtable[i] ? qtable[i] : 1;
+        d->q[i] = q;
+        d->bias[i] = (float)(4 * q) + 0.5f;
+        d->inv[i] = 1.0f / (float)(8 * q);
     }
 }
 
+/* sign-magnitude without branches, so the loops vectorize */
 FDJ_INLINE int32_t quantize_one(int32_t x, const fdj_divisors *d, int i)
 {
-    uint32_t a = (uint32_t)(x < 0 ? -x : x);
-    uint32_t qv = (uint32_t)(((uint64_t)(a + d->corr[i]) * d->recip[i]) >> d->shift[i]);
-    return x < 0 ? -(int32_t)qv : (int32_t)qv;
+    int32_t s = x >> 31;
+    int32_t a = (x ^ s) - s;
+    int32_t qv = (int32_t)(((float)a + d->bias[i]) * d->inv[i]);
+    return (qv ^ s) - s;
 }
 
-FDJ_INLINE int32_t quantize_exact(int32_t x, const fdj_divisors *d, int i)
-{
-    uint32_t a = (uint32_t)(x < 0 ? -x : x);
-    uint32_t qv = (a + d->divisor[i] / 2) / d->divisor[i];
-    return x < 0 ? -(int32_t)qv : (int32_t)qv;
-}
-
-void fdj_quantize_block(const int32_t dct[64], const fdj_divisors *d, int16_t out_zz[64])
+void fdj_quantize_block(const int32_t dct[64], const fdj_divisors *d, int16_t out[64])
 {
     int i;
-    if (FDJ_LIKELY(!d->exact_division)) {
-        for (i = 0; i < 64; i++)
-            out_zz[fdj_natural_to_zigzag[i]] = (int16_t)quantize_one(dct[i], d, i);
-    } else {
-        for (i = 0; i < 64; i++)
-            out_zz[fdj_natural_to_zigzag[i]] = (int16_t)quantize_exact(dct[i], d, i);
-    }
+    for (i = 0; i < 64; i++)
+        out[i] = (int16_t)quantize_one(dct[i], d, i);
 }
 
 void fdj_quantize_dequantize(const int32_t dct[64], const fdj_divisors *d, int32_t out[64])
 {
     int i;
-    if (FDJ_LIKELY(!d->exact_division)) {
-        for (i = 0; i < 64; i++)
-            out[i] = quantize_one(dct[i], d, i) * (int32_t)d->q[i];
-    } else {
-        for (i = 0; i < 64; i++)
-            out[i] = quantize_exact(dct[i], d, i) * (int32_t)d->q[i];
-    }
+    for (i = 0; i < 64; i++)
+        out[i] = quantize_one(dct[i], d, i) * d->q[i];
 }
 
 void fdj_enc_band_transform(const fdj_enc_band *b, fdj_enc_frame *f, int mcu_row,
-                            const fdj_divisors *div)
+                            const fdj_divisors *div, fdj_fdct_fn fdct)
 {
     int c, by, bx;
     int32_t ws[64];
@@ -217,7 +171,7 @@ void fdj_enc_band_transform(const fdj_enc_band *b, fdj_enc_frame *f, int mcu_row
             const uint8_t *src = b->plane[c] + (ptrdiff_t)by * 8 * b->plane_stride[c];
             int16_t *dst = cp->coef + ((size_t)(row0 + by) * (size_t)cp->bw) * 64;
             for (bx = 0; bx < cp->width_in_blocks; bx++) {
-                fdj_fdct_islow(src + bx * 8, b->plane_stride[c], ws);
+                fdct(src + bx * 8, b->plane_stride[c], ws);
                 fdj_quantize_block(ws, dv, dst + (size_t)bx * 64);
             }
         }

@@ -303,13 +303,15 @@ static void range_error(coder *cd, int comp)
                               "coefficient out of range for 8-bit JPEG in component %d", comp);
 }
 
-/* Positions 1..63 of the nonzero coefficients of a zigzag block. */
-FDJ_INLINE uint64_t nonzero_ac(const int16_t *zz)
+#define ZZ(blk, k) ((blk)[fdj_zigzag_to_natural[k]])
+
+/* Zigzag positions 1..63 of the nonzero coefficients of a (natural order) block. */
+FDJ_INLINE uint64_t nonzero_ac(const int16_t *blk)
 {
     uint64_t m = 0;
     int k;
     for (k = 1; k < 64; k++)
-        m |= (uint64_t)(zz[k] != 0) << k;
+        m |= (uint64_t)(ZZ(blk, k) != 0) << k;
     return m;
 }
 
@@ -332,7 +334,7 @@ static void encode_block_seq(coder *cd, const int16_t *zz, int ci)
              dc->size[n] + n);
     while (nz) {
         int k = lowest_bit(nz), r = k - last - 1, sym;
-        int32_t v = zz[k];
+        int32_t v = ZZ(zz, k);
         nz &= nz - 1;
         last = k;
         while (r > 15) {
@@ -368,7 +370,7 @@ static void count_block_seq(coder *cd, const int16_t *zz, int ci)
     dcf[n]++;
     while (nz) {
         int k = lowest_bit(nz), r = k - last - 1;
-        int32_t v = zz[k];
+        int32_t v = ZZ(zz, k);
         nz &= nz - 1;
         last = k;
         while (r > 15) {
@@ -418,7 +420,7 @@ static void encode_ac_first(coder *cd, const int16_t *zz, int ss, int se, int al
 {
     int k, r = 0;
     for (k = ss; k <= se; k++) {
-        int32_t v = zz[k], t, t2;
+        int32_t v = ZZ(zz, k), t, t2;
         int n;
         if (v == 0) {
             r++;
@@ -462,7 +464,7 @@ static void encode_ac_refine(coder *cd, const int16_t *zz, int ss, int se, int a
     int k, r = 0, eob = 0, br = 0;
     uint8_t *brbuf = cd->bit_buffer + cd->be;
     for (k = ss; k <= se; k++) {
-        int32_t v = zz[k];
+        int32_t v = ZZ(zz, k);
         int t = (int)((v < 0 ? -v : v) >> al);
         absv[k] = t;
         if (t == 1)
@@ -490,7 +492,7 @@ static void encode_ac_refine(coder *cd, const int16_t *zz, int ss, int se, int a
         }
         emit_eobrun(cd);
         emit_symbol(cd, 1, cd->ac_tbl, (r << 4) + 1);
-        emit_bits(cd, zz[k] < 0 ? 0 : 1, 1);
+        emit_bits(cd, ZZ(zz, k) < 0 ? 0 : 1, 1);
         {
             int i;
             for (i = 0; i < br; i++)

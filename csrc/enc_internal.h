@@ -2,7 +2,7 @@
  * enc_internal.h -- declarations shared by the encoder's stages (enc_*.c, purify.c).
  *
  * The encoder works like libjpeg's "full-image buffer" mode: every stage before
- * entropy coding fills one array of quantized blocks per component (zigzag
+ * entropy coding fills one array of quantized blocks per component (natural
  * order, padded to whole MCUs), and the entropy coder (sequential or
  * progressive, standard or optimal tables) reads those arrays.  fdj_encode,
  * fdj_write_coefficients and the optimize pass therefore share one back end.
@@ -11,6 +11,7 @@
 #define FDJ_ENC_INTERNAL_H
 
 #include "fdj_internal.h"
+#include "fdj_simd.h"
 
 /* One component of the frame being written. */
 typedef struct fdj_enc_comp {
@@ -21,7 +22,7 @@ typedef struct fdj_enc_comp {
     int width_in_blocks;        /* real blocks: ceil(ceil(W*h/hmax)/8) */
     int height_in_blocks;
     int bw, bh;                 /* allocated blocks: whole MCUs (mcus_x*h, mcus_y*v) */
-    int16_t *coef;              /* bh*bw blocks of 64 quantized values, zigzag order */
+    int16_t *coef;              /* bh*bw blocks of 64 quantized values, natural order */
 } fdj_enc_comp;
 
 typedef struct fdj_enc_frame {
@@ -65,29 +66,32 @@ void fdj_enc_band_convert(fdj_enc_band *b, const fdj_enc_frame *f, int mcu_row,
                           ptrdiff_t col_stride, ptrdiff_t chan_stride);
 
 /* ---- forward DCT and quantizer (enc_fdct.c) ---- */
-/* Division by 8*q, round half away from zero, done as libjpeg-turbo does it:
- * a 16.16 reciprocal multiply for divisors below 65536 (entries <= 8191);
- * an exact division above, where libjpeg-turbo's 16-bit arithmetic overflows. */
+/* Division by 8*q, rounded half away from zero.  libjpeg-turbo computes it
+ * with a 16-bit reciprocal (jcdctmgr.c compute_reciprocal), which equals
+ * exact rounding for every ISLOW output (|x| <= 8192) and entry <= 8191, and
+ * overflows above.  fdjpeg computes floor((|x| + 4q + 0.5) / (8q)) in single
+ * precision: x + 4q + 0.5 is exact in a float, and its distance 0.5/(8q) from
+ * the nearest integer quotient exceeds the product's rounding error, so the
+ * result is the exact rounded quotient for every entry 1..65535 (checked
+ * exhaustively for |x| <= 8192) and the loop vectorizes. */
 typedef struct fdj_divisors {
-    uint32_t recip[64];
-    uint32_t corr[64];
-    uint8_t shift[64];
-    uint32_t divisor[64];       /* 8*q, natural order */
-    uint16_t q[64];
-    int exact_division;         /* some entry > 8191: use plain division */
+    float bias[64];             /* 4q + 0.5, natural order */
+    float inv[64];              /* 1 / (8q) */
+    int32_t q[64];
 } fdj_divisors;
 
 void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64]);
 /* ISLOW forward DCT of an 8x8 block of samples (level shift included);
- * output is 8 times the orthonormal DCT, natural order. */
+ * output is 8 times the orthonormal DCT, natural order (scalar reference;
+ * fdj_fdct_islow_for() in enc_fdct_simd.c picks the AVX2 sibling). */
 void fdj_fdct_islow(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
-/* Quantize a DCT block into zigzag order. */
-void fdj_quantize_block(const int32_t dct[64], const fdj_divisors *d, int16_t out_zz[64]);
+/* Quantize a DCT block (natural order in and out). */
+void fdj_quantize_block(const int32_t dct[64], const fdj_divisors *d, int16_t out[64]);
 /* Quantize then dequantize (natural order, int32), for the fused purify path. */
 void fdj_quantize_dequantize(const int32_t dct[64], const fdj_divisors *d, int32_t out[64]);
 /* DCT and quantize every real block of a band into the frame's coefficient arrays. */
 void fdj_enc_band_transform(const fdj_enc_band *b, fdj_enc_frame *f, int mcu_row,
-                            const fdj_divisors *div);
+                            const fdj_divisors *div, fdj_fdct_fn fdct);
 
 /* ---- Huffman coding (enc_huff.c) ---- */
 typedef struct fdj_huff_spec {

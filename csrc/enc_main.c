@@ -266,9 +266,10 @@ int fdj_encode(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     }
     st = fdj_enc_band_init(&band, &f, msg);
     if (st == FDJ_OK) {
+        fdj_fdct_fn fdct = fdj_fdct_islow_for(fdj_simd_level());
         for (my = 0; my < f.mcus_y; my++) {
             fdj_enc_band_convert(&band, &f, my, pixels, row_stride, col_stride, chan_stride);
-            fdj_enc_band_transform(&band, &f, my, div);
+            fdj_enc_band_transform(&band, &f, my, div, fdct);
         }
         fdj_enc_band_free(&band);
         fdj_enc_fill_dummy_blocks(&f);
@@ -284,7 +285,7 @@ int fdj_write_coefficients(const fdj_encode_params *p, const int16_t *const coef
 {
     fdj_enc_frame f;
     fdj_buf b;
-    int st, c, by, bx, k;
+    int st, c, by;
     if (msg)
         msg[0] = 0;
     if (!out || !out_size)
@@ -308,9 +309,7 @@ int fdj_write_coefficients(const fdj_encode_params *p, const int16_t *const coef
         for (by = 0; by < cp->height_in_blocks; by++) {
             const int16_t *src = coef[c] + (size_t)by * (size_t)cp->width_in_blocks * 64;
             int16_t *dst = cp->coef + (size_t)by * (size_t)cp->bw * 64;
-            for (bx = 0; bx < cp->width_in_blocks; bx++, src += 64, dst += 64)
-                for (k = 0; k < 64; k++)
-                    dst[fdj_natural_to_zigzag[k]] = src[k];
+            memcpy(dst, src, (size_t)cp->width_in_blocks * 64 * sizeof(int16_t));
         }
     }
     fdj_enc_fill_dummy_blocks(&f);

@@ -17,6 +17,8 @@ typedef struct purify_state {
     fdj_enc_frame f;
     fdj_enc_band band;
     fdj_divisors div[4];
+    fdj_fdct_fn fdct;
+    fdj_idct_fn idct;
     uint8_t *ring_mem;
     uint8_t **rows[FDJ_MAX_COMPONENTS];   /* ring row pointers per component */
     int ring[FDJ_MAX_COMPONENTS];         /* rows in each ring */
@@ -74,9 +76,9 @@ static void band_roundtrip(purify_state *s, int mcu_row)
             int ring_row = ((row0 + by) * 8) % s->ring[c];
             uint8_t *dst = s->rows[c][ring_row];
             for (bx = 0; bx < cp->width_in_blocks; bx++) {
-                fdj_fdct_islow(src + bx * 8, s->band.plane_stride[c], ws);
+                s->fdct(src + bx * 8, s->band.plane_stride[c], ws);
                 fdj_quantize_dequantize(ws, dv, dq);
-                fdj_idct_islow(dq, dst + bx * 8, s->ring_stride[c]);
+                s->idct(dq, dst + bx * 8, s->ring_stride[c]);
             }
         }
     }
@@ -104,6 +106,11 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
         goto done_state;
     for (t = 0; t < p->num_qtables; t++)
         fdj_enc_divisors_init(&s->div[t], p->qtable[t]);
+    {
+        int level = fdj_simd_level();
+        s->fdct = fdj_fdct_islow_for(level);
+        s->idct = fdj_idct_islow_for(level);
+    }
     for (c = 0; c < s->f.ncomp; c++) {
         h[c] = s->f.comp[c].h;
         v[c] = s->f.comp[c].v;
