@@ -86,6 +86,13 @@ class FeatureDistillation(Preprocessor):
         return grad
 
     def _check_params(self):
+        from fdjpeg._tableforms import table_slots
+
+        self.table = resolve_table(self.table)
+        try:
+            table_slots(self.table, 3)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"'table' is not a quantization table: {exc}") from None
         if self.clip_values is None or len(self.clip_values) != 2:
             raise ValueError("'clip_values' should be a tuple (min, max) of the allowed data range.")
         if np.array(self.clip_values[0] >= self.clip_values[1]).any():

@@ -88,9 +88,10 @@ def _open_image(fp, filename, purify):
     return im
 
 
-def open(fp, mode="r", *, purify=None):
+def open(fp, mode="r", formats=None, *, purify=None):
     """Open a JPEG like ``PIL.Image.open`` (path, pathlib.Path or binary file object), lazily.
 
+    ``formats``: as in Pillow; fdjpeg opens JPEG only, so a list without "JPEG" finds nothing.
     Returns a ``PIL.Image.Image`` (``format == "JPEG"``) whose pixels fdjpeg decodes, purified
     with ``purify`` (a table in the forms ``fdjpeg.decode`` takes, or True for the package's FD
     table).  Errors come in Pillow's types: ``UnidentifiedImageError`` for data that is not a JPEG
@@ -99,6 +100,8 @@ def open(fp, mode="r", *, purify=None):
     """
     if mode != "r":
         raise ValueError(f"bad mode {mode!r}")
+    if formats is not None and not isinstance(formats, (list, tuple)):
+        raise TypeError("formats must be a list or tuple")
     if isinstance(fp, io.StringIO):
         raise ValueError("StringIO cannot be used to open an image. Binary data must be used instead.")
     exclusive_fp = False
@@ -115,7 +118,8 @@ def open(fp, mode="r", *, purify=None):
             exclusive_fp = True
         prefix = fp.read(16)
         im = None
-        if JpegImagePlugin._accept(prefix):
+        wanted = formats is None or any(str(f).upper() in ("JPEG", "MPO") for f in formats)
+        if wanted and JpegImagePlugin._accept(prefix):
             fp.seek(0)
             try:
                 im = _open_image(fp, filename, purify)

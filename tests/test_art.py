@@ -40,6 +40,10 @@ def test_is_an_art_preprocessor():
     assert set(JpegCompression.params) - {"quality"} <= set(fd.params)
     fd.set_params(mode="2p")
     assert fd.mode == "2p"
+    fd.set_params(table=None)
+    np.testing.assert_array_equal(np.asarray(fd.table), FD)
+    with pytest.raises(ValueError, match="table"):
+        fd.set_params(table=[[0] * 64])
     with pytest.raises(ValueError):
         fd.set_params(mode="9p")
     for bad in ({"clip_values": (0.0, 2.0)}, {"clip_values": (1.0, 0.0)}, {"clip_values": (0.5, 1.0)},

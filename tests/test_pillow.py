@@ -262,6 +262,11 @@ def test_errors_are_pillows():
             Image.open(io.BytesIO(bad), formats=["JPEG"])
     with pytest.raises(ValueError):
         fdjpeg.open(io.BytesIO(GENERATED[0][1]), "w")
+    with pytest.raises(UnidentifiedImageError):
+        fdjpeg.open(io.BytesIO(GENERATED[0][1]), formats=["PNG"])
+    assert fdjpeg.open(io.BytesIO(GENERATED[0][1]), formats=["jpeg"]).format == "JPEG"
+    with pytest.raises(TypeError):
+        fdjpeg.open(io.BytesIO(GENERATED[0][1]), formats="JPEG")
     with pytest.raises(FileNotFoundError):
         fdjpeg.open("/nonexistent/x.jpg")
 
