@@ -64,8 +64,8 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
         h, w = arr.shape[:2]
         if (w, h) != self.size:
             raise OSError(f"decoded size {w}x{h} differs from the header's {self.size[0]}x{self.size[1]}")
-        decoded = Image.frombuffer(self.mode, (w, h), np.ascontiguousarray(arr), "raw", self.mode, 0, 1)
-        self.im = decoded.im.copy() if hasattr(decoded.im, "copy") else decoded.copy().im
+        # one copy into Pillow's own storage (frombuffer would share, then need a second copy)
+        self.im = Image.frombytes(self.mode, (w, h), np.ascontiguousarray(arr)).im
         self.tile = []
         self.readonly = 0
         if self._exclusive_fp and self._close_exclusive_fp_after_loading:
