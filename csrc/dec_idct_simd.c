@@ -54,6 +54,16 @@ fdj_idct_fn fdj_idct_islow_for(int level)
     return fdj_idct_islow;
 }
 
+fdj_idct_q_fn fdj_idct_islow_q_for(int level)
+{
+#ifdef FDJ_X86_SIMD
+    if (level >= FDJ_SIMD_AVX2)
+        return fdj_idct_islow_q_avx2;
+#endif
+    (void)level;
+    return NULL;
+}
+
 #ifdef FDJ_X86_SIMD
 
 /* 8x8 transpose of int32 lanes: r[i] lane j -> r[j] lane i. */
@@ -170,39 +180,34 @@ FDJ_AVX2 static inline void store_rows(__m256i r[8], uint8_t *out, ptrdiff_t str
     }
 }
 
-FDJ_AVX2 void fdj_idct_islow_avx2(const int32_t in[64], uint8_t *out, ptrdiff_t stride)
+/* The IDCT of x[0..7] (coefficient rows) into out; returns 0 (nothing
+ * written) when the block needs the scalar code's 64-bit arithmetic. */
+FDJ_AVX2 static inline int idct_vec(__m256i x[8], uint8_t *out, ptrdiff_t stride)
 {
-    __m256i x[8], ac;
+    __m256i ac;
     int i;
-    for (i = 0; i < 8; i++)
-        x[i] = _mm256_loadu_si256((const __m256i *)(const void *)(in + 8 * i));
-
     /* DC only (common in chroma and smooth areas): one value for the block,
      * as both scalar passes' shortcuts give. */
     ac = _mm256_blend_epi32(x[0], _mm256_setzero_si256(), 1);
     for (i = 1; i < 8; i++)
         ac = _mm256_or_si256(ac, x[i]);
     if (_mm256_testz_si256(ac, ac)) {
-        if (in[0] >= -IDCT_SAFE && in[0] <= IDCT_SAFE) {
-            int v = ((in[0] * 4 + 16) >> 5) & 1023; /* DESCALE(dc << PASS1_BITS, PASS1_BITS + 3) */
-            uint8_t b = (uint8_t)(v < 128 ? v + 128 : v < 512 ? 255 : v < 896 ? 0 : v - 896);
-            for (i = 0; i < 8; i++)
-                memset(out + i * stride, b, 8);
-            return;
-        }
-        fdj_idct_islow(in, out, stride);
-        return;
+        int dc = _mm256_cvtsi256_si32(x[0]), v;
+        uint8_t b;
+        if (dc < -IDCT_SAFE || dc > IDCT_SAFE)
+            return 0;
+        v = ((dc * 4 + 16) >> 5) & 1023; /* DESCALE(dc << PASS1_BITS, PASS1_BITS + 3) */
+        b = (uint8_t)(v < 128 ? v + 128 : v < 512 ? 255 : v < 896 ? 0 : v - 896);
+        for (i = 0; i < 8; i++)
+            memset(out + i * stride, b, 8);
+        return 1;
     }
-    if (!all_safe(x)) {
-        fdj_idct_islow(in, out, stride);
-        return;
-    }
+    if (!all_safe(x))
+        return 0;
     /* pass 1: columns (lanes), x[k] = row k of the coefficients */
     idct_pass(x, CONST_BITS - PASS1_BITS);
-    if (!all_safe(x)) {
-        fdj_idct_islow(in, out, stride);
-        return;
-    }
+    if (!all_safe(x))
+        return 0;
     /* x[k] = workspace row k; pass 2 works along rows */
     transpose8(x);
     idct_pass(x, CONST_BITS + PASS1_BITS + 3);
@@ -210,6 +215,35 @@ FDJ_AVX2 void fdj_idct_islow_avx2(const int32_t in[64], uint8_t *out, ptrdiff_t 
         x[i] = range_wrap(x[i]);
     transpose8(x);
     store_rows(x, out, stride);
+    return 1;
+}
+
+FDJ_AVX2 void fdj_idct_islow_avx2(const int32_t in[64], uint8_t *out, ptrdiff_t stride)
+{
+    __m256i x[8];
+    int i;
+    for (i = 0; i < 8; i++)
+        x[i] = _mm256_loadu_si256((const __m256i *)(const void *)(in + 8 * i));
+    if (!idct_vec(x, out, stride))
+        fdj_idct_islow(in, out, stride);
+}
+
+FDJ_AVX2 void fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
+                                    ptrdiff_t stride)
+{
+    __m256i x[8];
+    int i;
+    /* int16 * int16 products: exact in int32, as the scalar dequantizer */
+    for (i = 0; i < 8; i++)
+        x[i] = _mm256_mullo_epi32(
+            _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(coef + 8 * i))),
+            _mm256_loadu_si256((const __m256i *)(const void *)(q + 8 * i)));
+    if (!idct_vec(x, out, stride)) {
+        int32_t tmp[64];
+        for (i = 0; i < 64; i++)
+            tmp[i] = coef[i] * q[i];
+        fdj_idct_islow(tmp, out, stride);
+    }
 }
 
 #endif /* FDJ_X86_SIMD */

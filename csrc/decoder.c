@@ -116,6 +116,7 @@ int fdj_decoder_open(fdj_decoder *d, const uint8_t *data, size_t size,
         for (int k = 0; k < 64; k++)
             if (d->opt.purify[c][k] == 0)
                 return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "purify table entries must be 1..65535");
+    fdj_arith_reset_conditioning(d);
     d->data = data;
     d->size = data ? size : 0;
     if (d->size < 2 || d->data[0] != 0xFF || d->data[1] != 0xD8)
@@ -238,10 +239,8 @@ int fdj_decoder_output_shape(const fdj_decoder *dc, int *height, int *width, int
 static int begin_scan(fdj_decoder *d)
 {
     int st;
-    if (d->info.arithmetic)
-        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "arithmetic-coded JPEG is not supported yet");
     if (d->info.lossless)
-        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "lossless JPEG is not supported yet");
+        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "lossless JPEG has no DCT coefficients");
     if (d->scan_ncomp > 1) {
         int i, blocks = 0;
         for (i = 0; i < d->scan_ncomp; i++)
@@ -292,6 +291,8 @@ static int decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int 
         }
         (*togo)--;
     }
+    if (d->info.arithmetic)
+        return fdj_decode_mcu_arith(d, blocks, n, bc);
     if (d->info.progressive)
         return fdj_decode_mcu_progressive(d, blocks, n, bc);
     return fdj_decode_mcu_sequential(d, blocks, n, bc);
@@ -396,6 +397,7 @@ typedef struct out_state {
     int32_t purify[FDJ_MAX_COMPONENTS][64];
     int do_purify[FDJ_MAX_COMPONENTS];
     fdj_idct_fn idct8;              /* ISLOW IDCT kernel (fdj_simd.h) */
+    fdj_idct_q_fn idct8q;           /* fused dequantize + IDCT kernel, or NULL */
 } out_state;
 
 static void free_out(fdj_decoder *d, out_state *o)
@@ -417,7 +419,8 @@ static int setup_out(fdj_decoder *d, out_state *o)
     st = compute_geometry(d, &o->g);
     if (st != FDJ_OK)
         return st;
-    o->idct8 = fdj_idct_islow_for(fdj_simd_level());
+    o->idct8 = fdj_idct_islow_for(o->g.spec.simd);
+    o->idct8q = fdj_idct_islow_q_for(o->g.spec.simd);
     if (fdj_render_scratch_init(&o->scratch, &o->g.spec) != FDJ_OK)
         return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for row buffers");
     if (d->ncomp == 1) {
@@ -478,6 +481,11 @@ static void idct_group(fdj_decoder *d, out_state *o, int c, int r, const int16_t
         if (brow >= k->height_in_blocks)
             break;
         dst = k->ring_rows[((size_t)brow * bs) % (size_t)k->ring_n];
+        if (bs == 8 && !purify && o->idct8q) {
+            for (bx = 0; bx < k->width_in_blocks; bx++)
+                o->idct8q(src + (size_t)bx * 64, q, dst + (ptrdiff_t)bx * 8, stride);
+            continue;
+        }
         for (bx = 0; bx < k->width_in_blocks; bx++) {
             const int16_t *blk = src + (size_t)bx * 64;
             int32_t tmp[64];
@@ -612,6 +620,8 @@ int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
     if (!out || row_stride < (ptrdiff_t)w * ch)
         return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "output buffer row stride too small");
     d->decoded = 1;
+    if (d->info.lossless)
+        return fdj_decode_lossless(d, out, row_stride);
     if (!d->info.progressive && d->scan_ncomp == d->ncomp && !d->info.arithmetic &&
         !d->info.lossless)
         return decode_streaming(d, out, row_stride);
