@@ -244,6 +244,17 @@ int fdj_prepare_scan_tables(fdj_decoder *d)
         int need_ac = !d->info.progressive || d->Ss != 0;
         if (d->info.lossless)
             need_ac = 0, need_dc = 1;
+        if (d->info.arithmetic) {
+            /* conditioning tables 0..15 (jdarith.c); the statistics are reset per scan */
+            if ((need_dc && d->scan_td[i] > 15) || (need_ac && d->scan_ta[i] > 15))
+                return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad arithmetic table selector in scan %d",
+                                    d->info.num_scans);
+            continue;
+        }
+        /* libjpeg checks a selector only when the scan needs that table */
+        if ((need_dc && d->scan_td[i] > 3) || (need_ac && d->scan_ta[i] > 3))
+            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad Huffman table selector in scan %d",
+                                d->info.num_scans);
         if (need_dc && (st = table_for(d, &d->dc[d->scan_td[i]], 1, d->scan_td[i])) != FDJ_OK)
             return st;
         if (need_ac && (st = table_for(d, &d->ac[d->scan_ta[i]], 0, d->scan_ta[i])) != FDJ_OK)
@@ -258,6 +269,7 @@ void fdj_reset_entropy(fdj_decoder *d)
     for (c = 0; c < d->ncomp; c++)
         d->comp[c].dc_pred = 0;
     d->eobrun = 0;
+    d->arith.need_reset = 1;
 }
 
 int fdj_decode_mcu_sequential(fdj_decoder *d, int16_t *const blocks[], int nblocks,
@@ -303,6 +315,18 @@ int fdj_decode_mcu_sequential(fdj_decoder *d, int16_t *const blocks[], int nbloc
     if (b->nbits < 0)
         d->insufficient = 1;
     return FDJ_OK;
+}
+
+/* A lossless difference (H.1.2.2): category 16 means 32768 with no extra bits. */
+int fdj_huff_decode_diff(fdj_decoder *d, const fdj_huff *t)
+{
+    fdj_bits *b = &d->br;
+    int s = huff_decode(b, t);
+    if (s == 0)
+        return 0;
+    if (s >= 16)
+        return 32768;
+    return extend(get_bits(b, s), s);
 }
 
 static void refine_coef(fdj_bits *b, int16_t *c, int p1, int m1)

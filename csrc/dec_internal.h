@@ -32,6 +32,19 @@ typedef struct fdj_bits {
     int zero_fed;              /* zero bits were supplied past a marker */
 } fdj_bits;
 
+/* Arithmetic decoder state (dec_arith.c, T.81 Annex D). */
+typedef struct fdj_arith {
+    uint64_t c;                /* code register: interval base + unused input bits */
+    uint64_t a;                /* interval size, normalized to >= 0x8000 */
+    int ct;                    /* bits of input left in c; -16 before the first byte; -1 after a bad code */
+    int need_reset;            /* set at the start of a scan and by restarts */
+    int32_t last_dc[FDJ_MAX_COMPONENTS];   /* per scan component */
+    int dc_context[FDJ_MAX_COMPONENTS];
+    uint8_t fixed;             /* the fixed 0.5-probability bin */
+    uint8_t dc_stats[16][64];
+    uint8_t ac_stats[16][256];
+} fdj_arith;
+
 typedef struct fdj_dcomp {
     int id, h, v, tq;
     int width_in_blocks, height_in_blocks;   /* real blocks (jpeglib layout) */
@@ -67,6 +80,7 @@ struct fdj_decoder {
     uint16_t qt[4][64];
     int qt_defined[4];
     fdj_huff dc[4], ac[4];
+    uint8_t arith_dc_L[16], arith_dc_U[16], arith_ac_K[16]; /* DAC conditioning (T.81 F.1.4.4) */
     int restart_interval;
 
     int have_sof, have_sos, saw_eoi;
@@ -84,6 +98,7 @@ struct fdj_decoder {
     int next_restart;
     int insufficient;          /* libjpeg: skip the rest of the restart interval */
     fdj_bits br;
+    fdj_arith arith;
 
     int decoded;               /* pixel or coefficient decode has run */
     int coefs_allocated;
@@ -105,5 +120,15 @@ int fdj_decode_mcu_progressive(fdj_decoder *d, int16_t *const blocks[], int nblo
                                const int block_comp[]);
 int fdj_process_restart(fdj_decoder *d);
 void fdj_reset_entropy(fdj_decoder *d);
+int fdj_prepare_scan_tables(fdj_decoder *d); /* check/derive the tables the scan needs */
+int fdj_huff_decode_diff(fdj_decoder *d, const fdj_huff *t); /* lossless difference */
+
+/* dec_arith.c */
+void fdj_arith_reset_conditioning(fdj_decoder *d); /* DAC defaults, at SOI */
+int fdj_decode_mcu_arith(fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                         const int block_comp[]);
+
+/* dec_lossless.c */
+int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride);
 
 #endif

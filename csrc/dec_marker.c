@@ -272,28 +272,30 @@ static int get_sos(fdj_decoder *d, const uint8_t *p, size_t len, size_t off)
     if (len != 4 + 2 * (size_t)ns || ns < 1 || ns > FDJ_MAX_COMPONENTS)
         return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad SOS length %zu for %d components at offset %zu",
                             len + 2, ns, off);
-    for (i = 0; i < ns; i++) {
-        int cs = p[1 + 2 * i], t = p[2 + 2 * i], found = -1;
-        for (j = 0; j < d->ncomp; j++) {
-            int k, used = 0;
-            if (d->comp[j].id != cs)
-                continue;
-            for (k = 0; k < i; k++)
-                if (d->scan_comp[k] == j)
-                    used = 1;
-            if (!used) {
-                found = j;
-                break;
+    {
+        /* libjpeg-turbo's duplicate check tests the slot of the *frame* index of a
+         * candidate against the scan list being filled (cur_comp_info[ci]), so a scan
+         * listing components out of frame order can be refused; we reproduce that
+         * check exactly, since it decides which files libjpeg (and Pillow) reject. */
+        int filled[FDJ_MAX_COMPONENTS] = {0, 0, 0, 0};
+        for (i = 0; i < ns; i++) {
+            int cs = p[1 + 2 * i], t = p[2 + 2 * i], found = -1;
+            for (j = 0; j < d->ncomp; j++) {
+                if (d->comp[j].id == cs && !filled[j]) {
+                    found = j;
+                    break;
+                }
             }
+            if (found < 0)
+                return fdj_fail_dec(d, FDJ_ERR_CORRUPT,
+                                    "SOS names unknown or repeated component id %d at offset %zu", cs,
+                                    off);
+            filled[i] = 1;
+            d->scan_comp[i] = found;
+            /* table selectors are checked when a table is needed (fdj_prepare_scan_tables) */
+            d->scan_td[i] = t >> 4;
+            d->scan_ta[i] = t & 15;
         }
-        if (found < 0)
-            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "SOS names unknown component id %d at offset %zu", cs,
-                                off);
-        d->scan_comp[i] = found;
-        d->scan_td[i] = t >> 4;
-        d->scan_ta[i] = t & 15;
-        if (d->scan_td[i] > 3 || d->scan_ta[i] > 3)
-            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad Huffman table selector in SOS at offset %zu", off);
     }
     d->scan_ncomp = ns;
     d->Ss = p[1 + 2 * ns];
@@ -338,6 +340,31 @@ static int get_sos(fdj_decoder *d, const uint8_t *p, size_t len, size_t off)
     return FDJ_OK;
 }
 
+/* DAC (T.81 B.2.4.3): arithmetic conditioning; libjpeg reads it for any frame type. */
+static int get_dac(fdj_decoder *d, const uint8_t *p, size_t len, size_t off)
+{
+    while (len > 0) {
+        int index, val;
+        if (len < 2)
+            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad DAC length at offset %zu", off);
+        index = p[0];
+        val = p[1];
+        p += 2;
+        len -= 2;
+        if (index < 0 || index >= 32)
+            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad DAC table index %d at offset %zu", index, off);
+        if (index >= 16) {
+            d->arith_ac_K[index - 16] = (uint8_t)val;
+        } else {
+            d->arith_dc_L[index] = (uint8_t)(val & 0x0F);
+            d->arith_dc_U[index] = (uint8_t)(val >> 4);
+            if (d->arith_dc_L[index] > d->arith_dc_U[index])
+                return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad DAC value 0x%02X at offset %zu", val, off);
+        }
+    }
+    return FDJ_OK;
+}
+
 static void get_app(fdj_decoder *d, int marker, const uint8_t *p, size_t len)
 {
     fdj_info *inf = &d->info;
@@ -375,9 +402,16 @@ int fdj_read_headers(fdj_decoder *d)
         case 0xD0: case 0xD1: case 0xD2: case 0xD3:
         case 0xD4: case 0xD5: case 0xD6: case 0xD7: case 0x01:
             continue; /* stray RSTn / TEM outside a scan: libjpeg ignores them */
+        case 0xC8:
+            return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "JPEG extension frame (JPG marker) at offset %zu is not supported", off);
         default:
             break;
         }
+        /* libjpeg's read_markers refuses codes it has no case for: reserved 0x02..0xBF,
+         * DHP, EXP and JPG0..JPG13 (jdmarker.c JERR_UNKNOWN_MARKER) */
+        if (marker < 0xC0 || marker == 0xDE || marker == 0xDF || (marker >= 0xF0 && marker <= 0xFD))
+            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "unsupported marker type 0x%02X at offset %zu", marker,
+                                off);
         st = segment(d, marker, &p, &len);
         if (st != FDJ_OK)
             return st;
@@ -386,9 +420,7 @@ int fdj_read_headers(fdj_decoder *d)
         } else if (marker == 0xC4) {
             st = get_dht(d, p, len, off);
         } else if (marker == 0xCC) {
-            if (d->info.arithmetic)
-                continue; /* DAC: conditioning tables, defaults suffice for our decoder */
-            continue;
+            st = get_dac(d, p, len, off);
         } else if (marker == 0xDB) {
             st = get_dqt(d, p, len, off);
         } else if (marker == 0xDD) {
@@ -406,7 +438,7 @@ int fdj_read_headers(fdj_decoder *d)
         } else if (marker >= 0xE0 && marker <= 0xEF) {
             get_app(d, marker, p, len);
         }
-        /* COM, DNL, DHP, EXP, JPGn and the rest: skipped */
+        /* COM and DNL: skipped (unknown codes were refused above) */
         if (st != FDJ_OK)
             return st;
     }

@@ -1,0 +1,219 @@
+/*
+ * dec_lossless.c -- lossless (SOF3) decoding, 8-bit samples (T.81 Annex H):
+ * Huffman-coded differences (H.1.2.2), the seven predictors (Table H.1),
+ * point transform, restarts, then the usual upsampling (by replication:
+ * libjpeg-turbo has no fancy upsampling at block size 1) and colour
+ * conversion.  Arithmetic as libjpeg-turbo 3 (jdlhuff.c/jddiffct.c/
+ * jdlossls.c): differences and reconstructed values are kept modulo 2^16,
+ * the output sample is (value << Pt) truncated to 8 bits.
+ */
+#include "dec_internal.h"
+
+typedef struct lossless_comp {
+    int pw, ph;           /* padded plane size in samples (whole MCUs) */
+    uint8_t *plane;       /* output samples pw * ph */
+    uint16_t *prev;       /* previous reconstructed row (pw) */
+    uint16_t *cur;
+    int32_t *diff;        /* one MCU row of differences: v rows of pw */
+    int first_row;        /* next row uses the 1-D predictor (scan start / restart) */
+} lossless_comp;
+
+/* Reconstruct one row (H.1.2.1): pred from Ra (left), Rb (above), Rc (above left). */
+static void undifference(const int32_t *diff, const uint16_t *prev, uint16_t *cur, int width,
+                         int psv, int first_row, int initial)
+{
+    int x, ra, rb, rc, pred;
+    if (width <= 0)
+        return;
+    if (first_row) {
+        ra = (diff[0] + initial) & 0xFFFF;
+        cur[0] = (uint16_t)ra;
+        for (x = 1; x < width; x++) {
+            ra = (diff[x] + ra) & 0xFFFF;
+            cur[x] = (uint16_t)ra;
+        }
+        return;
+    }
+    rb = prev[0];
+    ra = (diff[0] + rb) & 0xFFFF;
+    cur[0] = (uint16_t)ra;
+    for (x = 1; x < width; x++) {
+        rc = rb;
+        rb = prev[x];
+        switch (psv) {
+        case 1: pred = ra; break;
+        case 2: pred = rb; break;
+        case 3: pred = rc; break;
+        case 4: pred = ra + rb - rc; break;
+        case 5: pred = ra + ((rb - rc) >> 1); break;
+        case 6: pred = rb + ((ra - rc) >> 1); break;
+        default: pred = (ra + rb) >> 1; break;
+        }
+        ra = (diff[x] + pred) & 0xFFFF;
+        cur[x] = (uint16_t)ra;
+    }
+}
+
+static int decode_scan(fdj_decoder *d, lossless_comp *lc)
+{
+    int psv = d->Ss, pt = d->Al, i, mx, my, mcus_x, mcus_y, rows_to_go = 0, restart_rows = 0;
+    int initial = 1 << (d->info.precision - pt - 1);
+    int st;
+    if (psv < 1 || psv > 7 || d->Se != 0 || d->Ah != 0 || pt >= d->info.precision)
+        return fdj_fail_dec(d, FDJ_ERR_CORRUPT,
+                            "invalid lossless parameters Ss=%d Se=%d Ah=%d Al=%d in scan %d", d->Ss,
+                            d->Se, d->Ah, d->Al, d->info.num_scans);
+    if (d->scan_ncomp == 1) {
+        fdj_dcomp *k = &d->comp[d->scan_comp[0]];
+        mcus_x = k->dw;
+        mcus_y = k->dh;
+    } else {
+        mcus_x = (int)(((int64_t)d->info.width + d->max_h - 1) / d->max_h);
+        mcus_y = (int)(((int64_t)d->info.height + d->max_v - 1) / d->max_v);
+    }
+    if (d->restart_interval) {
+        /* libjpeg-turbo restarts lossless scans only at MCU-row boundaries */
+        if (d->restart_interval % mcus_x != 0)
+            return fdj_fail_dec(d, FDJ_ERR_CORRUPT,
+                                "restart interval %d is not a multiple of the %d MCUs in a row",
+                                d->restart_interval, mcus_x);
+        restart_rows = d->restart_interval / mcus_x;
+        rows_to_go = restart_rows;
+    }
+    if ((st = fdj_prepare_scan_tables(d)) != FDJ_OK)
+        return st;
+    fdj_bits_init(&d->br, d->data, d->size, d->pos);
+    fdj_reset_entropy(d);
+    d->next_restart = 0;
+    for (i = 0; i < d->scan_ncomp; i++)
+        lc[d->scan_comp[i]].first_row = 1;
+    for (my = 0; my < mcus_y; my++) {
+        if (restart_rows) {
+            if (rows_to_go == 0) {
+                if ((st = fdj_process_restart(d)) != FDJ_OK)
+                    return st;
+                for (i = 0; i < d->scan_ncomp; i++)
+                    lc[d->scan_comp[i]].first_row = 1;
+                rows_to_go = restart_rows;
+            }
+            rows_to_go--;
+        }
+        for (mx = 0; mx < mcus_x; mx++) {
+            for (i = 0; i < d->scan_ncomp; i++) {
+                int ci = d->scan_comp[i], x, y;
+                fdj_dcomp *k = &d->comp[ci];
+                int h = d->scan_ncomp == 1 ? 1 : k->h, v = d->scan_ncomp == 1 ? 1 : k->v;
+                const fdj_huff *t = &d->dc[d->scan_td[i]];
+                for (y = 0; y < v; y++)
+                    for (x = 0; x < h; x++)
+                        lc[ci].diff[(size_t)y * lc[ci].pw + (size_t)mx * h + x] =
+                            fdj_huff_decode_diff(d, t);
+            }
+        }
+        if (d->br.hit_end && !d->opt.allow_truncated)
+            break;
+        for (i = 0; i < d->scan_ncomp; i++) {
+            int ci = d->scan_comp[i], y, x;
+            fdj_dcomp *k = &d->comp[ci];
+            lossless_comp *c = &lc[ci];
+            int v = d->scan_ncomp == 1 ? 1 : k->v;
+            for (y = 0; y < v; y++) {
+                int row = my * v + y;
+                uint16_t *swap;
+                uint8_t *dst;
+                if (row >= c->ph)
+                    break;
+                undifference(c->diff + (size_t)y * c->pw, c->prev, c->cur, k->dw, psv,
+                             c->first_row, initial);
+                c->first_row = 0;
+                dst = c->plane + (size_t)row * c->pw;
+                for (x = 0; x < k->dw; x++)
+                    dst[x] = (uint8_t)((unsigned)c->cur[x] << pt);
+                swap = c->prev;
+                c->prev = c->cur;
+                c->cur = swap;
+            }
+        }
+    }
+    if (d->br.hit_end) {
+        d->truncated = 1;
+        if (!d->opt.allow_truncated)
+            return fdj_fail_dec(d, FDJ_ERR_TRUNCATED, "JPEG data is truncated: it ends inside scan %d",
+                                d->info.num_scans);
+    }
+    d->pos = d->br.pos;
+    return FDJ_OK;
+}
+
+int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
+{
+    lossless_comp lc[FDJ_MAX_COMPONENTS];
+    fdj_render_spec spec;
+    const uint8_t *planes[FDJ_MAX_COMPONENTS];
+    ptrdiff_t strides[FDJ_MAX_COMPONENTS];
+    int c, st, hs[FDJ_MAX_COMPONENTS], vs[FDJ_MAX_COMPONENTS];
+    int mcus_x = (int)(((int64_t)d->info.width + d->max_h - 1) / d->max_h);
+    int mcus_y = (int)(((int64_t)d->info.height + d->max_v - 1) / d->max_v);
+    if (d->opt.scale_denom != 1)
+        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "scaled decoding of lossless JPEG is not supported");
+    memset(lc, 0, sizeof lc);
+    for (c = 0; c < d->ncomp; c++) {
+        fdj_dcomp *k = &d->comp[c];
+        size_t n, dn;
+        lc[c].pw = d->ncomp == 1 ? k->dw : mcus_x * k->h;
+        lc[c].ph = d->ncomp == 1 ? k->dh : mcus_y * k->v;
+        if (!fdj_mul3_size((size_t)lc[c].pw, (size_t)lc[c].ph, 1, &n) ||
+            !fdj_mul3_size((size_t)lc[c].pw, (size_t)k->v, sizeof(int32_t), &dn)) {
+            st = fdj_fail_dec(d, FDJ_ERR_TOO_LARGE, "lossless sample plane size overflows");
+            goto done;
+        }
+        lc[c].plane = (uint8_t *)calloc(n ? n : 1, 1);
+        lc[c].prev = (uint16_t *)fdj_malloc2((size_t)lc[c].pw, sizeof(uint16_t));
+        lc[c].cur = (uint16_t *)fdj_malloc2((size_t)lc[c].pw, sizeof(uint16_t));
+        lc[c].diff = (int32_t *)malloc(dn ? dn : 1);
+        if (!lc[c].plane || !lc[c].prev || !lc[c].cur || !lc[c].diff) {
+            st = fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for lossless sample planes");
+            goto done;
+        }
+        hs[c] = k->h;
+        vs[c] = k->v;
+    }
+    for (;;) {
+        st = decode_scan(d, lc);
+        if (st != FDJ_OK)
+            goto done;
+        st = fdj_read_headers(d);
+        if (st < 0)
+            goto done;
+        if (st == 0)
+            break;
+    }
+    st = fdj_render_spec_init(&spec, d->info.width, d->info.height, d->ncomp, hs, vs,
+                              d->info.jpeg_color, d->opt.out_format);
+    if (st != FDJ_OK) {
+        st = fdj_fail_dec(d, st, "fractional sampling ratios are not supported");
+        goto done;
+    }
+    if (d->info.jpeg_color == FDJ_CS_UNKNOWN) {
+        st = fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "unknown colour space");
+        goto done;
+    }
+    spec.invert_cmyk = d->opt.invert_adobe_cmyk && d->info.has_adobe &&
+                       (d->info.jpeg_color == FDJ_CS_CMYK || d->info.jpeg_color == FDJ_CS_YCCK);
+    for (c = 0; c < d->ncomp; c++) {
+        spec.fancy[c] = 0; /* block size 1: libjpeg-turbo upsamples by replication */
+        planes[c] = lc[c].plane;
+        strides[c] = lc[c].pw;
+    }
+    st = fdj_render_planes(&spec, planes, strides, out, row_stride);
+    if (st != FDJ_OK)
+        st = fdj_fail_dec(d, st, "out of memory while rendering");
+done:
+    for (c = 0; c < FDJ_MAX_COMPONENTS; c++) {
+        free(lc[c].plane);
+        free(lc[c].prev);
+        free(lc[c].cur);
+        free(lc[c].diff);
+    }
+    return st < 0 ? st : FDJ_OK;
+}
