@@ -117,8 +117,6 @@ int fdj_decoder_open(fdj_decoder *d, const uint8_t *data, size_t size,
             if (d->opt.purify[c][k] == 0)
                 return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "purify table entries must be 1..65535");
     fdj_arith_reset_conditioning(d);
-    fdj_arith_reset_conditioning(d);
-    fdj_arith_reset_conditioning(d);
     d->data = data;
     d->size = data ? size : 0;
     if (d->size < 2 || d->data[0] != 0xFF || d->data[1] != 0xD8)
@@ -293,10 +291,6 @@ static int decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int 
         }
         (*togo)--;
     }
-    if (d->info.arithmetic)
-        return fdj_decode_mcu_arith(d, blocks, n, bc);
-    if (d->info.arithmetic)
-        return fdj_decode_mcu_arith(d, blocks, n, bc);
     if (d->info.arithmetic)
         return fdj_decode_mcu_arith(d, blocks, n, bc);
     if (d->info.progressive)
