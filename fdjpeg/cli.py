@@ -548,7 +548,10 @@ def cmd_eval(argv):
     except ImportError as exc:
         print(f"fdjpeg eval: the evaluation harness is not available ({exc})", file=sys.stderr)
         return EXIT_USAGE
-    rc = evaluate.main(list(argv))
+    try:
+        rc = evaluate.main(list(argv))
+    except SystemExit as exc:  # argparse inside the harness (--help, bad arguments)
+        rc = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
     return int(rc or 0)
 
 

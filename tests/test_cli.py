@@ -302,6 +302,12 @@ def test_eval_delegates(monkeypatch, capsys):
     assert cli.main(["eval", "--defenses", "fd1p", "--n", "3"]) == 0
     assert seen == [["--defenses", "fd1p", "--n", "3"]]
 
+    def exits(argv):
+        raise SystemExit(2)
+
+    fake.main = exits
+    assert cli.main(["eval", "--bogus"]) == 2
+
 
 def test_progress_bar_on_folders(folder, tmp_path):
     """Through the real entry point (python -m fdjpeg) in a subprocess."""
