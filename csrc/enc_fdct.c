@@ -121,7 +121,7 @@ void fdj_fdct_islow(const uint8_t *in, ptrdiff_t stride, int32_t out[64])
     }
 }
 
-void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64])
+void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64], int simd_level)
 {
     int i;
     for (i = 0; i < 64; i++) {
@@ -130,29 +130,81 @@ void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64])
         d->bias[i] = (float)(4 * q) + 0.5f;
         d->inv[i] = 1.0f / (float)(8 * q);
     }
+    d->simd = simd_level >= FDJ_SIMD_AVX2;
 }
 
-/* sign-magnitude without branches, so the loops vectorize */
-FDJ_INLINE int32_t quantize_one(int32_t x, const fdj_divisors *d, int i)
+/* Sign-magnitude without branches so the loops vectorize; the same C is
+ * compiled twice, for the baseline ISA and for AVX2 (same float operations,
+ * so the same results), and the AVX2 build is used when the CPU has it. */
+#define QUANTIZE_ONE(x, i)                                                                       \
+    do {                                                                                         \
+        int32_t s_ = (x) >> 31;                                                                  \
+        int32_t a_ = ((x) ^ s_) - s_;                                                            \
+        int32_t q_ = (int32_t)(((float)a_ + d->bias[i]) * d->inv[i]);                            \
+        qv = (q_ ^ s_) - s_;                                                                     \
+    } while (0)
+
+#define QUANTIZE_BODY                                                                            \
+    int i;                                                                                       \
+    for (i = 0; i < 64; i++) {                                                                   \
+        int32_t qv;                                                                              \
+        QUANTIZE_ONE(dct[i], i);                                                                 \
+        out[i] = (int16_t)qv;                                                                    \
+    }
+
+#define DEQUANTIZE_BODY                                                                          \
+    int i;                                                                                       \
+    for (i = 0; i < 64; i++) {                                                                   \
+        int32_t qv;                                                                              \
+        QUANTIZE_ONE(dct[i], i);                                                                 \
+        out[i] = qv * d->q[i];                                                                   \
+    }
+
+static void quantize_base(const int32_t *dct, const fdj_divisors *d, int16_t *out)
 {
-    int32_t s = x >> 31;
-    int32_t a = (x ^ s) - s;
-    int32_t qv = (int32_t)(((float)a + d->bias[i]) * d->inv[i]);
-    return (qv ^ s) - s;
+    QUANTIZE_BODY
 }
+
+static void dequantize_base(const int32_t *dct, const fdj_divisors *d, int32_t *out)
+{
+    DEQUANTIZE_BODY
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define ENC_X86_SIMD 1
+__attribute__((target("avx2"))) static void quantize_avx2(const int32_t *dct,
+                                                          const fdj_divisors *d, int16_t *out)
+{
+    QUANTIZE_BODY
+}
+
+__attribute__((target("avx2"))) static void dequantize_avx2(const int32_t *dct,
+                                                            const fdj_divisors *d, int32_t *out)
+{
+    DEQUANTIZE_BODY
+}
+#endif
 
 void fdj_quantize_block(const int32_t dct[64], const fdj_divisors *d, int16_t out[64])
 {
-    int i;
-    for (i = 0; i < 64; i++)
-        out[i] = (int16_t)quantize_one(dct[i], d, i);
+#ifdef ENC_X86_SIMD
+    if (d->simd) {
+        quantize_avx2(dct, d, out);
+        return;
+    }
+#endif
+    quantize_base(dct, d, out);
 }
 
 void fdj_quantize_dequantize(const int32_t dct[64], const fdj_divisors *d, int32_t out[64])
 {
-    int i;
-    for (i = 0; i < 64; i++)
-        out[i] = quantize_one(dct[i], d, i) * d->q[i];
+#ifdef ENC_X86_SIMD
+    if (d->simd) {
+        dequantize_avx2(dct, d, out);
+        return;
+    }
+#endif
+    dequantize_base(dct, d, out);
 }
 
 void fdj_enc_band_transform(const fdj_enc_band *b, fdj_enc_frame *f, int mcu_row,

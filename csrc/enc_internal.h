@@ -54,6 +54,7 @@ typedef struct fdj_enc_band {
     uint8_t *plane[FDJ_MAX_COMPONENTS]; /* v*8 rows of bw*8 downsampled samples */
     ptrdiff_t plane_stride[FDJ_MAX_COMPONENTS];
     uint8_t *storage;
+    int simd;                   /* fdj_simd_level() at init */
 } fdj_enc_band;
 
 int fdj_enc_band_init(fdj_enc_band *b, const fdj_enc_frame *f, char *msg);
@@ -78,9 +79,10 @@ typedef struct fdj_divisors {
     float bias[64];             /* 4q + 0.5, natural order */
     float inv[64];              /* 1 / (8q) */
     int32_t q[64];
+    int simd;                   /* use the AVX2 build of the loops */
 } fdj_divisors;
 
-void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64]);
+void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64], int simd_level);
 /* ISLOW forward DCT of an 8x8 block of samples (level shift included);
  * output is 8 times the orthonormal DCT, natural order (scalar reference;
  * fdj_fdct_islow_for() in enc_fdct_simd.c picks the AVX2 sibling). */

@@ -177,7 +177,7 @@ int fdj_enc_alloc_coefs(fdj_enc_frame *f, char *msg)
             fdj_enc_free_coefs(f);
             return fdj_fail(msg, FDJ_ERR_TOO_LARGE, "coefficient buffer size overflows");
         }
-        cp->coef = (int16_t *)calloc(1, n ? n : 1);
+        cp->coef = (int16_t *)malloc(n ? n : 1); /* every block is written */
         if (!cp->coef) {
             fdj_enc_free_coefs(f);
             return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory for %zu bytes of coefficients", n);
@@ -258,7 +258,7 @@ int fdj_encode(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     if (!div)
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
     for (t = 0; t < p->num_qtables; t++)
-        fdj_enc_divisors_init(&div[t], p->qtable[t]);
+        fdj_enc_divisors_init(&div[t], p->qtable[t], fdj_simd_level());
     st = fdj_enc_alloc_coefs(&f, msg);
     if (st != FDJ_OK) {
         free(div);

@@ -105,7 +105,7 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     if (st != FDJ_OK)
         goto done_state;
     for (t = 0; t < p->num_qtables; t++)
-        fdj_enc_divisors_init(&s->div[t], p->qtable[t]);
+        fdj_enc_divisors_init(&s->div[t], p->qtable[t], fdj_simd_level());
     {
         int level = fdj_simd_level();
         s->fdct = fdj_fdct_islow_for(level);
