@@ -1,0 +1,283 @@
+"""SIMD kernels (csrc/*_simd.c) against the scalar references and independent numpy models.
+
+Block level: the AVX2 ISLOW IDCT/FDCT must equal the scalar kernels bit for bit on random,
+real and extreme blocks (including values that overflow 32-bit lanes, where the AVX2 IDCT
+must hand the block to the scalar code), and both must equal a numpy model of libjpeg's
+jidctint.c / jfdctint.c arithmetic.  Image level: decode, decode(purify=), encode and purify
+with FDJPEG_SIMD=0 (scalar everywhere) must give the same bytes as the default kernels, and
+decode must still equal Pillow.
+"""
+import io
+import os
+import pathlib
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import fdjpeg
+from fdjpeg import _codec
+
+skdata = pytest.importorskip("skimage.data")
+
+CORPUS = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+AVX2 = _codec._simd_level() >= 2
+needs_avx2 = pytest.mark.skipif(not AVX2, reason="this CPU (or FDJPEG_SIMD) gives no AVX2 kernels")
+
+
+@contextmanager
+def scalar_kernels():
+    """Force the scalar path for the calls inside (the C code reads FDJPEG_SIMD per call)."""
+    old = os.environ.get("FDJPEG_SIMD")
+    os.environ["FDJPEG_SIMD"] = "0"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["FDJPEG_SIMD"]
+        else:
+            os.environ["FDJPEG_SIMD"] = old
+
+
+# ----------------------------------------------------------------------------- numpy models
+
+def _wrap32(x):
+    return ((x + 2 ** 31) % 2 ** 32) - 2 ** 31
+
+
+def _idct_1d(x, shift):
+    """One jidctint.c pass over axis 0 of int64 arrays x[0..7] (the full formula; libjpeg's
+    zero shortcuts give the same values)."""
+    z2, z3 = x[2], x[6]
+    z1 = (z2 + z3) * 4433
+    tmp2 = z1 + z3 * -15137
+    tmp3 = z1 + z2 * 6270
+    tmp0 = (x[0] + x[4]) * 8192
+    tmp1 = (x[0] - x[4]) * 8192
+    t10, t13, t11, t12 = tmp0 + tmp3, tmp0 - tmp3, tmp1 + tmp2, tmp1 - tmp2
+    a0, a1, a2, a3 = x[7], x[5], x[3], x[1]
+    z1, z2, z3, z4 = a0 + a3, a1 + a2, a0 + a2, a1 + a3
+    z5 = (z3 + z4) * 9633
+    a0, a1, a2, a3 = a0 * 2446, a1 * 16819, a2 * 25172, a3 * 12299
+    z1, z2 = z1 * -7373, z2 * -20995
+    z3, z4 = z3 * -16069 + z5, z4 * -3196 + z5
+    a0, a1, a2, a3 = a0 + z1 + z3, a1 + z2 + z4, a2 + z2 + z3, a3 + z1 + z4
+    r = 1 << (shift - 1)
+    out = [t10 + a3, t11 + a2, t12 + a1, t13 + a0, t13 - a0, t12 - a1, t11 - a2, t10 - a3]
+    return np.stack([(v + r) >> shift for v in out])
+
+
+def idct_model(blocks):
+    """(n, 64) int32 dequantized blocks -> (n, 8, 8) uint8, libjpeg-turbo's ISLOW IDCT with its
+    64-bit arithmetic, int workspace and "& 1023" range-limit table."""
+    x = blocks.astype(np.int64).reshape(-1, 8, 8).transpose(1, 2, 0)  # [row, col, n]
+    ws = _wrap32(_idct_1d(x, 11))                                     # columns: along rows
+    out = _idct_1d(ws.transpose(1, 0, 2), 18)                         # rows: [col_out, row, n]
+    v = out.transpose(1, 0, 2) & 1023                                 # [row, col, n]
+    s = np.where(v >= 512, v - 1024, v) + 128
+    return np.clip(s, 0, 255).astype(np.uint8).transpose(2, 0, 1)
+
+
+def _fdct_1d(x, pass2):
+    t0, t7 = x[0] + x[7], x[0] - x[7]
+    t1, t6 = x[1] + x[6], x[1] - x[6]
+    t2, t5 = x[2] + x[5], x[2] - x[5]
+    t3, t4 = x[3] + x[4], x[3] - x[4]
+    t10, t13, t11, t12 = t0 + t3, t0 - t3, t1 + t2, t1 - t2
+    sh = 15 if pass2 else 11
+    d = lambda v, n: (v + (1 << (n - 1))) >> n  # noqa: E731
+    out = [None] * 8
+    out[0] = d(t10 + t11, 2) if pass2 else (t10 + t11) * 4
+    out[4] = d(t10 - t11, 2) if pass2 else (t10 - t11) * 4
+    z1 = (t12 + t13) * 4433
+    out[2] = d(z1 + t13 * 6270, sh)
+    out[6] = d(z1 - t12 * 15137, sh)
+    z1, z2, z3, z4 = t4 + t7, t5 + t6, t4 + t6, t5 + t7
+    z5 = (z3 + z4) * 9633
+    t4, t5, t6, t7 = t4 * 2446, t5 * 16819, t6 * 25172, t7 * 12299
+    z1, z2 = z1 * -7373, z2 * -20995
+    z3, z4 = z3 * -16069 + z5, z4 * -3196 + z5
+    out[7], out[5] = d(t4 + z1 + z3, sh), d(t5 + z2 + z4, sh)
+    out[3], out[1] = d(t6 + z2 + z3, sh), d(t7 + z1 + z4, sh)
+    return np.stack(out)
+
+
+def fdct_model(pixels):
+    """(n, 8, 8) uint8 -> (n, 64) int32, jfdctint.c (output 8x the orthonormal DCT)."""
+    x = pixels.astype(np.int64).transpose(2, 1, 0) - 128   # [col, row, n]
+    rows = _fdct_1d(x, False)                              # [k (col freq), row, n]
+    cols = _fdct_1d(rows.transpose(1, 0, 2), True)         # [k_row, k_col, n]
+    return cols.transpose(2, 0, 1).reshape(-1, 64).astype(np.int32)
+
+
+# ----------------------------------------------------------------------------- block level
+
+def _random_blocks(rng, n, scale):
+    """Laplacian-distributed coefficients with a few zeroed high bands, like real blocks."""
+    b = np.round(rng.laplace(0, scale, size=(n, 64))).astype(np.int64)
+    keep = rng.integers(1, 65, size=n)
+    b[np.arange(64)[None, :] >= keep[:, None]] = 0
+    return np.clip(b, -2 ** 31, 2 ** 31 - 1).astype(np.int32)
+
+
+def test_idct_model_matches_scalar_kernel():
+    rng = np.random.default_rng(1)
+    blocks = np.concatenate([_random_blocks(rng, 3000, 40), _random_blocks(rng, 1000, 3000)])
+    assert np.array_equal(_codec._idct_blocks(blocks, 0), idct_model(blocks))
+
+
+@needs_avx2
+@pytest.mark.parametrize("scale", [1, 30, 300, 3000, 30000, 3e6, 3e9])
+def test_idct_avx2_equals_scalar_random(scale):
+    rng = np.random.default_rng(int(scale) % 1000 + 7)
+    blocks = _random_blocks(rng, 4000, scale)
+    simd = _codec._idct_blocks(blocks, 2)
+    assert np.array_equal(simd, _codec._idct_blocks(blocks, 0))
+    assert np.array_equal(simd, idct_model(blocks))
+
+
+@needs_avx2
+def test_idct_avx2_equals_scalar_extreme():
+    rng = np.random.default_rng(3)
+    lim = [32767, 32768, 65535, 2 ** 20, 2 ** 31 - 1]
+    blocks = []
+    for v in lim:
+        signs = rng.choice([-1, 1], size=(200, 64))
+        blocks.append(np.clip(signs.astype(np.int64) * v, -2 ** 31, 2 ** 31 - 1))
+        one = np.zeros((64, 64), np.int64)
+        one[np.arange(64), np.arange(64)] = v          # one coefficient at every position
+        blocks += [one, -one]
+    dc = np.zeros((4001, 64), np.int64)
+    dc[:, 0] = np.arange(-2000, 2001) * 17          # DC-only, across the range-limit wrap
+    blocks.append(dc)
+    blocks.append(np.array([[-2 ** 31] + [0] * 63, [2 ** 31 - 1] * 64, [-2 ** 31] * 64]))
+    # the workspace bound: inputs that pass the first check but not the second
+    edge = np.zeros((2, 64), np.int64)
+    edge[0, ::1] = 32767
+    edge[1, ::2] = -32767
+    blocks.append(edge)
+    blocks = np.concatenate(blocks).astype(np.int32)
+    simd = _codec._idct_blocks(blocks, 2)
+    assert np.array_equal(simd, _codec._idct_blocks(blocks, 0))
+    assert np.array_equal(simd, idct_model(blocks))
+
+
+@needs_avx2
+def test_idct_avx2_on_real_coefficients():
+    """Dequantized blocks of real files (as the decoder feeds the kernel)."""
+    img = np.ascontiguousarray(skdata.astronaut())
+    blocks = []
+    for q in (10, 75, 100):
+        data = fdjpeg.encode(img, quality=q)
+        coefs = fdjpeg.read_coefficients(data)
+        for c, tab in zip(coefs["coefficients"], coefs["tables"]):
+            blocks.append(c.reshape(-1, 64).astype(np.int32) * np.asarray(tab, np.int32).reshape(64))
+    blocks = np.concatenate(blocks)
+    assert np.array_equal(_codec._idct_blocks(blocks, 2), _codec._idct_blocks(blocks, 0))
+
+
+def test_fdct_model_matches_scalar_kernel():
+    rng = np.random.default_rng(5)
+    px = rng.integers(0, 256, size=(3000, 8, 8), dtype=np.uint8)
+    assert np.array_equal(_codec._fdct_blocks(px, 0), fdct_model(px))
+
+
+@needs_avx2
+def test_fdct_avx2_equals_scalar():
+    rng = np.random.default_rng(6)
+    px = [rng.integers(0, 256, size=(4000, 8, 8), dtype=np.uint8),
+          np.zeros((1, 8, 8), np.uint8), np.full((1, 8, 8), 255, np.uint8)]
+    checker = (np.indices((8, 8)).sum(0) % 2 * 255).astype(np.uint8)
+    px += [checker[None], (255 - checker)[None]]
+    img = np.ascontiguousarray(skdata.camera())
+    h, w = (img.shape[0] // 8) * 8, (img.shape[1] // 8) * 8
+    px.append(img[:h, :w].reshape(h // 8, 8, w // 8, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8))
+    px = np.concatenate(px)
+    simd = _codec._fdct_blocks(px, 2)
+    assert np.array_equal(simd, _codec._fdct_blocks(px, 0))
+    assert np.array_equal(simd, fdct_model(px))
+
+
+def test_level_hook_refuses_unavailable_level():
+    with scalar_kernels():
+        assert _codec._simd_level() == 0
+        assert fdjpeg.build_info()["kernels"] == "scalar"
+        with pytest.raises(ValueError):
+            _codec._idct_blocks(np.zeros((1, 64), np.int32), 2)
+
+
+def test_build_info_names_the_active_kernels():
+    assert fdjpeg.build_info()["kernels"] == ("avx2" if AVX2 else "scalar")
+
+
+# ----------------------------------------------------------------------------- image level
+
+def _images():
+    rng = np.random.default_rng(11)
+    astro = np.ascontiguousarray(skdata.astronaut())
+    yield "astronaut", astro
+    yield "chelsea", np.ascontiguousarray(skdata.chelsea())
+    yield "coffee-odd", np.ascontiguousarray(skdata.coffee()[:123, :157])
+    # widths around the 16-pixel SIMD steps and the fancy-upsampling edges
+    for w in (1, 2, 3, 5, 15, 16, 17, 31, 33, 34, 47, 65):
+        yield f"noise-w{w}", rng.integers(0, 256, size=(19, w, 3), dtype=np.uint8)
+    yield "saturated", np.where(rng.random((40, 72, 3)) < 0.5, 0, 255).astype(np.uint8)
+
+
+def _pil_jpeg(img, **kw):
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "JPEG", **kw)
+    return buf.getvalue()
+
+
+@needs_avx2
+@pytest.mark.parametrize("subsampling", [0, 1, 2])
+@pytest.mark.parametrize("quality", [5, 90, 100])
+def test_decode_simd_equals_scalar_and_pillow(subsampling, quality):
+    for name, img in _images():
+        data = _pil_jpeg(img, quality=quality, subsampling=subsampling)
+        fast = fdjpeg.decode(data)
+        with scalar_kernels():
+            slow = fdjpeg.decode(data)
+        assert np.array_equal(fast, slow), name
+        assert np.array_equal(fast, np.asarray(Image.open(io.BytesIO(data)))), name
+
+
+@needs_avx2
+def test_decode_purify_simd_equals_scalar():
+    fd = fdjpeg.tables.feature_distillation()
+    for name, img in _images():
+        data = _pil_jpeg(img, quality=95, subsampling=2)
+        fast = fdjpeg.decode(data, purify=fd)
+        with scalar_kernels():
+            slow = fdjpeg.decode(data, purify=fd)
+        assert np.array_equal(fast, slow), name
+
+
+@needs_avx2
+@pytest.mark.parametrize("subsampling", ["4:4:4", "4:2:0"])
+def test_encode_and_purify_simd_equal_scalar(subsampling):
+    fd = fdjpeg.tables.feature_distillation()
+    for name, img in _images():
+        fast = fdjpeg.encode(img, fd, subsampling=subsampling)
+        pfast = fdjpeg.purify(img, fd, subsampling=subsampling)
+        with scalar_kernels():
+            slow = fdjpeg.encode(img, fd, subsampling=subsampling)
+            pslow = fdjpeg.purify(img, fd, subsampling=subsampling)
+        assert fast == slow, name
+        assert np.array_equal(pfast, pslow), name
+        assert np.array_equal(pfast, fdjpeg.decode(fast)), name
+
+
+@needs_avx2
+def test_corpus_decode_simd_equals_scalar():
+    folder = CORPUS / "imagenet-sample"
+    if not folder.is_dir():
+        pytest.skip(f"corpus not found at {folder}")
+    for path in sorted(folder.iterdir())[:40]:
+        data = path.read_bytes()
+        fast = fdjpeg.decode(data)
+        with scalar_kernels():
+            slow = fdjpeg.decode(data)
+        assert np.array_equal(fast, slow), path.name
