@@ -1,30 +1,33 @@
 #!/bin/sh
 # Build the libFuzzer targets with ASan + UBSan into fuzz/build (or $1).
 #   fuzz/build.sh [outdir]
+# FDJ_CSRC=dir builds the library from another copy of csrc/ (e.g. a snapshot
+# of the last commit, so a long campaign does not pick up half-edited files).
 # Needs clang with libFuzzer (Debian: apt-get install clang libclang-rt-14-dev).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 OUT=${1:-$HERE/build}
+CSRC=${FDJ_CSRC:-$ROOT/csrc}
 CC=${CC:-clang}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 -fno-omit-frame-pointer -std=c99 -Wall -Wextra -Wno-unused-function $SAN"
 mkdir -p "$OUT/obj"
 # the library once, instrumented for coverage (fuzzer-no-link) and sanitizers
 OBJS=""
-for src in "$ROOT"/csrc/*.c; do
+for src in "$CSRC"/*.c; do
     obj="$OUT/obj/$(basename "$src" .c).o"
     stale=0
     [ -f "$obj" ] || stale=1
-    for dep in "$src" "$ROOT"/csrc/*.h; do
+    for dep in "$src" "$CSRC"/*.h; do
         [ "$dep" -nt "$obj" ] && stale=1
     done
     if [ $stale = 1 ]; then
-        $CC $CFLAGS -fsanitize=fuzzer-no-link -I"$ROOT/csrc" -c "$src" -o "$obj"
+        $CC $CFLAGS -fsanitize=fuzzer-no-link -I"$CSRC" -c "$src" -o "$obj"
     fi
     OBJS="$OBJS $obj"
 done
 for t in fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip; do
-    $CC $CFLAGS -fsanitize=fuzzer -I"$ROOT/csrc" "$HERE/$t.c" $OBJS -lm -o "$OUT/$t"
+    $CC $CFLAGS -fsanitize=fuzzer -I"$CSRC" "$HERE/$t.c" $OBJS -lm -o "$OUT/$t"
 done
 echo "built: $(cd "$OUT" && ls fuzz_*)"
