@@ -165,8 +165,11 @@ def test_bad_tables():
 
 
 def test_bad_jpeg_bytes():
-    with pytest.raises(OSError):       # fdjpeg.JPEGError or Pillow's error, both OSError
+    from fdjpeg import JPEGError
+    with pytest.raises(JPEGError):
         offgrid_score(b"\xff\xd8\xff\xe0 not really a jpeg")
+    with pytest.raises(JPEGError):
+        offgrid_score(b"GIF89a")
 
 
 def test_bench_auc_matches_pairwise_definition():
