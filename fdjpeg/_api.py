@@ -6,6 +6,7 @@ import re
 import numpy as np
 
 from fdjpeg import _codec
+from fdjpeg.errors import UnsupportedJPEGError
 
 __all__ = ["decode", "inspect", "read_coefficients", "DEFAULT_MAX_PIXELS"]
 
@@ -69,6 +70,10 @@ def _open(data, *, max_pixels=None, max_scans=None, allow_truncated=False, mode=
         raise ValueError("mode='CMYK' needs a 4-component (CMYK/YCCK) JPEG")
     tables = _purify_tables(purify, dec.info()["num_components"])
     if tables is not None:
+        if dec.info()["lossless"]:
+            raise UnsupportedJPEGError(
+                "purify= needs DCT coefficients; a lossless (SOF3) JPEG has none to requantize "
+                "(decode it, then use fdjpeg.purify(pixels, table))")
         dec.set_purify(tables)
     return dec
 

@@ -87,3 +87,11 @@ def test_purify_equals_jpeglib_reference_imagenet(tmp_path):
         ref = reference_purified(f, [t] * info["num_components"], tmp_path)
         np.testing.assert_array_equal(fdjpeg.decode(f.read_bytes(), purify=t), ref, err_msg=f.name)
     assert {"4:4:4", "4:2:0", "gray"} <= {k[0] for k in seen}
+
+
+def test_purify_refuses_lossless_files():
+    path = CORPUS / "conformance" / "lossless" / "1" / "jpeg_lossless_sel1-8bit.jpg"
+    if not path.is_file():
+        pytest.skip(f"corpus file not found: {path}")
+    with pytest.raises(fdjpeg.UnsupportedJPEGError, match="lossless"):
+        fdjpeg.decode(path.read_bytes(), purify=True)
