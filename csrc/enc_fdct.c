@@ -133,9 +133,9 @@ void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64], int simd_
     d->simd = simd_level >= FDJ_SIMD_AVX2;
 }
 
-/* Sign-magnitude without branches so the loops vectorize; the same C is
- * compiled twice, for the baseline ISA and for AVX2 (same float operations,
- * so the same results), and the AVX2 build is used when the CPU has it. */
+/* Scalar reference (sign-magnitude without branches, so it also vectorizes
+ * for the baseline ISA); the AVX2 sibling below performs the same float
+ * operations and is used when the CPU has AVX2. */
 #define QUANTIZE_ONE(x, i)                                                                       \
     do {                                                                                         \
         int32_t s_ = (x) >> 31;                                                                  \
@@ -172,16 +172,40 @@ static void dequantize_base(const int32_t *dct, const fdj_divisors *d, int32_t *
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define ENC_X86_SIMD 1
+#include <immintrin.h>
+
+/* The same float operations eight lanes at a time: |x|, + bias, * inv,
+ * truncate, sign of x (q is 0 whenever x is). */
+__attribute__((target("avx2"))) static inline __m256i quantize8(const int32_t *dct,
+                                                               const fdj_divisors *d, int i)
+{
+    __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(dct + i));
+    __m256 a = _mm256_cvtepi32_ps(_mm256_abs_epi32(x));
+    __m256 f = _mm256_mul_ps(_mm256_add_ps(a, _mm256_loadu_ps(d->bias + i)), _mm256_loadu_ps(d->inv + i));
+    return _mm256_sign_epi32(_mm256_cvttps_epi32(f), x);
+}
+
 __attribute__((target("avx2"))) static void quantize_avx2(const int32_t *dct,
                                                           const fdj_divisors *d, int16_t *out)
 {
-    QUANTIZE_BODY
+    int i;
+    for (i = 0; i < 64; i += 16) {
+        __m256i lo = quantize8(dct, d, i), hi = quantize8(dct, d, i + 8);
+        /* saturating pack keeps lane order after the 64-bit permute */
+        __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8);
+        _mm256_storeu_si256((__m256i *)(void *)(out + i), p);
+    }
 }
 
 __attribute__((target("avx2"))) static void dequantize_avx2(const int32_t *dct,
                                                             const fdj_divisors *d, int32_t *out)
 {
-    DEQUANTIZE_BODY
+    int i;
+    for (i = 0; i < 64; i += 8) {
+        __m256i q = quantize8(dct, d, i);
+        __m256i t = _mm256_loadu_si256((const __m256i *)(const void *)(d->q + i));
+        _mm256_storeu_si256((__m256i *)(void *)(out + i), _mm256_mullo_epi32(q, t));
+    }
 }
 #endif
 
