@@ -17,9 +17,13 @@ Changes measured:
     +-1 noise on 10% and 2% of the samples, to show where sensitivity ends;
   * benign edits after the sensor, to show what else the score flags: a
     Pillow re-save at quality 95, brightness +1 on every pixel, a 1-pixel shift
-    (grid misaligned), and an 8-pixel crop (grid kept: should NOT be flagged).
+    (grid misaligned), and a 16-pixel crop (grid kept: should NOT be flagged).
 
-Run from the repository root (about 10 minutes on one core with the model):
+Two sensors: 4:4:4 (fdjpeg's default), scored on all components, and 4:2:0,
+scored on luma only (``components="luma"``).
+
+Run from the repository root (about 15 minutes on one core with the model; the
+adversarial examples are cached under eval-cache/offgrid/):
 
     python bench/offgrid_auc.py [--n 100] [--model efficientnet-lite0|none]
 
@@ -93,16 +97,18 @@ def protocol_crop(path: Path) -> np.ndarray:
             return np.asarray(im.crop((l, t, l + 224, t + 224)))
 
 
-def sensor(x: np.ndarray, table: np.ndarray):
-    """Two-pass sensor output decode(encode(x, T)), 4:4:4."""
+def sensor(x: np.ndarray, table: np.ndarray, subsampling: str = "4:4:4"):
+    """Two-pass sensor output decode(encode(x, T))."""
     if hasattr(fdjpeg, "encode") and hasattr(fdjpeg, "decode"):
-        return np.asarray(fdjpeg.decode(fdjpeg.encode(x, table))), "fdjpeg.encode/decode"
+        data = fdjpeg.encode(x, table, subsampling=subsampling)
+        return np.asarray(fdjpeg.decode(data)), "fdjpeg.encode/decode"
     buf = io.BytesIO()
     t = table.ravel().tolist()
-    Image.fromarray(x).save(buf, "JPEG", qtables=[t, t], subsampling=0)
+    Image.fromarray(x).save(buf, "JPEG", qtables=[t, t],
+                            subsampling={"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}[subsampling])
     buf.seek(0)
     with Image.open(buf) as im:
-        return np.asarray(im.convert("RGB")), "Pillow qtables=[T, T], subsampling=0"
+        return np.asarray(im.convert("RGB")), "Pillow qtables=[T, T]"
 
 
 def resave(x, quality):
@@ -167,6 +173,100 @@ def real_attacks(model, x_u8, eps_levels, bim_iters, batch, log):
 
 # ----------------------------------------------------------------- main
 
+def load_model(spec, threads, log):
+    if spec == "none":
+        return None, "not run (--model none)"
+    try:
+        import torch
+        torch.set_num_threads(threads)
+        from fdjpeg.eval_models import load_model as _load
+        model, _ = _load(spec)
+        return model, f"{spec}, torch {torch.__version__}, {threads} thread(s)"
+    except Exception as exc:  # no torch / no weights: say so in the report
+        log(f"model not available: {exc}")
+        return None, f"not available ({exc})"
+
+
+def attacked(model, benign, args, tag, log):
+    """Real-gradient examples, cached as .npz under --cache (keyed by setting)."""
+    if model is None:
+        return {}, {}
+    path = None
+    if args.cache is not None:
+        path = args.cache / f"offgrid-{tag}-n{len(benign)}-bim{args.bim_iters}.npz"
+        if path.exists():
+            with np.load(path, allow_pickle=False) as z:
+                if np.array_equal(z["benign"], benign):
+                    names = [str(n) for n in z["names"]]
+                    log(f"{tag}: adversarial examples from {path}")
+                    return ({n: z[f"adv{i}"] for i, n in enumerate(names)},
+                            {n: float(v) for n, v in zip(names, z["success"])})
+    adv, success = real_attacks(model, benign, (1, 2), args.bim_iters, args.batch, log)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        names = list(adv)
+        np.savez_compressed(path, benign=benign, names=np.array(names),
+                            success=np.array([success[n] for n in names]),
+                            **{f"adv{i}": adv[n] for i, n in enumerate(names)})
+    return adv, success
+
+
+def run_setting(crops, T, subsampling, components, model, args, log):
+    t0 = time.perf_counter()
+    benign = []
+    for c in crops:
+        s, how = sensor(c, T, subsampling)
+        benign.append(s)
+    benign = np.stack(benign)
+    log(f"{subsampling}: {len(benign)} images sensor-encoded ({how}) in "
+        f"{time.perf_counter() - t0:.1f} s")
+    rng = np.random.default_rng(args.seed)
+    changed = {}
+    sign = rng.choice(np.array([-1, 1], np.int16), size=benign.shape)
+    changed["+-1 noise (= FGSM eps=1/255 with a random gradient)"] = add(benign, sign)
+    changed["+-2 noise (= FGSM eps=2/255 with a random gradient)"] = add(benign, 2 * sign)
+    for frac in (0.1, 0.02):   # where the score's sensitivity ends
+        mask = rng.random(benign.shape) < frac
+        changed[f"+-1 noise on {frac:.0%} of samples"] = add(benign, sign * mask)
+    adv, success = attacked(model, benign, args, subsampling.replace(":", ""), log)
+    changed.update(adv)
+    changed["benign edit: Pillow re-save, quality 95"] = np.stack([resave(x, 95) for x in benign])
+    changed["benign edit: brightness +1 on every pixel"] = add(benign, np.int16(1))
+    changed["benign edit: shift by 1 pixel (grid misaligned)"] = \
+        np.pad(benign[:, :-1, :-1], ((0, 0), (1, 0), (1, 0), (0, 0)), mode="edge")
+
+    t0 = time.perf_counter()
+
+    def score(imgs):
+        return offgrid_score(imgs, T, components=components)
+
+    s_benign = score(benign)
+    lines = [
+        f"### Sensor {subsampling}, `offgrid_score(x, T, components=\"{components}\")`",
+        "",
+        f"Sensor images via {how}.  Negatives: the sensor images (score median "
+        f"{np.median(s_benign):.4f}, 99th percentile {np.quantile(s_benign, 0.99):.4f}, "
+        f"max {s_benign.max():.4f}).  Positives: the same images after the change.",
+        "",
+        "| change after the sensor | ROC AUC | detected at 1% FPR | median score | "
+        "samples changed | max abs change | fools the model |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, imgs in changed.items():
+        s = score(imgs)
+        diff = np.abs(imgs.astype(np.int16) - benign).reshape(len(imgs), -1)
+        succ = success.get(name)
+        lines.append(f"| {name} | {roc_auc(s_benign, s):.4f} | {tpr_at_fpr(s_benign, s):.0%} | "
+                     f"{np.median(s):.4f} | {np.mean(diff != 0):.0%} | {int(diff.max())} | "
+                     f"{'' if succ is None else f'{succ:.0%}'} |")
+    s_crop8 = score(np.ascontiguousarray(benign[:, 16:, 16:]))
+    lines.append(f"| control: crop at offset (16, 16), grid kept | {roc_auc(s_benign, s_crop8):.4f} "
+                 f"| {tpr_at_fpr(s_benign, s_crop8):.0%} | {np.median(s_crop8):.4f} | - | - | |")
+    lines.append("")
+    per_image = (time.perf_counter() - t0) / (len(changed) + 2) / len(benign)
+    return lines, per_image
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100, help="images (evenly spaced over the sample)")
@@ -176,8 +276,12 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cache", type=Path, default=ROOT / "eval-cache" / "offgrid",
+                    help="folder for the adversarial examples (.npz); 'none' to disable")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
+    if str(args.cache) == "none":
+        args.cache = None
 
     def log(msg):
         print(msg, flush=True)
@@ -189,60 +293,15 @@ def main(argv=None) -> int:
     step = max(1, len(files) // args.n)
     files = files[::step][:args.n]
     T = tables.default_fd()
-    t0 = time.perf_counter()
     crops = np.stack([protocol_crop(f) for f in files])
-    sens = []
-    for c in crops:
-        s, how = sensor(c, T)
-        sens.append(s)
-    benign = np.stack(sens)
-    log(f"{len(files)} images cropped and sensor-encoded ({how}) in "
-        f"{time.perf_counter() - t0:.1f} s")
+    model, model_note = load_model(args.model, args.threads, log)
 
-    rng = np.random.default_rng(args.seed)
-    changed = {}
-    sign = rng.choice(np.array([-1, 1], np.int16), size=benign.shape)
-    changed["+-1 noise (= FGSM eps=1/255 with a random gradient)"] = add(benign, sign)
-    changed["+-2 noise (= FGSM eps=2/255 with a random gradient)"] = add(benign, 2 * sign)
-    for frac in (0.1, 0.02):   # where the score's sensitivity ends
-        mask = rng.random(benign.shape) < frac
-        changed[f"+-1 noise on {frac:.0%} of samples"] = add(benign, sign * mask)
-    success = {}
-    model_note = "not run (--model none)"
-    if args.model != "none":
-        try:
-            import torch
-            torch.set_num_threads(args.threads)
-            from fdjpeg.eval_models import load_model
-            model, _ = load_model(args.model)
-            model_note = f"{args.model}, torch {torch.__version__}, {args.threads} thread(s)"
-        except Exception as exc:  # no torch / no weights: say so in the report
-            model = None
-            model_note = f"not available ({exc})"
-            log(model_note)
-        if model is not None:
-            adv, success = real_attacks(model, benign, (1, 2), args.bim_iters, args.batch, log)
-            changed.update(adv)
-    changed["benign edit: Pillow re-save, quality 95"] = np.stack([resave(x, 95) for x in benign])
-    changed["benign edit: brightness +1 on every pixel"] = add(benign, np.int16(1))
-    changed["benign edit: shift by 1 pixel (grid misaligned)"] = \
-        np.pad(benign[:, :-1, :-1], ((0, 0), (1, 0), (1, 0), (0, 0)), mode="edge")
-
-    t0 = time.perf_counter()
-    s_benign = offgrid_score(benign, T)
-    rows = []
-    for name, imgs in changed.items():
-        s = offgrid_score(imgs, T)
-        diff = np.abs(imgs.astype(np.int16) - benign).reshape(len(imgs), -1)
-        rows.append((name, roc_auc(s_benign, s), tpr_at_fpr(s_benign, s), float(np.median(s)),
-                     float(np.mean(diff != 0)), int(diff.max()), success.get(name)))
-    # grid-aligned crop: compare the crop of benign with the crop of benign (no change) is
-    # trivially 0; the honest control is that a crop at a multiple of 8 keeps the score.
-    crop8 = benign[:, 8:, 8:]
-    s_crop8 = offgrid_score(crop8, T)
-    crop8_auc = roc_auc(s_benign, s_crop8)
-    t_score = (time.perf_counter() - t0) / (len(changed) + 2) / len(benign)
-    log(f"scoring: {t_score * 1e3:.1f} ms per 224x224 image")
+    body, times = [], []
+    for subsampling, components in (("4:4:4", "all"), ("4:2:0", "luma")):
+        lines, per_image = run_setting(crops, T, subsampling, components, model, args, log)
+        body += lines
+        times.append(per_image)
+    log(f"scoring: {1e3 * np.mean(times):.1f} ms per 224x224 image")
 
     lines = [
         "# Off-grid detector: ROC AUC (bench/offgrid_auc.py)",
@@ -251,27 +310,17 @@ def main(argv=None) -> int:
         f"numpy {np.__version__}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         f"Images: {len(files)} photos of shared/corpus/imagenet-sample (every {step}th file "
         "in sorted order), the evaluation crop (short side 256, centre 224x224).",
-        f"Sensor: two-pass FD encode with the default FD table "
-        f"(`tables.feature_distillation()`), 4:4:4, via {how}.",
-        f"Score: `fdjpeg.offgrid_score(x, T)` = 12 * mean squared distance of each "
-        f"DCT coefficient to the T grid, in steps ({t_score * 1e3:.1f} ms per image, numpy).",
-        f"Model for real-gradient attacks: {model_note}.",
+        "Sensor: two-pass FD encode with the default FD table "
+        "(`tables.feature_distillation()`), at 4:4:4 (fdjpeg's default) and at 4:2:0.",
+        "Score: `fdjpeg.offgrid_score(x, T)` = 12 * mean squared distance of each DCT "
+        "coefficient to the T grid, in steps, over the blocks without clipped samples "
+        f"({1e3 * np.mean(times):.1f} ms per image, numpy).  At 4:2:0 only luma is scored: "
+        "the decoder's chroma upsampling takes chroma off its grid.",
+        f"Model for real-gradient attacks: {model_note}; untargeted, away from the model's "
+        f"prediction on the sensor image; BIM {args.bim_iters} steps of eps/5; outputs "
+        "rounded to uint8 as floor(255 x + 0.5).",
         "",
-        "Negatives: the sensor images (score median "
-        f"{np.median(s_benign):.4f}, 99th percentile {np.quantile(s_benign, 0.99):.4f}, "
-        f"max {s_benign.max():.4f}).  Positives: the same images after the change.",
-        "",
-        "| change after the sensor | ROC AUC | detected at 1% FPR | median score | "
-        "pixels changed | max abs change | fools the model |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, auc, tpr, med, frac, mx, succ in rows:
-        lines.append(f"| {name} | {auc:.4f} | {tpr:.0%} | {med:.4f} | {frac:.0%} | {mx} | "
-                     f"{'' if succ is None else f'{succ:.0%}'} |")
-    lines += [
-        f"| control: crop at offset (8, 8), grid kept | {crop8_auc:.4f} | "
-        f"{tpr_at_fpr(s_benign, s_crop8):.0%} | {np.median(s_crop8):.4f} | - | - | |",
-        "",
+    ] + body + [
         "Reading: an AUC of 1 means every changed image scores above every benign one; 0.5 "
         "is chance.  The score measures *change after the sensor*, not adversarial intent: "
         "plain noise, a re-save, a brightness step and a misaligned shift are flagged as "

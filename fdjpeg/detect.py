@@ -71,10 +71,18 @@ def _as_image(image) -> np.ndarray:
     return image
 
 
-def _residuals(img: np.ndarray, table) -> list:
+_COMPONENTS = ("all", "luma")
+
+
+def _residuals(img: np.ndarray, table, components: str = "all") -> list:
+    if components not in _COMPONENTS:
+        raise ValueError(f"components must be one of {_COMPONENTS}, got {components!r}")
     planes = [img] if img.ndim == 2 else _tables._rgb_to_ycbcr(img, "ycbcr")
+    tabs = _resolve_tables(table, len(planes))
+    if components == "luma":
+        planes, tabs = planes[:1], tabs[:1]
     out = []
-    for plane, t in zip(planes, _resolve_tables(table, len(planes))):
+    for plane, t in zip(planes, tabs):
         q = _tables._block_dct(plane) / t
         out.append(q - np.round(q))
     return out
@@ -94,23 +102,24 @@ def _clipped_blocks(img: np.ndarray) -> np.ndarray:
     return sat.reshape(bh, 8, bw, 8).any(axis=(1, 3))
 
 
-def offgrid_residuals(image, table=None) -> list:
+def offgrid_residuals(image, table=None, *, components: str = "all") -> list:
     """Normalised residuals ``r = C/T - round(C/T)`` in [-0.5, 0.5] for every
     coefficient of every full 8x8 block, one (bh, bw, 8, 8) array per
     component (Y, Cb, Cr for colour; Y for gray).  The front end is the
     encoder's: libjpeg's fixed-point RGB -> YCbCr, 4:4:4, level shift, exact
-    orthonormal DCT (JPEG's FDCT).  ``table`` as for :func:`offgrid_score`."""
-    return _residuals(_as_image(image), table)
+    orthonormal DCT (JPEG's FDCT).  ``table`` and ``components`` as for
+    :func:`offgrid_score` (``"luma"``: only the Y array)."""
+    return _residuals(_as_image(image), table, components)
 
 
-def offgrid_map(image, table=None) -> np.ndarray:
+def offgrid_map(image, table=None, *, components: str = "all") -> np.ndarray:
     """Per-block off-grid score, shape (H // 8, W // 8): ``12 * mean(r**2)``
     over the block's 64 coefficients of every component (0 on the grid, about
     1 for no grid relation).  Shows *where* an image moved off the grid."""
-    return _block_map(offgrid_residuals(image, table))
+    return _block_map(offgrid_residuals(image, table, components=components))
 
 
-def offgrid_score(image, table=None, *, skip_clipped: bool = True):
+def offgrid_score(image, table=None, *, skip_clipped: bool = True, components: str = "all"):
     """Off-grid energy of an image relative to a quantization table.
 
     Every DCT coefficient's distance to the nearest multiple of its step, in
@@ -130,6 +139,12 @@ def offgrid_score(image, table=None, *, skip_clipped: bool = True):
     from 0.017 to 0.004).  If every block is clipped, all blocks are scored.
     A change confined to clipped blocks is not seen.
 
+    ``components``: ``"all"`` (default; for a 4:4:4 sensor, which is what
+    ``fdjpeg.encode`` writes by default) or ``"luma"`` (Y only; use it for a
+    sensor that subsamples chroma, 4:2:0 or 4:2:2: the decoder resamples the
+    chroma, which takes it off its grid, while Y stays near its grid --
+    measured on the ImageNet sample, see bench/results/offgrid_auc.md).
+
     ``image``: a uint8 array -- ``(H, W)`` gray, ``(H, W, 1)``, ``(H, W, 3)``
     RGB (one image: returns a float) or ``(N, H, W, C)`` (a batch: returns a
     float64 array of N scores) -- or JPEG bytes, which are decoded first and
@@ -144,10 +159,11 @@ def offgrid_score(image, table=None, *, skip_clipped: bool = True):
     if isinstance(image, np.ndarray) and image.ndim == 4:
         if image.dtype != np.uint8:
             raise TypeError(f"image must be uint8, got {image.dtype}")
-        return np.array([offgrid_score(im, table, skip_clipped=skip_clipped)
+        return np.array([offgrid_score(im, table, skip_clipped=skip_clipped,
+                                       components=components)
                          for im in image], dtype=np.float64)
     img = _as_image(image)
-    block = _block_map(_residuals(img, table))
+    block = _block_map(_residuals(img, table, components))
     if skip_clipped:
         keep = ~_clipped_blocks(img)
         if keep.any():

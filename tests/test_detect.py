@@ -132,6 +132,31 @@ def test_table_forms_and_batches():
         offgrid_score(g_sensed, [t, t, t])     # 3 tables for 1 component
 
 
+def test_luma_only_for_subsampled_sensors():
+    """At 4:2:0 the decoder resamples chroma off its grid; Y stays near its grid."""
+    t = tables.default_fd()
+    rng = np.random.default_rng(3)
+    for name, x in photos().items():
+        if x.ndim == 2:
+            continue
+        buf = io.BytesIO()
+        Image.fromarray(x).save(buf, "JPEG", qtables=[t.ravel().tolist()] * 2, subsampling=2)
+        with Image.open(io.BytesIO(buf.getvalue())) as im:
+            sensed = np.asarray(im)
+        luma = offgrid_score(sensed, t, components="luma")
+        assert luma < 0.012, name
+        assert offgrid_score(sensed, t) > luma + 0.008, name        # chroma is off-grid
+        res = offgrid_residuals(sensed, t, components="luma")
+        assert len(res) == 1
+        np.testing.assert_array_equal(res[0], offgrid_residuals(sensed, t)[0])
+        assert offgrid_map(sensed, t, components="luma").shape == res[0].shape[:2]
+        sign = rng.choice(np.array([-1, 1], np.int16), size=sensed.shape)
+        noisy = np.clip(sensed + sign, 0, 255).astype(np.uint8)
+        assert offgrid_score(noisy, t, components="luma") > luma + 0.004, name
+    with pytest.raises(ValueError):
+        offgrid_score(sensed, t, components="chroma")
+
+
 def test_skip_clipped():
     t = tables.default_fd()
     x = photos()["astronaut"].copy()
