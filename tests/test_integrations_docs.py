@@ -1,4 +1,4 @@
-"""Run every ```python block of docs/integrations.md (the README's integration sections)."""
+"""Run every ```python block of README.md and docs/integrations.md, so the examples stay true."""
 import pathlib
 import re
 
@@ -6,13 +6,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-DOC = pathlib.Path(__file__).resolve().parents[1] / "docs" / "integrations.md"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "README.md", ROOT / "docs" / "integrations.md"]
 skdata = pytest.importorskip("skimage.data")
 
 
 def blocks():
-    text = DOC.read_text(encoding="utf-8")
-    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    out = []
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        out += [(doc.name, code) for code in re.findall(r"```python\n(.*?)```", text, flags=re.S)]
+    return out
 
 
 def needs(code):
@@ -44,11 +48,11 @@ def test_doc_has_examples():
 
 @pytest.mark.parametrize("index", range(len(blocks())))
 def test_doc_block_runs(index, workdir):
-    code = blocks()[index]
+    name, code = blocks()[index]
     for mod in needs(code):
         pytest.importorskip(mod)
     try:
-        exec(compile(code, f"{DOC.name}[block {index}]", "exec"), {"__name__": "__docs__"})
+        exec(compile(code, f"{name}[block {index}]", "exec"), {"__name__": "__docs__"})
     finally:
         import fdjpeg.pillow
 
