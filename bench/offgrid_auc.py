@@ -260,8 +260,9 @@ def run_setting(crops, T, subsampling, components, model, args, log):
                      f"{np.median(s):.4f} | {np.mean(diff != 0):.0%} | {int(diff.max())} | "
                      f"{'' if succ is None else f'{succ:.0%}'} |")
     s_crop8 = score(np.ascontiguousarray(benign[:, 16:, 16:]))
-    lines.append(f"| control: crop at offset (16, 16), grid kept | {roc_auc(s_benign, s_crop8):.4f} "
-                 f"| {tpr_at_fpr(s_benign, s_crop8):.0%} | {np.median(s_crop8):.4f} | - | - | |")
+    lines.append(f"| control: crop at offset (16, 16), grid kept | "
+                 f"{roc_auc(s_benign, s_crop8):.4f} | {tpr_at_fpr(s_benign, s_crop8):.0%} | "
+                 f"{np.median(s_crop8):.4f} | - | - | |")
     lines.append("")
     per_image = (time.perf_counter() - t0) / (len(changed) + 2) / len(benign)
     return lines, per_image

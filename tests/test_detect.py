@@ -172,7 +172,8 @@ def test_skip_clipped():
 @pytest.mark.parametrize("bad, exc", [
     (np.zeros((16, 16), np.float32), TypeError), ("x.jpg", TypeError), ([[1, 2]], TypeError),
     (np.zeros((16, 16, 4), np.uint8), ValueError), (np.zeros((7, 64), np.uint8), ValueError),
-    (np.zeros((2, 16, 16, 3), np.int16), TypeError), (np.zeros((2, 2, 2, 2, 2), np.uint8), ValueError),
+    (np.zeros((2, 16, 16, 3), np.int16), TypeError),
+    (np.zeros((2, 2, 2, 2, 2), np.uint8), ValueError),
 ])
 def test_bad_arguments(bad, exc):
     with pytest.raises(exc):

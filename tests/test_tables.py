@@ -17,6 +17,8 @@ from fdjpeg import tables
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 IMAGENET = CORPUS / "imagenet-sample"
 CJPEG = shutil.which("cjpeg")
+needs_cjpeg = pytest.mark.skipif(
+    CJPEG is None, reason="cjpeg not installed (apt-get install libjpeg-turbo-progs)")
 
 
 def pillow_tables(img, **save):
@@ -80,7 +82,7 @@ def test_standard_quality_50_is_annex_k_and_clamps():
         tables.standard(True)
 
 
-@pytest.mark.skipif(CJPEG is None, reason="cjpeg not installed (apt-get install libjpeg-turbo-progs)")
+@needs_cjpeg
 @pytest.mark.parametrize("q", [1, 5, 10, 24, 25, 50, 90])
 def test_standard_not_baseline_equals_cjpeg(tmp_path, q):
     """cjpeg -quality without -baseline keeps entries above 255 (16-bit DQT)."""
@@ -402,7 +404,7 @@ def test_to_cjpeg_refuses_what_libjpeg_would_clamp():
         tables.to_cjpeg(np.full((8, 8), 40000, dtype=np.uint16))
 
 
-@pytest.mark.skipif(CJPEG is None, reason="cjpeg not installed (apt-get install libjpeg-turbo-progs)")
+@needs_cjpeg
 @pytest.mark.parametrize("which", ["fd", "fd+chroma", "16bit"])
 def test_cjpeg_writes_exported_tables(tmp_path, which):
     """The documented command really puts the exported tables in the DQT."""
