@@ -129,18 +129,21 @@ def test_fd_stand_in_matches_fdjpeg_purify():
         pytest.skip("fdjpeg.purify not built yet")
     from fdjpeg import eval_defenses
 
-    skd = pytest.importorskip("skimage.data")
-    x = eval_data.resize_crop(skd.astronaut(), 224)[None]
+    names, x = eval_data.skimage_photos(224)
+    rng = np.random.default_rng(5)
+    x = np.concatenate([x, rng.integers(0, 256, size=(2, 224, 224, 3), dtype=np.uint8)])
     table = np.asarray(fdjpeg.tables.feature_distillation()).astype(np.int64)
     d = eval_defenses.Defenses(table=table)
     assert d.purify_source == "fdjpeg.purify"
-    ref = []
     import io
-    t = table.ravel().tolist()
-    buf = io.BytesIO()
-    Image.fromarray(x[0]).save(buf, "JPEG", qtables=[t, t], subsampling=0)
-    ref = np.asarray(Image.open(buf).convert("RGB"))
-    assert np.array_equal(d.get("fd1p")(x)[0], ref)
+    for name in ("fd1p", "fd3x"):
+        got = d.get(name)(x)
+        t = d.table_for(name).ravel().tolist()
+        for i in range(len(x)):
+            buf = io.BytesIO()
+            Image.fromarray(x[i]).save(buf, "JPEG", qtables=[t, t], subsampling=0)
+            ref = np.asarray(Image.open(buf).convert("RGB"))
+            assert np.array_equal(got[i], ref), (name, i)
 
 
 def test_quilting_uses_database_patches():
