@@ -93,7 +93,22 @@ static void fill(fdj_bits *b)
     size_t pos = b->pos, n = b->size;
     if (b->marker_hit || b->nbits < 0)
         return;
-    /* fast path: 8 plain bytes without 0xFF */
+    /* fast path: the next 8 bytes hold no 0xFF, so the bytes needed can be
+     * taken at once (the byte loop below would take the same ones) */
+    if (b->nbits <= 56 && pos <= n && n - pos >= 8) {
+        uint64_t w = ((uint64_t)p[pos] << 56) | ((uint64_t)p[pos + 1] << 48) |
+                     ((uint64_t)p[pos + 2] << 40) | ((uint64_t)p[pos + 3] << 32) |
+                     ((uint64_t)p[pos + 4] << 24) | ((uint64_t)p[pos + 5] << 16) |
+                     ((uint64_t)p[pos + 6] << 8) | (uint64_t)p[pos + 7];
+        uint64_t inv = ~w;
+        if (((inv - 0x0101010101010101ULL) & ~inv & 0x8080808080808080ULL) == 0) {
+            int k = (64 - b->nbits) >> 3; /* bytes until more than 56 bits are held */
+            b->acc |= (w >> (64 - 8 * k)) << (64 - b->nbits - 8 * k);
+            b->nbits += 8 * k;
+            b->pos = pos + (size_t)k;
+            return;
+        }
+    }
     while (b->nbits <= 56) {
         unsigned c;
         if (pos >= n) {
@@ -272,38 +287,118 @@ void fdj_reset_entropy(fdj_decoder *d)
     d->arith.need_reset = 1;
 }
 
+/* Codes longer than the lookahead: the canonical maxcode walk (F.2.2.3),
+ * on the caller's bit state; -1 for a bad code is mapped to 0 as libjpeg. */
+static int huff_decode_slow(uint64_t *acc, int *nbits, const fdj_huff *t)
+{
+    int l = HUFF_LOOKAHEAD + 1;
+    uint32_t code = (uint32_t)(*acc >> (64 - l));
+    while ((int32_t)code > t->maxcode[l]) {
+        l++;
+        if (l > 16)
+            break;
+        code = (uint32_t)(*acc >> (64 - l));
+    }
+    if (l > 16) {
+        /* libjpeg consumes 17 bits and returns 0 */
+        *acc <<= 17;
+        *nbits -= 17;
+        return 0;
+    }
+    *acc <<= l;
+    *nbits -= l;
+    {
+        int idx = t->valoffset[l] + (int32_t)code;
+        if (idx < 0 || idx > 255)
+            return 0;
+        return t->vals[idx];
+    }
+}
+
+/* The bit buffer lives in locals here (the compiler cannot keep b->acc in a
+ * register across stores to int16 blocks and int fields); one refill to more
+ * than 56 bits covers a code (<= 16 bits) and its extra bits (<= 15). */
+#define SEQ_REFILL()                                                                              \
+    do {                                                                                          \
+        if (nbits < 32) {                                                                         \
+            if (FDJ_LIKELY(!b->marker_hit && b->pos + 8 <= b->size)) {                            \
+                const uint8_t *p_ = b->data + b->pos;                                             \
+                uint64_t w_ = ((uint64_t)p_[0] << 56) | ((uint64_t)p_[1] << 48) |                 \
+                              ((uint64_t)p_[2] << 40) | ((uint64_t)p_[3] << 32) |                 \
+                              ((uint64_t)p_[4] << 24) | ((uint64_t)p_[5] << 16) |                 \
+                              ((uint64_t)p_[6] << 8) | (uint64_t)p_[7];                           \
+                uint64_t i_ = ~w_;                                                                \
+                if (FDJ_LIKELY(((i_ - 0x0101010101010101ULL) & ~i_ & 0x8080808080808080ULL) == 0)) { \
+                    int k_ = (64 - nbits) >> 3;                                                   \
+                    acc |= (w_ >> (64 - 8 * k_)) << (64 - nbits - 8 * k_);                        \
+                    nbits += 8 * k_;                                                              \
+                    b->pos += (size_t)k_;                                                         \
+                    break;                                                                        \
+                }                                                                                 \
+            }                                                                                     \
+            b->acc = acc;                                                                         \
+            b->nbits = nbits;                                                                     \
+            fill(b);                                                                              \
+            acc = b->acc;                                                                         \
+            nbits = b->nbits;                                                                     \
+        }                                                                                         \
+    } while (0)
+#define SEQ_DECODE(sym, t)                                                                        \
+    do {                                                                                          \
+        int e_ = (t)->look[acc >> (64 - HUFF_LOOKAHEAD)];                                         \
+        if (FDJ_LIKELY(e_)) {                                                                     \
+            acc <<= (e_ >> 8);                                                                    \
+            nbits -= (e_ >> 8);                                                                   \
+            (sym) = e_ & 0xFF;                                                                    \
+        } else {                                                                                  \
+            (sym) = huff_decode_slow(&acc, &nbits, (t));                                          \
+        }                                                                                         \
+    } while (0)
+
 int fdj_decode_mcu_sequential(fdj_decoder *d, int16_t *const blocks[], int nblocks,
                               const int block_comp[])
 {
     fdj_bits *b = &d->br;
-    int n;
+    uint64_t acc;
+    int n, nbits;
     if (d->insufficient)
         return FDJ_OK; /* rest of the restart interval stays zero, as libjpeg */
+    acc = b->acc;
+    nbits = b->nbits;
     for (n = 0; n < nblocks; n++) {
         int16_t *blk = blocks[n];
         int si = block_comp[n]; /* index into the scan's component list */
         fdj_dcomp *comp = &d->comp[d->scan_comp[si]];
         const fdj_huff *dct = &d->dc[d->scan_td[si]];
         const fdj_huff *act = &d->ac[d->scan_ta[si]];
-        int s, k, r;
-        s = huff_decode(b, dct);
+        int s, k, dc_pred = comp->dc_pred;
+        SEQ_REFILL();
+        SEQ_DECODE(s, dct);
         if (s) {
-            r = (int)get_bits(b, s);
-            s = extend((unsigned)r, s);
+            unsigned r = (unsigned)(acc >> (64 - s));
+            acc <<= s;
+            nbits -= s;
+            s = extend(r, s);
         }
-        if ((comp->dc_pred >= 0 && s > INT32_MAX - comp->dc_pred) ||
-            (comp->dc_pred < 0 && s < INT32_MIN - comp->dc_pred))
+        if ((dc_pred >= 0 && s > INT32_MAX - dc_pred) || (dc_pred < 0 && s < INT32_MIN - dc_pred)) {
+            b->acc = acc;
+            b->nbits = nbits;
             return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "DC coefficient overflow (corrupt data)");
-        comp->dc_pred += s;
-        blk[0] = (int16_t)comp->dc_pred;
+        }
+        dc_pred += s;
+        comp->dc_pred = dc_pred;
+        blk[0] = (int16_t)dc_pred;
         for (k = 1; k < 64; k++) {
-            int rs = huff_decode(b, act);
+            int rs, r;
+            SEQ_REFILL();
+            SEQ_DECODE(rs, act);
             r = rs >> 4;
             s = rs & 15;
             if (s) {
-                unsigned v;
+                unsigned v = (unsigned)(acc >> (64 - s));
+                acc <<= s;
+                nbits -= s;
                 k += r;
-                v = get_bits(b, s);
                 blk[fdj_zigzag_to_natural[k]] = (int16_t)extend(v, s);
             } else {
                 if (r != 15)
@@ -312,12 +407,15 @@ int fdj_decode_mcu_sequential(fdj_decoder *d, int16_t *const blocks[], int nbloc
             }
         }
     }
-    if (b->nbits < 0)
+    b->acc = acc;
+    b->nbits = nbits;
+    if (nbits < 0)
         d->insufficient = 1;
     return FDJ_OK;
 }
+#undef SEQ_REFILL
+#undef SEQ_DECODE
 
-/* A lossless difference (H.1.2.2): category 16 means 32768 with no extra bits. */
 int fdj_huff_decode_diff(fdj_decoder *d, const fdj_huff *t)
 {
     fdj_bits *b = &d->br;
