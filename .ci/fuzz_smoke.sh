@@ -1,0 +1,62 @@
+#!/bin/sh
+# Fuzz smoke run for CI (issue 8): build the libFuzzer targets with ASan+UBSan,
+# replay every regression file, then a few seconds of real fuzzing per target
+# over generated seeds.  Skips (exit 0, with a message) when clang or its
+# libFuzzer runtime is missing; any crash, leak, timeout or sanitizer report
+# fails (exit 1).
+#   .ci/fuzz_smoke.sh [seconds per target, default 5]
+set -eu
+SECS=${1:-5}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if ! command -v "${CC:-clang}" >/dev/null 2>&1 || ! "${CC:-clang}" --version 2>/dev/null | grep -q clang; then
+    echo "fuzz smoke: SKIPPED (no clang; Debian: apt-get install clang libclang-rt-14-dev)"
+    exit 0
+fi
+export CC=${CC:-clang}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+probe="$TMP/probe.c"
+printf '#include <stdint.h>\n#include <stddef.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' > "$probe"
+if ! "$CC" -fsanitize=fuzzer,address,undefined "$probe" -o "$TMP/probe" 2>/dev/null; then
+    echo "fuzz smoke: SKIPPED (clang has no libFuzzer runtime; Debian: apt-get install libclang-rt-14-dev)"
+    exit 0
+fi
+echo "fuzz smoke: building targets"
+"$ROOT/fuzz/build.sh" "$TMP/build" > "$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; exit 1; }
+if grep -q "warning:" "$TMP/build.log"; then
+    grep "warning:" "$TMP/build.log"; echo "fuzz smoke: FAILED (compiler warnings)"; exit 1
+fi
+mkdir -p "$TMP/seeds/decode" "$TMP/seeds/roundtrip"
+python3 "$ROOT/fuzz/make_seeds.py" --out "$TMP/seeds" > "$TMP/seeds.log" 2>&1 || {
+    cat "$TMP/seeds.log"; echo "fuzz smoke: seed generation failed; fuzzing the regression files only"; }
+status=0
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for t in fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip; do
+    case $t in
+        fuzz_roundtrip) kind=roundtrip ;;
+        *) kind=decode ;;
+    esac
+    regs=$(find "$ROOT/fuzz/regressions/$kind" -type f ! -name '*.md' 2>/dev/null | sort)
+    if [ -n "$regs" ]; then
+        # replay: each file runs once; any report fails the run
+        # shellcheck disable=SC2086
+        if ! "$TMP/build/$t" -runs=1 $regs > "$TMP/$t.replay.log" 2>&1; then
+            tail -40 "$TMP/$t.replay.log"; echo "fuzz smoke: $t FAILED on a regression file"; status=1; continue
+        fi
+    fi
+    mkdir -p "$TMP/corpus/$t"
+    if "$TMP/build/$t" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 \
+        -max_len=8192 -artifact_prefix="$TMP/" "$TMP/corpus/$t" "$TMP/seeds/$kind" \
+        "$ROOT/fuzz/regressions/$kind" > "$TMP/$t.log" 2>&1; then
+        runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$TMP/$t.log")
+        echo "fuzz smoke: $t ok (${runs:-?} runs in ${SECS}s, $(echo $regs | wc -w) regression files replayed)"
+    else
+        tail -60 "$TMP/$t.log"
+        for a in "$TMP"/crash-* "$TMP"/leak-* "$TMP"/timeout-* "$TMP"/oom-*; do
+            [ -f "$a" ] && echo "artifact: $a ($(wc -c < "$a") bytes, base64: $(base64 -w0 < "$a" | head -c 400))"
+        done
+        echo "fuzz smoke: $t FAILED"
+        status=1
+    fi
+done
+exit $status
