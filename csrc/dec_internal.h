@@ -58,6 +58,7 @@ typedef struct fdj_dcomp {
     int seen_in_scan;                         /* any scan included this component */
     /* progressive bookkeeping: coef_bits[k] = current Al of coefficient k, -1 not yet seen */
     int coef_bits[64];
+    int prev_coef_bits[10];                   /* coef_bits[0..9] before the component's last scan */
     /* output: ring of sample rows */
     uint8_t *ring;
     uint8_t **ring_rows;
@@ -100,6 +101,9 @@ struct fdj_decoder {
     fdj_bits br;
     fdj_arith arith;
 
+    int cur_imcu_row;          /* iMCU row of the MCU being decoded */
+    int last_good_imcu;        /* last iMCU row decoded with data (libjpeg's last_good_iMCU_row) */
+
     int decoded;               /* pixel or coefficient decode has run */
     int coefs_allocated;
 };
@@ -127,6 +131,9 @@ int fdj_huff_decode_diff(fdj_decoder *d, const fdj_huff *t); /* lossless differe
 void fdj_arith_reset_conditioning(fdj_decoder *d); /* DAC defaults, at SOI */
 int fdj_decode_mcu_arith(fdj_decoder *d, int16_t *const blocks[], int nblocks,
                          const int block_comp[]);
+
+/* dec_smooth.c */
+int fdj_smooth_coefficients(fdj_decoder *d); /* progressive block smoothing (K.8) */
 
 /* dec_lossless.c */
 int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride);

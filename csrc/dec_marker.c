@@ -252,6 +252,8 @@ static int get_sof(fdj_decoder *d, int marker, const uint8_t *p, size_t len, siz
         }
         for (int i = 0; i < 64; i++)
             k->coef_bits[i] = -1;
+        for (int i = 0; i < 10; i++)
+            k->prev_coef_bits[i] = -1;
     }
     inf->max_h = d->max_h;
     inf->max_v = d->max_v;

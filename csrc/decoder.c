@@ -256,6 +256,9 @@ static int begin_scan(fdj_decoder *d)
         int i, k;
         for (i = 0; i < d->scan_ncomp; i++) {
             fdj_dcomp *comp = &d->comp[d->scan_comp[i]];
+            /* jdphuff.c keeps the state before this scan for block smoothing */
+            for (k = d->Ss < 1 ? d->Ss : 1; k <= (d->Se > 9 ? d->Se : 9) && k < 10; k++)
+                comp->prev_coef_bits[k] = d->info.num_scans > 1 ? comp->coef_bits[k] : 0;
             for (k = d->Ss; k <= d->Se; k++)
                 comp->coef_bits[k] = d->Al;
         }
@@ -291,6 +294,8 @@ static int decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int 
         }
         (*togo)--;
     }
+    if (!d->insufficient)
+        d->last_good_imcu = d->cur_imcu_row;
     if (d->info.arithmetic)
         return fdj_decode_mcu_arith(d, blocks, n, bc);
     if (d->info.progressive)
@@ -309,6 +314,7 @@ static int decode_scan_full(fdj_decoder *d)
         int bx, by;
         bc[0] = 0;
         for (by = 0; by < k->height_in_blocks; by++) {
+            d->cur_imcu_row = by / k->v;
             for (bx = 0; bx < k->width_in_blocks; bx++) {
                 blocks[0] = k->coef + ((size_t)by * k->bw + bx) * 64;
                 st = decode_mcu(d, blocks, 1, bc, &togo);
@@ -321,6 +327,7 @@ static int decode_scan_full(fdj_decoder *d)
     } else {
         int mx, my;
         for (my = 0; my < d->mcus_y; my++) {
+            d->cur_imcu_row = my;
             for (mx = 0; mx < d->mcus_x; mx++) {
                 int n = 0, i, x, y;
                 for (i = 0; i < d->scan_ncomp; i++) {
@@ -627,6 +634,8 @@ int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         return decode_streaming(d, out, row_stride);
     st = decode_all_scans(d);
     if (st != FDJ_OK)
+        return st;
+    if (d->info.progressive && (st = fdj_smooth_coefficients(d)) != FDJ_OK)
         return st;
     return output_from_full(d, out, row_stride);
 }
