@@ -8,6 +8,10 @@
  */
 #include "enc_internal.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* ---- Annex K.3 tables ---------------------------------------------------- */
 static const uint8_t std_dc_luma_bits[17] = {0, 0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
 static const uint8_t std_dc_chroma_bits[17] = {0, 0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
@@ -303,16 +307,49 @@ static void range_error(coder *cd, int comp)
                               "coefficient out of range for 8-bit JPEG in component %d", comp);
 }
 
-#define ZZ(blk, k) ((blk)[fdj_zigzag_to_natural[k]])
+/* The coder reads blocks in zigzag order: fdj_enc_write_file reorders the
+ * frame's blocks once before the first scan (progressive and optimized files
+ * read every block several times). */
+#define ZZ(blk, k) ((blk)[k])
 
-/* Zigzag positions 1..63 of the nonzero coefficients of a (natural order) block. */
-FDJ_INLINE uint64_t nonzero_ac(const int16_t *blk)
+/* Zigzag positions 1..63 of the nonzero coefficients of a zigzag block. */
+FDJ_INLINE uint64_t nonzero_ac(const int16_t *zz)
 {
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    uint64_t m = 0;
+    int k;
+    for (k = 0; k < 64; k += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(zz + k));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(zz + k + 8));
+        __m128i z = _mm_packs_epi16(_mm_cmpeq_epi16(a, zero), _mm_cmpeq_epi16(b, zero));
+        m |= (uint64_t)(uint16_t)~_mm_movemask_epi8(z) << k;
+    }
+    return m & ~(uint64_t)1;
+#else
     uint64_t m = 0;
     int k;
     for (k = 1; k < 64; k++)
-        m |= (uint64_t)(ZZ(blk, k) != 0) << k;
+        m |= (uint64_t)(zz[k] != 0) << k;
     return m;
+#endif
+}
+
+/* natural -> zigzag order, in place, for every allocated block */
+static void blocks_to_zigzag(const fdj_enc_frame *f)
+{
+    int c, k;
+    int16_t tmp[64];
+    for (c = 0; c < f->ncomp; c++) {
+        const fdj_enc_comp *cp = &f->comp[c];
+        size_t n = (size_t)cp->bw * (size_t)cp->bh, b;
+        for (b = 0; b < n; b++) {
+            int16_t *blk = cp->coef + b * 64;
+            for (k = 0; k < 64; k++)
+                tmp[k] = blk[fdj_zigzag_to_natural[k]];
+            memcpy(blk, tmp, sizeof tmp);
+        }
+    }
 }
 
 /* Sequential block (F.1.2.1-2): DC difference, then run/size coded AC; each
@@ -416,26 +453,42 @@ static void encode_dc_first(coder *cd, const int16_t *zz, int ci, int al)
     emit_bits(cd, (uint32_t)(diff < 0 ? diff - 1 : diff), n);
 }
 
+FDJ_INLINE int highest_bit(uint64_t m)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return 63 - __builtin_clzll(m);
+#else
+    int k = 63;
+    while (!(m >> k))
+        k--;
+    return k;
+#endif
+}
+
+/* AC first scan (G.1.2.2): the point-transformed coefficients of the band,
+ * visited through a mask of the nonzero ones. */
 static void encode_ac_first(coder *cd, const int16_t *zz, int ss, int se, int al)
 {
-    int k, r = 0;
+    uint64_t nz = 0;
+    int k, last = ss - 1;
     for (k = ss; k <= se; k++) {
-        int32_t v = ZZ(zz, k), t, t2;
-        int n;
-        if (v == 0) {
-            r++;
-            continue;
-        }
+        int32_t v = ZZ(zz, k);
+        nz |= (uint64_t)((((v ^ (v >> 31)) - (v >> 31)) >> al) != 0) << k;
+    }
+    while (nz) {
+        int32_t v, t, t2;
+        int n, r;
+        k = lowest_bit(nz);
+        nz &= nz - 1;
+        r = k - last - 1;
+        last = k;
+        v = ZZ(zz, k);
         if (v < 0) {
             t = (-v) >> al;
             t2 = ~t;
         } else {
             t = v >> al;
             t2 = t;
-        }
-        if (t == 0) {
-            r++;
-            continue;
         }
         emit_eobrun(cd);
         while (r > 15) {
@@ -447,9 +500,8 @@ static void encode_ac_first(coder *cd, const int16_t *zz, int ss, int se, int al
             range_error(cd, 0);
         emit_symbol(cd, 1, cd->ac_tbl, (r << 4) + n);
         emit_bits(cd, (uint32_t)t2, n);
-        r = 0;
     }
-    if (r > 0) {
+    if (last < se) {
         cd->eobrun++;
         if (cd->eobrun == 0x7FFF)
             emit_eobrun(cd);
@@ -458,26 +510,32 @@ static void encode_ac_first(coder *cd, const int16_t *zz, int ss, int se, int al
 
 #define MAX_CORR_BITS 1000
 
+/* AC refinement scan (G.1.2.3): newly nonzero coefficients get a symbol and a
+ * sign bit; previously nonzero ones a correction bit, buffered until the next
+ * symbol.  Zero runs count zeros only, as in libjpeg. */
 static void encode_ac_refine(coder *cd, const int16_t *zz, int ss, int se, int al)
 {
     int absv[64];
-    int k, r = 0, eob = 0, br = 0;
+    uint64_t nz = 0, ones = 0;
+    int k, r = 0, eob = 0, br = 0, prev = ss - 1;
     uint8_t *brbuf = cd->bit_buffer + cd->be;
     for (k = ss; k <= se; k++) {
         int32_t v = ZZ(zz, k);
-        int t = (int)((v < 0 ? -v : v) >> al);
+        int t = (int)(((v ^ (v >> 31)) - (v >> 31)) >> al);
         absv[k] = t;
-        if (t == 1)
-            eob = k;
+        nz |= (uint64_t)(t != 0) << k;
+        ones |= (uint64_t)(t == 1) << k;
     }
-    for (k = ss; k <= se; k++) {
-        int t = absv[k];
-        if (t == 0) {
-            r++;
-            continue;
-        }
+    if (ones)
+        eob = highest_bit(ones);
+    while (nz) {
+        int t, i;
+        k = lowest_bit(nz);
+        nz &= nz - 1;
+        r += k - prev - 1;
+        prev = k;
+        t = absv[k];
         while (r > 15 && k <= eob) {
-            int i;
             emit_eobrun(cd);
             emit_symbol(cd, 1, cd->ac_tbl, 0xF0);
             r -= 16;
@@ -493,15 +551,13 @@ static void encode_ac_refine(coder *cd, const int16_t *zz, int ss, int se, int a
         emit_eobrun(cd);
         emit_symbol(cd, 1, cd->ac_tbl, (r << 4) + 1);
         emit_bits(cd, ZZ(zz, k) < 0 ? 0 : 1, 1);
-        {
-            int i;
-            for (i = 0; i < br; i++)
-                emit_bits(cd, brbuf[i], 1);
-        }
+        for (i = 0; i < br; i++)
+            emit_bits(cd, brbuf[i], 1);
         brbuf = cd->bit_buffer;
         br = 0;
         r = 0;
     }
+    r += se - prev;
     if (r > 0 || br > 0) {
         cd->eobrun++;
         cd->be += br;
@@ -746,6 +802,7 @@ int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_b
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
     cd->f = f;
     cd->msg = msg;
+    blocks_to_zigzag(f);
 
     fdj_mark_soi(out);
     if (p->write_jfif)

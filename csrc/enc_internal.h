@@ -114,7 +114,8 @@ int fdj_huff_derive(const fdj_huff_spec *s, fdj_huff_code *c, char *msg);
 int fdj_huff_optimal(const uint32_t freq_in[257], fdj_huff_spec *out, char *msg);
 
 /* Write the complete marker stream and entropy data for a frame whose
- * coefficient arrays are filled (enc_huff.c drives enc_marker.c). */
+ * coefficient arrays are filled (enc_huff.c drives enc_marker.c).  The blocks
+ * are reordered to zigzag in place: the arrays are consumed. */
 int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_buf *out,
                        char *msg);
 
