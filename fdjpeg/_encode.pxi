@@ -24,6 +24,8 @@ cdef int _fill_params(fdj_encode_params *p, int width, int height, int in_color,
     for i in range(n):
         for j in range(64):
             p.qtable[i][j] = tabs[i, j]
+    if len(comp_qtable) > 4 or len(h_samp) > 4 or len(h_samp) != len(v_samp):
+        raise ValueError("at most 4 components, with one h and one v factor each")
     for i in range(len(comp_qtable)):
         p.comp_qtable[i] = comp_qtable[i]
     for i in range(len(h_samp)):

@@ -189,6 +189,11 @@ def purify(pixels, table=True, *, subsampling="4:4:4", keep_rgb=False):
 
     pixels: uint8 (H, W), (H, W, C) for one image or (N, H, W, C) for a batch,
     C = 1, 3 or 4.  Returns a new array of the same shape.  The GIL is released.
+
+    Grid alignment: JPEG works on 8x8 blocks (16x16 MCUs at 4:2:0) anchored at
+    the top-left pixel.  Purify before resizing or cropping; a two-pass image
+    stays on its table's grid only under crops at offsets that are multiples of
+    8 (16 for 4:2:0).
     """
     _check_pixels(pixels, "pixels")
     factors = _factors(subsampling)
