@@ -90,8 +90,10 @@ class Quilting:
         self.db = pats.reshape(len(ii), -1).astype(np.float32)
         self.nn = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(self.db)
         self.rng = np.random.default_rng(seed + 1)
-        self.settings = {"patch": patch, "overlap": overlap, "k": k, "db_patches": int(len(ii)),
-                         "db_images": int(n), "blend": "average", "seed": seed}
+        self.settings = {"patch": patch, "overlap": overlap, "k": k,
+                         "db_patches_requested": n_patches, "db_patches": int(len(ii)),
+                         "db_images": int(n), "blend": "average", "seed": seed,
+                         "nn": "sklearn NearestNeighbors (brute, euclidean)"}
 
     def _grid(self, size):
         step = self.patch - self.overlap
@@ -128,7 +130,7 @@ class Quilting:
 class Defenses:
     """Builds defense callables by name; records their settings."""
 
-    def __init__(self, table=None, quilting_db=None, seed=0):
+    def __init__(self, table=None, quilting_db=None, seed=0, quilting_patches=40_000):
         if table is None:
             table, self.table_source = fd_table()
         else:
@@ -136,6 +138,7 @@ class Defenses:
         self.table = np.asarray(table, dtype=np.int64).reshape(8, 8)
         self.purify, self.purify_source = _purify_impl()
         self.quilting_db = quilting_db
+        self.quilting_patches = quilting_patches
         self.seed = seed
         self._cache = {}
 
@@ -162,7 +165,10 @@ class Defenses:
                     "solver": "L-BFGS-B", "max_iter": 10, "seed": self.seed}
         if name == "quilting":
             q = self._cache.get("quilting")
-            return dict(q.settings) if q is not None else {"patch": 5, "overlap": 2, "k": 10}
+            if q is not None:
+                return dict(q.settings)
+            return {"patch": 5, "overlap": 2, "k": 10, "db_patches_requested":
+                    self.quilting_patches, "blend": "average", "seed": self.seed}
         if name in ("fd1p", "fd2p"):
             return {"impl": self.purify_source, "table": "T", "subsampling": "4:4:4",
                     "two_pass": name == "fd2p"}
@@ -217,7 +223,8 @@ class Defenses:
                 if self.quilting_db is None:
                     raise ValueError("quilting needs a patch database of images that are not "
                                      "evaluated (an --images folder with more images than used)")
-                self._cache["quilting"] = Quilting(self.quilting_db, seed=self.seed)
+                self._cache["quilting"] = Quilting(self.quilting_db, seed=self.seed,
+                                                   n_patches=self.quilting_patches)
             return self._cache["quilting"]
         table = self.table_for(name)
         return lambda x: self.purify(np.ascontiguousarray(x), table)

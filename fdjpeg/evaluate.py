@@ -217,7 +217,9 @@ class Evaluation:
 
     @staticmethod
     def _settings_key(defs, name):
-        return {k: v for k, v in defs.settings(name).items() if k != "impl"}
+        # only what the caller chose: no implementation names or derived sizes
+        return {k: v for k, v in defs.settings(name).items()
+                if k not in ("impl", "db_patches", "db_images", "nn", "database")}
 
     def predict(self, images):
         from fdjpeg.eval_models import predict
