@@ -31,7 +31,7 @@ python3 "$ROOT/fuzz/make_seeds.py" --out "$TMP/seeds" > "$TMP/seeds.log" 2>&1 ||
     cat "$TMP/seeds.log"; echo "fuzz smoke: seed generation failed; fuzzing the regression files only"; }
 status=0
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for t in fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip; do
+for t in fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip fuzz_simd_diff; do
     case $t in
         fuzz_roundtrip) kind=roundtrip ;;
         *) kind=decode ;;

@@ -6,13 +6,14 @@
 # so edits in progress in the working tree are never fuzzed.  Corpora grow in
 # fuzz/work/corpus/<target>, crashes land in fuzz/work/artifacts/<target>/,
 # logs in fuzz/work/logs/.  A crash ends only the current run: the slice resumes.
+# fuzz_atheris runs fuzz/fuzz_atheris.py against the in-place Python build.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 WORK=$HERE/work
 DEADLINE=$1
 shift
-PLAN=${*:-"fuzz_decode:30 fuzz_decode_purify:15 fuzz_inspect:8 fuzz_roundtrip:15 fuzz_decode:30 fuzz_decode_purify:10 fuzz_roundtrip:10 fuzz_decode:60"}
+PLAN=${*:-"fuzz_decode:30 fuzz_decode_purify:12 fuzz_simd_diff:12 fuzz_inspect:5 fuzz_roundtrip:12 fuzz_atheris:8 fuzz_decode:60"}
 mkdir -p "$WORK/logs" "$WORK/snap"
 n=0
 for item in $PLAN; do
@@ -40,7 +41,12 @@ for item in $PLAN; do
         part=$((part + 1))
         log="$WORK/logs/$t-$n-$part.log"
         echo "$(date -u +%H:%M:%S) slice $n.$part: $t for ${left}s at $rev" >> "$WORK/logs/campaign.log"
-        (cd "$WORK/artifacts/$t" && nice -n 15 "$WORK/build/$t" -max_total_time="$left" -timeout=10 \
+        if [ "$t" = fuzz_atheris ]; then
+            bin="python3 $HERE/fuzz_atheris.py"   # the Python API over the in-place build
+        else
+            bin="$WORK/build/$t"
+        fi
+        (cd "$WORK/artifacts/$t" && nice -n 15 $bin -max_total_time="$left" -timeout=10 \
             -rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=${FUZZ_MAX_LEN:-8192} -print_final_stats=1 \
             -artifact_prefix="$WORK/artifacts/$t/" "$WORK/corpus/$t" "$seeds" > "$log" 2>&1)
         rc=$?
