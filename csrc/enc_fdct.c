@@ -245,7 +245,7 @@ void fdj_enc_band_transform(const fdj_enc_band *b, fdj_enc_frame *f, int mcu_row
             rows = cp->v;
         for (by = 0; by < rows; by++) {
             const uint8_t *src = b->plane[c] + (ptrdiff_t)by * 8 * b->plane_stride[c];
-            int16_t *dst = cp->coef + ((size_t)(row0 + by) * (size_t)cp->bw) * 64;
+            int16_t *dst = cp->coef + ((size_t)(row0 + by - cp->row0) * (size_t)cp->bw) * 64;
             for (bx = 0; bx < cp->width_in_blocks; bx++) {
                 fdct(src + bx * 8, b->plane_stride[c], ws);
                 fdj_quantize_block(ws, dv, dst + (size_t)bx * 64);

@@ -271,6 +271,7 @@ typedef struct coder {
     uint32_t eobrun;
     int be;                               /* buffered correction bits */
     uint8_t bit_buffer[1024];
+    int restart_interval, restarts_to_go, next_rst;
     char *msg;
     int status;
 } coder;
@@ -342,7 +343,7 @@ static void blocks_to_zigzag(const fdj_enc_frame *f)
     int16_t tmp[64];
     for (c = 0; c < f->ncomp; c++) {
         const fdj_enc_comp *cp = &f->comp[c];
-        size_t n = (size_t)cp->bw * (size_t)cp->bh, b;
+        size_t n = (size_t)cp->bw * (size_t)cp->rows, b;
         for (b = 0; b < n; b++) {
             int16_t *blk = cp->coef + b * 64;
             for (k = 0; k < 64; k++)
@@ -612,50 +613,55 @@ static int scan_restart_interval(const fdj_encode_params *p, int mcus_per_row)
 }
 
 /* Run one scan over the coefficient arrays, gathering or writing. */
-static int run_scan(coder *cd, int restart_interval, int progressive)
+/* Scan state: restart counting and predictions live in the coder so a scan
+ * can be coded in pieces (the streaming baseline encoder feeds MCU rows). */
+static void scan_start(coder *cd, int restart_interval)
 {
-    const fdj_enc_frame *f = cd->f;
     const scan_desc *s = cd->scan;
-    int mx, my, mcus_x, mcus_y, i, restarts_to_go = restart_interval, next_rst = 0;
     memset(cd->last_dc, 0, sizeof cd->last_dc);
     cd->eobrun = 0;
     cd->be = 0;
     cd->w.acc = 0;
     cd->w.nbits = 0;
-    if (s->ncomps == 1) {
-        const fdj_enc_comp *cp = &f->comp[s->comps[0]];
-        mcus_x = cp->width_in_blocks;
-        mcus_y = cp->height_in_blocks;
-        cd->ac_tbl = cp->ac_tbl;
-    } else {
-        mcus_x = f->mcus_x;
-        mcus_y = f->mcus_y;
-        cd->ac_tbl = 0;
-    }
-    for (my = 0; my < mcus_y; my++) {
+    cd->restart_interval = restart_interval;
+    cd->restarts_to_go = restart_interval;
+    cd->next_rst = 0;
+    cd->ac_tbl = s->ncomps == 1 ? cd->f->comp[s->comps[0]].ac_tbl : 0;
+}
+
+/* Rows of the scan: MCU rows r0..r1-1 of an interleaved scan, block rows of a
+ * single-component scan.  Blocks are addressed relative to each component's
+ * stored rows (row0). */
+static int scan_rows(coder *cd, int r0, int r1, int progressive)
+{
+    const fdj_enc_frame *f = cd->f;
+    const scan_desc *s = cd->scan;
+    int mx, my, i, mcus_x;
+    mcus_x = s->ncomps == 1 ? f->comp[s->comps[0]].width_in_blocks : f->mcus_x;
+    for (my = r0; my < r1; my++) {
         for (mx = 0; mx < mcus_x; mx++) {
             if (!cd->gather && !fdj_buf_reserve(cd->w.out, MCU_RESERVE))
                 return fdj_fail(cd->msg, FDJ_ERR_NOMEM, "out of memory for the output");
-            if (restart_interval) {
-                if (restarts_to_go == 0) {
-                    emit_restart(cd, next_rst, progressive);
-                    next_rst = (next_rst + 1) & 7;
-                    restarts_to_go = restart_interval;
+            if (cd->restart_interval) {
+                if (cd->restarts_to_go == 0) {
+                    emit_restart(cd, cd->next_rst, progressive);
+                    cd->next_rst = (cd->next_rst + 1) & 7;
+                    cd->restarts_to_go = cd->restart_interval;
                 }
-                restarts_to_go--;
+                cd->restarts_to_go--;
             }
             if (s->ncomps == 1) {
                 int ci = s->comps[0];
                 const fdj_enc_comp *cp = &f->comp[ci];
-                encode_block(cd, cp->coef + ((size_t)my * (size_t)cp->bw + (size_t)mx) * 64, ci,
-                             progressive);
+                encode_block(cd, cp->coef + ((size_t)(my - cp->row0) * (size_t)cp->bw + (size_t)mx) * 64,
+                             ci, progressive);
             } else {
                 for (i = 0; i < s->ncomps; i++) {
                     int ci = s->comps[i], yy, xx;
                     const fdj_enc_comp *cp = &f->comp[ci];
                     for (yy = 0; yy < cp->v; yy++) {
                         const int16_t *row =
-                            cp->coef + ((size_t)(my * cp->v + yy) * (size_t)cp->bw +
+                            cp->coef + ((size_t)(my * cp->v + yy - cp->row0) * (size_t)cp->bw +
                                         (size_t)mx * (size_t)cp->h) * 64;
                         for (xx = 0; xx < cp->h; xx++)
                             encode_block(cd, row + (size_t)xx * 64, ci, progressive);
@@ -666,6 +672,11 @@ static int run_scan(coder *cd, int restart_interval, int progressive)
                 return cd->status;
         }
     }
+    return cd->status;
+}
+
+static int scan_finish(coder *cd, int progressive)
+{
     if (progressive)
         emit_eobrun(cd);
     if (!cd->gather) {
@@ -676,9 +687,23 @@ static int run_scan(coder *cd, int restart_interval, int progressive)
     return cd->status;
 }
 
-/* Emit the scan's tables, DRI when it changes, SOS, then the entropy data. */
-static int write_scan(coder *cd, const fdj_encode_params *p, fdj_buf *out, int optimize,
-                      int progressive, int *last_restart)
+/* Run one whole scan over the coefficient arrays, gathering or writing. */
+static int run_scan(coder *cd, int restart_interval, int progressive)
+{
+    const scan_desc *s = cd->scan;
+    int rows = s->ncomps == 1 ? cd->f->comp[s->comps[0]].height_in_blocks : cd->f->mcus_y;
+    int st;
+    scan_start(cd, restart_interval);
+    st = scan_rows(cd, 0, rows, progressive);
+    if (st != FDJ_OK)
+        return st;
+    return scan_finish(cd, progressive);
+}
+
+/* Emit the scan's tables (optimal ones gathered from a counting pass),
+ * DRI when it changes, and SOS; returns the scan's restart interval in *ri_out. */
+static int scan_header(coder *cd, const fdj_encode_params *p, fdj_buf *out, int optimize,
+                       int progressive, int *last_restart, int *ri_out)
 {
     const fdj_enc_frame *f = cd->f;
     const scan_desc *s = cd->scan;
@@ -733,6 +758,17 @@ static int write_scan(coder *cd, const fdj_encode_params *p, fdj_buf *out, int o
     }
     fdj_mark_sos(out, f, s->comps, s->ncomps, s->ss, s->se, s->ah, s->al, progressive);
     cd->w.out = out;
+    *ri_out = ri;
+    return FDJ_OK;
+}
+
+/* Emit the scan's headers, then the entropy data. */
+static int write_scan(coder *cd, const fdj_encode_params *p, fdj_buf *out, int optimize,
+                      int progressive, int *last_restart)
+{
+    int ri, st = scan_header(cd, p, out, optimize, progressive, last_restart, &ri);
+    if (st != FDJ_OK)
+        return st;
     return run_scan(cd, ri, progressive);
 }
 
@@ -788,22 +824,11 @@ static int progression_script(const fdj_enc_frame *f, scan_desc *sc)
     return n;
 }
 
-int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_buf *out,
-                       char *msg)
+/* SOI, APP0/APP14, caller's segments, DQT, SOF */
+static void file_header(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_buf *out,
+                        int progressive)
 {
-    coder *cd;
-    scan_desc scans[32];
-    int nscans, i, any16, st = FDJ_OK, last_restart = 0;
-    int progressive = p->progressive != 0;
-    int optimize = p->optimize || progressive;
-
-    cd = (coder *)calloc(1, sizeof *cd);
-    if (!cd)
-        return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
-    cd->f = f;
-    cd->msg = msg;
-    blocks_to_zigzag(f);
-
+    int any16;
     fdj_mark_soi(out);
     if (p->write_jfif)
         fdj_mark_jfif(out, p->density_unit, p->x_density, p->y_density);
@@ -813,17 +838,40 @@ int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_b
         fdj_buf_put(out, p->extra_segments, p->extra_size);
     any16 = fdj_mark_dqts(out, f);
     fdj_mark_sof(out, f, progressive ? 2 : any16 ? 1 : 0);
+}
 
+static void sequential_scan(const fdj_enc_frame *f, scan_desc *sc)
+{
+    int i;
+    sc->ncomps = f->ncomp;
+    for (i = 0; i < f->ncomp; i++)
+        sc->comps[i] = i;
+    sc->ss = 0;
+    sc->se = 63;
+    sc->ah = sc->al = 0;
+}
+
+int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_buf *out,
+                       char *msg)
+{
+    coder *cd;
+    scan_desc scans[32];
+    int nscans, i, st = FDJ_OK, last_restart = 0;
+    int progressive = p->progressive != 0;
+    int optimize = p->optimize || progressive;
+
+    cd = (coder *)calloc(1, sizeof *cd);
+    if (!cd)
+        return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
+    cd->f = f;
+    cd->msg = msg;
+    blocks_to_zigzag(f);
+    file_header(f, p, out, progressive);
     if (progressive) {
         nscans = progression_script(f, scans);
     } else {
         nscans = 1;
-        scans[0].ncomps = f->ncomp;
-        for (i = 0; i < f->ncomp; i++)
-            scans[0].comps[i] = i;
-        scans[0].ss = 0;
-        scans[0].se = 63;
-        scans[0].ah = scans[0].al = 0;
+        sequential_scan(f, &scans[0]);
     }
     for (i = 0; i < nscans && st == FDJ_OK; i++) {
         cd->scan = &scans[i];
@@ -835,5 +883,70 @@ int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_b
             st = fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory for the output");
     }
     free(cd);
+    return st;
+}
+
+/* ---- streaming baseline/extended sequential writer ---- */
+struct fdj_enc_stream {
+    coder cd;
+    scan_desc scan;
+    fdj_buf *out;
+};
+
+int fdj_enc_stream_begin(fdj_enc_stream **sp, const fdj_enc_frame *f, const fdj_encode_params *p,
+                         fdj_buf *out, char *msg)
+{
+    fdj_enc_stream *s;
+    int st, ri, last_restart = 0;
+    *sp = NULL;
+    s = (fdj_enc_stream *)calloc(1, sizeof *s);
+    if (!s)
+        return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
+    s->cd.f = f;
+    s->cd.msg = msg;
+    s->out = out;
+    sequential_scan(f, &s->scan);
+    s->cd.scan = &s->scan;
+    file_header(f, p, out, 0);
+    st = scan_header(&s->cd, p, out, 0, 0, &last_restart, &ri);
+    if (st != FDJ_OK) {
+        free(s);
+        return st;
+    }
+    scan_start(&s->cd, ri);
+    *sp = s;
+    return FDJ_OK;
+}
+
+int fdj_enc_stream_rows(fdj_enc_stream *s, int mcu_row)
+{
+    const fdj_enc_frame *f = s->cd.f;
+    int r0 = mcu_row, r1 = mcu_row + 1;
+    blocks_to_zigzag(f);
+    if (s->scan.ncomps == 1) {
+        /* a non-interleaved scan codes block rows; the band holds v of them */
+        const fdj_enc_comp *cp = &f->comp[s->scan.comps[0]];
+        r0 = cp->row0;
+        r1 = cp->row0 + cp->rows;
+        if (r1 > cp->height_in_blocks)
+            r1 = cp->height_in_blocks;
+    }
+    return scan_rows(&s->cd, r0, r1, 0);
+}
+
+int fdj_enc_stream_end(fdj_enc_stream *s, int ok)
+{
+    int st = FDJ_OK;
+    if (!s)
+        return FDJ_OK;
+    if (ok) {
+        st = scan_finish(&s->cd, 0);
+        if (st == FDJ_OK) {
+            fdj_mark_eoi(s->out);
+            if (s->out->failed)
+                st = fdj_fail(s->cd.msg, FDJ_ERR_NOMEM, "out of memory for the output");
+        }
+    }
+    free(s);
     return st;
 }

@@ -21,8 +21,9 @@ typedef struct fdj_enc_comp {
     int dc_tbl, ac_tbl;         /* Huffman table slots (0 luma, 1 chroma) */
     int width_in_blocks;        /* real blocks: ceil(ceil(W*h/hmax)/8) */
     int height_in_blocks;
-    int bw, bh;                 /* allocated blocks: whole MCUs (mcus_x*h, mcus_y*v) */
-    int16_t *coef;              /* bh*bw blocks of 64 quantized values, natural order */
+    int bw, bh;                 /* blocks of whole MCUs (mcus_x*h, mcus_y*v) */
+    int row0, rows;             /* block rows stored in coef: row0 .. row0+rows-1 */
+    int16_t *coef;              /* rows*bw blocks of 64 quantized values, natural order */
 } fdj_enc_comp;
 
 typedef struct fdj_enc_frame {
@@ -39,10 +40,14 @@ typedef struct fdj_enc_frame {
 /* ---- frame setup (enc_main.c) ---- */
 /* Validate the parameters and fill the frame geometry (no allocation). */
 int fdj_enc_setup_frame(const fdj_encode_params *p, fdj_enc_frame *f, char *msg);
-/* Allocate zeroed coefficient arrays for every component. */
-int fdj_enc_alloc_coefs(fdj_enc_frame *f, char *msg);
+/* Allocate coefficient arrays for every component: the whole image
+ * (mcu_rows_only = 0) or one MCU row (the streaming sequential encoder). */
+int fdj_enc_alloc_coefs(fdj_enc_frame *f, int mcu_rows_only, char *msg);
 void fdj_enc_free_coefs(fdj_enc_frame *f);
-/* Give the dummy blocks of partial MCUs AC = 0 and the DC libjpeg gives them. */
+/* Point the stored rows of every component at MCU row my (band mode). */
+void fdj_enc_band_rows(fdj_enc_frame *f, int my);
+/* Give the dummy blocks of partial MCUs among the stored rows AC = 0 and the
+ * DC libjpeg gives them. */
 void fdj_enc_fill_dummy_blocks(fdj_enc_frame *f);
 
 /* ---- colour conversion and downsampling (enc_color.c) ---- */
@@ -118,6 +123,16 @@ int fdj_huff_optimal(const uint32_t freq_in[257], fdj_huff_spec *out, char *msg)
  * are reordered to zigzag in place: the arrays are consumed. */
 int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_buf *out,
                        char *msg);
+
+/* Streaming sequential writer (standard tables, no optimization): headers at
+ * begin, then one MCU row at a time from the frame's stored rows (dummy
+ * blocks filled; reordered in place), then EOI. */
+typedef struct fdj_enc_stream fdj_enc_stream;
+int fdj_enc_stream_begin(fdj_enc_stream **s, const fdj_enc_frame *f, const fdj_encode_params *p,
+                         fdj_buf *out, char *msg);
+int fdj_enc_stream_rows(fdj_enc_stream *s, int mcu_row);
+/* Flush and write EOI when ok; always frees the stream. */
+int fdj_enc_stream_end(fdj_enc_stream *s, int ok);
 
 /* ---- markers (enc_marker.c) ---- */
 void fdj_mark_soi(fdj_buf *b);

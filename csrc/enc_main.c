@@ -167,17 +167,19 @@ int fdj_enc_setup_frame(const fdj_encode_params *p, fdj_enc_frame *f, char *msg)
     return fdj_mark_check_segments(p->extra_segments, p->extra_size, msg);
 }
 
-int fdj_enc_alloc_coefs(fdj_enc_frame *f, char *msg)
+int fdj_enc_alloc_coefs(fdj_enc_frame *f, int mcu_rows_only, char *msg)
 {
     int c;
     for (c = 0; c < f->ncomp; c++) {
         fdj_enc_comp *cp = &f->comp[c];
         size_t n;
-        if (!fdj_mul3_size((size_t)cp->bw, (size_t)cp->bh, 64 * sizeof(int16_t), &n)) {
+        cp->row0 = 0;
+        cp->rows = mcu_rows_only ? cp->v : cp->bh;
+        if (!fdj_mul3_size((size_t)cp->bw, (size_t)cp->rows, 64 * sizeof(int16_t), &n)) {
             fdj_enc_free_coefs(f);
             return fdj_fail(msg, FDJ_ERR_TOO_LARGE, "coefficient buffer size overflows");
         }
-        cp->coef = (int16_t *)malloc(n ? n : 1); /* every block is written */
+        cp->coef = (int16_t *)malloc(n ? n : 1); /* every stored block is written */
         if (!cp->coef) {
             fdj_enc_free_coefs(f);
             return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory for %zu bytes of coefficients", n);
@@ -195,16 +197,24 @@ void fdj_enc_free_coefs(fdj_enc_frame *f)
     }
 }
 
+void fdj_enc_band_rows(fdj_enc_frame *f, int my)
+{
+    int c;
+    for (c = 0; c < f->ncomp; c++)
+        f->comp[c].row0 = my * f->comp[c].v;
+}
+
 /* jccoefct.c: dummy blocks right of the image copy the DC of the block to
  * their left; dummy rows below take the DC of the last block of the row above
- * within the same MCU.  AC = 0 in both. */
+ * within the same MCU.  AC = 0 in both.  (A stored band always starts with a
+ * real block row, so the row above a dummy row is stored too.) */
 void fdj_enc_fill_dummy_blocks(fdj_enc_frame *f)
 {
     int c, by, bx;
     for (c = 0; c < f->ncomp; c++) {
         fdj_enc_comp *cp = &f->comp[c];
-        for (by = 0; by < cp->bh; by++) {
-            int16_t *row = cp->coef + (size_t)by * (size_t)cp->bw * 64;
+        for (by = cp->row0; by < cp->row0 + cp->rows; by++) {
+            int16_t *row = cp->coef + (size_t)(by - cp->row0) * (size_t)cp->bw * 64;
             int start = by < cp->height_in_blocks ? cp->width_in_blocks : 0;
             for (bx = start; bx < cp->bw; bx++) {
                 int16_t dc;
@@ -240,8 +250,12 @@ int fdj_encode(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     fdj_enc_frame f;
     fdj_enc_band band;
     fdj_divisors *div = NULL;
+    fdj_enc_stream *stream = NULL;
+    fdj_fdct_fn fdct;
     fdj_buf b;
-    int st, my, t;
+    int st, my, t, level;
+    /* one pass over MCU rows unless the entropy coder needs every block first */
+    int streaming;
     if (msg)
         msg[0] = 0;
     if (!out || !out_size)
@@ -254,27 +268,48 @@ int fdj_encode(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     st = fdj_enc_setup_frame(p, &f, msg);
     if (st != FDJ_OK)
         return st;
+    streaming = !p->optimize && !p->progressive;
+    level = fdj_simd_level();
+    fdct = fdj_fdct_islow_for(level);
     div = (fdj_divisors *)malloc(4 * sizeof *div);
     if (!div)
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
     for (t = 0; t < p->num_qtables; t++)
-        fdj_enc_divisors_init(&div[t], p->qtable[t], fdj_simd_level());
-    st = fdj_enc_alloc_coefs(&f, msg);
+        fdj_enc_divisors_init(&div[t], p->qtable[t], level);
+    st = fdj_enc_alloc_coefs(&f, streaming, msg);
     if (st != FDJ_OK) {
         free(div);
         return st;
     }
     st = fdj_enc_band_init(&band, &f, msg);
+    if (st == FDJ_OK && streaming) {
+        /* a rough size guess (capped) saves most of the output buffer's regrowth */
+        size_t guess = (size_t)f.width * (size_t)f.height / 4 + 1024;
+        fdj_buf_reserve(&b, guess < ((size_t)16 << 20) ? guess : ((size_t)16 << 20));
+        st = fdj_enc_stream_begin(&stream, &f, p, &b, msg);
+    }
     if (st == FDJ_OK) {
-        fdj_fdct_fn fdct = fdj_fdct_islow_for(fdj_simd_level());
-        for (my = 0; my < f.mcus_y; my++) {
+        for (my = 0; my < f.mcus_y && st == FDJ_OK; my++) {
+            if (streaming)
+                fdj_enc_band_rows(&f, my);
             fdj_enc_band_convert(&band, &f, my, pixels, row_stride, col_stride, chan_stride);
             fdj_enc_band_transform(&band, &f, my, div, fdct);
+            if (streaming) {
+                fdj_enc_fill_dummy_blocks(&f);
+                st = fdj_enc_stream_rows(stream, my);
+            }
         }
-        fdj_enc_band_free(&band);
-        fdj_enc_fill_dummy_blocks(&f);
-        st = fdj_enc_write_file(&f, p, &b, msg);
+        if (streaming) {
+            int st2 = fdj_enc_stream_end(stream, st == FDJ_OK);
+            if (st == FDJ_OK)
+                st = st2;
+        } else if (st == FDJ_OK) {
+            fdj_enc_fill_dummy_blocks(&f);
+            st = fdj_enc_write_file(&f, p, &b, msg);
+        }
     }
+    if (band.storage)
+        fdj_enc_band_free(&band);
     fdj_enc_free_coefs(&f);
     free(div);
     return finish(&b, st, out, out_size);
@@ -301,7 +336,7 @@ int fdj_write_coefficients(const fdj_encode_params *p, const int16_t *const coef
     for (c = 0; c < f.ncomp; c++)
         if (!coef[c])
             return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no coefficients for component %d", c);
-    st = fdj_enc_alloc_coefs(&f, msg);
+    st = fdj_enc_alloc_coefs(&f, 0, msg);
     if (st != FDJ_OK)
         return st;
     for (c = 0; c < f.ncomp; c++) {
