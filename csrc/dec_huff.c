@@ -270,8 +270,18 @@ int fdj_prepare_scan_tables(fdj_decoder *d)
         if ((need_dc && d->scan_td[i] > 3) || (need_ac && d->scan_ta[i] > 3))
             return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad Huffman table selector in scan %d",
                                 d->info.num_scans);
-        if (need_dc && (st = table_for(d, &d->dc[d->scan_td[i]], 1, d->scan_td[i])) != FDJ_OK)
-            return st;
+        if (need_dc) {
+            const fdj_huff *t = &d->dc[d->scan_td[i]];
+            int k, n = 0, maxsym = d->info.lossless ? 16 : 15;
+            if ((st = table_for(d, &d->dc[d->scan_td[i]], 1, d->scan_td[i])) != FDJ_OK)
+                return st;
+            for (k = 1; k <= 16; k++)
+                n += t->bits[k];
+            for (k = 0; k < n; k++)
+                if (t->vals[k] > maxsym)
+                    return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad Huffman table: DC symbol %d",
+                                        t->vals[k]);
+        }
         if (need_ac && (st = table_for(d, &d->ac[d->scan_ta[i]], 0, d->scan_ta[i])) != FDJ_OK)
             return st;
     }

@@ -69,6 +69,8 @@ typedef struct fdj_dcomp {
 struct fdj_decoder {
     const uint8_t *data;
     size_t size, pos;
+    uint8_t *owned_data;       /* allow_truncated: the input plus the EOI Pillow appends */
+    size_t real_size;          /* size of the caller's data */
     fdj_decode_options opt;
     fdj_info info;
     char msg[FDJ_MSG_SIZE];

@@ -154,7 +154,9 @@ static int get_dht(fdj_decoder *d, const uint8_t *p, size_t len, size_t off)
         memset(t->vals, 0, sizeof t->vals);
         memcpy(t->vals, p, (size_t)count);
         t->defined = 1;
-        if (fdj_huff_build(t, !is_ac) != FDJ_OK)
+        /* DC symbol ranges depend on the frame (0..16 lossless, else 0..15): libjpeg checks
+         * them when a scan uses the table (fdj_prepare_scan_tables) */
+        if (fdj_huff_build(t, 0) != FDJ_OK)
             return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad Huffman table at offset %zu", off);
         p += count;
         len -= (size_t)count;
@@ -400,6 +402,8 @@ int fdj_read_headers(fdj_decoder *d)
             return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "unexpected SOI marker at offset %zu", off);
         case 0xD9:
             d->saw_eoi = 1;
+            if (d->pos > d->real_size)
+                d->truncated = 1; /* the EOI appended for allow_truncated */
             return 0;
         case 0xD0: case 0xD1: case 0xD2: case 0xD3:
         case 0xD4: case 0xD5: case 0xD6: case 0xD7: case 0x01:

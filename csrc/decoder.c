@@ -31,6 +31,8 @@ fdj_decoder *fdj_decoder_new(void)
 static void release_buffers(fdj_decoder *d)
 {
     int c;
+    free(d->owned_data);
+    d->owned_data = NULL;
     for (c = 0; c < FDJ_MAX_COMPONENTS; c++) {
         free(d->comp[c].coef);
         free(d->comp[c].ring);
@@ -73,7 +75,8 @@ static int guess_color(const fdj_decoder *d)
             return inf->adobe_transform == 0 ? FDJ_CS_RGB : FDJ_CS_YCBCR;
         if (d->comp[0].id == 82 && d->comp[1].id == 71 && d->comp[2].id == 66)
             return FDJ_CS_RGB;
-        return FDJ_CS_YCBCR;
+        /* libjpeg-turbo 3 assumes RGB without a transform for lossless frames */
+        return inf->lossless ? FDJ_CS_RGB : FDJ_CS_YCBCR;
     }
     if (d->ncomp == 4) {
         if (inf->has_adobe)
@@ -119,8 +122,21 @@ int fdj_decoder_open(fdj_decoder *d, const uint8_t *data, size_t size,
     fdj_arith_reset_conditioning(d);
     d->data = data;
     d->size = data ? size : 0;
+    d->real_size = d->size;
     if (d->size < 2 || d->data[0] != 0xFF || d->data[1] != 0xD8)
         return fdj_fail_dec(d, FDJ_ERR_NOT_JPEG, "not a JPEG file: no SOI marker at offset 0");
+    if (d->opt.allow_truncated) {
+        /* Pillow with LOAD_TRUNCATED_IMAGES feeds libjpeg one EOI marker after the end of
+         * the data; decoding the data with that EOI appended gives its pixels exactly. */
+        d->owned_data = (uint8_t *)malloc(d->size + 2);
+        if (!d->owned_data)
+            return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory copying truncated data");
+        memcpy(d->owned_data, data, d->size);
+        d->owned_data[d->size] = 0xFF;
+        d->owned_data[d->size + 1] = 0xD9;
+        d->data = d->owned_data;
+        d->size += 2;
+    }
     d->pos = 2;
     st = fdj_add_marker(d, 0xD8, 0, 0);
     if (st != FDJ_OK)
@@ -604,6 +620,11 @@ static int decode_streaming(fdj_decoder *d, uint8_t *out, ptrdiff_t stride)
     if (st != FDJ_OK)
         goto done;
     st = fdj_read_headers(d);
+    /* every row is out: libjpeg (and Pillow) stop here if the data after the scan runs
+     * out (a marker segment longer than the data, no EOI), if the scan itself ended at
+     * a marker; only real errors count */
+    if (st == FDJ_ERR_TRUNCATED && !d->br.hit_end)
+        st = 0;
     if (st > 0)
         st = fdj_fail_dec(d, FDJ_ERR_CORRUPT,
                           "unexpected second scan in a single-scan sequential file (EOI expected)");
@@ -633,6 +654,17 @@ int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         !d->info.lossless)
         return decode_streaming(d, out, row_stride);
     st = decode_all_scans(d);
+    if (st == FDJ_ERR_TRUNCATED && d->opt.allow_truncated) {
+        /* cut inside a marker segment between scans: libjpeg suspends before any output
+         * and Pillow returns its zero-filled image */
+        int r;
+        for (r = 0; r < h; r++)
+            memset(out + (ptrdiff_t)r * row_stride, 0, (size_t)w * (size_t)ch);
+        d->truncated = 1;
+        d->msg[0] = 0;
+        d->status = 0;
+        return FDJ_OK;
+    }
     if (st != FDJ_OK)
         return st;
     if (d->info.progressive && (st = fdj_smooth_coefficients(d)) != FDJ_OK)

@@ -201,3 +201,211 @@ def test_corpus_summary(corpus_results, capsys):
               f"{len(both_refuse)}, documented SIMD-overflow {len(SIMD_OVERFLOW)}, "
               f"tolerated {len(TOLERATED)}")
     assert len(exact) + len(SIMD_OVERFLOW) + len(REFUSED) == len(pil_ok)
+
+
+# --------------------------------------------------------------------------- generated: cjpeg
+
+SAMPLINGS = ["1x1", "2x1", "1x2", "2x2", "4x1", "1x4", "4x2", "2x4", "3x1", "1x3", "3x2"]
+SIZES = [(1, 1), (7, 9), (17, 33), (31, 16), (100, 77), (64, 64)]
+
+
+@need_cjpeg
+@pytest.mark.parametrize("sample", SAMPLINGS)
+@pytest.mark.parametrize("size", SIZES)
+def test_cjpeg_sampling_and_sizes_match_pillow(tmp_path, sample, size):
+    arr = photo("astronaut", *size)
+    for extra in ([], ["-progressive"], ["-restart", "1"]):
+        data = cjpeg(tmp_path, arr, "-sample", sample, *extra)
+        assert_same(fdjpeg.decode(data), pil_decode(data), f"{sample} {size} {extra}")
+
+
+@need_cjpeg
+@pytest.mark.parametrize("args", [
+    ["-optimize"], ["-restart", "3"], ["-restart", "1B"], ["-quality", "100"],
+    ["-quality", "3"], ["-grayscale"], ["-rgb"], ["-dct", "int", "-smooth", "30"],
+    ["-progressive", "-restart", "2"], ["-baseline", "-quality", "5"],
+])
+def test_cjpeg_options_match_pillow(tmp_path, args):
+    for name, size in (("astronaut", (120, 95)), ("coffee", (67, 130))):
+        arr = photo(name, *size)
+        data = cjpeg(tmp_path, arr, *args)
+        assert_same(fdjpeg.decode(data), pil_decode(data), f"{name} {args}")
+
+
+@need_cjpeg
+def test_cjpeg_grayscale_input(tmp_path):
+    arr = photo("camera", 99, 101)
+    for extra in ([], ["-progressive"], ["-arithmetic"], ["-arithmetic", "-progressive"]):
+        data = cjpeg(tmp_path, arr, *extra)
+        assert_same(fdjpeg.decode(data), pil_decode(data), str(extra))
+
+
+# --------------------------------------------------------------------------- arithmetic (SOF9/10)
+
+@need_cjpeg
+@pytest.mark.parametrize("args", [
+    ["-arithmetic"], ["-arithmetic", "-progressive"], ["-arithmetic", "-restart", "2"],
+    ["-arithmetic", "-progressive", "-restart", "1"], ["-arithmetic", "-sample", "1x1"],
+    ["-arithmetic", "-sample", "2x1"], ["-arithmetic", "-quality", "30"],
+    ["-arithmetic", "-progressive", "-sample", "1x2"],
+])
+def test_arithmetic_matches_pillow(tmp_path, args):
+    for size in ((64, 80), (93, 127), (1, 1), (9, 300)):
+        arr = photo("astronaut", *size)
+        data = cjpeg(tmp_path, arr, *args)
+        sof = data[2:].find(b"\xff\xc9") >= 0 or data[2:].find(b"\xff\xca") >= 0
+        assert sof, "cjpeg did not write an arithmetic frame"
+        assert_same(fdjpeg.decode(data), pil_decode(data), f"{args} {size}")
+
+
+@need_cjpeg
+def test_arithmetic_coefficients_match_jpeglib(tmp_path):
+    jpeglib = pytest.importorskip("jpeglib")
+    arr = photo("coffee", 150, 200)
+    data = cjpeg(tmp_path, arr, "-arithmetic", "-progressive")
+    base = cjpeg(tmp_path, arr, name="huff")  # same coefficients, Huffman-coded
+    ours = fdjpeg.read_coefficients(data)["coefficients"]
+    ref = jpeglib.read_dct(str(tmp_path / "huff.jpg"))
+    for got, want in zip(ours, (ref.Y, ref.Cb, ref.Cr)):
+        np.testing.assert_array_equal(got, want)
+    assert_same(fdjpeg.decode(data), fdjpeg.decode(base), "arithmetic vs Huffman")
+
+
+@need_cjpeg
+def test_large_arithmetic_file_matches_djpeg(tmp_path):
+    """Pillow feeds libjpeg 64 KiB at a time and libjpeg's arithmetic decoder cannot
+    suspend, so Pillow fails on arithmetic files larger than that; djpeg (stdio source)
+    decodes them and is the reference here."""
+    djpeg = shutil.which("djpeg")
+    if djpeg is None:
+        pytest.skip("djpeg not installed")
+    arr = photo("astronaut")
+    data = cjpeg(tmp_path, arr, "-arithmetic", "-quality", "98")
+    assert len(data) > 65536
+    out = subprocess.run([djpeg, "-pnm", str(tmp_path / "in.jpg")], check=True,
+                         capture_output=True).stdout
+    ref = np.asarray(Image.open(io.BytesIO(out)))
+    assert_same(fdjpeg.decode(data), ref, "large arithmetic")
+
+
+# --------------------------------------------------------------------------- lossless (SOF3)
+
+def _lossless_jpeg(planes: list[np.ndarray], psv: int, pt: int = 0, restart_rows: int = 0,
+                   sampling=None) -> bytes:
+    """A minimal lossless JPEG writer (T.81 Annex H) for tests: non-interleaved when
+    sampling differs, one Huffman table with every category 0..16 at 5 bits."""
+    ncomp = len(planes)
+    sampling = sampling or [(1, 1)] * ncomp
+    maxh = max(h for h, _ in sampling)
+    maxv = max(v for _, v in sampling)
+    hgt = planes[0].shape[0] * maxv // sampling[0][1]
+    wid = planes[0].shape[1] * maxh // sampling[0][0]
+
+    def seg(marker, payload):
+        return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+    bits = [0] * 16
+    bits[4] = 17  # 17 codes of length 5
+    dht = bytes([0x00]) + bytes(bits) + bytes(range(17))
+    out = b"\xff\xd8" + seg(0xC4, dht)
+    sof = bytes([8]) + hgt.to_bytes(2, "big") + wid.to_bytes(2, "big") + bytes([ncomp])
+    for i, (h, v) in enumerate(sampling):
+        sof += bytes([i + 1, (h << 4) | v, 0])
+    out += seg(0xC3, sof)
+    for ci, plane in enumerate(planes):
+        ph, pw = plane.shape
+        if restart_rows:  # one DRI per scan: the interval counts this component's samples
+            out += seg(0xDD, (restart_rows * pw).to_bytes(2, "big"))
+        x = plane.astype(np.int64) >> pt
+        acc, nacc, body = 0, 0, bytearray()
+
+        def put(code, n):
+            nonlocal acc, nacc
+            acc = (acc << n) | code
+            nacc += n
+            while nacc >= 8:
+                byte = (acc >> (nacc - 8)) & 0xFF
+                body.append(byte)
+                if byte == 0xFF:
+                    body.append(0)
+                nacc -= 8
+
+        def flush():
+            nonlocal acc, nacc
+            if nacc:
+                put((1 << (8 - nacc)) - 1, 8 - nacc)
+
+        rst = 0
+        for r in range(ph):
+            if restart_rows and r and r % restart_rows == 0:
+                flush()
+                body += bytes([0xFF, 0xD0 + rst])
+                rst = (rst + 1) & 7
+            first = r == 0 or (restart_rows and r % restart_rows == 0)
+            for c in range(pw):
+                if first:
+                    pred = (1 << (8 - pt - 1)) if c == 0 else x[r, c - 1]
+                elif c == 0:
+                    pred = x[r - 1, 0]
+                else:
+                    ra, rb, rc = x[r, c - 1], x[r - 1, c], x[r - 1, c - 1]
+                    pred = [None, ra, rb, rc, ra + rb - rc, ra + ((rb - rc) >> 1),
+                            rb + ((ra - rc) >> 1), (ra + rb) >> 1][psv]
+                diff = int(x[r, c] - pred)
+                diff = ((diff + 32768) & 0xFFFF) - 32768
+                if diff == 0:
+                    put(0, 5)
+                    continue
+                mag = abs(diff)
+                ssss = mag.bit_length()
+                put(ssss, 5)
+                if ssss < 16:
+                    put(diff if diff > 0 else diff + (1 << ssss) - 1, ssss)
+        flush()
+        sos = bytes([1, ci + 1, 0x00, psv, 0, pt])
+        out += seg(0xDA, sos) + bytes(body)
+    return out + b"\xff\xd9"
+
+
+def test_lossless_corpus_file():
+    path = CORPUS / "conformance" / "lossless" / "1" / "jpeg_lossless_sel1-8bit.jpg"
+    if not path.exists():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    data = path.read_bytes()
+    assert_same(fdjpeg.decode(data), pil_decode(data), path.name)
+
+
+@pytest.mark.parametrize("psv", range(1, 8))
+@pytest.mark.parametrize("pt", [0, 2])
+def test_lossless_predictors_match_pillow(psv, pt):
+    gray = photo("camera", 37, 53)
+    data = _lossless_jpeg([gray], psv, pt)
+    ref = pil_decode(data)
+    assert_same(fdjpeg.decode(data), ref, f"psv {psv} pt {pt}")
+    if pt == 0:
+        np.testing.assert_array_equal(ref, gray)  # the writer is really lossless
+
+
+def test_lossless_colour_restarts_and_sampling_match_pillow():
+    rgb = photo("astronaut", 40, 50)
+    planes = [np.ascontiguousarray(rgb[..., i]) for i in range(3)]
+    for kw in ({}, {"restart_rows": 3}):
+        data = _lossless_jpeg(planes, 4, **kw)
+        assert_same(fdjpeg.decode(data), pil_decode(data), f"rgb {kw}")
+    sub = [planes[0], planes[1][::2, ::2].copy(), planes[2][::2, ::2].copy()]
+    data = _lossless_jpeg(sub, 6, sampling=[(2, 2), (1, 1), (1, 1)])
+    assert_same(fdjpeg.decode(data), pil_decode(data), "subsampled lossless")
+
+
+def test_lossless_has_no_coefficients():
+    data = _lossless_jpeg([photo("camera", 8, 8)], 1)
+    with pytest.raises(fdjpeg.UnsupportedJPEGError):
+        fdjpeg.read_coefficients(data)
+
+
+def test_lossless_bad_parameters_raise():
+    data = bytearray(_lossless_jpeg([photo("camera", 8, 8)], 1))
+    sos = data.find(b"\xff\xda")
+    data[sos + 7] = 9  # predictor 9 does not exist
+    with pytest.raises(fdjpeg.JPEGError):
+        fdjpeg.decode(bytes(data))
