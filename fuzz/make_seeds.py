@@ -97,6 +97,81 @@ def tool_seeds(tmp):
     return out
 
 
+# T.81 Table K.3 (DC luminance): counts per code length, symbols 0..11
+_DC_BITS = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]
+
+
+def _canonical_codes(bits):
+    codes, code, k = {}, 0, 0
+    for length, count in enumerate(bits, start=1):
+        for _ in range(count):
+            codes[k] = (code, length)
+            code += 1
+            k += 1
+        code <<= 1
+    return codes
+
+
+def lossless_jpeg(img, predictor):
+    """A minimal SOF3 (lossless, Huffman) file, T.81 Annex H: 8-bit, Pt = 0,
+    every component 1x1, interleaved -- libjpeg-turbo 2.1's cjpeg cannot write these."""
+    img = img[..., None] if img.ndim == 2 else img
+    h, w, nc = img.shape
+    codes = _canonical_codes(_DC_BITS)
+    x = img.astype(np.int32)
+    bits, nbits, out = 0, 0, bytearray()
+
+    def put(value, n):
+        nonlocal bits, nbits
+        bits = (bits << n) | (value & ((1 << n) - 1))
+        nbits += n
+        while nbits >= 8:
+            byte = (bits >> (nbits - 8)) & 0xFF
+            out.append(byte)
+            if byte == 0xFF:
+                out.append(0)
+            nbits -= 8
+
+    for r in range(h):
+        for c in range(w):
+            for k in range(nc):
+                if r == 0 and c == 0:
+                    pred = 128
+                elif r == 0:
+                    pred = x[r, c - 1, k]
+                elif c == 0:
+                    pred = x[r - 1, c, k]
+                else:
+                    ra, rb, rc = x[r, c - 1, k], x[r - 1, c, k], x[r - 1, c - 1, k]
+                    pred = [None, ra, rb, rc, ra + rb - rc, ra + ((rb - rc) >> 1),
+                            rb + ((ra - rc) >> 1), (ra + rb) >> 1][predictor]
+                diff = int(x[r, c, k] - pred)
+                size = abs(diff).bit_length()
+                code, length = codes[size]
+                put(code, length)
+                if size:
+                    put(diff if diff > 0 else diff - 1, size)
+    if nbits:
+        put((1 << (8 - nbits)) - 1, 8 - nbits)
+    sof = bytes([8]) + h.to_bytes(2, "big") + w.to_bytes(2, "big") + bytes([nc])
+    sof += b"".join(bytes([k + 1, 0x11, 0]) for k in range(nc))
+    dht = bytes([0x00]) + bytes(_DC_BITS) + bytes(range(12))
+    sos = bytes([nc]) + b"".join(bytes([k + 1, 0x00]) for k in range(nc)) + bytes([predictor, 0, 0])
+
+    def seg(code, payload):
+        return bytes([0xFF, code]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+    return b"\xff\xd8" + seg(0xC3, sof) + seg(0xC4, dht) + seg(0xDA, sos) + bytes(out) + b"\xff\xd9"
+
+
+def lossless_seeds():
+    out = {}
+    for pred in range(1, 8):
+        out[f"lossless_p{pred}_gray.jpg"] = lossless_jpeg(photo(9, 13, 1, pred), pred)
+        out[f"lossless_p{pred}_rgb.jpg"] = lossless_jpeg(photo(7, 11, 3, pred), pred)
+    return out
+
+
 def roundtrip_seeds():
     rng = np.random.default_rng(7)
     out = {}
@@ -133,7 +208,7 @@ def main():
             shutil.copyfile(p, dec / ("regression_" + p.name))
             n += 1
     with tempfile.TemporaryDirectory() as tmp:
-        gen = {**pillow_seeds(), **tool_seeds(tmp)}
+        gen = {**pillow_seeds(), **tool_seeds(tmp), **lossless_seeds()}
     for name, data in gen.items():
         (dec / name).write_bytes(data)
     for name, data in roundtrip_seeds().items():
