@@ -308,10 +308,9 @@ static void range_error(coder *cd, int comp)
                               "coefficient out of range for 8-bit JPEG in component %d", comp);
 }
 
-/* The coder reads blocks in zigzag order: fdj_enc_write_file reorders the
- * frame's blocks once before the first scan (progressive and optimized files
- * read every block several times). */
-#define ZZ(blk, k) ((blk)[k])
+/* The coder reads blocks in zigzag order: the writers reorder the frame's
+ * natural-order blocks once before coding them (progressive and optimized
+ * files read every block several times). */
 
 /* Zigzag positions 1..63 of the nonzero coefficients of a zigzag block. */
 FDJ_INLINE uint64_t nonzero_ac(const int16_t *zz)
@@ -372,7 +371,7 @@ static void encode_block_seq(coder *cd, const int16_t *zz, int ci)
              dc->size[n] + n);
     while (nz) {
         int k = lowest_bit(nz), r = k - last - 1, sym;
-        int32_t v = ZZ(zz, k);
+        int32_t v = zz[k];
         nz &= nz - 1;
         last = k;
         while (r > 15) {
@@ -408,7 +407,7 @@ static void count_block_seq(coder *cd, const int16_t *zz, int ci)
     dcf[n]++;
     while (nz) {
         int k = lowest_bit(nz), r = k - last - 1;
-        int32_t v = ZZ(zz, k);
+        int32_t v = zz[k];
         nz &= nz - 1;
         last = k;
         while (r > 15) {
@@ -473,7 +472,7 @@ static void encode_ac_first(coder *cd, const int16_t *zz, int ss, int se, int al
     uint64_t nz = 0;
     int k, last = ss - 1;
     for (k = ss; k <= se; k++) {
-        int32_t v = ZZ(zz, k);
+        int32_t v = zz[k];
         nz |= (uint64_t)((((v ^ (v >> 31)) - (v >> 31)) >> al) != 0) << k;
     }
     while (nz) {
@@ -483,7 +482,7 @@ static void encode_ac_first(coder *cd, const int16_t *zz, int ss, int se, int al
         nz &= nz - 1;
         r = k - last - 1;
         last = k;
-        v = ZZ(zz, k);
+        v = zz[k];
         if (v < 0) {
             t = (-v) >> al;
             t2 = ~t;
@@ -521,7 +520,7 @@ static void encode_ac_refine(coder *cd, const int16_t *zz, int ss, int se, int a
     int k, r = 0, eob = 0, br = 0, prev = ss - 1;
     uint8_t *brbuf = cd->bit_buffer + cd->be;
     for (k = ss; k <= se; k++) {
-        int32_t v = ZZ(zz, k);
+        int32_t v = zz[k];
         int t = (int)(((v ^ (v >> 31)) - (v >> 31)) >> al);
         absv[k] = t;
         nz |= (uint64_t)(t != 0) << k;
@@ -551,7 +550,7 @@ static void encode_ac_refine(coder *cd, const int16_t *zz, int ss, int se, int a
         }
         emit_eobrun(cd);
         emit_symbol(cd, 1, cd->ac_tbl, (r << 4) + 1);
-        emit_bits(cd, ZZ(zz, k) < 0 ? 0 : 1, 1);
+        emit_bits(cd, zz[k] < 0 ? 0 : 1, 1);
         for (i = 0; i < br; i++)
             emit_bits(cd, brbuf[i], 1);
         brbuf = cd->bit_buffer;
