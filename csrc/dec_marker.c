@@ -66,11 +66,67 @@ int fdj_next_marker(fdj_decoder *d, int *marker)
     }
 }
 
+/* A segment longer than the data: libjpeg reads such a segment byte by byte and
+ * runs out of data (suspends) only if what is there is valid so far; the errors it
+ * would raise first are reproduced here, since they decide whether a file whose last
+ * scan is complete still decodes (a suspension after the last row is harmless). */
+static int partial_segment_error(fdj_decoder *d, int marker, const uint8_t *p, size_t avail,
+                                 size_t seglen, size_t off)
+{
+    size_t i;
+    if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC &&
+        d->have_sof)
+        return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "duplicate SOF marker at offset %zu", off);
+    switch (marker) {
+    case 0xDD:
+        return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad DRI length %zu at offset %zu", seglen, off);
+    case 0xDA:
+        if (avail >= 1 && (seglen != 2 * (size_t)p[0] + 6 || p[0] < 1 || p[0] > 4))
+            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad SOS length %zu at offset %zu", seglen, off);
+        break;
+    case 0xDB:
+        for (i = 0; i < avail;) {
+            if ((p[i] & 15) >= 4 || (p[i] >> 4) > 1)
+                return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad DQT table at offset %zu", off);
+            i += 1 + (size_t)64 * ((p[i] >> 4) + 1);
+        }
+        break;
+    case 0xC4:
+        for (i = 0; i + 17 <= avail;) {
+            size_t k, count = 0;
+            for (k = 1; k <= 16; k++)
+                count += p[i + k];
+            if (count > 256 || count > seglen - 2 - i - 17)
+                return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad Huffman table (%zu codes) at offset %zu",
+                                    count, off);
+            if (i + 17 + count > avail)
+                break;
+            if ((p[i] & ~0x10) >= 4)
+                return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad DHT table index %d at offset %zu",
+                                    p[i] & ~0x10, off);
+            i += 17 + count;
+        }
+        break;
+    case 0xCC:
+        for (i = 0; i + 2 <= avail; i += 2) {
+            if (p[i] >= 32 || (p[i] < 16 && (p[i + 1] & 15) > (p[i + 1] >> 4)))
+                return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad DAC entry at offset %zu", off);
+        }
+        break;
+    default:
+        break; /* APPn, COM, DNL: skipped, so running out of data is only a suspension */
+    }
+    return FDJ_OK;
+}
+
 /* Read a segment's length and bound it by the data; returns pointer to payload. */
 static int segment(fdj_decoder *d, int marker, const uint8_t **payload, size_t *len)
 {
     size_t at = d->pos, l;
     if (at + 2 > d->size) {
+        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
+            marker != 0xCC && d->have_sof)
+            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "duplicate SOF marker at offset %zu", at - 2);
         d->truncated = 1;
         return fdj_fail_dec(d, FDJ_ERR_TRUNCATED, "JPEG data ends inside the 0x%02X marker at offset %zu",
                             marker, at - 2);
@@ -80,6 +136,9 @@ static int segment(fdj_decoder *d, int marker, const uint8_t **payload, size_t *
         return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad marker 0x%02X length %zu at offset %zu", marker,
                             l, at - 2);
     if (at + l > d->size) {
+        int st = partial_segment_error(d, marker, d->data + at + 2, d->size - at - 2, l, at - 2);
+        if (st != FDJ_OK)
+            return st;
         d->truncated = 1;
         return fdj_fail_dec(d, FDJ_ERR_TRUNCATED,
                             "marker 0x%02X at offset %zu has length %zu past the end of data",

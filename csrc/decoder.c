@@ -125,6 +125,11 @@ int fdj_decoder_open(fdj_decoder *d, const uint8_t *data, size_t size,
     d->real_size = d->size;
     if (d->size < 2 || d->data[0] != 0xFF || d->data[1] != 0xD8)
         return fdj_fail_dec(d, FDJ_ERR_NOT_JPEG, "not a JPEG file: no SOI marker at offset 0");
+    if (d->size < 3 || d->data[2] != 0xFF)
+        /* libjpeg would skip the junk with a warning; Pillow refuses the file (its
+         * signature is FF D8 FF), and so do we */
+        return fdj_fail_dec(d, FDJ_ERR_NOT_JPEG,
+                            "not a JPEG file: the SOI marker is not followed by another marker");
     if (d->opt.allow_truncated) {
         /* Pillow with LOAD_TRUNCATED_IMAGES feeds libjpeg one EOI marker after the end of
          * the data; decoding the data with that EOI appended gives its pixels exactly. */
@@ -396,6 +401,10 @@ static int decode_all_scans(fdj_decoder *d)
         if (st != FDJ_OK)
             return st;
         st = fdj_read_headers(d);
+        /* a single-scan sequential file is complete after its scan (as in decode_streaming) */
+        if (st == FDJ_ERR_TRUNCATED && !d->info.progressive && d->info.num_scans == 1 &&
+            d->scan_ncomp == d->ncomp && !d->br.hit_end)
+            st = 0;
         if (st < 0)
             return st;
         if (st == 0)
