@@ -54,6 +54,16 @@ fdj_idct_fn fdj_idct_islow_for(int level)
     return fdj_idct_islow;
 }
 
+fdj_idct_rq_fn fdj_idct_islow_rq_for(int level)
+{
+#ifdef FDJ_X86_SIMD
+    if (level >= FDJ_SIMD_AVX2)
+        return fdj_idct_islow_rq_avx2;
+#endif
+    (void)level;
+    return NULL;
+}
+
 fdj_idct_q_fn fdj_idct_islow_q_for(int level)
 {
 #ifdef FDJ_X86_SIMD
@@ -242,6 +252,42 @@ FDJ_AVX2 void fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64],
         int32_t tmp[64];
         for (i = 0; i < 64; i++)
             tmp[i] = coef[i] * q[i];
+        fdj_idct_islow(tmp, out, stride);
+    }
+}
+
+/* One-pass FD: dequantize, requantize by T (round half away from zero, as
+ * fdj_requantize) and IDCT.  n = |c*q| + T/2 is divided in float32, which
+ * is exact after the floor for n < 2^24: the quotient's relative error is
+ * below 2^-24, so it cannot reach the next integer, at least 1/T away.
+ * Blocks with a larger n take the scalar route. */
+FDJ_AVX2 void fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
+                                     const int32_t t[64], uint8_t *out, ptrdiff_t stride)
+{
+    const __m256i lim = _mm256_set1_epi32((1 << 24) - 1);
+    __m256i x[8], over = _mm256_setzero_si256();
+    int i;
+    for (i = 0; i < 8; i++) {
+        __m128i c16 = _mm_loadu_si128((const __m128i *)(const void *)(coef + 8 * i));
+        __m256i v, tt, n, r;
+        __m256 quo;
+        if (_mm_testz_si128(c16, c16)) { /* zero rows are common: requantized to zero */
+            x[i] = _mm256_setzero_si256();
+            continue;
+        }
+        v = _mm256_mullo_epi32(_mm256_cvtepi16_epi32(c16),
+                               _mm256_loadu_si256((const __m256i *)(const void *)(q + 8 * i)));
+        tt = _mm256_loadu_si256((const __m256i *)(const void *)(t + 8 * i));
+        n = _mm256_add_epi32(_mm256_abs_epi32(v), _mm256_srli_epi32(tt, 1));
+        quo = _mm256_floor_ps(_mm256_div_ps(_mm256_cvtepi32_ps(n), _mm256_cvtepi32_ps(tt)));
+        r = _mm256_mullo_epi32(_mm256_cvttps_epi32(quo), tt);
+        over = _mm256_or_si256(over, _mm256_cmpgt_epi32(n, lim));
+        x[i] = _mm256_sign_epi32(r, v); /* v < 0: -r; v == 0: r is 0 as well */
+    }
+    if (!_mm256_testz_si256(over, over) || !idct_vec(x, out, stride)) {
+        int32_t tmp[64];
+        for (i = 0; i < 64; i++)
+            tmp[i] = coef[i] ? fdj_requantize(coef[i] * q[i], t[i]) : 0;
         fdj_idct_islow(tmp, out, stride);
     }
 }

@@ -430,6 +430,7 @@ typedef struct out_state {
     int do_purify[FDJ_MAX_COMPONENTS];
     fdj_idct_fn idct8;              /* ISLOW IDCT kernel (fdj_simd.h) */
     fdj_idct_q_fn idct8q;           /* fused dequantize + IDCT kernel, or NULL */
+    fdj_idct_rq_fn idct8rq;         /* fused dequantize + requantize + IDCT, or NULL */
 } out_state;
 
 static void free_out(fdj_decoder *d, out_state *o)
@@ -453,6 +454,7 @@ static int setup_out(fdj_decoder *d, out_state *o)
         return st;
     o->idct8 = fdj_idct_islow_for(o->g.spec.simd);
     o->idct8q = fdj_idct_islow_q_for(o->g.spec.simd);
+    o->idct8rq = fdj_idct_islow_rq_for(o->g.spec.simd);
     if (fdj_render_scratch_init(&o->scratch, &o->g.spec) != FDJ_OK)
         return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for row buffers");
     if (d->ncomp == 1) {
@@ -516,6 +518,11 @@ static void idct_group(fdj_decoder *d, out_state *o, int c, int r, const int16_t
         if (bs == 8 && !purify && o->idct8q) {
             for (bx = 0; bx < k->width_in_blocks; bx++)
                 o->idct8q(src + (size_t)bx * 64, q, dst + (ptrdiff_t)bx * 8, stride);
+            continue;
+        }
+        if (bs == 8 && purify && o->idct8rq) {
+            for (bx = 0; bx < k->width_in_blocks; bx++)
+                o->idct8rq(src + (size_t)bx * 64, q, t, dst + (ptrdiff_t)bx * 8, stride);
             continue;
         }
         for (bx = 0; bx < k->width_in_blocks; bx++) {

@@ -55,6 +55,7 @@ cdef class Decoder:
         """Set one-pass purification tables ((n, 64) natural order; n = 1, 2 or one per
         component, see fdj_decode_options.purify_count) before decode()."""
         cdef int i, j, n
+        cdef const uint16_t[:, ::1] tv
         if tables is None:
             self.opt.purify_count = 0
             return
@@ -64,9 +65,10 @@ cdef class Decoder:
             raise ValueError("purify needs 1 to 4 tables")
         if (tabs == 0).any():
             raise ValueError("purify table entries must be 1..65535")
+        tv = tabs  # typed view: a C copy, not 64 Python indexings per table
         for i in range(n):
             for j in range(64):
-                self.opt.purify[i][j] = tabs[i, j]
+                self.opt.purify[i][j] = tv[i, j]
         self.opt.purify_count = n
         _raise_status(fdj_decoder_set_purify(self.dec, &self.opt), fdj_decoder_message(self.dec))
 

@@ -281,3 +281,37 @@ def test_corpus_decode_simd_equals_scalar():
         with scalar_kernels():
             slow = fdjpeg.decode(data)
         assert np.array_equal(fast, slow), path.name
+
+
+# ----------------------------------------------------------------------------- fused kernels
+
+def _requantize(v, t):
+    """One-pass FD requantization: t * round(v / t), half away from zero (int64 numpy)."""
+    q = (np.abs(v) + t // 2) // t
+    return np.sign(v) * q * t
+
+
+@needs_avx2
+@pytest.mark.parametrize("kind", ["typical", "large", "hostile"])
+def test_fused_dequantize_requantize_idct(kind):
+    rng = np.random.default_rng({"typical": 21, "large": 22, "hostile": 23}[kind])
+    n = 3000
+    if kind == "typical":
+        coef = np.round(rng.laplace(0, 6, size=(n, 64)))
+        q = rng.integers(1, 100, size=64)
+        tabs = [rng.integers(1, 80, size=64), np.full(64, 30)]
+    elif kind == "large":
+        coef = np.round(rng.laplace(0, 300, size=(n, 64)))
+        q = rng.integers(1, 256, size=64)
+        tabs = [rng.integers(1, 65536, size=64), np.full(64, 1)]
+    else:
+        coef = rng.choice([-32768, -32767, -1, 0, 1, 32767], size=(n, 64))
+        q = rng.choice([-32768, -1, 1, 255, 32767], size=64)   # the decoder's int16 multipliers
+        tabs = [rng.integers(1, 65536, size=64), np.full(64, 65535), np.full(64, 2)]
+    coef = np.clip(coef, -32768, 32767).astype(np.int16)
+    v = coef.astype(np.int64) * q.astype(np.int64)
+    plain = _codec._idct_blocks(v.astype(np.int32), 0)
+    assert np.array_equal(_codec._idct_fused_blocks(coef, q), plain)
+    for t in tabs:
+        ref = _codec._idct_blocks(_requantize(v, t.astype(np.int64)).astype(np.int32), 0)
+        assert np.array_equal(_codec._idct_fused_blocks(coef, q, t), ref)
