@@ -335,6 +335,40 @@ FDJ_INLINE uint64_t nonzero_ac(const int16_t *zz)
 #endif
 }
 
+/* Bit k set where |zz[k]| > thr (k = 0..63); -32768 counts as 32767. */
+FDJ_INLINE uint64_t abs_above(const int16_t *zz, int thr)
+{
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128(), t = _mm_set1_epi16((short)thr);
+    uint64_t m = 0;
+    int k;
+    for (k = 0; k < 64; k += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(zz + k));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(zz + k + 8));
+        a = _mm_max_epi16(a, _mm_subs_epi16(zero, a));
+        b = _mm_max_epi16(b, _mm_subs_epi16(zero, b));
+        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+                 _mm_packs_epi16(_mm_cmpgt_epi16(a, t), _mm_cmpgt_epi16(b, t)))
+             << k;
+    }
+    return m;
+#else
+    uint64_t m = 0;
+    int k;
+    for (k = 0; k < 64; k++) {
+        int32_t v = zz[k];
+        m |= (uint64_t)((v < 0 ? -v : v) > thr) << k;
+    }
+    return m;
+#endif
+}
+
+/* bits ss..se */
+FDJ_INLINE uint64_t band_mask(int ss, int se)
+{
+    return (~(uint64_t)0 << ss) & (~(uint64_t)0 >> (63 - se));
+}
+
 /* natural -> zigzag order, in place, for every allocated block */
 static void blocks_to_zigzag(const fdj_enc_frame *f)
 {
@@ -469,12 +503,9 @@ FDJ_INLINE int highest_bit(uint64_t m)
  * visited through a mask of the nonzero ones. */
 static void encode_ac_first(coder *cd, const int16_t *zz, int ss, int se, int al)
 {
-    uint64_t nz = 0;
+    /* nonzero after the point transform: |v| >= 2^al */
+    uint64_t nz = abs_above(zz, (1 << al) - 1) & band_mask(ss, se);
     int k, last = ss - 1;
-    for (k = ss; k <= se; k++) {
-        int32_t v = zz[k];
-        nz |= (uint64_t)((((v ^ (v >> 31)) - (v >> 31)) >> al) != 0) << k;
-    }
     while (nz) {
         int32_t v, t, t2;
         int n, r;
@@ -515,26 +546,22 @@ static void encode_ac_first(coder *cd, const int16_t *zz, int ss, int se, int al
  * symbol.  Zero runs count zeros only, as in libjpeg. */
 static void encode_ac_refine(coder *cd, const int16_t *zz, int ss, int se, int al)
 {
-    int absv[64];
-    uint64_t nz = 0, ones = 0;
+    uint64_t band = band_mask(ss, se);
+    uint64_t nz = abs_above(zz, (1 << al) - 1) & band;      /* |v| >> al != 0 */
+    uint64_t ones = nz & ~abs_above(zz, (2 << al) - 1);    /* |v| >> al == 1 */
     int k, r = 0, eob = 0, br = 0, prev = ss - 1;
     uint8_t *brbuf = cd->bit_buffer + cd->be;
-    for (k = ss; k <= se; k++) {
-        int32_t v = zz[k];
-        int t = (int)(((v ^ (v >> 31)) - (v >> 31)) >> al);
-        absv[k] = t;
-        nz |= (uint64_t)(t != 0) << k;
-        ones |= (uint64_t)(t == 1) << k;
-    }
     if (ones)
         eob = highest_bit(ones);
     while (nz) {
         int t, i;
+        int32_t v;
         k = lowest_bit(nz);
         nz &= nz - 1;
         r += k - prev - 1;
         prev = k;
-        t = absv[k];
+        v = zz[k];
+        t = (int)((v < 0 ? -v : v) >> al);
         while (r > 15 && k <= eob) {
             emit_eobrun(cd);
             emit_symbol(cd, 1, cd->ac_tbl, 0xF0);
