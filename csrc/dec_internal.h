@@ -137,6 +137,11 @@ int fdj_decode_mcu_arith(fdj_decoder *d, int16_t *const blocks[], int nblocks,
 /* dec_smooth.c */
 int fdj_smooth_coefficients(fdj_decoder *d); /* progressive block smoothing (K.8) */
 
+/* dec_idct_emul.c: libjpeg-turbo's AVX2 ISLOW arithmetic for hostile blocks */
+void fdj_idct_islow_avx2_emul(const int16_t coef[64], const uint16_t q[64], uint8_t *out,
+                              ptrdiff_t stride);
+int fdj_idct_block_is_hostile(const int16_t coef[64], const uint16_t q[64]);
+
 /* dec_lossless.c */
 int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride);
 

@@ -515,9 +515,24 @@ static void idct_group(fdj_decoder *d, out_state *o, int c, int r, const int16_t
         if (brow >= k->height_in_blocks)
             break;
         dst = k->ring_rows[((size_t)brow * bs) % (size_t)k->ring_n];
-        if (bs == 8 && !purify && o->idct8q) {
-            for (bx = 0; bx < k->width_in_blocks; bx++)
-                o->idct8q(src + (size_t)bx * 64, q, dst + (ptrdiff_t)bx * 8, stride);
+        if (bs == 8 && !purify) {
+            /* blocks that can reach 16-bit limits take libjpeg-turbo's AVX2 arithmetic
+             * (what Pillow shows on x86-64); all others the exact fast kernels */
+            for (bx = 0; bx < k->width_in_blocks; bx++) {
+                const int16_t *blk = src + (size_t)bx * 64;
+                uint8_t *ob = dst + (ptrdiff_t)bx * 8;
+                if (fdj_idct_block_is_hostile(blk, k->q)) {
+                    fdj_idct_islow_avx2_emul(blk, k->q, ob, stride);
+                } else if (o->idct8q) {
+                    o->idct8q(blk, q, ob, stride);
+                } else {
+                    int32_t tmp[64];
+                    int i;
+                    for (i = 0; i < 64; i++)
+                        tmp[i] = blk[i] * q[i];
+                    idct(tmp, ob, stride);
+                }
+            }
             continue;
         }
         if (bs == 8 && purify && o->idct8rq) {
