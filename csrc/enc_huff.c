@@ -742,7 +742,7 @@ static int scan_header(coder *cd, const fdj_encode_params *p, fdj_buf *out, int 
     mcus_per_row = s->ncomps == 1 ? f->comp[s->comps[0]].width_in_blocks : f->mcus_x;
     ri = scan_restart_interval(p, mcus_per_row);
 
-    if (optimize) {
+    if (optimize && (want_dc || want_ac)) { /* a DC refinement scan uses no table */
         memset(cd->dc_freq, 0, sizeof cd->dc_freq);
         memset(cd->ac_freq, 0, sizeof cd->ac_freq);
         cd->gather = 1;
