@@ -149,7 +149,7 @@ void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64], int simd_
     for (i = 0; i < 64; i++) {                                                                   \
         int32_t qv;                                                                              \
         QUANTIZE_ONE(dct[i], i);                                                                 \
-        out[i] = (int16_t)qv;                                                                    \
+        out[fdj_natural_to_zigzag[i]] = (int16_t)qv;                                             \
     }
 
 #define DEQUANTIZE_BODY                                                                          \
@@ -185,17 +185,68 @@ __attribute__((target("avx2"))) static inline __m256i quantize8(const int32_t *d
     return _mm256_sign_epi32(_mm256_cvttps_epi32(f), x);
 }
 
+/* Shuffles that gather zigzag runs of 8 from the natural rows: output group g
+ * (zigzag 8g..8g+7) is the OR of the listed rows' shuffles (generated from
+ * T.81 Figure A.6). */
+static const int8_t zz_shuffle[36][16] = {
+    {0, 1, 2, 3, -1, -1, -1, -1, -1, -1, 4, 5, 6, 7, -1, -1},  /* group 0 from row 0 */
+    {-1, -1, -1, -1, 0, 1, -1, -1, 2, 3, -1, -1, -1, -1, 4, 5},  /* group 0 from row 1 */
+    {-1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 0 from row 2 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9, 10, 11},  /* group 1 from row 0 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7, -1, -1, -1, -1},  /* group 1 from row 1 */
+    {2, 3, -1, -1, -1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1},  /* group 1 from row 2 */
+    {-1, -1, 0, 1, -1, -1, 2, 3, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 1 from row 3 */
+    {-1, -1, -1, -1, 0, 1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 1 from row 4 */
+    {8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 2 from row 1 */
+    {-1, -1, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 2 from row 2 */
+    {-1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 2 from row 3 */
+    {-1, -1, -1, -1, -1, -1, 2, 3, -1, -1, -1, -1, -1, -1, 4, 5},  /* group 2 from row 4 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1, 2, 3, -1, -1},  /* group 2 from row 5 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1},  /* group 2 from row 6 */
+    {-1, -1, -1, -1, -1, -1, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1},  /* group 3 from row 0 */
+    {-1, -1, -1, -1, 10, 11, -1, -1, -1, -1, 12, 13, -1, -1, -1, -1},  /* group 3 from row 1 */
+    {-1, -1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1},  /* group 3 from row 2 */
+    {6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9},  /* group 3 from row 3 */
+    {6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9},  /* group 4 from row 4 */
+    {-1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7, -1, -1},  /* group 4 from row 5 */
+    {-1, -1, -1, -1, 2, 3, -1, -1, -1, -1, 4, 5, -1, -1, -1, -1},  /* group 4 from row 6 */
+    {-1, -1, -1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, -1, -1},  /* group 4 from row 7 */
+    {-1, -1, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 5 from row 1 */
+    {-1, -1, 12, 13, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 5 from row 2 */
+    {10, 11, -1, -1, -1, -1, -1, -1, 12, 13, -1, -1, -1, -1, -1, -1},  /* group 5 from row 3 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1},  /* group 5 from row 4 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9, -1, -1},  /* group 5 from row 5 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7},  /* group 5 from row 6 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 14, 15, -1, -1, -1, -1},  /* group 6 from row 3 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, 12, 13, -1, -1, 14, 15, -1, -1},  /* group 6 from row 4 */
+    {-1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1, -1, -1, 12, 13},  /* group 6 from row 5 */
+    {-1, -1, -1, -1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 6 from row 6 */
+    {4, 5, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 6 from row 7 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1},  /* group 7 from row 5 */
+    {10, 11, -1, -1, -1, -1, 12, 13, -1, -1, 14, 15, -1, -1, -1, -1},  /* group 7 from row 6 */
+    {-1, -1, 8, 9, 10, 11, -1, -1, -1, -1, -1, -1, 12, 13, 14, 15},  /* group 7 from row 7 */
+};
+#define M(i) _mm_loadu_si128((const __m128i *)(const void *)zz_shuffle[i])
+
 __attribute__((target("avx2"))) static void quantize_avx2(const int32_t *dct,
                                                           const fdj_divisors *d, int16_t *out)
 {
-    int i;
-    for (i = 0; i < 64; i += 16) {
-        __m256i lo = quantize8(dct, d, i), hi = quantize8(dct, d, i + 8);
-        /* saturating pack keeps lane order after the 64-bit permute */
-        __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8);
-        _mm256_storeu_si256((__m256i *)(void *)(out + i), p);
+    __m128i row[8];
+    int r;
+    for (r = 0; r < 8; r++) {
+        __m256i q = quantize8(dct, d, 8 * r);
+        row[r] = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
     }
+    _mm_storeu_si128((__m128i *)(void *)(out + 0), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[0], M(0)), _mm_shuffle_epi8(row[1], M(1))), _mm_shuffle_epi8(row[2], M(2))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 8), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[0], M(3)), _mm_shuffle_epi8(row[1], M(4))), _mm_shuffle_epi8(row[2], M(5))), _mm_shuffle_epi8(row[3], M(6))), _mm_shuffle_epi8(row[4], M(7))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 16), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[1], M(8)), _mm_shuffle_epi8(row[2], M(9))), _mm_shuffle_epi8(row[3], M(10))), _mm_shuffle_epi8(row[4], M(11))), _mm_shuffle_epi8(row[5], M(12))), _mm_shuffle_epi8(row[6], M(13))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 24), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[0], M(14)), _mm_shuffle_epi8(row[1], M(15))), _mm_shuffle_epi8(row[2], M(16))), _mm_shuffle_epi8(row[3], M(17))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 32), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[4], M(18)), _mm_shuffle_epi8(row[5], M(19))), _mm_shuffle_epi8(row[6], M(20))), _mm_shuffle_epi8(row[7], M(21))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 40), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[1], M(22)), _mm_shuffle_epi8(row[2], M(23))), _mm_shuffle_epi8(row[3], M(24))), _mm_shuffle_epi8(row[4], M(25))), _mm_shuffle_epi8(row[5], M(26))), _mm_shuffle_epi8(row[6], M(27))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 48), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[3], M(28)), _mm_shuffle_epi8(row[4], M(29))), _mm_shuffle_epi8(row[5], M(30))), _mm_shuffle_epi8(row[6], M(31))), _mm_shuffle_epi8(row[7], M(32))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 56), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[5], M(33)), _mm_shuffle_epi8(row[6], M(34))), _mm_shuffle_epi8(row[7], M(35))));
 }
+#undef M
 
 __attribute__((target("avx2"))) static void dequantize_avx2(const int32_t *dct,
                                                             const fdj_divisors *d, int32_t *out)

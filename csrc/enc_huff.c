@@ -308,9 +308,8 @@ static void range_error(coder *cd, int comp)
                               "coefficient out of range for 8-bit JPEG in component %d", comp);
 }
 
-/* The coder reads blocks in zigzag order: the writers reorder the frame's
- * natural-order blocks once before coding them (progressive and optimized
- * files read every block several times). */
+/* Blocks are stored in zigzag order (the quantizer writes them so), which is
+ * the order every scan reads them in. */
 
 /* Zigzag positions 1..63 of the nonzero coefficients of a zigzag block. */
 FDJ_INLINE uint64_t nonzero_ac(const int16_t *zz)
@@ -367,23 +366,6 @@ FDJ_INLINE uint64_t abs_above(const int16_t *zz, int thr)
 FDJ_INLINE uint64_t band_mask(int ss, int se)
 {
     return (~(uint64_t)0 << ss) & (~(uint64_t)0 >> (63 - se));
-}
-
-/* natural -> zigzag order, in place, for every allocated block */
-static void blocks_to_zigzag(const fdj_enc_frame *f)
-{
-    int c, k;
-    int16_t tmp[64];
-    for (c = 0; c < f->ncomp; c++) {
-        const fdj_enc_comp *cp = &f->comp[c];
-        size_t n = (size_t)cp->bw * (size_t)cp->rows, b;
-        for (b = 0; b < n; b++) {
-            int16_t *blk = cp->coef + b * 64;
-            for (k = 0; k < 64; k++)
-                tmp[k] = blk[fdj_zigzag_to_natural[k]];
-            memcpy(blk, tmp, sizeof tmp);
-        }
-    }
 }
 
 /* Sequential block (F.1.2.1-2): DC difference, then run/size coded AC; each
@@ -891,7 +873,6 @@ int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_b
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
     cd->f = f;
     cd->msg = msg;
-    blocks_to_zigzag(f);
     file_header(f, p, out, progressive);
     if (progressive) {
         nscans = progression_script(f, scans);
@@ -948,7 +929,6 @@ int fdj_enc_stream_rows(fdj_enc_stream *s, int mcu_row)
 {
     const fdj_enc_frame *f = s->cd.f;
     int r0 = mcu_row, r1 = mcu_row + 1;
-    blocks_to_zigzag(f);
     if (s->scan.ncomps == 1) {
         /* a non-interleaved scan codes block rows; the band holds v of them */
         const fdj_enc_comp *cp = &f->comp[s->scan.comps[0]];

@@ -2,7 +2,7 @@
  * enc_internal.h -- declarations shared by the encoder's stages (enc_*.c, purify.c).
  *
  * The encoder works like libjpeg's "full-image buffer" mode: every stage before
- * entropy coding fills one array of quantized blocks per component (natural
+ * entropy coding fills one array of quantized blocks per component (zigzag
  * order, padded to whole MCUs), and the entropy coder (sequential or
  * progressive, standard or optimal tables) reads those arrays.  fdj_encode,
  * fdj_write_coefficients and the optimize pass therefore share one back end.
@@ -23,7 +23,7 @@ typedef struct fdj_enc_comp {
     int height_in_blocks;
     int bw, bh;                 /* blocks of whole MCUs (mcus_x*h, mcus_y*v) */
     int row0, rows;             /* block rows stored in coef: row0 .. row0+rows-1 */
-    int16_t *coef;              /* rows*bw blocks of 64 quantized values, natural order */
+    int16_t *coef;              /* rows*bw blocks of 64 quantized values, zigzag order */
 } fdj_enc_comp;
 
 typedef struct fdj_enc_frame {
@@ -92,7 +92,7 @@ void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64], int simd_
  * output is 8 times the orthonormal DCT, natural order (scalar reference;
  * fdj_fdct_islow_for() in enc_fdct_simd.c picks the AVX2 sibling). */
 void fdj_fdct_islow(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
-/* Quantize a DCT block (natural order in and out). */
+/* Quantize a DCT block (natural order) into zigzag order. */
 void fdj_quantize_block(const int32_t dct[64], const fdj_divisors *d, int16_t out[64]);
 /* Quantize then dequantize (natural order, int32), for the fused purify path. */
 void fdj_quantize_dequantize(const int32_t dct[64], const fdj_divisors *d, int32_t out[64]);
@@ -119,14 +119,13 @@ int fdj_huff_derive(const fdj_huff_spec *s, fdj_huff_code *c, char *msg);
 int fdj_huff_optimal(const uint32_t freq_in[257], fdj_huff_spec *out, char *msg);
 
 /* Write the complete marker stream and entropy data for a frame whose
- * coefficient arrays are filled (enc_huff.c drives enc_marker.c).  The blocks
- * are reordered to zigzag in place: the arrays are consumed. */
+ * coefficient arrays are filled (enc_huff.c drives enc_marker.c). */
 int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_buf *out,
                        char *msg);
 
 /* Streaming sequential writer (standard tables, no optimization): headers at
  * begin, then one MCU row at a time from the frame's stored rows (dummy
- * blocks filled; reordered in place), then EOI. */
+ * blocks filled), then EOI. */
 typedef struct fdj_enc_stream fdj_enc_stream;
 int fdj_enc_stream_begin(fdj_enc_stream **s, const fdj_enc_frame *f, const fdj_encode_params *p,
                          fdj_buf *out, char *msg);

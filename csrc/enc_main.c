@@ -344,7 +344,10 @@ int fdj_write_coefficients(const fdj_encode_params *p, const int16_t *const coef
         for (by = 0; by < cp->height_in_blocks; by++) {
             const int16_t *src = coef[c] + (size_t)by * (size_t)cp->width_in_blocks * 64;
             int16_t *dst = cp->coef + (size_t)by * (size_t)cp->bw * 64;
-            memcpy(dst, src, (size_t)cp->width_in_blocks * 64 * sizeof(int16_t));
+            int bx, k;
+            for (bx = 0; bx < cp->width_in_blocks; bx++, src += 64, dst += 64)
+                for (k = 0; k < 64; k++)
+                    dst[fdj_natural_to_zigzag[k]] = src[k];
         }
     }
     fdj_enc_fill_dummy_blocks(&f);
