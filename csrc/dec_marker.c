@@ -50,10 +50,11 @@ int fdj_next_marker(fdj_decoder *d, int *marker)
         if (i >= n) {
             d->pos = n;
             d->truncated = 1;
-            if (d->opt.allow_truncated) {
+            if (d->opt.allow_truncated && !d->owned_data) {
                 *marker = 0xD9; /* pretend EOI, as Pillow does for truncated files */
                 return FDJ_OK;
             }
+            /* with the EOI Pillow appends already read as segment data, libjpeg suspends */
             return fdj_fail_dec(d, FDJ_ERR_TRUNCATED,
                                 "JPEG data ends at offset %zu before the EOI marker", n);
         }

@@ -685,9 +685,11 @@ int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         !d->info.lossless)
         return decode_streaming(d, out, row_stride);
     st = decode_all_scans(d);
-    if (st == FDJ_ERR_TRUNCATED && d->opt.allow_truncated) {
-        /* cut inside a marker segment between scans: libjpeg suspends before any output
-         * and Pillow returns its zero-filled image */
+    if (d->opt.allow_truncated &&
+        (st == FDJ_ERR_TRUNCATED || (st == FDJ_ERR_CORRUPT && d->pos > d->real_size))) {
+        /* cut inside a marker segment between scans: libjpeg suspends (or fails on the
+         * appended EOI read as segment data) before any output, and Pillow returns its
+         * zero-filled image */
         int r;
         for (r = 0; r < h; r++)
             memset(out + (ptrdiff_t)r * row_stride, 0, (size_t)w * (size_t)ch);
