@@ -57,12 +57,12 @@ static void undifference(const int32_t *diff, const uint16_t *prev, uint16_t *cu
 static int decode_scan(fdj_decoder *d, lossless_comp *lc)
 {
     int psv = d->Ss, pt = d->Al, i, mx, my, mcus_x, mcus_y, rows_to_go = 0, restart_rows = 0;
-    int initial = 1 << (d->info.precision - pt - 1);
-    int st;
+    int initial, st;
     if (psv < 1 || psv > 7 || d->Se != 0 || d->Ah != 0 || pt >= d->info.precision)
         return fdj_fail_dec(d, FDJ_ERR_CORRUPT,
                             "invalid lossless parameters Ss=%d Se=%d Ah=%d Al=%d in scan %d", d->Ss,
                             d->Se, d->Ah, d->Al, d->info.num_scans);
+    initial = 1 << (d->info.precision - pt - 1); /* only once Pt < P is known (fuzz finding) */
     if (d->scan_ncomp == 1) {
         fdj_dcomp *k = &d->comp[d->scan_comp[0]];
         mcus_x = k->dw;
