@@ -678,3 +678,58 @@ def test_refusals_are_jpegerrors():
             fdjpeg.decode(blob)
         with pytest.raises(OSError):
             pil_decode(blob)
+
+
+# --------------------------------------------------------------------------- robustness
+
+_MUTATE = r"""
+import random, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import fdjpeg
+seeds = [open(p, 'rb').read() for p in sys.argv[3:]]
+rng = random.Random(int(sys.argv[2]))
+for s in seeds:
+    for k in range(60):
+        b = bytearray(s)
+        for _ in range(rng.randint(1, 6)):
+            p = rng.randrange(2, len(b))
+            r = rng.random()
+            if r < 0.6:
+                b[p] = rng.randrange(256)
+            elif r < 0.8:
+                del b[p:p + rng.randint(1, 20)]
+            else:
+                b[p:p] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+        if rng.random() < 0.3:
+            b = b[:rng.randrange(3, len(b))]
+        for kw in ({}, {"allow_truncated": True}, {"scale": 4}):
+            try:
+                out = fdjpeg.decode(bytes(b), max_pixels=1 << 22, **kw)
+                assert out.dtype == np.uint8
+            except fdjpeg.JPEGError:
+                pass
+        try:
+            fdjpeg.read_coefficients(bytes(b), max_pixels=1 << 22)
+        except fdjpeg.JPEGError:
+            pass
+print("ok")
+"""
+
+
+@need_cjpeg
+def test_mutated_files_never_crash(tmp_path):
+    """Byte flips, deletions, insertions and cuts of arithmetic, progressive, restart and
+    lossless files: every outcome is pixels or a JPEGError, in a subprocess so that a
+    crash fails the test instead of the suite."""
+    arr = photo("astronaut", 48, 64)
+    seeds = []
+    for i, args in enumerate((["-arithmetic"], ["-arithmetic", "-progressive", "-restart", "1"],
+                              ["-progressive", "-restart", "1"], ["-sample", "2x2", "-restart", "2"])):
+        seeds.append(tmp_path / f"s{i}.jpg")
+        seeds[-1].write_bytes(cjpeg(tmp_path, arr, *args, name=f"src{i}"))
+    seeds.append(tmp_path / "lossless.jpg")
+    seeds[-1].write_bytes(_lossless_jpeg([photo("camera", 30, 40)], 5, restart_rows=2))
+    proc = subprocess.run([sys.executable, "-c", _MUTATE, str(HERE.parent), "7", *map(str, seeds)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
