@@ -314,6 +314,16 @@ def test_encode_misuse():
         assert "65535" in str(ei.value) or str(bad) in str(ei.value), str(ei.value)
     with pytest.raises(ValueError):
         fdjpeg.encode(img, np.full(63, 10))
+    raises(ValueError, "extra_segments: incomplete segment at offset 0", fdjpeg.encode, img,
+           extra_segments=b"\xff\xe1\x00")
+    raises(ValueError, "extra_segments: expected an APPn or COM marker at offset 0", fdjpeg.encode, img,
+           extra_segments=b"\xff\xdb\x00\x04ab")
+    raises(ValueError, "extra_segments: bad segment length", fdjpeg.encode, img,
+           extra_segments=b"\xff\xfe\x00\x01")
+    raises(TypeError, "extra_segments must be bytes-like", fdjpeg.encode, img, extra_segments="COM")
+    raises(ValueError, "dpi values must round to 1..65535", fdjpeg.encode, img, dpi=(0, 72))
+    # a valid COM segment goes through
+    assert b"\xff\xfe\x00\x05hi!" in fdjpeg.encode(img, extra_segments=b"\xff\xfe\x00\x05hi!")
     # the encoder's own pixel limit, checked before any work
     raises(JPEGTooLargeError, "exceeds the limit", fdjpeg.encode, img, max_pixels=119)
     assert fdjpeg.decode(fdjpeg.encode(img, max_pixels=120)).shape == img.shape
