@@ -143,7 +143,9 @@ def encode(raw, table=None, *, quality=None, subsampling="4:4:4", optimize=False
 
     Entries above 255 write a 16-bit DQT and SOF1.  For entries up to 8191 the
     quantized coefficients equal libjpeg-turbo's; above that libjpeg-turbo's
-    16-bit quantizer overflows and fdjpeg divides exactly instead.
+    16-bit quantizer overflows and fdjpeg divides exactly instead (round half
+    away from zero).  Entries above 32767 are valid T.81 but some libjpeg-based
+    readers take them as negative.
     """
     _check_pixels(raw)
     in_color, channels = _image_kind(raw.shape, "raw")
