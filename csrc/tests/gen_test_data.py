@@ -30,6 +30,26 @@ def jpeg(arr, **kw):
     return buf.getvalue()
 
 
+def cjpeg_arith(arr):
+    """Arithmetic-coded 4:2:2 file from Debian's cjpeg (libjpeg-turbo 2.1.5)."""
+    import subprocess
+
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "PPM")
+    r = subprocess.run(["cjpeg", "-arithmetic", "-sample", "2x1", "-quality", "85"], input=buf.getvalue(),
+                       capture_output=True, check=True)
+    return r.stdout
+
+
+def lossless(arr):
+    import os
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fuzz"))
+    from make_seeds import lossless_jpeg
+
+    return lossless_jpeg(arr, 6)
+
+
 def carray(name, data, ctype="uint8_t", per_line=16):
     vals = [str(int(v)) for v in np.asarray(data).ravel()]
     lines = [", ".join(vals[i:i + per_line]) for i in range(0, len(vals), per_line)]
@@ -49,12 +69,19 @@ def main():
         ("gray", (9, 7), 1, dict(quality=85)),
         ("prog", (16, 21), 3, dict(quality=80, subsampling=2, progressive=True)),
     ]
-    for name, (h, w), ch, kw in cases:
+    for name, (h, w), ch, kw in cases + [("arith", (10, 13), 3, "cjpeg -arithmetic -sample 2x1"),
+                                         ("lossless", (7, 9), 3, "SOF3 predictor 6 (fuzz/make_seeds.py)")]:
         arr = pattern(h, w, ch)
-        data = jpeg(arr, **kw)
+        if name == "arith":
+            data = cjpeg_arith(arr)
+        elif name == "lossless":
+            data = lossless(arr)
+        else:
+            data = jpeg(arr, **kw)
         pix = np.asarray(Image.open(io.BytesIO(data)))
         assert pix.shape[:2] == (h, w)
-        out.append(f"/* {name}: {w}x{h}, {ch} channel(s), Pillow save {kw} */")
+        how = kw if isinstance(kw, str) else f"Pillow save {kw}"
+        out.append(f"/* {name}: {w}x{h}, {ch} channel(s), {how}; pixels as Pillow decodes them */")
         out.append(f"#define TD_{name.upper()}_W {w}\n#define TD_{name.upper()}_H {h}\n#define TD_{name.upper()}_C {ch}")
         out.append(carray(f"td_{name}_jpg", np.frombuffer(data, np.uint8)))
         out.append(carray(f"td_{name}_pixels", pix))

@@ -219,6 +219,24 @@ static void test_decode_matches_pillow(void)
                         "gray");
     check_decode_equals(td_prog_jpg, sizeof td_prog_jpg, td_prog_pixels, TD_PROG_H, TD_PROG_W, 3,
                         "progressive");
+    check_decode_equals(td_arith_jpg, sizeof td_arith_jpg, td_arith_pixels, TD_ARITH_H, TD_ARITH_W, 3,
+                        "arithmetic");
+    check_decode_equals(td_lossless_jpg, sizeof td_lossless_jpg, td_lossless_pixels, TD_LOSSLESS_H,
+                        TD_LOSSLESS_W, 3, "lossless");
+    {   /* a lossless file has no DCT coefficients to read */
+        fdj_decoder *dec = fdj_decoder_new();
+        int16_t *planes[FDJ_MAX_COMPONENTS] = {0};
+        CHECK(dec != NULL);
+        if (dec) {
+            CHECK_STATUS(fdj_decoder_open(dec, td_lossless_jpg, sizeof td_lossless_jpg, NULL), FDJ_OK);
+            CHECK(fdj_decoder_info(dec)->lossless && fdj_decoder_info(dec)->sof == 3);
+            CHECK_STATUS(fdj_decoder_read_coefficients(dec, planes), FDJ_ERR_UNSUPPORTED);
+            CHECK_MSG(fdj_decoder_message(dec), "lossless");
+            CHECK_STATUS(fdj_decoder_open(dec, td_arith_jpg, sizeof td_arith_jpg, NULL), FDJ_OK);
+            CHECK(fdj_decoder_info(dec)->arithmetic && fdj_decoder_info(dec)->sof == 9);
+        }
+        fdj_decoder_free(dec);
+    }
 }
 
 /* The decoder reads only the caller's bytes: a copy in a heap buffer of the
@@ -752,6 +770,7 @@ static void test_decoder_errors(void)
     char msg[FDJ_MSG_SIZE];
     fdj_decode_options opt;
     static const uint8_t soi_only[] = {0xFF, 0xD8};
+    static const uint8_t soi_ff[] = {0xFF, 0xD8, 0xFF};
     static const uint8_t soi_eoi[] = {0xFF, 0xD8, 0xFF, 0xD9};
     static const uint8_t png[] = {0x89, 'P', 'N', 'G', 13, 10, 26, 10};
     /* SOI, SOS (1 comp) with no SOF */
@@ -780,8 +799,10 @@ static void test_decoder_errors(void)
     /* two SOFs */
     static const uint8_t two_sof[] = {0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0, 8, 0, 8, 1, 1, 0x11, 0,
                                       0xFF, 0xC0, 0, 11, 8, 0, 8, 0, 8, 1, 1, 0x11, 0, 0xFF, 0xD9};
-    /* SOI, EOI-free garbage: no marker at all after SOI */
+    /* SOI then no marker: Pillow's signature is FF D8 FF, so not a JPEG */
     static const uint8_t garbage[] = {0xFF, 0xD8, 1, 2, 3, 4, 5, 6, 7, 8};
+    /* a COM, then garbage without any marker: runs out looking for one */
+    static const uint8_t com_garbage[] = {0xFF, 0xD8, 0xFF, 0xFE, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8};
 
     CHECK(dqt > 0 && sof > 0 && sos > 0);
     if (dqt <= 0 || sof <= 0 || sos <= 0)
@@ -790,9 +811,13 @@ static void test_decoder_errors(void)
     CHECK_STATUS(try_decode(NULL, 0, NULL, msg), FDJ_ERR_NOT_JPEG);
     CHECK_STATUS(try_decode(png, sizeof png, NULL, msg), FDJ_ERR_NOT_JPEG);
     CHECK_MSG(msg, "no SOI marker at offset 0");
-    CHECK_STATUS(try_decode(soi_only, sizeof soi_only, NULL, msg), FDJ_ERR_TRUNCATED);
-    CHECK_MSG(msg, "before the EOI");
-    CHECK_STATUS(try_decode(garbage, sizeof garbage, NULL, msg), FDJ_ERR_TRUNCATED);
+    CHECK_STATUS(try_decode(soi_only, sizeof soi_only, NULL, msg), FDJ_ERR_NOT_JPEG);
+    CHECK_MSG(msg, "not followed by another marker");
+    CHECK_STATUS(try_decode(garbage, sizeof garbage, NULL, msg), FDJ_ERR_NOT_JPEG);
+    CHECK_STATUS(try_decode(soi_ff, sizeof soi_ff, NULL, msg), FDJ_ERR_TRUNCATED);
+    CHECK_MSG(msg, "ends at offset 3 before the EOI");
+    CHECK_STATUS(try_decode(com_garbage, sizeof com_garbage, NULL, msg), FDJ_ERR_TRUNCATED);
+    CHECK_MSG(msg, "ends at offset 14 before the EOI");
     CHECK_STATUS(try_decode(soi_eoi, sizeof soi_eoi, NULL, msg), FDJ_ERR_CORRUPT);
     CHECK_MSG(msg, "no image");
     CHECK_STATUS(try_decode(sos_first, sizeof sos_first, NULL, msg), FDJ_ERR_CORRUPT);
@@ -812,7 +837,9 @@ static void test_decoder_errors(void)
     CHECK_MSG(msg, "empty image");
     CHECK_STATUS(try_decode(bad_samp, sizeof bad_samp, NULL, msg), FDJ_ERR_CORRUPT);
     CHECK_MSG(msg, "bad sampling factors 5x1");
-    CHECK_STATUS(try_decode(dqt_prec, sizeof dqt_prec, NULL, msg), FDJ_ERR_TRUNCATED);
+    /* cut inside a DQT whose first byte is already wrong: libjpeg reports the bad table */
+    CHECK_STATUS(try_decode(dqt_prec, sizeof dqt_prec, NULL, msg), FDJ_ERR_CORRUPT);
+    CHECK_MSG(msg, "bad DQT table at offset 2");
     memset(dqt_index, 1, sizeof dqt_index);
     memcpy(dqt_index, "\xFF\xD8\xFF\xDB\x00\x43\x05", 7);
     CHECK_STATUS(try_decode(dqt_index, sizeof dqt_index, NULL, msg), FDJ_ERR_CORRUPT);
@@ -839,9 +866,16 @@ static void test_decoder_errors(void)
     /* component's quantization table 3 is not defined */
     CHECK_STATUS(decode_patched(J, N, (size_t)sof + 12, 3, NULL, msg), FDJ_ERR_CORRUPT);
     CHECK_MSG(msg, "quantization table 3 is not defined");
-    /* a DQT length past the end of the data */
-    CHECK_STATUS(decode_patched(J, N, (size_t)dqt + 2, 0xFF, NULL, msg), FDJ_ERR_TRUNCATED);
-    CHECK_MSG(msg, "past the end of data");
+    /* an APP0 length past the end of the data: truncated */
+    CHECK_STATUS(decode_patched(J, N, 4, 0xFF, NULL, msg), FDJ_ERR_TRUNCATED);
+    CHECK_MSG(msg, "marker 0xE0 at offset 2 has length 65296 past the end of data");
+    /* a DQT length past the end: libjpeg reads on and meets the next marker as a bad table */
+    {
+        char want[64];
+        snprintf(want, sizeof want, "bad DQT table at offset %ld", dqt);
+        CHECK_STATUS(decode_patched(J, N, (size_t)dqt + 2, 0xFF, NULL, msg), FDJ_ERR_CORRUPT);
+        CHECK_MSG(msg, want);
+    }
 
     /* truncation: header intact, entropy data cut */
     CHECK_STATUS(try_decode(J, (size_t)sos + 40, NULL, msg), FDJ_ERR_TRUNCATED);
