@@ -133,6 +133,8 @@ static int segment(fdj_decoder *d, int marker, const uint8_t **payload, size_t *
                             marker, at - 2);
     }
     l = ((size_t)d->data[at] << 8) | d->data[at + 1];
+    if (at + l > d->real_size)
+        d->truncated = 1; /* the segment runs into (or past) the EOI appended for allow_truncated */
     if (l < 2)
         return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad marker 0x%02X length %zu at offset %zu", marker,
                             l, at - 2);
@@ -465,9 +467,16 @@ int fdj_read_headers(fdj_decoder *d)
             if (d->pos > d->real_size)
                 d->truncated = 1; /* the EOI appended for allow_truncated */
             return 0;
+        case 0x01:
+            /* TEM: libjpeg ignores it, but Pillow's own header scan refuses any code
+             * below 0xC0 before the first scan; we side with Pillow there */
+            if (!d->have_sos)
+                return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "TEM marker before the first scan at offset %zu",
+                                    off);
+            continue;
         case 0xD0: case 0xD1: case 0xD2: case 0xD3:
-        case 0xD4: case 0xD5: case 0xD6: case 0xD7: case 0x01:
-            continue; /* stray RSTn / TEM outside a scan: libjpeg ignores them */
+        case 0xD4: case 0xD5: case 0xD6: case 0xD7:
+            continue; /* stray RSTn outside a scan: libjpeg ignores them */
         case 0xC8:
             return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "JPEG extension frame (JPG marker) at offset %zu is not supported", off);
         default:

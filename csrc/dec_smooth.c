@@ -185,6 +185,9 @@ int fdj_smooth_coefficients(fdj_decoder *d)
             latch = (r / v > d->last_good_imcu) ? comp->prev_coef_bits : comp->coef_bits;
             for (k = 0; k < 10; k++)
                 bits[k] = latch[k];
+            if (latch == comp->prev_coef_bits && d->info.num_scans <= 1)
+                for (k = 1; k < 10; k++)
+                    bits[k] = -1; /* smoothing_ok: nothing before the first scan */
             change_dc = 1;
             for (k = 1; k <= 9; k++)
                 if (bits[k] != -1)

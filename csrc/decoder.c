@@ -686,7 +686,8 @@ int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         return decode_streaming(d, out, row_stride);
     st = decode_all_scans(d);
     if (d->opt.allow_truncated &&
-        (st == FDJ_ERR_TRUNCATED || (st == FDJ_ERR_CORRUPT && d->pos > d->real_size))) {
+        (st == FDJ_ERR_TRUNCATED ||
+         (st == FDJ_ERR_CORRUPT && (d->pos > d->real_size || d->truncated)))) {
         /* cut inside a marker segment between scans: libjpeg suspends (or fails on the
          * appended EOI read as segment data) before any output, and Pillow returns its
          * zero-filled image */
