@@ -103,7 +103,10 @@ GRAY_SOF0_8x8 = b"\xff\xc0\x00\x0b\x08\x00\x08\x00\x08\x01\x01\x11\x00"
 @pytest.mark.parametrize("data, exc, text", [
     (b"", NotJPEGError, "no SOI marker at offset 0"),
     (b"\x89PNG\r\n\x1a\n", NotJPEGError, "no SOI marker at offset 0"),
-    (SOI, TruncatedJPEGError, "ends at offset 2 before the EOI marker"),
+    # Pillow's signature is FF D8 FF: SOI not followed by a marker is not a JPEG
+    (SOI, NotJPEGError, "the SOI marker is not followed by another marker"),
+    (SOI + b"JFIF", NotJPEGError, "the SOI marker is not followed by another marker"),
+    (SOI + b"\xff", TruncatedJPEGError, "ends at offset 3 before the EOI marker"),
     (SOI + EOI, JPEGError, "no image"),
     # 16-bit DQT: 3 bytes of table leave one odd byte (libjpeg's JERR_BAD_LENGTH)
     (SOI + b"\xff\xdb\x00\x06\x10\x00\x01\x02" + EOI, JPEGError, "bad DQT length at offset 2"),
@@ -114,6 +117,10 @@ GRAY_SOF0_8x8 = b"\xff\xc0\x00\x0b\x08\x00\x08\x00\x08\x01\x01\x11\x00"
     # truncated segment lengths: the DQT claims 67 bytes, 5 follow
     (SOI + b"\xff\xdb\x00\x43\x00\x01\x02\x03", TruncatedJPEGError,
      "marker 0xDB at offset 2 has length 67 past the end of data"),
+    (SOI + b"\xff\xe1\x10\x00Exif\x00\x00", TruncatedJPEGError,
+     "marker 0xE1 at offset 2 has length 4096 past the end of data"),
+    # cut short, but what is there is already a bad table: libjpeg reports that first
+    (SOI + b"\xff\xdb\x00\x43\x20\x01", JPEGError, "bad DQT table at offset 2"),
     # ends inside a marker's length field
     (SOI + b"\xff\xdb\x00", TruncatedJPEGError, "ends inside the 0xDB marker at offset 2"),
     # SOF length 12 for 1 component (11 needed)
@@ -151,7 +158,9 @@ def test_sos_errors_in_a_real_file(rgb420):
     raises(JPEGError, "quantization table 3 is not defined", fdjpeg.decode, patched(rgb420, sof + 12, 3))
     raises(JPEGError, "bad SOF length", fdjpeg.decode, patched(rgb420, sof + 3, 12))
     dqt = seg_offset(rgb420, 0xDB)
-    raises(TruncatedJPEGError, "past the end of data", fdjpeg.decode, patched(rgb420, dqt + 2, 0xFF, 0xFF))
+    raises(JPEGError, f"bad DQT table at offset {dqt}", fdjpeg.decode, patched(rgb420, dqt + 2, 0xFF, 0xFF))
+    raises(TruncatedJPEGError, "marker 0xE0 at offset 2 has length 65535 past the end of data",
+           fdjpeg.decode, patched(rgb420, 4, 0xFF, 0xFF))
     # entropy data cut: truncated (or, on request, decoded with grey fill)
     cut = rgb420[: sos + 60]
     raises(TruncatedJPEGError, "", fdjpeg.decode, cut)
@@ -254,7 +263,8 @@ def test_thousands_of_scans_stop_at_the_scan_limit():
 def test_bounded_work_on_garbage():
     # a megabyte with no marker after SOI, and one of 0xFF fill bytes: linear scans, no spin
     t0 = time.perf_counter()
-    raises(TruncatedJPEGError, "before the EOI", fdjpeg.decode, SOI + bytes(range(1, 255)) * 4000)
+    raises(TruncatedJPEGError, "before the EOI", fdjpeg.decode,
+           SOI + b"\xff\xfe\x00\x02" + bytes(range(1, 255)) * 4000)
     raises(TruncatedJPEGError, "before the EOI", fdjpeg.decode, SOI + b"\xff" * 1_000_000)
     raises(JPEGError, "", fdjpeg.decode, SOI + b"\xff\x00" * 500_000)
     assert time.perf_counter() - t0 < 10
