@@ -190,11 +190,35 @@ FDJ_AVX2 static inline void store_rows(__m256i r[8], uint8_t *out, ptrdiff_t str
     }
 }
 
-/* The IDCT of x[0..7] (coefficient rows) into out; returns 0 (nothing
- * written) when the block needs the scalar code's 64-bit arithmetic. */
-FDJ_AVX2 static inline int idct_vec(__m256i x[8], uint8_t *out, ptrdiff_t stride)
+/* Lanes of v outside [lo, hi] (all ones there). */
+FDJ_AVX2 static inline __m256i outside(__m256i v, int lo, int hi)
 {
-    __m256i ac;
+    return _mm256_or_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), v),
+                           _mm256_cmpgt_epi32(v, _mm256_set1_epi32(hi)));
+}
+
+/* The sums libjpeg-turbo's AVX2 kernel forms in 16 bits from a pass's inputs
+ * (in0 + in4, in0 - in4, in7 + in3, in5 + in1): lanes where one leaves int16. */
+FDJ_AVX2 static inline __m256i sums_outside16(const __m256i x[8])
+{
+    __m256i m = outside(ADD(x[0], x[4]), -32768, 32767);
+    m = _mm256_or_si256(m, outside(SUB(x[0], x[4]), -32768, 32767));
+    m = _mm256_or_si256(m, outside(ADD(x[7], x[3]), -32768, 32767));
+    return _mm256_or_si256(m, outside(ADD(x[5], x[1]), -32768, 32767));
+}
+
+/* The IDCT of x[0..7] (coefficient rows) into out; returns 0 (nothing
+ * written) when the block needs other arithmetic.  Always: the scalar code's
+ * 64-bit range.  With `turbo`, also wherever libjpeg-turbo's AVX2 kernel
+ * (what Pillow runs on x86-64, modelled in dec_idct_emul.c) could differ from
+ * the exact result: a dequantized value, a 16-bit sum or a first-pass result
+ * outside int16, a DC row beyond 8191 (its "rows 1-7 zero" shortcut shifts
+ * it left by 2 in 16 bits) or an output outside -512..511 (it saturates where
+ * libjpeg's C table wraps).  Real images never get there; the decoder gives
+ * such blocks to fdj_idct_islow_avx2_emul. */
+FDJ_AVX2 static inline int idct_vec(__m256i x[8], uint8_t *out, ptrdiff_t stride, int turbo)
+{
+    __m256i ac, bad;
     int i;
     /* DC only (common in chroma and smooth areas): one value for the block,
      * as both scalar passes' shortcuts give. */
@@ -206,21 +230,43 @@ FDJ_AVX2 static inline int idct_vec(__m256i x[8], uint8_t *out, ptrdiff_t stride
         uint8_t b;
         if (dc < -IDCT_SAFE || dc > IDCT_SAFE)
             return 0;
-        v = ((dc * 4 + 16) >> 5) & 1023; /* DESCALE(dc << PASS1_BITS, PASS1_BITS + 3) */
+        v = (dc * 4 + 16) >> 5; /* DESCALE(dc << PASS1_BITS, PASS1_BITS + 3) */
+        if (turbo && (dc < -8191 || dc > 8191 || v < -512 || v > 511))
+            return 0;
+        v &= 1023;
         b = (uint8_t)(v < 128 ? v + 128 : v < 512 ? 255 : v < 896 ? 0 : v - 896);
         for (i = 0; i < 8; i++)
             memset(out + i * stride, b, 8);
         return 1;
     }
-    if (!all_safe(x))
+    if (turbo) {
+        bad = _mm256_or_si256(sums_outside16(x), outside(x[0], -8191, 8191));
+        for (i = 0; i < 8; i++)
+            bad = _mm256_or_si256(bad, outside(x[i], -32768, 32767));
+        if (!_mm256_testz_si256(bad, bad))
+            return 0;
+    } else if (!all_safe(x)) {
         return 0;
+    }
     /* pass 1: columns (lanes), x[k] = row k of the coefficients */
     idct_pass(x, CONST_BITS - PASS1_BITS);
-    if (!all_safe(x))
+    if (!all_safe(x)) /* int16 range: also what the kernel's saturating pack keeps */
         return 0;
     /* x[k] = workspace row k; pass 2 works along rows */
     transpose8(x);
+    if (turbo) {
+        bad = sums_outside16(x);
+        if (!_mm256_testz_si256(bad, bad))
+            return 0;
+    }
     idct_pass(x, CONST_BITS + PASS1_BITS + 3);
+    if (turbo) {
+        bad = outside(x[0], -512, 511);
+        for (i = 1; i < 8; i++)
+            bad = _mm256_or_si256(bad, outside(x[i], -512, 511));
+        if (!_mm256_testz_si256(bad, bad))
+            return 0;
+    }
     for (i = 0; i < 8; i++)
         x[i] = range_wrap(x[i]);
     transpose8(x);
@@ -234,12 +280,12 @@ FDJ_AVX2 void fdj_idct_islow_avx2(const int32_t in[64], uint8_t *out, ptrdiff_t 
     int i;
     for (i = 0; i < 8; i++)
         x[i] = _mm256_loadu_si256((const __m256i *)(const void *)(in + 8 * i));
-    if (!idct_vec(x, out, stride))
+    if (!idct_vec(x, out, stride, 0))
         fdj_idct_islow(in, out, stride);
 }
 
-FDJ_AVX2 void fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
-                                    ptrdiff_t stride)
+FDJ_AVX2 int fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
+                                   ptrdiff_t stride)
 {
     __m256i x[8];
     int i;
@@ -248,12 +294,7 @@ FDJ_AVX2 void fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64],
         x[i] = _mm256_mullo_epi32(
             _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(coef + 8 * i))),
             _mm256_loadu_si256((const __m256i *)(const void *)(q + 8 * i)));
-    if (!idct_vec(x, out, stride)) {
-        int32_t tmp[64];
-        for (i = 0; i < 64; i++)
-            tmp[i] = coef[i] * q[i];
-        fdj_idct_islow(tmp, out, stride);
-    }
+    return idct_vec(x, out, stride, 1);
 }
 
 /* One-pass FD: dequantize, requantize by T (round half away from zero, as
@@ -284,7 +325,7 @@ FDJ_AVX2 void fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64]
         over = _mm256_or_si256(over, _mm256_cmpgt_epi32(n, lim));
         x[i] = _mm256_sign_epi32(r, v); /* v < 0: -r; v == 0: r is 0 as well */
     }
-    if (!_mm256_testz_si256(over, over) || !idct_vec(x, out, stride)) {
+    if (!_mm256_testz_si256(over, over) || !idct_vec(x, out, stride, 0)) {
         int32_t tmp[64];
         for (i = 0; i < 64; i++)
             tmp[i] = coef[i] ? fdj_requantize(coef[i] * q[i], t[i]) : 0;

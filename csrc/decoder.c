@@ -521,10 +521,13 @@ static void idct_group(fdj_decoder *d, out_state *o, int c, int r, const int16_t
             for (bx = 0; bx < k->width_in_blocks; bx++) {
                 const int16_t *blk = src + (size_t)bx * 64;
                 uint8_t *ob = dst + (ptrdiff_t)bx * 8;
-                if (fdj_idct_block_is_hostile(blk, k->q)) {
+                if (o->idct8q) {
+                    /* the fused kernel refuses exactly the blocks that need the emulation,
+                     * with vector range checks instead of a scalar pass over the block */
+                    if (!o->idct8q(blk, q, ob, stride))
+                        fdj_idct_islow_avx2_emul(blk, k->q, ob, stride);
+                } else if (fdj_idct_block_is_hostile(blk, k->q)) {
                     fdj_idct_islow_avx2_emul(blk, k->q, ob, stride);
-                } else if (o->idct8q) {
-                    o->idct8q(blk, q, ob, stride);
                 } else {
                     int32_t tmp[64];
                     int i;

@@ -27,9 +27,12 @@ typedef void (*fdj_idct_fn)(const int32_t in[64], uint8_t *out, ptrdiff_t stride
 typedef void (*fdj_fdct_fn)(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
 
 /* Dequantize (int16 coefficient times int32 multiplier, natural order) and
- * ISLOW IDCT in one kernel: equal to fdj_idct_islow of the products. */
-typedef void (*fdj_idct_q_fn)(const int16_t coef[64], const int32_t q[64], uint8_t *out,
-                              ptrdiff_t stride);
+ * ISLOW IDCT in one kernel: equal to fdj_idct_islow of the products, and to
+ * libjpeg-turbo's AVX2 kernel.  Returns 0, writing nothing, for a block where
+ * that kernel's 16-bit arithmetic could give other pixels (never for blocks
+ * of real images): the caller decodes it with fdj_idct_islow_avx2_emul. */
+typedef int (*fdj_idct_q_fn)(const int16_t coef[64], const int32_t q[64], uint8_t *out,
+                             ptrdiff_t stride);
 fdj_idct_q_fn fdj_idct_islow_q_for(int level); /* NULL: no fused kernel, dequantize first */
 
 /* Dequantize, one-pass FD requantize by t (fdj_requantize), ISLOW IDCT. */
@@ -43,8 +46,8 @@ fdj_fdct_fn fdj_fdct_islow_for(int level);
 
 /* AVX2 siblings: callable only when fdj_simd_level() >= FDJ_SIMD_AVX2. */
 void fdj_idct_islow_avx2(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
-void fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
-                           ptrdiff_t stride);
+int fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
+                          ptrdiff_t stride);
 void fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64], const int32_t t[64],
                             uint8_t *out, ptrdiff_t stride);
 void fdj_fdct_islow_avx2(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);

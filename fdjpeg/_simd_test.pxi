@@ -53,17 +53,40 @@ def _fdct_blocks(pixels, int level):
 
 
 cdef extern from "fdj_simd.h" nogil:
-    ctypedef void (*fdj_idct_q_fn)(const int16_t *coef, const int32_t *q, uint8_t *out,
-                                   ptrdiff_t stride)
+    ctypedef int (*fdj_idct_q_fn)(const int16_t *coef, const int32_t *q, uint8_t *out,
+                                  ptrdiff_t stride)
     ctypedef void (*fdj_idct_rq_fn)(const int16_t *coef, const int32_t *q, const int32_t *t,
                                     uint8_t *out, ptrdiff_t stride)
     fdj_idct_q_fn fdj_idct_islow_q_for(int level)
     fdj_idct_rq_fn fdj_idct_islow_rq_for(int level)
 
 
+cdef extern from "dec_internal.h" nogil:
+    void fdj_idct_islow_avx2_emul(const int16_t *coef, const uint16_t *q, uint8_t *out,
+                                  ptrdiff_t stride)
+
+
+def _idct_turbo_emul_blocks(coef, q):
+    """libjpeg-turbo's AVX2 ISLOW arithmetic (dec_idct_emul.c) on (n, 64) int16 blocks with
+    a uint16 table q: what Pillow shows on x86-64; (n, 8, 8) uint8."""
+    cdef cnp.ndarray c = np.ascontiguousarray(coef, dtype=np.int16).reshape(-1, 64)
+    cdef cnp.ndarray qa = np.ascontiguousarray(q, dtype=np.uint16).reshape(64)
+    cdef Py_ssize_t n = c.shape[0], i
+    cdef cnp.ndarray dst = np.empty((n, 8, 8), dtype=np.uint8)
+    cdef const int16_t *cs = <const int16_t *>cnp.PyArray_DATA(c)
+    cdef const uint16_t *qs = <const uint16_t *>cnp.PyArray_DATA(qa)
+    cdef uint8_t *o = <uint8_t *>cnp.PyArray_DATA(dst)
+    with nogil:
+        for i in range(n):
+            fdj_idct_islow_avx2_emul(cs + 64 * i, qs, o + 64 * i, 8)
+    return dst
+
+
 def _idct_fused_blocks(coef, q, t=None):
     """The decoder's fused AVX2 kernels on (n, 64) int16 coefficients with an int32
     dequantization table q (and, with t, one-pass requantization by t); (n, 8, 8) uint8.
+    Without t returns (pixels, accepted): blocks the kernel refuses (accepted False, pixels
+    zero) are the ones the decoder hands to the libjpeg-turbo emulation.
     Raises ValueError where no fused kernel is active."""
     cdef cnp.ndarray c = np.ascontiguousarray(coef, dtype=np.int16).reshape(-1, 64)
     cdef cnp.ndarray qa = np.ascontiguousarray(q, dtype=np.int32).reshape(64)
@@ -77,12 +100,17 @@ def _idct_fused_blocks(coef, q, t=None):
     cdef fdj_idct_q_fn fq = fdj_idct_islow_q_for(fdj_simd_level())
     cdef fdj_idct_rq_fn frq = fdj_idct_islow_rq_for(fdj_simd_level())
     cdef bint requant = t is not None
+    cdef cnp.ndarray acc = np.ones(n, dtype=np.uint8)
+    cdef uint8_t *ap = <uint8_t *>cnp.PyArray_DATA(acc)
     if (requant and frq == NULL) or (not requant and fq == NULL):
         raise ValueError("no fused IDCT kernel is active")
+    dst[...] = 0
     with nogil:
         for i in range(n):
             if requant:
                 frq(cs + 64 * i, qs, ts, o + 64 * i, 8)
             else:
-                fq(cs + 64 * i, qs, o + 64 * i, 8)
-    return dst
+                ap[i] = 1 if fq(cs + 64 * i, qs, o + 64 * i, 8) else 0
+    if requant:
+        return dst
+    return dst, acc.astype(bool)

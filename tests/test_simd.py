@@ -292,9 +292,9 @@ def _requantize(v, t):
 
 
 @needs_avx2
-@pytest.mark.parametrize("kind", ["typical", "large", "hostile"])
+@pytest.mark.parametrize("kind", ["typical", "large", "hostile", "edge"])
 def test_fused_dequantize_requantize_idct(kind):
-    rng = np.random.default_rng({"typical": 21, "large": 22, "hostile": 23}[kind])
+    rng = np.random.default_rng({"typical": 21, "large": 22, "hostile": 23, "edge": 24}[kind])
     n = 3000
     if kind == "typical":
         coef = np.round(rng.laplace(0, 6, size=(n, 64)))
@@ -304,6 +304,12 @@ def test_fused_dequantize_requantize_idct(kind):
         coef = np.round(rng.laplace(0, 300, size=(n, 64)))
         q = rng.integers(1, 256, size=64)
         tabs = [rng.integers(1, 65536, size=64), np.full(64, 1)]
+    elif kind == "edge":
+        # values around the limits the turbo check guards (int16 sums, DC row 8191, +-512 out)
+        coef = rng.choice([-3000, -1025, -1024, -1, 0, 1, 1023, 1024, 4095, 8191], size=(n, 64))
+        coef[rng.random((n, 64)) < 0.7] = 0
+        q = rng.choice([1, 2, 3, 4, 8], size=64)
+        tabs = [np.full(64, 7)]
     else:
         coef = rng.choice([-32768, -32767, -1, 0, 1, 32767], size=(n, 64))
         q = rng.choice([-32768, -1, 1, 255, 32767], size=64)   # the decoder's int16 multipliers
@@ -311,7 +317,34 @@ def test_fused_dequantize_requantize_idct(kind):
     coef = np.clip(coef, -32768, 32767).astype(np.int16)
     v = coef.astype(np.int64) * q.astype(np.int64)
     plain = _codec._idct_blocks(v.astype(np.int32), 0)
-    assert np.array_equal(_codec._idct_fused_blocks(coef, q), plain)
+    fused, accepted = _codec._idct_fused_blocks(coef, q)
+    # accepted blocks: the exact result, which is also libjpeg-turbo's AVX2 result (Pillow)
+    turbo = _codec._idct_turbo_emul_blocks(coef, q.astype(np.int64) & 0xFFFF)
+    assert np.array_equal(fused[accepted], plain[accepted])
+    assert np.array_equal(fused[accepted], turbo[accepted])
+    if kind == "hostile":
+        assert not accepted.any() or not accepted.all()  # the 16-bit limits are reached
     for t in tabs:
         ref = _codec._idct_blocks(_requantize(v, t.astype(np.int64)).astype(np.int32), 0)
         assert np.array_equal(_codec._idct_fused_blocks(coef, q, t), ref)
+
+
+@needs_avx2
+def test_fused_kernel_takes_every_block_of_real_files():
+    """The libjpeg-turbo guard costs nothing on real data: every block of real files is
+    accepted, and equals both the scalar IDCT and the libjpeg-turbo AVX2 model."""
+    files = []
+    if (CORPUS / "imagenet-sample").is_dir():
+        files = [p.read_bytes() for p in sorted((CORPUS / "imagenet-sample").iterdir())[:15]]
+    img = np.ascontiguousarray(skdata.astronaut())
+    files += [_pil_jpeg(img, quality=q) for q in (1, 50, 100)]
+    for data in files:
+        r = fdjpeg.read_coefficients(data)
+        for c, tab in zip(r["coefficients"], r["tables"]):
+            coef = c.reshape(-1, 64)
+            q = np.asarray(tab, np.int64).reshape(64)
+            fused, accepted = _codec._idct_fused_blocks(coef, q.astype(np.int16).astype(np.int32))
+            assert accepted.all()
+            v = (coef.astype(np.int64) * q.astype(np.int16)).astype(np.int32)
+            assert np.array_equal(fused, _codec._idct_blocks(v, 0))
+            assert np.array_equal(fused, _codec._idct_turbo_emul_blocks(coef, q))
