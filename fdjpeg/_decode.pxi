@@ -113,6 +113,10 @@ cdef class Decoder:
         cdef const fdj_marker *m = fdj_decoder_markers(self.dec, &n)
         return [(m[i].marker, m[i].offset, m[i].length) for i in range(n)]
 
+    def num_components(self):
+        """Components in the frame (cheaper than info() on the per-image path)."""
+        return fdj_decoder_info(self.dec).num_components
+
     def output_shape(self):
         cdef int h, w, ch
         _raise_status(fdj_decoder_output_shape(self.dec, &h, &w, &ch), fdj_decoder_message(self.dec))
