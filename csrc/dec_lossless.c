@@ -156,6 +156,9 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
     int mcus_y = (int)(((int64_t)d->info.height + d->max_v - 1) / d->max_v);
     if (d->opt.scale_denom != 1)
         return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "scaled decoding of lossless JPEG is not supported");
+    if (d->opt.purify_count > 0)
+        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED,
+                            "one-pass purification needs DCT coefficients; lossless JPEG has none");
     memset(lc, 0, sizeof lc);
     for (c = 0; c < d->ncomp; c++) {
         fdj_dcomp *k = &d->comp[c];

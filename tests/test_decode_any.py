@@ -401,6 +401,10 @@ def test_lossless_has_no_coefficients():
     data = _lossless_jpeg([photo("camera", 8, 8)], 1)
     with pytest.raises(fdjpeg.UnsupportedJPEGError):
         fdjpeg.read_coefficients(data)
+    with pytest.raises(fdjpeg.UnsupportedJPEGError):
+        fdjpeg.decode(data, scale=2)
+    with pytest.raises(fdjpeg.UnsupportedJPEGError):
+        fdjpeg._codec.Decoder(data, purify=np.ones((1, 64), np.uint16)).decode()
 
 
 def test_lossless_bad_parameters_raise():
