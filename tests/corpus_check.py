@@ -26,7 +26,7 @@ def pillow_pixels(data: bytes):
 
     try:
         with Image.open(io.BytesIO(data)) as im:
-            if im.format != "JPEG":
+            if im.format not in ("JPEG", "MPO"):  # MPO: a JPEG with an MPF APP2 segment
                 return f"not-jpeg:{im.format}", None, None
             im.load()
             return "ok", im.mode, np.asarray(im)
