@@ -578,6 +578,11 @@ def test_truncated_files_as_pillow(case):
 
 def test_truncated_flag_and_segment_cut():
     _, data = _truncation_cases()[3]
+    for blob, cut in ((data, False), (data + b"junk", False), (data[:-2], True),
+                      (data[: len(data) // 2], True)):
+        dec = fdjpeg._codec.Decoder(blob, allow_truncated=True)
+        dec.decode()
+        assert dec.was_truncated() == cut
     sos = sos_offsets(data)
     ref = pil_decode(data[: sos[2] + 5], truncated_ok=True)
     assert_same(fdjpeg.decode(data[: sos[2] + 5], allow_truncated=True), ref, "scan cut")
