@@ -734,3 +734,19 @@ def test_mutated_files_never_crash(tmp_path):
     proc = subprocess.run([sys.executable, "-c", _MUTATE, str(HERE.parent), "7", *map(str, seeds)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
+
+
+@need_cjpeg
+def test_dac_segments_as_pillow(tmp_path):
+    """DAC (arithmetic conditioning): default values change nothing; bad index/values are
+    errors in libjpeg (so in Pillow) and in fdjpeg."""
+    data = cjpeg(tmp_path, photo("astronaut", 40, 56), "-arithmetic")
+    same = _insert_before(data, 0xDA, b"\xff\xcc\x00\x08\x00\x10\x10\x05\x11\x05")
+    assert_same(fdjpeg.decode(same), pil_decode(same), "default DAC")
+    assert_same(fdjpeg.decode(same), fdjpeg.decode(data), "default DAC vs none")
+    for bad in (b"\xff\xcc\x00\x04\x20\x05", b"\xff\xcc\x00\x04\x00\x12", b"\xff\xcc\x00\x05\x00\x10\x10"):
+        blob = _insert_before(data, 0xDA, bad)
+        with pytest.raises(OSError):
+            pil_decode(blob)
+        with pytest.raises(fdjpeg.JPEGError):
+            fdjpeg.decode(blob)
