@@ -81,7 +81,8 @@ def machine_lines(argv):
                  f"{platform.release()}, Python {platform.python_version()}")
     lines.append(f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}; "
                  f"load average at start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
-                 "(other jobs share this machine: ratios are interleaved minima of thread CPU time)")
+                 "(other jobs share this machine: ratios are interleaved minima of "
+                 + ("wall-clock time)" if clock is pc else "thread CPU time)"))
     info = fdjpeg.build_info()
     lines.append(f"- fdjpeg {info['version']} (kernels: {info['kernels']}); Pillow "
                  f"{Image.__version__} with libjpeg-turbo {features.version('libjpeg_turbo')}; "
@@ -204,7 +205,7 @@ def section_encode(images, reps, out):
                       lambda a: fdjpeg.encode(a, quality=90, subsampling="4:4:4")),
         "FD table 4:4:4": (lambda a: pil_encode(a, qtables=[t, t], subsampling=0),
                            None,  # simplejpeg takes no custom tables
-                           lambda a: fdjpeg.encode(a, fd_table, subsampling="4:4:4")),
+                           lambda a: fdjpeg.encode(a, [fd_table, fd_table], subsampling="4:4:4")),
     }
     n = len(images)
     out.append(f"\n## Encode: {n} ImageNet images (RGB), min of {reps} interleaved runs per image\n")
@@ -312,11 +313,48 @@ def section_threads(datas, crops, reps, out):
         out.append(row(name, len(items), f"{one[0]:.0f}", f"{two[0]:.0f}", f"{two[0] / one[0]:.2f}",
                        f"{one[1]:.2f} / {two[1]:.2f}"))
         res[name] = two[0] / one[0]
+    gil = gil_released(datas)
+    out.append(f"\nGIL check (works on a busy machine too): while one fdjpeg.decode of a "
+               f"{gil['size']} image ran for {gil['ms']:.0f} ms in the main thread, a pure-Python "
+               f"counter thread advanced {gil['during']:,} times ({gil['rate_during']:.0f}/ms, "
+               f"against {gil['rate_alone']:.0f}/ms with the main thread asleep): the decode "
+               f"{'does not hold' if gil['during'] > 0 else 'HOLDS'} the GIL.")
     out.append(f"\nLoad average after this section: {os.getloadavg()[0]:.2f}.  \"cores used\" "
                "above 1 with 2 threads means the two decodes ran at the same time (the GIL is "
                "released); a speed-up below 1.9 with cores used well below 2 means the machine "
                "had no second core to give.")
     return {"threads": res}
+
+
+def gil_released(datas):
+    """Count a pure-Python thread's progress while the main thread is inside one long
+    fdjpeg.decode: a decode that held the GIL would let the counter advance ~0 times."""
+    import threading
+
+    big = fdjpeg.encode(np.tile(fdjpeg.decode(datas[0], mode="RGB"), (8, 8, 1)), quality=90)
+    state = {"count": 0, "stop": False}
+    ready = threading.Event()
+
+    def spin():
+        ready.set()
+        while not state["stop"]:
+            state["count"] += 1
+
+    th = threading.Thread(target=spin)
+    th.start()
+    ready.wait()
+    time.sleep(0.05)
+    c0, t0 = state["count"], pc()
+    time.sleep(0.1)
+    rate_alone = (state["count"] - c0) / ((pc() - t0) * 1e3)
+    c0, t0 = state["count"], pc()
+    img = fdjpeg.decode(big)
+    ms = (pc() - t0) * 1e3
+    during = state["count"] - c0
+    state["stop"] = True
+    th.join()
+    return {"size": f"{img.shape[1]}×{img.shape[0]}", "ms": ms, "during": during,
+            "rate_during": during / ms, "rate_alone": rate_alone}
 
 
 _MEM_CHILD = r"""
