@@ -133,6 +133,125 @@ void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64], int simd_
     d->simd = simd_level >= FDJ_SIMD_AVX2;
 }
 
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define FDCT2_AVX2 __attribute__((target("avx2")))
+
+/* Two blocks at once in 16-bit lanes (block a in the low 128 bits of every
+ * vector, block b in the high 128 bits).  Each output of jfdctint.c is a
+ * linear form in the butterfly terms; those forms are evaluated with
+ * pmaddwd on pairs of terms (16 x 16 -> 32-bit products, exact), so every
+ * output is the same integer the scalar code computes before its DESCALE:
+ *   z1 + t13*c = t12*4433 + t13*10703, etc., and the odd part
+ *   d7 = -11363 t4 + 9633 t5 - 6436 t6 + 2260 t7   (and three more),
+ * which is the scalar's tmp/z sequence multiplied out.  Range: samples-128
+ * fit 8 bits; pass-1 outputs are within +-4096 and pass-2 butterflies within
+ * +-16384, so all 16-bit terms are exact; the two DC-like sums of pass 2
+ * (up to +-32768) are formed in 32 bits. */
+FDCT2_AVX2 static inline void transpose16x8(__m256i r[8])
+{
+    __m256i t0 = _mm256_unpacklo_epi16(r[0], r[1]), t1 = _mm256_unpackhi_epi16(r[0], r[1]);
+    __m256i t2 = _mm256_unpacklo_epi16(r[2], r[3]), t3 = _mm256_unpackhi_epi16(r[2], r[3]);
+    __m256i t4 = _mm256_unpacklo_epi16(r[4], r[5]), t5 = _mm256_unpackhi_epi16(r[4], r[5]);
+    __m256i t6 = _mm256_unpacklo_epi16(r[6], r[7]), t7 = _mm256_unpackhi_epi16(r[6], r[7]);
+    __m256i u0 = _mm256_unpacklo_epi32(t0, t2), u1 = _mm256_unpackhi_epi32(t0, t2);
+    __m256i u2 = _mm256_unpacklo_epi32(t1, t3), u3 = _mm256_unpackhi_epi32(t1, t3);
+    __m256i u4 = _mm256_unpacklo_epi32(t4, t6), u5 = _mm256_unpackhi_epi32(t4, t6);
+    __m256i u6 = _mm256_unpacklo_epi32(t5, t7), u7 = _mm256_unpackhi_epi32(t5, t7);
+    r[0] = _mm256_unpacklo_epi64(u0, u4);
+    r[1] = _mm256_unpackhi_epi64(u0, u4);
+    r[2] = _mm256_unpacklo_epi64(u1, u5);
+    r[3] = _mm256_unpackhi_epi64(u1, u5);
+    r[4] = _mm256_unpacklo_epi64(u2, u6);
+    r[5] = _mm256_unpackhi_epi64(u2, u6);
+    r[6] = _mm256_unpacklo_epi64(u3, u7);
+    r[7] = _mm256_unpackhi_epi64(u3, u7);
+}
+
+/* DESCALE(a*ca + b*cb, shift) per 16-bit lane, as 16-bit results */
+FDCT2_AVX2 static inline __m256i dot2(__m256i a, __m256i b, int ca, int cb, int shift)
+{
+    const __m256i c = _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)cb << 16) | (uint16_t)ca));
+    const __m256i round = _mm256_set1_epi32(1 << (shift - 1));
+    __m256i lo = _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), c);
+    __m256i hi = _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), c);
+    lo = _mm256_srai_epi32(_mm256_add_epi32(lo, round), shift);
+    hi = _mm256_srai_epi32(_mm256_add_epi32(hi, round), shift);
+    return _mm256_packs_epi32(lo, hi);
+}
+
+/* DESCALE(a*c0 + b*c1 + e*c2 + f*c3, shift) */
+FDCT2_AVX2 static inline __m256i dot4(__m256i a, __m256i b, __m256i e, __m256i f, int c0, int c1,
+                                      int c2, int c3, int shift)
+{
+    const __m256i k01 = _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)c1 << 16) | (uint16_t)c0));
+    const __m256i k23 = _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)c3 << 16) | (uint16_t)c2));
+    const __m256i round = _mm256_set1_epi32(1 << (shift - 1));
+    __m256i lo = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), k01),
+                                  _mm256_madd_epi16(_mm256_unpacklo_epi16(e, f), k23));
+    __m256i hi = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), k01),
+                                  _mm256_madd_epi16(_mm256_unpackhi_epi16(e, f), k23));
+    lo = _mm256_srai_epi32(_mm256_add_epi32(lo, round), shift);
+    hi = _mm256_srai_epi32(_mm256_add_epi32(hi, round), shift);
+    return _mm256_packs_epi32(lo, hi);
+}
+
+FDCT2_AVX2 static inline void fdct16_pass(__m256i x[8], int pass2)
+{
+    const int shift = pass2 ? CONST_BITS + PASS1_BITS : CONST_BITS - PASS1_BITS;
+    __m256i t0 = _mm256_add_epi16(x[0], x[7]), t7 = _mm256_sub_epi16(x[0], x[7]);
+    __m256i t1 = _mm256_add_epi16(x[1], x[6]), t6 = _mm256_sub_epi16(x[1], x[6]);
+    __m256i t2 = _mm256_add_epi16(x[2], x[5]), t5 = _mm256_sub_epi16(x[2], x[5]);
+    __m256i t3 = _mm256_add_epi16(x[3], x[4]), t4 = _mm256_sub_epi16(x[3], x[4]);
+    __m256i t10 = _mm256_add_epi16(t0, t3), t13 = _mm256_sub_epi16(t0, t3);
+    __m256i t11 = _mm256_add_epi16(t1, t2), t12 = _mm256_sub_epi16(t1, t2);
+    if (pass2) {
+        x[0] = dot2(t10, t11, 1, 1, PASS1_BITS);
+        x[4] = dot2(t10, t11, 1, -1, PASS1_BITS);
+    } else {
+        x[0] = _mm256_slli_epi16(_mm256_add_epi16(t10, t11), PASS1_BITS);
+        x[4] = _mm256_slli_epi16(_mm256_sub_epi16(t10, t11), PASS1_BITS);
+    }
+    x[2] = dot2(t12, t13, FIX_0_541196100, FIX_0_541196100 + FIX_0_765366865, shift);
+    x[6] = dot2(t12, t13, FIX_0_541196100 - FIX_1_847759065, FIX_0_541196100, shift);
+    x[7] = dot4(t4, t5, t6, t7, FIX_0_298631336 - FIX_0_899976223 - FIX_1_961570560 + FIX_1_175875602,
+                FIX_1_175875602, FIX_1_175875602 - FIX_1_961570560,
+                FIX_1_175875602 - FIX_0_899976223, shift);
+    x[5] = dot4(t4, t5, t6, t7, FIX_1_175875602,
+                FIX_2_053119869 - FIX_2_562915447 - FIX_0_390180644 + FIX_1_175875602,
+                FIX_1_175875602 - FIX_2_562915447, FIX_1_175875602 - FIX_0_390180644, shift);
+    x[3] = dot4(t4, t5, t6, t7, FIX_1_175875602 - FIX_1_961570560,
+                FIX_1_175875602 - FIX_2_562915447,
+                FIX_3_072711026 - FIX_2_562915447 - FIX_1_961570560 + FIX_1_175875602,
+                FIX_1_175875602, shift);
+    x[1] = dot4(t4, t5, t6, t7, FIX_1_175875602 - FIX_0_899976223,
+                FIX_1_175875602 - FIX_0_390180644, FIX_1_175875602,
+                FIX_1_501321110 - FIX_0_899976223 - FIX_0_390180644 + FIX_1_175875602, shift);
+}
+
+FDCT2_AVX2 void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
+                                     int32_t outa[64], int32_t outb[64])
+{
+    const __m256i center = _mm256_set1_epi16(128);
+    __m256i x[8];
+    int i;
+    for (i = 0; i < 8; i++) {
+        __m128i rows = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(a + i * stride)),
+                                          _mm_loadl_epi64((const __m128i *)(const void *)(b + i * stride)));
+        /* lanes 0..7: row i of a, lanes 8..15: row i of b (one per 128-bit half) */
+        x[i] = _mm256_sub_epi16(_mm256_cvtepu8_epi16(rows), center);
+    }
+    transpose16x8(x); /* x[k] = column k: pass 1 runs along rows */
+    fdct16_pass(x, 0);
+    transpose16x8(x); /* x[k] = row k: pass 2 runs along columns */
+    fdct16_pass(x, 1);
+    for (i = 0; i < 8; i++) {
+        _mm256_storeu_si256((__m256i *)(void *)(outa + 8 * i), _mm256_cvtepi16_epi32(_mm256_castsi256_si128(x[i])));
+        _mm256_storeu_si256((__m256i *)(void *)(outb + 8 * i), _mm256_cvtepi16_epi32(_mm256_extracti128_si256(x[i], 1)));
+    }
+}
+#endif
+
 /* Scalar reference (sign-magnitude without branches, so it also vectorizes
  * for the baseline ISA); the AVX2 sibling below performs the same float
  * operations and is used when the CPU has AVX2. */
@@ -297,7 +416,18 @@ void fdj_enc_band_transform(const fdj_enc_band *b, fdj_enc_frame *f, int mcu_row
         for (by = 0; by < rows; by++) {
             const uint8_t *src = b->plane[c] + (ptrdiff_t)by * 8 * b->plane_stride[c];
             int16_t *dst = cp->coef + ((size_t)(row0 + by - cp->row0) * (size_t)cp->bw) * 64;
-            for (bx = 0; bx < cp->width_in_blocks; bx++) {
+            bx = 0;
+#ifdef FDJ_HAVE_FDCT2
+            if (dv->simd) {
+                int32_t ws2[64];
+                for (; bx + 2 <= cp->width_in_blocks; bx += 2) {
+                    fdj_fdct_islow2_avx2(src + bx * 8, src + bx * 8 + 8, b->plane_stride[c], ws, ws2);
+                    fdj_quantize_block(ws, dv, dst + (size_t)bx * 64);
+                    fdj_quantize_block(ws2, dv, dst + (size_t)(bx + 1) * 64);
+                }
+            }
+#endif
+            for (; bx < cp->width_in_blocks; bx++) {
                 fdct(src + bx * 8, b->plane_stride[c], ws);
                 fdj_quantize_block(ws, dv, dst + (size_t)bx * 64);
             }

@@ -92,6 +92,14 @@ void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64], int simd_
  * output is 8 times the orthonormal DCT, natural order (scalar reference;
  * fdj_fdct_islow_for() in enc_fdct_simd.c picks the AVX2 sibling). */
 void fdj_fdct_islow(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
+/* AVX2: the ISLOW FDCT of two blocks at once in 16-bit lanes (equal to
+ * fdj_fdct_islow for all 8-bit input).  Only when fdj_simd_level() >= AVX2
+ * on x86 GCC/Clang builds (FDJ_HAVE_FDCT2). */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define FDJ_HAVE_FDCT2 1
+void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
+                          int32_t outa[64], int32_t outb[64]);
+#endif
 /* Quantize a DCT block (natural order) into zigzag order. */
 void fdj_quantize_block(const int32_t dct[64], const fdj_divisors *d, int16_t out[64]);
 /* Quantize then dequantize (natural order, int32), for the fused purify path. */

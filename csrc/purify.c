@@ -75,7 +75,21 @@ static void band_roundtrip(purify_state *s, int mcu_row)
             /* 8 consecutive ring rows: ring size is a multiple of 8 */
             int ring_row = ((row0 + by) * 8) % s->ring[c];
             uint8_t *dst = s->rows[c][ring_row];
-            for (bx = 0; bx < cp->width_in_blocks; bx++) {
+            bx = 0;
+#ifdef FDJ_HAVE_FDCT2
+            if (dv->simd) {
+                int32_t ws2[64];
+                for (; bx + 2 <= cp->width_in_blocks; bx += 2) {
+                    fdj_fdct_islow2_avx2(src + bx * 8, src + bx * 8 + 8, s->band.plane_stride[c], ws,
+                                         ws2);
+                    fdj_quantize_dequantize(ws, dv, dq);
+                    s->idct(dq, dst + bx * 8, s->ring_stride[c]);
+                    fdj_quantize_dequantize(ws2, dv, dq);
+                    s->idct(dq, dst + bx * 8 + 8, s->ring_stride[c]);
+                }
+            }
+#endif
+            for (; bx < cp->width_in_blocks; bx++) {
                 s->fdct(src + bx * 8, s->band.plane_stride[c], ws);
                 fdj_quantize_dequantize(ws, dv, dq);
                 s->idct(dq, dst + bx * 8, s->ring_stride[c]);

@@ -514,3 +514,22 @@ def test_encode_releases_nothing_on_error_and_is_reentrant():
     with ThreadPoolExecutor(4) as ex:
         threaded = list(ex.map(lambda x: encode(x, subsampling="4:2:0"), imgs))
     assert serial == threaded
+
+
+def test_extreme_blocks_match_pillow(tmp_path):
+    """Blocks that drive the DCT to its extremes (0/255 checkerboards, stripes,
+    random binary patterns) with all-ones tables (no quantization), where any
+    lane overflow in a SIMD kernel would show; against Pillow and the scalar path."""
+    rng = np.random.default_rng(11)
+    y, x = np.mgrid[0:64, 0:96]
+    pats = [((x + y) & 1) * 255, (x & 1) * 255, (y & 1) * 255, (((x >> 1) ^ (y >> 2)) & 1) * 255,
+            rng.integers(0, 2, (64, 96)) * 255, np.full((64, 96), 255), np.zeros((64, 96))]
+    ones = np.ones((8, 8), np.uint16)
+    for p in pats:
+        img = np.repeat(np.asarray(p, np.uint8)[:, :, None], 3, axis=2)
+        img[:, :, 1] = 255 - img[:, :, 1]
+        ours = encode(img, [ones, ones])
+        ref = pil_save(img, qtables=[list(ones.ravel())] * 2, subsampling=0)
+        assert ours == ref
+        g = np.ascontiguousarray(img[:, :, 0])
+        assert encode(g, ones) == pil_save(g, qtables=[list(ones.ravel())])
