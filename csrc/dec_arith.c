@@ -56,6 +56,7 @@ static const qe_entry qe_table[114] = {
 void fdj_arith_reset_conditioning(fdj_decoder *d)
 {
     int i;
+    d->arith_fail_imcu = -1;
     for (i = 0; i < 16; i++) {
         d->arith_dc_L[i] = 0;
         d->arith_dc_U[i] = 1;
@@ -64,16 +65,20 @@ void fdj_arith_reset_conditioning(fdj_decoder *d)
 }
 
 /* Next byte of entropy data (F.1.2.3: FF 00 is a stuffed FF); zero once a
- * marker or the end of the data is reached, leaving pos on the marker. */
-static unsigned next_byte(fdj_bits *b)
+ * marker or the end of the data is reached, leaving pos on the marker.  The end
+ * is the caller's data: with allow_truncated the EOI appended after it is never
+ * read here, because libjpeg's arithmetic decoder cannot wait for more data and
+ * fails instead (ran_out; Pillow then keeps only the rows already output). */
+static unsigned next_byte(fdj_arith *e, fdj_bits *b)
 {
     unsigned c;
-    size_t q;
+    size_t q, end = e->real_end < b->size ? e->real_end : b->size;
     if (b->marker_hit)
         return 0;
-    if (b->pos >= b->size) {
+    if (b->pos >= end) {
         b->marker_hit = 1;
         b->hit_end = 1;
+        e->ran_out = 1;
         return 0;
     }
     c = b->data[b->pos];
@@ -82,11 +87,12 @@ static unsigned next_byte(fdj_bits *b)
         return c;
     }
     q = b->pos + 1;
-    while (q < b->size && b->data[q] == 0xFF)
+    while (q < end && b->data[q] == 0xFF)
         q++;
-    if (q >= b->size) {
+    if (q >= end) {
         b->marker_hit = 1;
         b->hit_end = 1;
+        e->ran_out = 1;
         return 0;
     }
     if (b->data[q] == 0) {
@@ -104,7 +110,7 @@ static int decode_bit(fdj_arith *e, fdj_bits *b, uint8_t *st)
     uint64_t qe, t;
     while (e->a < 0x8000u) {
         if (--e->ct < 0) {
-            e->c = (e->c << 8) | next_byte(b);
+            e->c = (e->c << 8) | next_byte(e, b);
             e->ct += 8;
             if (e->ct < 0 && ++e->ct == 0)
                 e->a = 0x8000u; /* two initial bytes read: A becomes 0x10000 below */
@@ -161,6 +167,7 @@ static void reset_state(fdj_decoder *d)
     e->ct = -16; /* read two bytes before the first decision */
     e->fixed = FIXED_BIN;
     e->need_reset = 0;
+    e->real_end = d->real_size;
 }
 
 /* Magnitude category and bit pattern of a nonzero AC value (F.2.4.3.1,
@@ -342,5 +349,31 @@ int fdj_decode_mcu_arith(fdj_decoder *d, int16_t *const blocks[], int nblocks, c
         st = decode_first(d, blocks, nblocks, bc);
     if (st != 0)
         e->ct = -1; /* libjpeg-turbo: JWRN_ARITH_BAD_CODE, then nothing until a restart */
+    if (e->ran_out && d->arith_fail_imcu < 0)
+        d->arith_fail_imcu = d->cur_imcu_row;
     return FDJ_OK;
+}
+
+/* Output rows Pillow keeps when libjpeg's arithmetic decoder runs out of data
+ * (JERR_CANT_SUSPEND, hidden by LOAD_TRUNCATED_IMAGES): none for multi-scan
+ * files (all input is read before any output); for a single scan, the rows of
+ * the iMCU rows decoded before, less the row group that vertical fancy
+ * upsampling holds back for context.  -1 if the data did not run out. */
+int fdj_arith_rows_kept(const fdj_decoder *d, int height)
+{
+    int c, context = 0, rows;
+    if (d->arith_fail_imcu < 0)
+        return -1;
+    if (d->info.progressive || d->info.num_scans > 1 || d->scan_ncomp != d->ncomp)
+        return 0;
+    for (c = 0; c < d->ncomp && d->ncomp > 1; c++) {
+        const fdj_dcomp *k = &d->comp[c];
+        int hx = d->max_h / k->h, vx = d->max_v / k->v;
+        if (vx == 2 && (hx == 1 || (hx == 2 && k->dw > 2)))
+            context = 1;
+    }
+    rows = d->arith_fail_imcu * 8 * d->max_v - (context ? d->max_v : 0);
+    if (rows < 0)
+        rows = 0;
+    return rows < height ? rows : height;
 }

@@ -41,6 +41,8 @@ typedef struct fdj_arith {
     int32_t last_dc[FDJ_MAX_COMPONENTS];   /* per scan component */
     int dc_context[FDJ_MAX_COMPONENTS];
     uint8_t fixed;             /* the fixed 0.5-probability bin */
+    int ran_out;               /* the data ended (not a marker) inside the scan */
+    size_t real_end;           /* end of the caller's data */
     uint8_t dc_stats[16][64];
     uint8_t ac_stats[16][256];
 } fdj_arith;
@@ -105,6 +107,7 @@ struct fdj_decoder {
 
     int cur_imcu_row;          /* iMCU row of the MCU being decoded */
     int last_good_imcu;        /* last iMCU row decoded with data (libjpeg's last_good_iMCU_row) */
+    int arith_fail_imcu;       /* iMCU row where arithmetic data ran out, -1 if it did not */
 
     int decoded;               /* pixel or coefficient decode has run */
     int coefs_allocated;
@@ -133,6 +136,7 @@ int fdj_huff_decode_diff(fdj_decoder *d, const fdj_huff *t); /* lossless differe
 void fdj_arith_reset_conditioning(fdj_decoder *d); /* DAC defaults, at SOI */
 int fdj_decode_mcu_arith(fdj_decoder *d, int16_t *const blocks[], int nblocks,
                          const int block_comp[]);
+int fdj_arith_rows_kept(const fdj_decoder *d, int height);
 
 /* dec_smooth.c */
 int fdj_smooth_coefficients(fdj_decoder *d); /* progressive block smoothing (K.8) */

@@ -149,6 +149,10 @@ int fdj_decoder_open(fdj_decoder *d, const uint8_t *data, size_t size,
     st = fdj_read_headers(d);
     if (st < 0)
         return st;
+    if (d->pos > d->real_size)
+        /* the headers only ended inside the EOI appended for allow_truncated: Pillow's
+         * header parse fails on such a file */
+        return fdj_fail_dec(d, FDJ_ERR_TRUNCATED, "JPEG data ends inside the headers");
     if (st == 0 || !d->have_sof)
         return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "no image: %s before the first scan",
                             d->have_sof ? "EOI" : "EOI or SOS without a frame header");
@@ -706,7 +710,15 @@ int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         return st;
     if (d->info.progressive && (st = fdj_smooth_coefficients(d)) != FDJ_OK)
         return st;
-    return output_from_full(d, out, row_stride);
+    st = output_from_full(d, out, row_stride);
+    if (st == FDJ_OK && d->info.arithmetic && d->opt.allow_truncated && d->opt.scale_denom == 1) {
+        /* Pillow's view of arithmetic data that ends early: only the rows output before
+         * libjpeg failed (fdj_arith_rows_kept), the rest of its buffer stays zero */
+        int r, keep = fdj_arith_rows_kept(d, h);
+        for (r = keep < 0 ? h : keep; r < h; r++)
+            memset(out + (ptrdiff_t)r * row_stride, 0, (size_t)w * (size_t)ch);
+    }
+    return st;
 }
 
 int fdj_decoder_read_coefficients(fdj_decoder *d, int16_t *const coef[])

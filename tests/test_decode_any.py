@@ -750,3 +750,28 @@ def test_dac_segments_as_pillow(tmp_path):
             pil_decode(blob)
         with pytest.raises(fdjpeg.JPEGError):
             fdjpeg.decode(blob)
+
+
+@need_cjpeg
+@pytest.mark.parametrize("args", [["-arithmetic"], ["-arithmetic", "-sample", "1x1"],
+                                  ["-arithmetic", "-sample", "1x2", "-restart", "1"],
+                                  ["-arithmetic", "-progressive"]])
+def test_truncated_arithmetic_as_pillow(tmp_path, args):
+    """libjpeg's arithmetic decoder cannot wait for data: with LOAD_TRUNCATED_IMAGES Pillow
+    keeps the rows output before it failed (none for progressive files); so does
+    allow_truncated.  Without it both refuse."""
+    data = cjpeg(tmp_path, photo("coffee", 70, 90), *args)
+    first = sos_offsets(data)[0]
+    for cut in range(first, len(data), 11):
+        c = data[:cut]
+        with pytest.raises(OSError):
+            pil_decode(c)
+        with pytest.raises(fdjpeg.JPEGError):
+            fdjpeg.decode(c)
+        try:
+            ref = pil_decode(c, truncated_ok=True)
+        except OSError:
+            with pytest.raises(fdjpeg.JPEGError):
+                fdjpeg.decode(c, allow_truncated=True)
+            continue
+        assert_same(fdjpeg.decode(c, allow_truncated=True), ref, f"{args} cut {cut}")
