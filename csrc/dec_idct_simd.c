@@ -97,16 +97,21 @@ FDJ_AVX2 static inline void transpose8(__m256i r[8])
     r[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
 }
 
-/* Nonzero if every lane of r[0..7] lies in [-IDCT_SAFE, IDCT_SAFE]. */
+/* OR of |r[0..7]|: a lane with a bit at or above bit k set (tested by the
+ * caller against ~(2^k - 1)) is outside [-(2^k - 1), 2^k - 1]; abs(INT32_MIN)
+ * stays INT32_MIN, which has such bits too. */
+FDJ_AVX2 static inline __m256i abs_or8(const __m256i r[8])
+{
+    __m256i m = _mm256_or_si256(_mm256_abs_epi32(r[0]), _mm256_abs_epi32(r[1]));
+    m = _mm256_or_si256(m, _mm256_or_si256(_mm256_abs_epi32(r[2]), _mm256_abs_epi32(r[3])));
+    m = _mm256_or_si256(m, _mm256_or_si256(_mm256_abs_epi32(r[4]), _mm256_abs_epi32(r[5])));
+    return _mm256_or_si256(m, _mm256_or_si256(_mm256_abs_epi32(r[6]), _mm256_abs_epi32(r[7])));
+}
+
+/* Nonzero if every lane of r[0..7] lies in [-IDCT_SAFE, IDCT_SAFE] (IDCT_SAFE = 2^15 - 1). */
 FDJ_AVX2 static inline int all_safe(const __m256i r[8])
 {
-    const __m256i off = _mm256_set1_epi32(IDCT_SAFE), lim = _mm256_set1_epi32(2 * IDCT_SAFE);
-    __m256i m = _mm256_add_epi32(r[0], off);
-    int i;
-    for (i = 1; i < 8; i++)
-        m = _mm256_max_epu32(m, _mm256_add_epi32(r[i], off));
-    /* unsigned: x + SAFE <= 2*SAFE  <=>  -SAFE <= x <= SAFE */
-    return _mm256_movemask_epi8(_mm256_cmpeq_epi32(_mm256_max_epu32(m, lim), lim)) == -1;
+    return _mm256_testz_si256(abs_or8(r), _mm256_set1_epi32(~IDCT_SAFE));
 }
 
 #define MUL(a, c) _mm256_mullo_epi32((a), _mm256_set1_epi32(c))
@@ -190,21 +195,13 @@ FDJ_AVX2 static inline void store_rows(__m256i r[8], uint8_t *out, ptrdiff_t str
     }
 }
 
-/* Lanes of v outside [lo, hi] (all ones there). */
-FDJ_AVX2 static inline __m256i outside(__m256i v, int lo, int hi)
+/* OR of |in0 + in4|, |in0 - in4|, |in7 + in3|, |in5 + in1|: the sums
+ * libjpeg-turbo's AVX2 kernel forms in 16 bits from a pass's inputs. */
+FDJ_AVX2 static inline __m256i sums_abs_or(const __m256i x[8])
 {
-    return _mm256_or_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), v),
-                           _mm256_cmpgt_epi32(v, _mm256_set1_epi32(hi)));
-}
-
-/* The sums libjpeg-turbo's AVX2 kernel forms in 16 bits from a pass's inputs
- * (in0 + in4, in0 - in4, in7 + in3, in5 + in1): lanes where one leaves int16. */
-FDJ_AVX2 static inline __m256i sums_outside16(const __m256i x[8])
-{
-    __m256i m = outside(ADD(x[0], x[4]), -32768, 32767);
-    m = _mm256_or_si256(m, outside(SUB(x[0], x[4]), -32768, 32767));
-    m = _mm256_or_si256(m, outside(ADD(x[7], x[3]), -32768, 32767));
-    return _mm256_or_si256(m, outside(ADD(x[5], x[1]), -32768, 32767));
+    __m256i m = _mm256_or_si256(_mm256_abs_epi32(ADD(x[0], x[4])), _mm256_abs_epi32(SUB(x[0], x[4])));
+    return _mm256_or_si256(m, _mm256_or_si256(_mm256_abs_epi32(ADD(x[7], x[3])),
+                                              _mm256_abs_epi32(ADD(x[5], x[1]))));
 }
 
 /* The IDCT of x[0..7] (coefficient rows) into out; returns 0 (nothing
@@ -240,9 +237,11 @@ FDJ_AVX2 static inline int idct_vec(__m256i x[8], uint8_t *out, ptrdiff_t stride
         return 1;
     }
     if (turbo) {
-        bad = _mm256_or_si256(sums_outside16(x), outside(x[0], -8191, 8191));
-        for (i = 0; i < 8; i++)
-            bad = _mm256_or_si256(bad, outside(x[i], -32768, 32767));
+        /* |values| and |16-bit sums| <= 32767, |DC row| <= 8191 (each a little
+         * stricter than needed at the negative end: refusing is always safe) */
+        bad = _mm256_and_si256(_mm256_or_si256(abs_or8(x), sums_abs_or(x)),
+                               _mm256_set1_epi32(~32767));
+        bad = _mm256_or_si256(bad, _mm256_and_si256(_mm256_abs_epi32(x[0]), _mm256_set1_epi32(~8191)));
         if (!_mm256_testz_si256(bad, bad))
             return 0;
     } else if (!all_safe(x)) {
@@ -254,19 +253,11 @@ FDJ_AVX2 static inline int idct_vec(__m256i x[8], uint8_t *out, ptrdiff_t stride
         return 0;
     /* x[k] = workspace row k; pass 2 works along rows */
     transpose8(x);
-    if (turbo) {
-        bad = sums_outside16(x);
-        if (!_mm256_testz_si256(bad, bad))
-            return 0;
-    }
+    if (turbo && !_mm256_testz_si256(sums_abs_or(x), _mm256_set1_epi32(~32767)))
+        return 0;
     idct_pass(x, CONST_BITS + PASS1_BITS + 3);
-    if (turbo) {
-        bad = outside(x[0], -512, 511);
-        for (i = 1; i < 8; i++)
-            bad = _mm256_or_si256(bad, outside(x[i], -512, 511));
-        if (!_mm256_testz_si256(bad, bad))
-            return 0;
-    }
+    if (turbo && !_mm256_testz_si256(abs_or8(x), _mm256_set1_epi32(~511)))
+        return 0; /* outputs within -511..511, where saturation and the wrap agree */
     for (i = 0; i < 8; i++)
         x[i] = range_wrap(x[i]);
     transpose8(x);
