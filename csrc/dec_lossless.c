@@ -85,6 +85,7 @@ static int decode_scan(fdj_decoder *d, lossless_comp *lc)
     fdj_bits_init(&d->br, d->data, d->size, d->pos);
     fdj_reset_entropy(d);
     d->next_restart = 0;
+    d->insufficient = 0;
     for (i = 0; i < d->scan_ncomp; i++)
         lc[d->scan_comp[i]].first_row = 1;
     for (my = 0; my < mcus_y; my++) {
@@ -98,17 +99,30 @@ static int decode_scan(fdj_decoder *d, lossless_comp *lc)
             }
             rows_to_go--;
         }
-        for (mx = 0; mx < mcus_x; mx++) {
+        if (d->insufficient) {
+            /* libjpeg-turbo (jdlhuff.c): once the data has run out, each later MCU row
+             * gets zero differences and restarted predictors, i.e. mid-grey */
             for (i = 0; i < d->scan_ncomp; i++) {
-                int ci = d->scan_comp[i], x, y;
-                fdj_dcomp *k = &d->comp[ci];
-                int h = d->scan_ncomp == 1 ? 1 : k->h, v = d->scan_ncomp == 1 ? 1 : k->v;
-                const fdj_huff *t = &d->dc[d->scan_td[i]];
-                for (y = 0; y < v; y++)
-                    for (x = 0; x < h; x++)
-                        lc[ci].diff[(size_t)y * lc[ci].pw + (size_t)mx * h + x] =
-                            fdj_huff_decode_diff(d, t);
+                int ci = d->scan_comp[i];
+                int v = d->scan_ncomp == 1 ? 1 : d->comp[ci].v;
+                memset(lc[ci].diff, 0, (size_t)v * (size_t)lc[ci].pw * sizeof(int32_t));
+                lc[ci].first_row = 1;
             }
+        } else {
+            for (mx = 0; mx < mcus_x; mx++) {
+                for (i = 0; i < d->scan_ncomp; i++) {
+                    int ci = d->scan_comp[i], x, y;
+                    fdj_dcomp *k = &d->comp[ci];
+                    int h = d->scan_ncomp == 1 ? 1 : k->h, v = d->scan_ncomp == 1 ? 1 : k->v;
+                    const fdj_huff *t = &d->dc[d->scan_td[i]];
+                    for (y = 0; y < v; y++)
+                        for (x = 0; x < h; x++)
+                            lc[ci].diff[(size_t)y * lc[ci].pw + (size_t)mx * h + x] =
+                                fdj_huff_decode_diff(d, t);
+                }
+            }
+            if (d->br.nbits < 0)
+                d->insufficient = 1;
         }
         if (d->br.hit_end && !d->opt.allow_truncated)
             break;
