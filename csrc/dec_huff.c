@@ -64,6 +64,20 @@ int fdj_huff_build(fdj_huff *t, int is_dc)
                 t->look[lookbits++] = (uint16_t)((l << 8) | t->vals[p]);
         }
     }
+    /* AC fast path (used only where the table decodes AC coefficients) */
+    for (i = 0; i < (1 << HUFF_LOOKAHEAD); i++) {
+        int e = t->look[i], fast = 0;
+        if (e) {
+            int len = e >> 8, run = (e >> 4) & 15, s = e & 15;
+            if (s && len + s <= HUFF_LOOKAHEAD) {
+                int v = (i >> (HUFF_LOOKAHEAD - len - s)) & ((1 << s) - 1);
+                if (v < (1 << (s - 1)))
+                    v -= (1 << s) - 1; /* EXTEND */
+                fast = (int)((uint32_t)v << 16) | (run << 8) | (len + s);
+            }
+        }
+        t->fast_ac[i] = fast;
+    }
     if (is_dc) {
         for (i = 0; i < numsymbols; i++)
             if (t->vals[i] > 15)
@@ -403,8 +417,17 @@ int fdj_decode_mcu_sequential(fdj_decoder *d, int16_t *const blocks[], int nbloc
         comp->dc_pred = dc_pred;
         blk[0] = (int16_t)dc_pred;
         for (k = 1; k < 64; k++) {
-            int rs, r;
+            int rs, r, f;
             SEQ_REFILL();
+            f = act->fast_ac[acc >> (64 - HUFF_LOOKAHEAD)];
+            if (FDJ_LIKELY(f)) {
+                /* code and extra bits in one lookup: same bits, same value as below */
+                k += (f >> 8) & 15;
+                acc <<= (f & 0xFF);
+                nbits -= (f & 0xFF);
+                blk[fdj_zigzag_to_natural[k]] = (int16_t)(f >> 16);
+                continue;
+            }
             SEQ_DECODE(rs, act);
             r = rs >> 4;
             s = rs & 15;

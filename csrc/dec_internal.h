@@ -17,6 +17,9 @@ typedef struct fdj_huff {
     uint16_t look[1 << HUFF_LOOKAHEAD];
     int32_t maxcode[18];       /* largest code of length k, -1 if none; maxcode[17] sentinel */
     int32_t valoffset[18];     /* vals index of the first code of length k, minus that code */
+    /* AC fast path: for lookahead bits holding a whole code and its extra bits,
+     * (value << 16) | (run << 8) | (code + extra length); 0 otherwise */
+    int32_t fast_ac[1 << HUFF_LOOKAHEAD];
 } fdj_huff;
 
 /* The entropy-coded segment reader: a 64-bit bit buffer over the input that
