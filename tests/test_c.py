@@ -124,3 +124,22 @@ int main(void) {
     r = subprocess.run([str(exe_so)], capture_output=True, text=True, timeout=60,
                        env=dict(os.environ, LD_LIBRARY_PATH=str(prefix / "lib")))
     assert r.returncode == 0 and r.stdout.split()[:5] == fields[:5], r.stdout + r.stderr
+
+
+def test_no_mutable_global_state(build_dir):
+    """Thread safety by construction: no object file of the library has writable
+    global or static data (nm symbol types B/b bss, D/d data, C common) --
+    only read-only tables."""
+    if not _tool("nm"):
+        pytest.skip("no nm on this machine")
+    objs = sorted((build_dir / "obj").glob("*.o"))
+    if not objs:
+        r = _make(build_dir, "static")
+        assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+        objs = sorted((build_dir / "obj").glob("*.o"))
+    assert len(objs) == len(list(CSRC.glob("*.c")))
+    r = subprocess.run(["nm", *map(str, objs)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    writable = [line for line in r.stdout.splitlines()
+                if len(line.split()) >= 3 and line.split()[-2] in ("B", "b", "D", "d", "C")]
+    assert not writable, "\n".join(writable[:20])
