@@ -16,6 +16,7 @@ typedef struct lossless_comp {
     uint16_t *cur;
     int32_t *diff;        /* one MCU row of differences: v rows of pw */
     int first_row;        /* next row uses the 1-D predictor (scan start / restart) */
+    int scanned;          /* some scan included the component */
 } lossless_comp;
 
 /* Reconstruct one row (H.1.2.1): pred from Ra (left), Rb (above), Rc (above left). */
@@ -86,8 +87,10 @@ static int decode_scan(fdj_decoder *d, lossless_comp *lc)
     fdj_reset_entropy(d);
     d->next_restart = 0;
     d->insufficient = 0;
-    for (i = 0; i < d->scan_ncomp; i++)
+    for (i = 0; i < d->scan_ncomp; i++) {
         lc[d->scan_comp[i]].first_row = 1;
+        lc[d->scan_comp[i]].scanned = 1;
+    }
     for (my = 0; my < mcus_y; my++) {
         if (restart_rows) {
             if (rows_to_go == 0) {
@@ -197,9 +200,33 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
     }
     for (;;) {
         st = decode_scan(d, lc);
-        if (st != FDJ_OK)
+        if (st == FDJ_OK)
+            st = fdj_read_headers(d);
+        if (st == 0 && d->opt.allow_truncated && d->truncated) {
+            /* measured: when the data ends before every component had its scan, Pillow
+             * shows nothing at all */
+            int i, all = 1;
+            for (i = 0; i < d->ncomp; i++)
+                all &= lc[i].scanned;
+            if (!all)
+                st = FDJ_ERR_TRUNCATED;
+        }
+        if (st < 0 && d->opt.allow_truncated &&
+            (st == FDJ_ERR_TRUNCATED || (st == FDJ_ERR_CORRUPT && d->truncated))) {
+            /* cut inside a marker segment between scans (or one completed only by the
+             * appended EOI), or inside any scan of a multi-scan lossless file: libjpeg
+             * stops before any output and Pillow's image stays zero */
+            int r, w = d->info.width, ch;
+            ch = d->opt.out_format == FDJ_OUT_RGB ? 3 : d->opt.out_format == FDJ_OUT_GRAY ? 1
+                 : d->ncomp == 1 ? 1 : d->ncomp == 4 ? 4 : 3;
+            for (r = 0; r < d->info.height; r++)
+                memset(out + (ptrdiff_t)r * row_stride, 0, (size_t)w * (size_t)ch);
+            d->truncated = 1;
+            d->status = 0;
+            d->msg[0] = 0;
+            st = FDJ_OK;
             goto done;
-        st = fdj_read_headers(d);
+        }
         if (st < 0)
             goto done;
         if (st == 0)
