@@ -161,7 +161,8 @@ int fdj_decoder_was_truncated(const fdj_decoder *dec);
 enum fdj_in_color {
     FDJ_IN_GRAY = 1,        /* 1 channel */
     FDJ_IN_RGB = 3,         /* 3 channels, stored as YCbCr (or RGB with keep_rgb) */
-    FDJ_IN_CMYK = 4         /* 4 channels, stored as CMYK with an Adobe marker */
+    FDJ_IN_CMYK = 4         /* 4 channels, stored inverted (Adobe/Pillow convention) with an
+                               Adobe marker, so Pillow and fdjpeg decode the original values */
 };
 
 typedef struct fdj_encode_params {
