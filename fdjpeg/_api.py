@@ -77,7 +77,7 @@ def _open(data, *, max_pixels=None, max_scans=None, allow_truncated=False, mode=
         raise ValueError("mode='CMYK' needs a 4-component (CMYK/YCCK) JPEG")
     tables = _purify_tables(purify, dec.num_components())
     if tables is not None:
-        if dec.info()["lossless"]:
+        if dec.lossless():
             raise UnsupportedJPEGError(
                 "purify= needs DCT coefficients; a lossless (SOF3) JPEG has none to requantize "
                 "(decode it, then use fdjpeg.purify(pixels, table))")

@@ -117,6 +117,10 @@ cdef class Decoder:
         """Components in the frame (cheaper than info() on the per-image path)."""
         return fdj_decoder_info(self.dec).num_components
 
+    def lossless(self):
+        """True for a lossless (SOF3) frame (cheaper than info() on the per-image path)."""
+        return bool(fdj_decoder_info(self.dec).lossless)
+
     def output_shape(self):
         cdef int h, w, ch
         _raise_status(fdj_decoder_output_shape(self.dec, &h, &w, &ch), fdj_decoder_message(self.dec))
