@@ -54,6 +54,20 @@ fdj_idct_fn fdj_idct_islow_for(int level)
     return fdj_idct_islow;
 }
 
+void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64])
+{
+    int i;
+    for (i = 0; i < 64; i++) {
+        uint32_t d = t[i] ? t[i] : 1, l = 0;
+        while (((uint32_t)1 << l) < d)
+            l++; /* ceil(log2 d) */
+        rt->t[i] = (int32_t)d;
+        rt->half[i] = (int32_t)(d >> 1);
+        rt->shift[i] = 15 + l;
+        rt->magic[i] = (uint32_t)((((uint64_t)1 << (15 + l)) + d - 1) / d);
+    }
+}
+
 fdj_idct_rq_fn fdj_idct_islow_rq_for(int level)
 {
 #ifdef FDJ_X86_SIMD
@@ -289,37 +303,56 @@ FDJ_AVX2 int fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], 
 }
 
 /* One-pass FD: dequantize, requantize by T (round half away from zero, as
- * fdj_requantize) and IDCT.  n = |c*q| + T/2 is divided in float32, which
- * is exact after the floor for n < 2^24: the quotient's relative error is
- * below 2^-24, so it cannot reach the next integer, at least 1/T away.
- * Blocks with a larger n take the scalar route. */
+ * fdj_requantize) and IDCT.  n = |c*q| + T/2 is divided by T with the
+ * table's multiply-shift when every n of the block is below 2^15 (real
+ * files), else in float32, which is exact after the floor for n < 2^24: the
+ * quotient's relative error is below 2^-24, so it cannot reach the next
+ * integer, at least 1/T away.  Larger n take the scalar route. */
 FDJ_AVX2 void fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
-                                     const int32_t t[64], uint8_t *out, ptrdiff_t stride)
+                                     const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride)
 {
-    const __m256i lim = _mm256_set1_epi32((1 << 24) - 1);
-    __m256i x[8], over = _mm256_setzero_si256();
-    int i;
+    __m256i x[8], v[8], n[8], big = _mm256_setzero_si256();
+    int i, nz = 0;
     for (i = 0; i < 8; i++) {
         __m128i c16 = _mm_loadu_si128((const __m128i *)(const void *)(coef + 8 * i));
-        __m256i v, tt, n, r;
-        __m256 quo;
         if (_mm_testz_si128(c16, c16)) { /* zero rows are common: requantized to zero */
-            x[i] = _mm256_setzero_si256();
+            v[i] = n[i] = _mm256_setzero_si256();
             continue;
         }
-        v = _mm256_mullo_epi32(_mm256_cvtepi16_epi32(c16),
-                               _mm256_loadu_si256((const __m256i *)(const void *)(q + 8 * i)));
-        tt = _mm256_loadu_si256((const __m256i *)(const void *)(t + 8 * i));
-        n = _mm256_add_epi32(_mm256_abs_epi32(v), _mm256_srli_epi32(tt, 1));
-        quo = _mm256_floor_ps(_mm256_div_ps(_mm256_cvtepi32_ps(n), _mm256_cvtepi32_ps(tt)));
-        r = _mm256_mullo_epi32(_mm256_cvttps_epi32(quo), tt);
-        over = _mm256_or_si256(over, _mm256_cmpgt_epi32(n, lim));
-        x[i] = _mm256_sign_epi32(r, v); /* v < 0: -r; v == 0: r is 0 as well */
+        nz |= 1 << i;
+        v[i] = _mm256_mullo_epi32(_mm256_cvtepi16_epi32(c16),
+                                  _mm256_loadu_si256((const __m256i *)(const void *)(q + 8 * i)));
+        n[i] = _mm256_add_epi32(_mm256_abs_epi32(v[i]),
+                                _mm256_loadu_si256((const __m256i *)(const void *)(rt->half + 8 * i)));
+        big = _mm256_or_si256(big, n[i]);
     }
-    if (!_mm256_testz_si256(over, over) || !idct_vec(x, out, stride, 0)) {
+    if (_mm256_testz_si256(big, _mm256_set1_epi32(~32767))) {
+        for (i = 0; i < 8; i++) {
+            __m256i quo;
+            if (!(nz & (1 << i))) {
+                x[i] = _mm256_setzero_si256();
+                continue;
+            }
+            quo = _mm256_srlv_epi32(
+                _mm256_mullo_epi32(n[i], _mm256_loadu_si256((const __m256i *)(const void *)(rt->magic + 8 * i))),
+                _mm256_loadu_si256((const __m256i *)(const void *)(rt->shift + 8 * i)));
+            x[i] = _mm256_sign_epi32(
+                _mm256_mullo_epi32(quo, _mm256_loadu_si256((const __m256i *)(const void *)(rt->t + 8 * i))),
+                v[i]); /* v < 0: negated; v == 0: n < t so the quotient is 0 */
+        }
+    } else if (_mm256_testz_si256(big, _mm256_set1_epi32(~((1 << 24) - 1)))) {
+        for (i = 0; i < 8; i++) {
+            __m256i tt = _mm256_loadu_si256((const __m256i *)(const void *)(rt->t + 8 * i));
+            __m256 quo = _mm256_floor_ps(_mm256_div_ps(_mm256_cvtepi32_ps(n[i]), _mm256_cvtepi32_ps(tt)));
+            x[i] = _mm256_sign_epi32(_mm256_mullo_epi32(_mm256_cvttps_epi32(quo), tt), v[i]);
+        }
+    } else {
+        big = _mm256_set1_epi32(-1); /* scalar below */
+    }
+    if (!_mm256_testz_si256(big, _mm256_set1_epi32(~((1 << 24) - 1))) || !idct_vec(x, out, stride, 0)) {
         int32_t tmp[64];
         for (i = 0; i < 64; i++)
-            tmp[i] = coef[i] ? fdj_requantize(coef[i] * q[i], t[i]) : 0;
+            tmp[i] = coef[i] ? fdj_requantize(coef[i] * q[i], rt->t[i]) : 0;
         fdj_idct_islow(tmp, out, stride);
     }
 }

@@ -173,7 +173,8 @@ int fdj_decoder_open(fdj_decoder *d, const uint8_t *data, size_t size,
         ci->height_in_blocks = k->height_in_blocks;
         ci->downsampled_width = k->dw;
         ci->downsampled_height = k->dh;
-        memcpy(ci->qtable, k->qlatched ? k->q : d->qt[k->tq], sizeof ci->qtable);
+        if (k->qlatched || k->tq < 4)
+            memcpy(ci->qtable, k->qlatched ? k->q : d->qt[k->tq], sizeof ci->qtable);
     }
     return FDJ_OK;
 }
@@ -236,7 +237,8 @@ static int compute_geometry(fdj_decoder *d, out_geom *g)
         }
         g->spec.fancy[c] = g->bs[c] > 1;
     }
-    g->spec.invert_cmyk = d->opt.invert_adobe_cmyk && d->info.has_adobe &&
+    /* Pillow reads every 4-component JPEG as inverted ("CMYK;I"), Adobe marker or not */
+    g->spec.invert_cmyk = d->opt.invert_adobe_cmyk &&
                           (d->info.jpeg_color == FDJ_CS_CMYK || d->info.jpeg_color == FDJ_CS_YCCK);
     if (d->info.jpeg_color == FDJ_CS_UNKNOWN)
         return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "unknown colour space");
@@ -431,6 +433,7 @@ typedef struct out_state {
     int groups;
     int32_t qmul[FDJ_MAX_COMPONENTS][64];
     int32_t purify[FDJ_MAX_COMPONENTS][64];
+    fdj_requant_table rq[FDJ_MAX_COMPONENTS]; /* purify tables for the fused kernel */
     int do_purify[FDJ_MAX_COMPONENTS];
     fdj_idct_fn idct8;              /* ISLOW IDCT kernel (fdj_simd.h) */
     fdj_idct_q_fn idct8q;           /* fused dequantize + IDCT kernel, or NULL */
@@ -497,6 +500,8 @@ static int setup_out(fdj_decoder *d, out_state *o)
         if (t)
             for (i = 0; i < 64; i++)
                 o->purify[c][i] = t[i];
+        if (t)
+            fdj_requant_table_init(&o->rq[c], t);
     }
     return FDJ_OK;
 }
@@ -544,7 +549,7 @@ static void idct_group(fdj_decoder *d, out_state *o, int c, int r, const int16_t
         }
         if (bs == 8 && purify && o->idct8rq) {
             for (bx = 0; bx < k->width_in_blocks; bx++)
-                o->idct8rq(src + (size_t)bx * 64, q, t, dst + (ptrdiff_t)bx * 8, stride);
+                o->idct8rq(src + (size_t)bx * 64, q, &o->rq[c], dst + (ptrdiff_t)bx * 8, stride);
             continue;
         }
         for (bx = 0; bx < k->width_in_blocks; bx++) {

@@ -55,8 +55,11 @@ def _fdct_blocks(pixels, int level):
 cdef extern from "fdj_simd.h" nogil:
     ctypedef int (*fdj_idct_q_fn)(const int16_t *coef, const int32_t *q, uint8_t *out,
                                   ptrdiff_t stride)
-    ctypedef void (*fdj_idct_rq_fn)(const int16_t *coef, const int32_t *q, const int32_t *t,
-                                    uint8_t *out, ptrdiff_t stride)
+    ctypedef struct fdj_requant_table:
+        pass
+    void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t *t)
+    ctypedef void (*fdj_idct_rq_fn)(const int16_t *coef, const int32_t *q,
+                                    const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride)
     fdj_idct_q_fn fdj_idct_islow_q_for(int level)
     fdj_idct_rq_fn fdj_idct_islow_rq_for(int level)
 
@@ -90,12 +93,13 @@ def _idct_fused_blocks(coef, q, t=None):
     Raises ValueError where no fused kernel is active."""
     cdef cnp.ndarray c = np.ascontiguousarray(coef, dtype=np.int16).reshape(-1, 64)
     cdef cnp.ndarray qa = np.ascontiguousarray(q, dtype=np.int32).reshape(64)
-    cdef cnp.ndarray ta = np.ascontiguousarray(t if t is not None else q, dtype=np.int32).reshape(64)
+    cdef cnp.ndarray ta = np.ascontiguousarray(t if t is not None else np.ones(64), dtype=np.uint16).reshape(64)
+    cdef fdj_requant_table rt
     cdef Py_ssize_t n = c.shape[0], i
     cdef cnp.ndarray dst = np.empty((n, 8, 8), dtype=np.uint8)
     cdef const int16_t *cs = <const int16_t *>cnp.PyArray_DATA(c)
     cdef const int32_t *qs = <const int32_t *>cnp.PyArray_DATA(qa)
-    cdef const int32_t *ts = <const int32_t *>cnp.PyArray_DATA(ta)
+    fdj_requant_table_init(&rt, <const uint16_t *>cnp.PyArray_DATA(ta))
     cdef uint8_t *o = <uint8_t *>cnp.PyArray_DATA(dst)
     cdef fdj_idct_q_fn fq = fdj_idct_islow_q_for(fdj_simd_level())
     cdef fdj_idct_rq_fn frq = fdj_idct_islow_rq_for(fdj_simd_level())
@@ -108,7 +112,7 @@ def _idct_fused_blocks(coef, q, t=None):
     with nogil:
         for i in range(n):
             if requant:
-                frq(cs + 64 * i, qs, ts, o + 64 * i, 8)
+                frq(cs + 64 * i, qs, &rt, o + 64 * i, 8)
             else:
                 ap[i] = 1 if fq(cs + 64 * i, qs, o + 64 * i, 8) else 0
     if requant:

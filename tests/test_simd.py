@@ -292,9 +292,9 @@ def _requantize(v, t):
 
 
 @needs_avx2
-@pytest.mark.parametrize("kind", ["typical", "large", "hostile", "edge"])
+@pytest.mark.parametrize("kind", ["typical", "large", "hostile", "edge", "magic"])
 def test_fused_dequantize_requantize_idct(kind):
-    rng = np.random.default_rng({"typical": 21, "large": 22, "hostile": 23, "edge": 24}[kind])
+    rng = np.random.default_rng({"typical": 21, "large": 22, "hostile": 23, "edge": 24, "magic": 25}[kind])
     n = 3000
     if kind == "typical":
         coef = np.round(rng.laplace(0, 6, size=(n, 64)))
@@ -304,6 +304,11 @@ def test_fused_dequantize_requantize_idct(kind):
         coef = np.round(rng.laplace(0, 300, size=(n, 64)))
         q = rng.integers(1, 256, size=64)
         tabs = [rng.integers(1, 65536, size=64), np.full(64, 1)]
+    elif kind == "magic":
+        # |c*q| + t/2 < 2^15 everywhere: the multiply-shift division, with steps up to 40000
+        coef = np.round(rng.laplace(0, 20, size=(n, 64)))
+        q = rng.integers(1, 12, size=64)
+        tabs = [rng.integers(1, 40000, size=64), rng.integers(1, 300, size=64), np.full(64, 3)]
     elif kind == "edge":
         # values around the limits the turbo check guards (int16 sums, DC row 8191, +-512 out)
         coef = rng.choice([-3000, -1025, -1024, -1, 0, 1, 1023, 1024, 4095, 8191], size=(n, 64))
@@ -348,3 +353,33 @@ def test_fused_kernel_takes_every_block_of_real_files():
             v = (coef.astype(np.int64) * q.astype(np.int16)).astype(np.int32)
             assert np.array_equal(fused, _codec._idct_blocks(v, 0))
             assert np.array_equal(fused, _codec._idct_turbo_emul_blocks(coef, q))
+
+
+def test_requant_division_constants():
+    """floor(n / t) == (n * magic) >> shift for n < 2^15 (the fused kernel's division):
+    every n for t <= 256, edge values of n for every t up to 65535."""
+    def consts(t):
+        t = np.asarray(t, np.int64)
+        l = np.ceil(np.log2(t)).astype(np.int64)
+        l = np.where((1 << l) < t, l + 1, l)          # guard float rounding of log2
+        l = np.where((l > 0) & ((1 << (l - 1)) >= t), l - 1, l)
+        shift = 15 + l
+        magic = ((1 << shift) + t - 1) // t
+        return magic, shift
+    n = np.arange(1 << 15, dtype=np.int64)
+    for t in range(1, 257):
+        m, sh = consts(t)
+        assert np.array_equal((n * m) >> sh, n // t), t
+        assert int(n[-1] * m) < 2 ** 31
+    t = np.arange(1, 65536, dtype=np.int64)
+    m, sh = consts(t)
+    assert (m * 32767 < 2 ** 31).all()
+    for nn in [0, 1, 32767] + [None]:
+        vals = t - 1 if nn is None else np.full_like(t, nn)
+        vals = np.minimum(vals, 32767)
+        assert np.array_equal((vals * m) >> sh, vals // t)
+    for k in (1, 2, 3):
+        vals = np.minimum(k * t, 32767)
+        assert np.array_equal((vals * m) >> sh, vals // t)
+        vals = np.minimum(k * t - 1, 32767)
+        assert np.array_equal((vals * m) >> sh, vals // t)
