@@ -442,7 +442,9 @@ def run_fig4(ev):
         ev.log(f"fig4 {t}: one-pass {out['one_pass'][t]} two-pass {out['two_pass'][t]}")
     for eps in (0.005, 0.007, 0.01, 0.012, 0.015):
         p = dict(A.ATTACK_PARAMS["fgsm"], eps=eps)
-        out["eq5"][str(eps)] = {"analytic_qs": 16 * eps * 256, "acc_m": {}}
+        # after the uint8 rounding an FGSM step of eps moves each pixel by round(255 eps) levels
+        out["eq5"][str(eps)] = {"analytic_qs": 16 * eps * 256,
+                                "uint8_levels": int(np.floor(255 * eps + 0.5)), "acc_m": {}}
         for q in qs:
             _, adv2 = ev.adversarial("fgsm", seeds, f"fd2pq{q}", defs, params=p)
             acc = float((ev.predict(defs.get(f"fd2pq{q}")(adv2)) == y).mean())
@@ -496,8 +498,9 @@ def plot_fig4(fig, out_dir):
     files.append(f)
     plt.figure(figsize=(5, 3.5))
     for i, (eps, d) in enumerate(fig["eq5"].items()):
+        level = int(np.floor(255 * float(eps) + 0.5))
         line, = plt.plot(qs, [d["acc_m"].get(q, d["acc_m"].get(str(q))) for q in qs], "o-",
-                         label=f"eps={eps}")
+                         label=f"eps={eps} (uint8: {level}/255)")
         plt.axvline(d["analytic_qs"], color=line.get_color(), ls=":")
     plt.xlabel("uniform quantization step QS (two-pass)")
     plt.ylabel("acc_m (FGSM)")
