@@ -254,7 +254,8 @@ static int table_for(fdj_decoder *d, fdj_huff *t, int is_dc, int slot)
 {
     if (t->defined)
         return FDJ_OK;
-    if (slot > 1)
+    /* only libjpeg's sequential Huffman decoder installs the Annex K defaults */
+    if (slot > 1 || d->info.progressive || d->info.lossless)
         return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "Huffman table %d is not defined", slot);
     memset(t, 0, sizeof *t);
     if (is_dc) {

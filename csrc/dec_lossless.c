@@ -242,7 +242,7 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         st = fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "unknown colour space");
         goto done;
     }
-    spec.invert_cmyk = d->opt.invert_adobe_cmyk && d->info.has_adobe &&
+    spec.invert_cmyk = d->opt.invert_adobe_cmyk &&
                        (d->info.jpeg_color == FDJ_CS_CMYK || d->info.jpeg_color == FDJ_CS_YCCK);
     for (c = 0; c < d->ncomp; c++) {
         spec.fancy[c] = 0; /* block size 1: libjpeg-turbo upsamples by replication */

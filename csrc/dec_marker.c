@@ -170,6 +170,10 @@ static int get_dqt(fdj_decoder *d, const uint8_t *p, size_t len, size_t off)
         if (prec > 1)
             return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad DQT precision %d at offset %zu", prec, off);
         count = 64;
+        if (len < (size_t)64 * (prec + 1) && !d->have_sos)
+            /* libjpeg reads a short table (the rest 1), but Pillow's header parse refuses
+             * it ("bad quantization table marker"); after the first scan only libjpeg sees it */
+            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad DQT length at offset %zu (a short table)", off);
         if (len < (size_t)64 * (prec + 1)) {
             /* libjpeg: a short table is read as far as it goes, the rest is 1 */
             for (i = 0; i < 64; i++)
@@ -291,9 +295,8 @@ static int get_sof(fdj_decoder *d, int marker, const uint8_t *p, size_t len, siz
         if (k->h < 1 || k->h > 4 || k->v < 1 || k->v > 4)
             return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad sampling factors %dx%d for component %d", k->h,
                                 k->v, c);
-        if (k->tq > 3)
-            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad quantization table %d for component %d", k->tq,
-                                c);
+        /* Tq is checked when a scan latches the table (libjpeg's latch_quant_tables);
+         * lossless frames never use it */
         if (k->h > d->max_h)
             d->max_h = k->h;
         if (k->v > d->max_v)
@@ -395,7 +398,7 @@ static int get_sos(fdj_decoder *d, const uint8_t *p, size_t len, size_t off)
         fdj_dcomp *k = &d->comp[d->scan_comp[i]];
         if (k->qlatched || d->info.lossless)
             continue;
-        if (!d->qt_defined[k->tq])
+        if (k->tq > 3 || !d->qt_defined[k->tq])
             return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "quantization table %d is not defined", k->tq);
         memcpy(k->q, d->qt[k->tq], sizeof k->q);
         k->qlatched = 1;

@@ -173,7 +173,8 @@ int fdj_decoder_open(fdj_decoder *d, const uint8_t *data, size_t size,
         ci->height_in_blocks = k->height_in_blocks;
         ci->downsampled_width = k->dw;
         ci->downsampled_height = k->dh;
-        memcpy(ci->qtable, k->qlatched ? k->q : d->qt[k->tq], sizeof ci->qtable);
+        if (k->qlatched || k->tq < 4)
+            memcpy(ci->qtable, k->qlatched ? k->q : d->qt[k->tq], sizeof ci->qtable);
     }
     return FDJ_OK;
 }
@@ -236,7 +237,8 @@ static int compute_geometry(fdj_decoder *d, out_geom *g)
         }
         g->spec.fancy[c] = g->bs[c] > 1;
     }
-    g->spec.invert_cmyk = d->opt.invert_adobe_cmyk && d->info.has_adobe &&
+    /* Pillow reads every 4-component JPEG as inverted ("CMYK;I"), Adobe marker or not */
+    g->spec.invert_cmyk = d->opt.invert_adobe_cmyk &&
                           (d->info.jpeg_color == FDJ_CS_CMYK || d->info.jpeg_color == FDJ_CS_YCCK);
     if (d->info.jpeg_color == FDJ_CS_UNKNOWN)
         return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "unknown colour space");
