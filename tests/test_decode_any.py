@@ -791,3 +791,64 @@ def test_truncated_lossless_as_pillow(restart_rows):
                 fdjpeg.decode(c)
             ref = pil_decode(c, truncated_ok=True)
             assert_same(fdjpeg.decode(c, allow_truncated=True), ref, f"lossless cut {cut}")
+
+
+_DIFF_FUZZ = r"""
+import io, random, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import fdjpeg
+from PIL import Image
+rng = random.Random(int(sys.argv[2]))
+bad = []
+for path in sys.argv[3:]:
+    s = open(path, 'rb').read()
+    for k in range(100):
+        b = bytearray(s)
+        for _ in range(rng.randint(1, 3)):
+            p = rng.randrange(2, len(b))
+            r = rng.random()
+            if r < 0.7:
+                b[p] = rng.randrange(256)
+            elif r < 0.85:
+                del b[p:p + rng.randint(1, 4)]
+            else:
+                b[p:p] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 4)))
+        d = bytes(b)
+        try:
+            im = Image.open(io.BytesIO(d))
+            im.load()
+            ref = np.asarray(im) if im.format in ('JPEG', 'MPO') else None
+        except Exception:
+            ref = None
+        try:
+            out = fdjpeg.decode(d)
+        except fdjpeg.JPEGError:
+            out = None
+        same = (ref is None and out is None) or (ref is not None and out is not None and
+                                                 ref.shape == out.shape and np.array_equal(ref, out))
+        if not same:
+            bad.append((path.rsplit('/', 1)[-1], k, 'pillow' if ref is not None else 'refused',
+                        'fdjpeg' if out is not None else 'refused'))
+print(bad)
+"""
+
+
+@need_cjpeg
+def test_differential_fuzz_against_pillow(tmp_path):
+    """Randomly damaged files (byte flips, deletions, insertions) of every coding process:
+    fdjpeg and Pillow must agree -- same pixels, or both refuse."""
+    arr = photo("astronaut", 64, 80)
+    seeds = []
+    for i, args in enumerate(([], ["-progressive"], ["-restart", "1"], ["-arithmetic"],
+                              ["-arithmetic", "-progressive"], ["-sample", "1x1", "-optimize"])):
+        seeds.append(tmp_path / f"f{i}.jpg")
+        seeds[-1].write_bytes(cjpeg(tmp_path, arr, *args, name=f"fz{i}"))
+    seeds.append(tmp_path / "cmyk.jpg")
+    Image.fromarray(arr).convert("CMYK").save(seeds[-1], "JPEG")
+    seeds.append(tmp_path / "lossless.jpg")
+    seeds[-1].write_bytes(_lossless_jpeg([photo("camera", 40, 50)], 4, restart_rows=2))
+    proc = subprocess.run([sys.executable, "-c", _DIFF_FUZZ, str(HERE.parent), "11",
+                           *map(str, seeds)], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip() == "[]", proc.stdout[-3000:]
