@@ -19,6 +19,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st = fdj_decoder_open(dec, data, size, &opt);
     mk = fdj_decoder_markers(dec, &nm);
     for (i = 0; i < nm; i++) {
+        /* allow_truncated decodes the data with the EOI Pillow appends: that
+         * marker is listed at offset == size, past the caller's bytes */
+        if (opt.allow_truncated && i == nm - 1 && mk[i].marker == 0xD9 && mk[i].offset == size &&
+            mk[i].length == 0)
+            break;
         FUZZ_ASSERT(mk[i].offset < size);
         FUZZ_ASSERT((size_t)mk[i].offset + 2 + mk[i].length <= size);
     }

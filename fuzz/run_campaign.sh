@@ -51,6 +51,12 @@ for item in $PLAN; do
             -artifact_prefix="$WORK/artifacts/$t/" "$WORK/corpus/$t" "$seeds" > "$log" 2>&1)
         rc=$?
         echo "$(date -u +%H:%M:%S) slice $n.$part: $t exit $rc" >> "$WORK/logs/campaign.log"
+        # a crash within a minute is most likely a known one among the seeds or the
+        # corpus: give the slice up rather than loop on it (triage the artifacts)
+        if [ "$rc" -ne 0 ] && [ $((left - (end - $(date +%s)))) -lt 60 ]; then
+            echo "$(date -u +%H:%M:%S) slice $n: $t crashes at once, slice abandoned" >> "$WORK/logs/campaign.log"
+            break
+        fi
     done
 done
 echo "$(date -u +%H:%M:%S) campaign done" >> "$WORK/logs/campaign.log"
