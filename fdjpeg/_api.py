@@ -49,9 +49,11 @@ def _purify_tables(purify, num_components):
             and purify.dtype.kind in "iu" and purify.dtype != bool:
         # the common case, one integer table for every component: checked without the
         # general form parser (a few microseconds on a ~1.5 ms decode)
-        flat = purify.reshape(64)
+        flat = purify.reshape(1, 64)
+        if purify.dtype == np.uint16:
+            return flat  # zero entries are refused by the C decoder (ValueError)
         if int(flat.min()) >= 1 and int(flat.max()) <= 65535:
-            return flat.astype(np.uint16).reshape(1, 64)
+            return flat.astype(np.uint16)
     from fdjpeg._tableforms import normalize_tables
 
     return normalize_tables(purify, num_components)

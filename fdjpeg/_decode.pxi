@@ -63,9 +63,7 @@ cdef class Decoder:
         n = tabs.shape[0]
         if n < 1 or n > 4:
             raise ValueError("purify needs 1 to 4 tables")
-        if (tabs == 0).any():
-            raise ValueError("purify table entries must be 1..65535")
-        tv = tabs  # typed view: a C copy, not 64 Python indexings per table
+        tv = tabs  # typed view: a C copy; entries of 0 are refused by fdj_decoder_set_purify
         for i in range(n):
             for j in range(64):
                 self.opt.purify[i][j] = tv[i, j]
