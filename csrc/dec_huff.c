@@ -252,6 +252,8 @@ static const uint8_t std_acc_vals[162] = {
  * defines (motion-JPEG frames omit DHT). */
 static int table_for(fdj_decoder *d, fdj_huff *t, int is_dc, int slot)
 {
+    if (t->defined && t->broken)
+        return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad Huffman table %d (code lengths overflow)", slot);
     if (t->defined)
         return FDJ_OK;
     /* only libjpeg's sequential Huffman decoder installs the Annex K defaults */

@@ -11,6 +11,7 @@
 /* A derived Huffman decoding table (T.81 Annex C / F.2.2.3). */
 typedef struct fdj_huff {
     int defined;
+    int broken;                /* defined by a DHT whose codes overflow: an error only when used */
     uint8_t bits[17];          /* bits[k]: number of codes of length k */
     uint8_t vals[256];
     /* lookahead: (length << 8) | symbol for codes of <= HUFF_LOOKAHEAD bits, 0 if longer */

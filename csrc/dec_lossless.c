@@ -202,6 +202,11 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         st = decode_scan(d, lc);
         if (st == FDJ_OK)
             st = fdj_read_headers(d);
+        /* a single-scan file is complete after its scan: running out of data in what
+         * follows is only a suspension for libjpeg (as decode_streaming) */
+        if (st == FDJ_ERR_TRUNCATED && !d->opt.allow_truncated && d->info.num_scans == 1 &&
+            d->scan_ncomp == d->ncomp && !d->br.hit_end)
+            st = 0;
         if (st == 0 && d->opt.allow_truncated && d->truncated) {
             /* measured: when the data ends before every component had its scan, Pillow
              * shows nothing at all */

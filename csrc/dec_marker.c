@@ -133,6 +133,13 @@ static int segment(fdj_decoder *d, int marker, const uint8_t **payload, size_t *
                             marker, at - 2);
     }
     l = ((size_t)d->data[at] << 8) | d->data[at + 1];
+    if (l < 2 && ((marker >= 0xE0 && marker <= 0xEF) || marker == 0xFE)) {
+        /* libjpeg skips length - 2 < 0 bytes, i.e. none, and so does Pillow */
+        *payload = d->data + at + 2;
+        *len = 0;
+        d->pos = at + 2;
+        return FDJ_OK;
+    }
     if (at + l > d->real_size)
         d->truncated = 1; /* the segment runs into (or past) the EOI appended for allow_truncated */
     if (l < 2)
@@ -222,8 +229,8 @@ static int get_dht(fdj_decoder *d, const uint8_t *p, size_t len, size_t off)
         t->defined = 1;
         /* DC symbol ranges depend on the frame (0..16 lossless, else 0..15): libjpeg checks
          * them when a scan uses the table (fdj_prepare_scan_tables) */
-        if (fdj_huff_build(t, 0) != FDJ_OK)
-            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad Huffman table at offset %zu", off);
+        /* libjpeg derives (and checks) a table when a scan uses it, not at DHT */
+        t->broken = fdj_huff_build(t, 0) != FDJ_OK;
         p += count;
         len -= (size_t)count;
     }

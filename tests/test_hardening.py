@@ -113,7 +113,8 @@ GRAY_SOF0_8x8 = b"\xff\xc0\x00\x0b\x08\x00\x08\x00\x08\x01\x01\x11\x00"
     (SOI + b"\xff\xdb\x00\x43\x05" + bytes(64) + EOI, JPEGError, "bad DQT table index 5 at offset 2"),
     (SOI + b"\xff\xdb\x00\x43\x20" + bytes(64) + EOI, JPEGError, "bad DQT precision 2 at offset 2"),
     # segment length below 2
-    (SOI + b"\xff\xfe\x00\x01" + EOI, JPEGError, "length 1 at offset 2"),
+    # (APPn/COM below 2 are skipped as empty, as libjpeg and Pillow do; DQT is an error)
+    (SOI + b"\xff\xdb\x00\x01" + EOI, JPEGError, "length 1 at offset 2"),
     # truncated segment lengths: the DQT claims 67 bytes, 5 follow
     (SOI + b"\xff\xdb\x00\x43\x00\x01\x02\x03", TruncatedJPEGError,
      "marker 0xDB at offset 2 has length 67 past the end of data"),
@@ -138,7 +139,11 @@ GRAY_SOF0_8x8 = b"\xff\xc0\x00\x0b\x08\x00\x08\x00\x08\x01\x01\x11\x00"
      "height 0"),
     (SOI + b"\xff\xdd\x00\x05\x00\x01\x00" + EOI, JPEGError, "bad DRI length 5 at offset 2"),
     # DHT: 17 codes of length 1 cannot exist
-    (SOI + b"\xff\xc4\x00\x24\x00\x11" + bytes(15) + bytes(range(17)) + EOI, JPEGError,
+    # (checked when a scan uses the table, as libjpeg does)
+    (SOI + b"\xff\xc4\x00\x24\x00\x11" + bytes(15) + bytes(range(17))
+     + b"\xff\xdb\x00\x43\x00" + b"\x01" * 64
+     + b"\xff\xc0\x00\x0b\x08\x00\x01\x00\x01\x01\x01\x11\x00"
+     + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00\x00" + EOI, JPEGError,
      "bad Huffman table"),
     (SOI + b"\xff\xc4\x00\x14\x05\x01" + bytes(15) + b"\x00" + EOI, JPEGError, "bad DHT table index"),
     (SOI + b"\xff\xd8" + EOI, JPEGError, "unexpected SOI marker at offset 2"),

@@ -779,8 +779,9 @@ static void test_decoder_errors(void)
     static const uint8_t dqt_odd[] = {0xFF, 0xD8, 0xFF, 0xDB, 0, 6, 0x10, 0, 1, 2, 0xFF, 0xD9};
     /* a short 8-bit DQT is read as far as it goes, like libjpeg: no error from it */
     static const uint8_t dqt_short[] = {0xFF, 0xD8, 0xFF, 0xDB, 0, 3, 0x00, 0xFF, 0xD9};
-    /* segment length 1 (below the 2 bytes of the length itself) */
-    static const uint8_t len1[] = {0xFF, 0xD8, 0xFF, 0xFE, 0, 1, 0xFF, 0xD9};
+    /* segment length 1 (below the 2 bytes of the length itself); a DQT, since APPn/COM
+     * that short are skipped as empty, as libjpeg and Pillow do */
+    static const uint8_t len1[] = {0xFF, 0xD8, 0xFF, 0xDB, 0, 1, 0xFF, 0xD9};
     /* 60000 x 60000 grey baseline SOF: refused at open, before any allocation */
     static const uint8_t huge[] = {0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0xEA, 0x60, 0xEA, 0x60, 1, 1, 0x11, 0,
                                    0xFF, 0xD9};
