@@ -110,7 +110,7 @@ typedef struct fdj_decode_options {
     int allow_truncated;    /* data cut before EOI: fill the rest with zero coefficients */
     int out_format;         /* enum fdj_out_format */
     int scale_denom;        /* 1, 2, 4 or 8: reduced-size IDCT (libjpeg scale 1/n) */
-    int invert_adobe_cmyk;  /* Pillow inverts CMYK of files with an Adobe marker */
+    int invert_adobe_cmyk;  /* invert 4-component output as Pillow does (rawmode CMYK;I, every 4-component file) */
     /* One-pass Feature Distillation: after dequantization each coefficient
      * D = c * Qfile is replaced by T * round(D / T) (half away from zero).
      * purify_count: 0 = off; 1 = purify[0] for every component;
