@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (k = 0; k < inf->num_components; k++) {
             const fdj_component_info *ci = &inf->comp[k];
             FUZZ_ASSERT(ci->h >= 1 && ci->h <= inf->max_h && ci->v >= 1 && ci->v <= inf->max_v);
-            FUZZ_ASSERT(ci->tq >= 0 && ci->tq < 4);
+            /* lossless frames carry no quantization: libjpeg ignores their Tq */
+            FUZZ_ASSERT(inf->lossless || (ci->tq >= 0 && ci->tq < 4));
             FUZZ_ASSERT(ci->width_in_blocks >= 1 && ci->height_in_blocks >= 1);
             FUZZ_ASSERT(ci->downsampled_width >= 1 && ci->downsampled_height >= 1);
         }
