@@ -531,7 +531,7 @@ def markdown(res):
                   "paper's Table 1 (MobileNet); [n] = scored on the first n seeds (slow defenses) "
                   "or acc_l on the first n images.", ""]
         head = ["defense"] + [f"{t} (n={res['n_seeds'][t]})" for t in gray] + \
-            ["average", "acc_l", "s/img"]
+            ["average", "acc_l", "ms/img"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for d in defenses:
             paper = PAPER_TABLE1.get(d, {})
@@ -549,7 +549,8 @@ def markdown(res):
             n_l = res["settings"].get("acc_l_images", {}).get(d)
             cells.append(f"{_pct(al)}{'' if n_l in (None, res['n_benign']) else f' [{n_l}]'}"
                          + (f" ({paper['acc_l']})" if "acc_l" in paper else ""))
-            cells.append(f"{res['seconds_per_image'].get(d, float('nan')):.3f}")
+            ms = 1000 * res["seconds_per_image"].get(d, float("nan"))
+            cells.append(f"{ms:.1f}" + (f" ({paper['time'] * 1000:.0f})" if "time" in paper else ""))
             lines.append("| " + " | ".join(cells) + " |")
         lines += ["", "Attack success on the undefended model after uint8 rounding, and mean "
                   "perturbation (pixel range [0,1]; L0 = fraction of pixels changed):", "",
