@@ -39,7 +39,8 @@ def main(dirs):
             t["runs"] += 1
             t["execs"] += n
             t["secs"] += secs or 0
-            t["cov"] = cov or t["cov"]
+            if cov and (t["cov"] is None or int(cov[1]) > int(t["cov"][1])):
+                t["cov"] = cov  # the run that reached the most features
             t["crashes"] += crashes
     grand = 0
     print(f"{'target':22} {'runs':>4} {'executions':>12} {'seconds':>8} {'exec/s':>7}  cov/ft/corpus  findings")
