@@ -150,7 +150,9 @@ int fdj_decoder_decode(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride);
  * per component: height_in_blocks * width_in_blocks blocks of 64 int16 in
  * natural order, row-major over blocks. coef[c] must hold that many. */
 int fdj_decoder_read_coefficients(fdj_decoder *dec, int16_t *const coef[]);
-/* Markers seen so far (all of them after a decode). */
+/* Markers seen so far (all of them after a decode).  With allow_truncated, the EOI
+ * that the decoder appends to truncated data (as Pillow does) is listed last, at
+ * offset == size, outside the caller's bytes. */
 const fdj_marker *fdj_decoder_markers(const fdj_decoder *dec, size_t *count);
 /* Message describing the last error (empty string if none). */
 const char *fdj_decoder_message(const fdj_decoder *dec);
