@@ -32,6 +32,9 @@ extern const uint8_t fdj_zigzag_to_natural[64 + 16];
 /* natural index -> zigzag index */
 extern const uint8_t fdj_natural_to_zigzag[64];
 
+/* Annex K.3 standard Huffman table (bits[1..16], vals) for DC/AC, luma/chroma (common.c) */
+void fdj_std_huff_table(int ac, int chroma, const uint8_t **bits, const uint8_t **vals);
+
 /* ---- overflow-checked allocation (common.c) ---- */
 /* a*b (and a*b*c) with overflow detection: returns 0 on overflow */
 int fdj_mul_size(size_t a, size_t b, size_t *out);
