@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-import warnings
 
 import numpy as np
 from PIL import Image
@@ -23,37 +22,10 @@ _DEF_RE = re.compile(r"^(none|bit(\d)|jpeg(\d{1,3})|quilting|tvm|fd1p|fd2p|fd(\d
 
 def fd_table():
     """(table (8, 8) int, where it came from): the package's default Feature Distillation table."""
-    try:
-        from fdjpeg import tables
+    from fdjpeg import tables
 
-        return np.asarray(tables.feature_distillation(), dtype=np.int64).reshape(8, 8), \
-            "fdjpeg.tables.feature_distillation()"
-    except (ImportError, AttributeError):
-        warnings.warn("fdjpeg.tables.feature_distillation() is not available; using a stand-in "
-                      "table (30, with 20 on the first 15 zigzag bands)", RuntimeWarning)
-        zz = [0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4]
-        t = np.full(64, 30, dtype=np.int64)
-        t[zz] = 20
-        return t.reshape(8, 8), "stand-in (S1=30, S2=20 on zigzag 0..14)"
-
-
-def _purify_impl():
-    """fdjpeg.purify, or (until it lands) Pillow encode+decode with the same table at 4:4:4."""
-    try:
-        from fdjpeg import purify
-
-        return purify, "fdjpeg.purify"
-    except ImportError:
-        def pillow_purify(pixels, table, subsampling="4:4:4"):
-            t = np.asarray(table, dtype=np.int64).ravel().tolist()
-            out = np.empty_like(pixels)
-            for i, img in enumerate(pixels):
-                buf = io.BytesIO()
-                Image.fromarray(img).save(buf, "JPEG", qtables=[t, t], subsampling=0)
-                out[i] = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
-            return out
-
-        return pillow_purify, "Pillow save(qtables=[T,T], subsampling=0)+decode (stand-in)"
+    return np.asarray(tables.feature_distillation(), dtype=np.int64).reshape(8, 8), \
+        "fdjpeg.tables.feature_distillation()"
 
 
 def jpeg_quality(images, quality):
@@ -136,7 +108,9 @@ class Defenses:
         else:
             self.table_source = "given"
         self.table = np.asarray(table, dtype=np.int64).reshape(8, 8)
-        self.purify, self.purify_source = _purify_impl()
+        from fdjpeg import purify
+
+        self.purify, self.purify_source = purify, "fdjpeg.purify"
         self.quilting_db = quilting_db
         self.quilting_patches = quilting_patches
         self.seed = seed
