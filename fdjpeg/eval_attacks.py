@@ -191,3 +191,84 @@ def norms(seeds_u8, adv_u8):
     return {"l0_fraction": float(l0.mean()), "l2": float(np.linalg.norm(flat, axis=1).mean()),
             "linf": float(np.abs(flat).max(axis=1).mean()),
             "linf_255": float(np.abs(flat).max(axis=1).mean() * 255.0)}
+
+
+def _idct_matrix():
+    n = np.arange(8)
+    c = np.cos((2 * n[None, :] + 1) * n[:, None] * np.pi / 16) * 0.5
+    c[0] /= np.sqrt(2.0)
+    return c  # orthonormal DCT-II rows: JPEG's 8x8 DCT is C X C^T, its inverse C^T F C
+
+
+def ongrid(model, seeds_u8, labels, table, *, k=50, max_iter=60, budget=1, progress=None):
+    """An adaptive attack on two-pass FD that stays on the defender's quantization grid.
+
+    The sensor image is ``encode(seed, T)`` at 4:4:4.  The attacker edits its quantized DCT
+    coefficients directly, by whole steps (+-1 in quantized units = +-T in DCT units), so
+    requantization with T cannot undo the change.  Each iteration back-propagates the
+    cross-entropy of the defended prediction through a float model of the decoder (dequantize,
+    orthonormal IDCT, JFIF YCbCr -> RGB) to the coefficients and moves the ``k`` coefficients
+    with the largest gradient per unit of pixel L2 (|g| / T; not yet at +-``budget`` steps from
+    the sensor's) one step up the loss; the exact
+    JPEG (``write_coefficients`` + ``decode``) is what gets scored, after ``purify(., T)``.
+    Stops per image at the first iterate whose purified version is misclassified.
+
+    Returns (sensor images, adversarial uint8 images, dict of per-image stats).
+    """
+    import torch
+
+    import fdjpeg
+
+    T = np.asarray(table, dtype=np.int64).reshape(8, 8)
+    C = torch.from_numpy(_idct_matrix()).float()
+    Tt = torch.from_numpy(T).float()
+    n, h, w, _ = seeds_u8.shape
+    sensors = np.empty_like(seeds_u8)
+    advs = np.empty_like(seeds_u8)
+    stats = {"fooled": [], "iterations": [], "coefficients_changed": [],
+             "purify_changed_pixels": []}
+    for i in range(n):
+        data = fdjpeg.encode(seeds_u8[i], T, subsampling="4:4:4")
+        info = fdjpeg.read_coefficients(data)
+        q0 = np.stack(info["coefficients"]).astype(np.int32)  # (3, bh, bw, 8, 8)
+        sensors[i] = fdjpeg.decode(data)
+        q = q0.copy()
+        y = torch.tensor([int(labels[i])])
+        fooled, it = False, 0
+        adv = sensors[i]
+        for it in range(max_iter + 1):
+            if it > 0:
+                adv = fdjpeg.decode(fdjpeg.write_coefficients(
+                    dict(info, coefficients=[c.astype(np.int16) for c in q])))
+            d = fdjpeg.purify(adv, T)
+            t = torch.from_numpy(np.ascontiguousarray(d.transpose(2, 0, 1)))[None].float() / 255
+            with torch.no_grad():
+                fooled = int(model(t).argmax(1)) != int(labels[i])
+            if fooled or it == max_iter:
+                break
+            qt = torch.from_numpy(q).float().requires_grad_(True)
+            blocks = C.T @ (qt * Tt) @ C + 128.0  # (3, bh, bw, 8, 8) samples
+            ycc = blocks.permute(0, 1, 3, 2, 4).reshape(3, h, w)
+            yy, cb, cr = ycc[0], ycc[1] - 128.0, ycc[2] - 128.0
+            rgb = torch.stack([yy + 1.402 * cr, yy - 0.344136 * cb - 0.714136 * cr,
+                               yy + 1.772 * cb]).clamp(0, 255) / 255.0
+            loss = torch.nn.functional.cross_entropy(model(rgb[None]), y)
+            (g,) = torch.autograd.grad(loss, qt)
+            g = g.numpy()
+            step = np.sign(g).astype(np.int32)
+            room = np.abs(q + step - q0) <= budget
+            # loss gained per unit of pixel L2 spent: a step moves the samples by T[v, u] (L2)
+            score = np.where(room & (step != 0), np.abs(g) / T, -1.0).ravel()
+            top = np.argpartition(score, -k)[-k:]
+            top = top[score[top] > 0]
+            if len(top) == 0:
+                break
+            q.reshape(-1)[top] += step.reshape(-1)[top]
+        advs[i] = adv
+        stats["fooled"].append(bool(fooled))
+        stats["iterations"].append(int(it))
+        stats["coefficients_changed"].append(int((q != q0).sum()))
+        stats["purify_changed_pixels"].append(float((fdjpeg.purify(adv, T) != adv).mean()))
+        if progress:
+            progress.update(1)
+    return sensors, advs, stats

@@ -285,3 +285,31 @@ def test_deepfool_runs_one_image_at_a_time(tmp_path):
         ref = eval_data.to_uint8(attack.generate(x=xi, y=yi)).transpose(0, 2, 3, 1)
         assert np.array_equal(got[i:i + 1], ref), i
     assert cache.done.all() and A.ATTACK_PARAMS["deepfool"]["per_image"]
+
+
+def test_ongrid_attack_stays_on_the_grid():
+    # the two-pass adaptive attack edits the sensor's quantized coefficients by whole steps: the
+    # defender's requantization (purify with T) must leave its output (nearly) unchanged, the
+    # coefficients it re-derives must be the sensor's +-2 steps, and the tiny model is fooled
+    pytest.importorskip("torch")
+    import fdjpeg
+    from fdjpeg import eval_attacks as A
+
+    model = tiny_model()
+    x = np.zeros((2, 32, 32, 3), dtype=np.uint8)
+    x[0] = (112, 110, 108)  # reddish by a margin a few DC steps of chroma can flip
+    x[1] = (108, 110, 112)
+    T = np.full((8, 8), 12)
+    sensors, advs, st = A.ongrid(model, x, np.array([0, 1]), T, k=4, max_iter=60, budget=2)
+    assert st["fooled"] == [True, True]
+    for i in range(2):
+        assert np.array_equal(sensors[i], fdjpeg.decode(fdjpeg.encode(x[i], T)))
+        q0 = np.stack(fdjpeg.read_coefficients(fdjpeg.encode(x[i], T))["coefficients"])
+        q = np.stack(fdjpeg.read_coefficients(fdjpeg.encode(advs[i], T))["coefficients"])
+        d = q.astype(int) - q0
+        assert 1 <= np.abs(d).max() <= 2 and (d != 0).sum() == st["coefficients_changed"][i]
+        assert st["purify_changed_pixels"][i] == float((fdjpeg.purify(advs[i], T) != advs[i]).mean())
+        assert st["purify_changed_pixels"][i] < 0.05
+        with __import__("torch").no_grad():
+            t = __import__("torch").from_numpy(fdjpeg.purify(advs[i], T).transpose(2, 0, 1).copy())
+            assert int(model(t[None].float() / 255).argmax()) != i
