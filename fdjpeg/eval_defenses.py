@@ -107,7 +107,9 @@ class Defenses:
             table, self.table_source = fd_table()
         else:
             self.table_source = "given"
-        self.table = np.asarray(table, dtype=np.int64).reshape(8, 8)
+        # one (8, 8) table for every component, or (2, 8, 8): luma, chroma
+        t = np.asarray(table, dtype=np.int64)
+        self.table = t.reshape(8, 8) if t.size == 64 else t.reshape(2, 8, 8)
         from fdjpeg import purify
 
         self.purify, self.purify_source = purify, "fdjpeg.purify"
@@ -155,9 +157,10 @@ class Defenses:
     def table_for(self, name):
         m = _DEF_RE.match(name)
         if name in ("fd1p", "fd2p"):
-            return self.table
+            return self.table if self.table.ndim == 2 else list(self.table)
         if m.group(4):
-            return np.minimum(self.table * int(m.group(4)), 32767)
+            k = np.minimum(self.table * int(m.group(4)), 32767)
+            return k if k.ndim == 2 else list(k)
         if m.group(5):
             return np.full((8, 8), int(m.group(5)), dtype=np.int64)
         if m.group(6):

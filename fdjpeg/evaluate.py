@@ -216,7 +216,7 @@ class Evaluation:
     def _table_key(defs, name):
         # The FD table, not the purify implementation: fdjpeg.purify and the Pillow stand-in are
         # bit-identical by design (tests/test_evaluate.py checks it), so caches survive the switch.
-        return defs.table_for(name).tolist() if name.startswith("fd") else None
+        return np.asarray(defs.table_for(name)).tolist() if name.startswith("fd") else None
 
     @staticmethod
     def _settings_key(defs, name):

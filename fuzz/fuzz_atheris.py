@@ -9,7 +9,7 @@ DecompressionBombError, OSError).  Anything else -- or a crash in the C
 extension -- is a finding.  Python code is instrumented for coverage
 (atheris.instrument_imports); the C extension is not (it is covered by the
 libFuzzer targets), so the coverage numbers count Python edges only.
-Limits: 1 MP and 64 scans, as the C harnesses.
+Limits: 256 K pixels and 64 scans, as the C harnesses.
 """
 import io
 import os
@@ -28,7 +28,7 @@ with atheris.instrument_imports():
     import fdjpeg
     from fdjpeg import pillow as _fdpillow  # noqa: F401  (instrument the drop-in too)
 
-MAX_PIXELS = 1 << 20
+MAX_PIXELS = 1 << 18
 LIMITS = dict(max_pixels=MAX_PIXELS, max_scans=64)
 
 

@@ -1,7 +1,7 @@
 /*
  * fuzz_common.h -- shared pieces of the libFuzzer harnesses.
  *
- * Harness limits are small (1 MP, 64 scans, 1 MiB of marker segments) so that
+ * Harness limits are small (256 K pixels, 64 scans, 1 MiB of marker segments) so that
  * libFuzzer's memory and time limits report real bugs, not big valid images.
  * The last input byte, XOR 0xD9, selects decoder options: a normal JPEG ends
  * in EOI (FF D9), so seed files run with the defaults and mutations of the
@@ -16,7 +16,7 @@
 
 #include "fdjpeg.h"
 
-#define FUZZ_MAX_PIXELS (1u << 20)
+#define FUZZ_MAX_PIXELS (1u << 18)
 #define FUZZ_MAX_SCANS 64
 
 /* abort (a finding) when an invariant of the API breaks */
