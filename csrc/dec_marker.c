@@ -158,8 +158,11 @@ static int segment(fdj_decoder *d, int marker, const uint8_t **payload, size_t *
     if (d->segment_bytes > d->opt.max_segment_bytes)
         return fdj_fail_dec(d, FDJ_ERR_TOO_LARGE, "marker segments exceed the limit of %llu bytes",
                             (unsigned long long)d->opt.max_segment_bytes);
+    /* the marker list describes the caller's bytes only: a segment that runs into the
+     * EOI appended for allow_truncated is listed with the length actually present */
     if (d->nmarkers)
-        d->markers[d->nmarkers - 1].length = (uint32_t)l;
+        d->markers[d->nmarkers - 1].length =
+            (uint32_t)(at + l <= d->real_size ? l : d->real_size - at);
     *payload = d->data + at + 2;
     *len = l - 2;
     d->pos = at + l;

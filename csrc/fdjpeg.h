@@ -123,7 +123,9 @@ typedef struct fdj_decode_options {
 typedef struct fdj_marker {
     uint8_t marker;         /* second byte, e.g. 0xE0 for APP0 */
     uint32_t offset;        /* offset of the 0xFF byte in the data */
-    uint32_t length;        /* segment length field (0 for SOI/EOI/RSTn) */
+    uint32_t length;        /* segment length field (0 for SOI/EOI/RSTn); for a segment cut
+                               off by the end of the data (allow_truncated), the bytes present:
+                               offset + 2 + length never passes the end of the caller's data */
 } fdj_marker;
 
 typedef struct fdj_decoder fdj_decoder;
