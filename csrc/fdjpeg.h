@@ -68,7 +68,10 @@ enum fdj_colorspace {
 typedef struct fdj_component_info {
     int id;                 /* component identifier Ci */
     int h, v;               /* sampling factors */
-    int tq;                 /* quantization table slot */
+    int tq;                 /* quantization table slot, the SOF byte (0..255): as in libjpeg
+                               it is checked (0..3, defined) when the component's first scan
+                               starts, so a component outside the first scan may show a bad
+                               slot here, with qtable all zero */
     int width_in_blocks;    /* ceil(ceil(W*h/hmax)/8), as libjpeg/jpeglib */
     int height_in_blocks;
     int downsampled_width;  /* ceil(W*h/hmax) */

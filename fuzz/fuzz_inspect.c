@@ -40,8 +40,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (k = 0; k < inf->num_components; k++) {
             const fdj_component_info *ci = &inf->comp[k];
             FUZZ_ASSERT(ci->h >= 1 && ci->h <= inf->max_h && ci->v >= 1 && ci->v <= inf->max_v);
-            /* lossless frames carry no quantization: libjpeg ignores their Tq */
-            FUZZ_ASSERT(inf->lossless || (ci->tq >= 0 && ci->tq < 4));
+            /* Tq is the SOF byte; like libjpeg (jdinput.c latch_quant_tables) the decoder
+             * checks it when the component's first scan starts, so a component outside
+             * the first scan of a progressive or non-interleaved file may still show a bad
+             * slot here (lossless frames ignore it): then no table may be reported */
+            FUZZ_ASSERT(ci->tq >= 0 && ci->tq <= 255);
+            if (ci->tq > 3) {
+                int z;
+                for (z = 0; z < 64; z++)
+                    FUZZ_ASSERT(ci->qtable[z] == 0);
+            }
             FUZZ_ASSERT(ci->width_in_blocks >= 1 && ci->height_in_blocks >= 1);
             FUZZ_ASSERT(ci->downsampled_width >= 1 && ci->downsampled_height >= 1);
         }
