@@ -32,8 +32,11 @@ ATTACK_PARAMS = {
                  "per_image": True},
     "cw2": {"art": "CarliniL2Method", "confidence": 5.0, "learning_rate": 0.01,
             "binary_search_steps": 3, "max_iter": 20, "initial_const": 0.1},
+    # CW0 with c0 = 0.1 found nothing at all on 4 of 30 seeds (their output was the seed): a
+    # seed the first run leaves correctly classified after rounding is attacked again from c0 = 1.
     "cw0": {"art": "CarliniL0Method", "confidence": 5.0, "learning_rate": 0.01,
-            "binary_search_steps": 2, "max_iter": 10, "initial_const": 0.1},
+            "binary_search_steps": 2, "max_iter": 10, "initial_const": 0.1,
+            "retry": {"initial_const": 1.0}},
     # ART's defaults (c from 1e-5 doubling to 20, tau x0.9) cost ~80 s per image on one core;
     # c from 0.01 x4 and tau x0.7 ~35 s, at the price of a coarser L-inf search.
     "cwinf": {"art": "CarliniLInfMethod", "confidence": 5.0, "learning_rate": 0.01,
@@ -89,7 +92,7 @@ def make_art_attack(name, classifier, batch, params=None):
     p = attack_params(name, params)
     from art.attacks import evasion as ev
 
-    kw = {k: v for k, v in p.items() if k not in ("art", "per_image")}
+    kw = {k: v for k, v in p.items() if k not in ("art", "per_image", "retry")}
     if name == "fgsm":
         return ev.FastGradientMethod(classifier, norm=np.inf, eps=kw["eps"], batch_size=batch)
     if name == "bim":
@@ -109,26 +112,47 @@ def make_art_attack(name, classifier, batch, params=None):
 
 def run_art_attack(name, classifier, seeds_u8, labels, cache, batch=10, progress=None,
                    params=None):
-    """Fill ``cache`` with uint8 adversarial examples for the seeds (NHWC)."""
-    attack = make_art_attack(name, classifier, batch, params)
-    for i in range(0, len(seeds_u8), batch):
-        sl = slice(i, min(i + batch, len(seeds_u8)))
-        if cache.done[sl].all():
-            if progress:
-                progress.update(sl.stop - sl.start)
-            continue
-        x = seeds_u8[sl].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
-        y = np.eye(classifier.nb_classes, dtype=np.float32)[labels[sl]]
-        if attack_params(name, params).get("per_image"):
-            adv = np.concatenate([attack.generate(x=x[j:j + 1], y=y[j:j + 1])
+    """Fill ``cache`` with uint8 adversarial examples for the seeds (NHWC).
+
+    Works in batches of seeds not yet done (resumable seed by seed).  With a ``retry`` entry in
+    the parameters, a seed whose rounded output the model still classifies correctly is attacked
+    once more with those parameters overridden, and the retry's output is kept if it fools.
+    """
+    p = attack_params(name, params)
+    attack = make_art_attack(name, classifier, batch, p)
+    retry = None
+    if p.get("retry"):
+        retry = make_art_attack(name, classifier, batch, dict(p, **p["retry"]))
+
+    def generate(att, idx):
+        x = seeds_u8[idx].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+        y = np.eye(classifier.nb_classes, dtype=np.float32)[labels[idx]]
+        if p.get("per_image"):
+            adv = np.concatenate([att.generate(x=x[j:j + 1], y=y[j:j + 1])
                                   for j in range(len(x))])
         else:
-            adv = attack.generate(x=x, y=y)
-        cache.data[sl] = to_uint8(adv).transpose(0, 2, 3, 1)
-        cache.done[sl] = True
+            adv = att.generate(x=x, y=y)
+        return to_uint8(adv).transpose(0, 2, 3, 1)
+
+    todo = np.flatnonzero(~cache.done)
+    if progress:
+        progress.update(len(seeds_u8) - len(todo))
+    for i in range(0, len(todo), batch):
+        idx = todo[i:i + batch]
+        adv = generate(attack, idx)
+        if retry is not None:
+            pred = classifier.predict(adv.transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
+            again = np.flatnonzero(pred.argmax(1) == labels[idx])
+            if len(again):
+                adv2 = generate(retry, idx[again])
+                pred2 = classifier.predict(adv2.transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
+                fooled = pred2.argmax(1) != labels[idx[again]]
+                adv[again[fooled]] = adv2[fooled]
+        cache.data[idx] = adv
+        cache.done[idx] = True
         cache.save()
         if progress:
-            progress.update(sl.stop - sl.start)
+            progress.update(len(idx))
     return cache.data
 
 

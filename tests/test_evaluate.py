@@ -287,6 +287,35 @@ def test_deepfool_runs_one_image_at_a_time(tmp_path):
     assert cache.done.all() and A.ATTACK_PARAMS["deepfool"]["per_image"]
 
 
+def test_attack_retry_only_for_seeds_the_first_run_misses(tmp_path):
+    # A "retry" entry reruns the attack with overridden parameters on the seeds whose rounded
+    # output is still classified correctly (CW0 uses it); seeds the first run fools keep its
+    # output, and seeds already done in the cache are not attacked again.
+    pytest.importorskip("art")
+    from fdjpeg import eval_attacks as A
+    from fdjpeg.eval_models import art_classifier
+
+    clf = art_classifier(tiny_model(), 32)
+    x = np.zeros((3, 32, 32, 3), dtype=np.uint8)
+    x[0] = (129, 128, 127)  # a hair's breadth from the boundary: FGSM at 2/255 flips it
+    x[1] = (230, 128, 20)   # far from it: 2/255 cannot, 0.5 can
+    x[2] = (230, 128, 20)   # done before the run: left as it is
+    labels = np.array([0, 0, 0])
+    p = {"art": "FastGradientMethod", "norm": "inf", "eps": 2 / 255, "retry": {"eps": 0.5}}
+    cache = A.Cache(tmp_path, "fgsm", "k", 3, x.shape[1:], np.uint8)
+    cache.data[2] = 7
+    cache.done[2] = True
+    got = A.run_art_attack("fgsm", clf, x, labels, cache, batch=3, params=p)
+    pred = clf.predict(got.transpose(0, 3, 1, 2).astype(np.float32) / 255.0).argmax(1)
+    assert pred[0] == 1 and np.abs(got[0].astype(int) - x[0]).max() == 2  # first run kept
+    assert pred[1] == 1 and np.abs(got[1].astype(int) - x[1]).max() > 100  # the retry's
+    assert (got[2] == 7).all() and cache.done.all()
+    p.pop("retry")
+    cache = A.Cache(tmp_path / "b", "fgsm", "k", 3, x.shape[1:], np.uint8)
+    got = A.run_art_attack("fgsm", clf, x, labels, cache, batch=3, params=p)
+    assert clf.predict(got[1:2].transpose(0, 3, 1, 2).astype(np.float32) / 255.0).argmax() == 0
+
+
 def test_ongrid_attack_stays_on_the_grid():
     # the two-pass adaptive attack edits the sensor's quantized coefficients by whole steps: the
     # defender's requantization (purify with T) must leave its output (nearly) unchanged, the
