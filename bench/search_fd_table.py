@@ -45,7 +45,7 @@ RESULTS = ROOT / "bench" / "results"
 
 GRID = {"n": [3, 6, 10, 15, 21, 28],
         "s_as": [2, 4, 6, 8, 10, 12, 16, 20],
-        "s_md": [10, 15, 20, 25, 30, 40, 50],
+        "s_md": [10, 12, 15, 20, 25, 30, 40, 50],
         "chroma": [0, 20, 30, 45, 60, 90]}  # 0: chroma uses the luma table
 
 
@@ -113,7 +113,7 @@ def main(argv=None):
     cur, cur_r = start, score(start)
     if not feasible(cur_r):  # walk down to feasibility first
         for s in (6, 4, 2):
-            cur = dict(cur, s_as=s, s_md=max(10, s * 2))
+            cur = dict(cur, s_as=s, s_md=min(v for v in GRID["s_md"] if v >= 2 * s))
             cur_r = score(cur)
             if feasible(cur_r):
                 break
