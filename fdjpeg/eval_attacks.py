@@ -124,8 +124,14 @@ def run_art_attack(name, classifier, seeds_u8, labels, cache, batch=10, progress
     if p.get("retry"):
         retry = make_art_attack(name, classifier, batch, dict(p, **p["retry"]))
 
+    def model_input(u8):  # NHWC uint8 -> NCHW float in [0, 1], what ART's classifier takes
+        return u8.transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+
+    def still_correct(adv, idx):
+        return classifier.predict(model_input(adv)).argmax(1) == labels[idx]
+
     def generate(att, idx):
-        x = seeds_u8[idx].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+        x = model_input(seeds_u8[idx])
         y = np.eye(classifier.nb_classes, dtype=np.float32)[labels[idx]]
         if p.get("per_image"):
             adv = np.concatenate([att.generate(x=x[j:j + 1], y=y[j:j + 1])
@@ -141,12 +147,10 @@ def run_art_attack(name, classifier, seeds_u8, labels, cache, batch=10, progress
         idx = todo[i:i + batch]
         adv = generate(attack, idx)
         if retry is not None:
-            pred = classifier.predict(adv.transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
-            again = np.flatnonzero(pred.argmax(1) == labels[idx])
+            again = np.flatnonzero(still_correct(adv, idx))
             if len(again):
                 adv2 = generate(retry, idx[again])
-                pred2 = classifier.predict(adv2.transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
-                fooled = pred2.argmax(1) != labels[idx[again]]
+                fooled = ~still_correct(adv2, idx[again])
                 adv[again[fooled]] = adv2[fooled]
         cache.data[idx] = adv
         cache.done[idx] = True
