@@ -1,17 +1,20 @@
 /*
- * dec_lossless.c -- lossless (SOF3) decoding, 8-bit samples (T.81 Annex H):
+ * dec_lossless.c -- lossless (SOF3) decoding, 2 to 16-bit samples (T.81 Annex H):
  * Huffman-coded differences (H.1.2.2), the seven predictors (Table H.1),
  * point transform, restarts, then the usual upsampling (by replication:
  * libjpeg-turbo has no fancy upsampling at block size 1) and colour
  * conversion.  Arithmetic as libjpeg-turbo 3 (jdlhuff.c/jddiffct.c/
  * jdlossls.c): differences and reconstructed values are kept modulo 2^16,
- * the output sample is (value << Pt) truncated to 8 bits.
+ * the output sample is (value << Pt) truncated to the sample type: 8 bits for
+ * P <= 8 (uint8 output), 16 bits above (uint16 output; libjpeg-turbo's 12-bit
+ * samples are signed shorts, whose bits are the same).  Above 8 bits (and
+ * below), only null colour conversions, as libjpeg-turbo (dec_render16.c).
  */
-#include "dec_internal.h"
+#include "dec_hiprec.h"
 
 typedef struct lossless_comp {
     int pw, ph;           /* padded plane size in samples (whole MCUs) */
-    uint8_t *plane;       /* output samples pw * ph */
+    uint8_t *plane;       /* output samples pw * ph (uint16_t when P > 8) */
     uint16_t *prev;       /* previous reconstructed row (pw) */
     uint16_t *cur;
     int32_t *diff;        /* one MCU row of differences: v rows of pw */
@@ -143,9 +146,15 @@ static int decode_scan(fdj_decoder *d, lossless_comp *lc)
                 undifference(c->diff + (size_t)y * c->pw, c->prev, c->cur, k->dw, psv,
                              c->first_row, initial);
                 c->first_row = 0;
-                dst = c->plane + (size_t)row * c->pw;
-                for (x = 0; x < k->dw; x++)
-                    dst[x] = (uint8_t)((unsigned)c->cur[x] << pt);
+                if (d->info.precision > 8) {
+                    uint16_t *dst16 = (uint16_t *)c->plane + (size_t)row * c->pw;
+                    for (x = 0; x < k->dw; x++)
+                        dst16[x] = (uint16_t)((unsigned)c->cur[x] << pt);
+                } else {
+                    dst = c->plane + (size_t)row * c->pw;
+                    for (x = 0; x < k->dw; x++)
+                        dst[x] = (uint8_t)((unsigned)c->cur[x] << pt);
+                }
                 swap = c->prev;
                 c->prev = c->cur;
                 c->cur = swap;
@@ -169,6 +178,7 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
     const uint8_t *planes[FDJ_MAX_COMPONENTS];
     ptrdiff_t strides[FDJ_MAX_COMPONENTS];
     int c, st, hs[FDJ_MAX_COMPONENTS], vs[FDJ_MAX_COMPONENTS];
+    int sb = fdj_sample_bytes(d->info.precision);
     int mcus_x = (int)(((int64_t)d->info.width + d->max_h - 1) / d->max_h);
     int mcus_y = (int)(((int64_t)d->info.height + d->max_v - 1) / d->max_v);
     if (d->opt.scale_denom != 1)
@@ -182,7 +192,7 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         size_t n, dn;
         lc[c].pw = d->ncomp == 1 ? k->dw : mcus_x * k->h;
         lc[c].ph = d->ncomp == 1 ? k->dh : mcus_y * k->v;
-        if (!fdj_mul3_size((size_t)lc[c].pw, (size_t)lc[c].ph, 1, &n) ||
+        if (!fdj_mul3_size((size_t)lc[c].pw, (size_t)lc[c].ph, (size_t)sb, &n) ||
             !fdj_mul3_size((size_t)lc[c].pw, (size_t)k->v, sizeof(int32_t), &dn)) {
             st = fdj_fail_dec(d, FDJ_ERR_TOO_LARGE, "lossless sample plane size overflows");
             goto done;
@@ -225,7 +235,7 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
             ch = d->opt.out_format == FDJ_OUT_RGB ? 3 : d->opt.out_format == FDJ_OUT_GRAY ? 1
                  : d->ncomp == 1 ? 1 : d->ncomp == 4 ? 4 : 3;
             for (r = 0; r < d->info.height; r++)
-                memset(out + (ptrdiff_t)r * row_stride, 0, (size_t)w * (size_t)ch);
+                memset(out + (ptrdiff_t)r * row_stride, 0, (size_t)w * (size_t)ch * (size_t)sb);
             d->truncated = 1;
             d->status = 0;
             d->msg[0] = 0;
@@ -254,9 +264,22 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         planes[c] = lc[c].plane;
         strides[c] = lc[c].pw;
     }
-    st = fdj_render_planes(&spec, planes, strides, out, row_stride);
+    if (d->info.precision != 8) {
+        /* 8-bit lossless keeps its long-standing (Pillow-compared) conversions */
+        const char *why;
+        if (fdj_render16_check(&spec, 1, &why) != FDJ_OK) {
+            st = fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "%s", why);
+            goto done;
+        }
+    }
+    if (d->info.precision > 8)
+        st = fdj_render16_planes(&spec, d->info.precision, (const uint16_t *const *)planes,
+                                 strides, out, row_stride);
+    else
+        st = fdj_render_planes(&spec, planes, strides, out, row_stride);
     if (st != FDJ_OK)
-        st = fdj_fail_dec(d, st, "out of memory while rendering");
+        st = fdj_fail_dec(d, st, st == FDJ_ERR_NOMEM ? "out of memory while rendering"
+                                                     : "unsupported output for this frame");
 done:
     for (c = 0; c < FDJ_MAX_COMPONENTS; c++) {
         free(lc[c].plane);

@@ -9,6 +9,7 @@
  * from them row group by row group.
  */
 #include "dec_internal.h"
+#include "dec_hiprec.h"
 
 int fdj_prepare_scan_tables(fdj_decoder *d);
 
@@ -688,13 +689,14 @@ int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
     st = fdj_decoder_output_shape(d, &h, &w, &ch);
     if (st != FDJ_OK)
         return st;
+    ch *= fdj_sample_bytes(d->info.precision); /* bytes per pixel: uint16 samples above 8 bits */
     if (!out || row_stride < (ptrdiff_t)w * ch)
         return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "output buffer row stride too small");
     d->decoded = 1;
     if (d->info.lossless)
         return fdj_decode_lossless(d, out, row_stride);
     if (!d->info.progressive && d->scan_ncomp == d->ncomp && !d->info.arithmetic &&
-        !d->info.lossless)
+        !d->info.lossless && d->info.precision == 8)
         return decode_streaming(d, out, row_stride);
     st = decode_all_scans(d);
     if (d->opt.allow_truncated &&
@@ -715,7 +717,14 @@ int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         return st;
     if (d->info.progressive && (st = fdj_smooth_coefficients(d)) != FDJ_OK)
         return st;
-    st = output_from_full(d, out, row_stride);
+    if (d->info.precision == 12) {
+        out_geom g;
+        if ((st = compute_geometry(d, &g)) != FDJ_OK)
+            return st;
+        st = fdj_output12_from_full(d, &g.spec, out, row_stride);
+    } else {
+        st = output_from_full(d, out, row_stride);
+    }
     if (st == FDJ_OK && d->info.arithmetic && d->opt.allow_truncated && d->opt.scale_denom == 1) {
         /* Pillow's view of arithmetic data that ends early: only the rows output before
          * libjpeg failed (fdj_arith_rows_kept), the rest of its buffer stays zero */
