@@ -275,7 +275,17 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
     if (d->info.precision > 8)
         st = fdj_render16_planes(&spec, d->info.precision, (const uint16_t *const *)planes,
                                  strides, out, row_stride);
-    else
+    else if (d->info.precision < 8 && spec.invert_cmyk) {
+        /* 4 components below 8 bits: inverted with 2^P - 1 - v, as above 8 bits */
+        int r, x, maxv = (1 << d->info.precision) - 1;
+        spec.invert_cmyk = 0;
+        st = fdj_render_planes(&spec, planes, strides, out, row_stride);
+        for (r = 0; st == FDJ_OK && r < d->info.height; r++) {
+            uint8_t *o = out + (ptrdiff_t)r * row_stride;
+            for (x = 0; x < 4 * d->info.width; x++)
+                o[x] = (uint8_t)(maxv - o[x]);
+        }
+    } else
         st = fdj_render_planes(&spec, planes, strides, out, row_stride);
     if (st != FDJ_OK)
         st = fdj_fail_dec(d, st, st == FDJ_ERR_NOMEM ? "out of memory while rendering"

@@ -238,6 +238,7 @@ def inspect(data, *, max_pixels=None):
         "arithmetic": info["arithmetic"],
         "lossless": info["lossless"],
         "precision": info["precision"],
+        "dtype": dec.sample_dtype().name,  # decode()'s output: uint16 above 8 bits
         "jpeg_color": info["jpeg_color"],
         "qtables": info["qtables"],
         "qtable_bits": info["qtable_bits"],

@@ -1,0 +1,364 @@
+"""Higher-precision decoding (12-bit lossy, 2..16-bit lossless) against libjpeg-turbo 3.
+
+The reference at test time is imagecodecs' ``jpeg8_decode`` (libjpeg-turbo 3.1, which
+decodes 8/12-bit lossy and 2..16-bit lossless). Test files: the real 12-bit and
+lossless streams of ../shared/corpus/precision/, files written by imagecodecs'
+``jpeg8_encode`` (12-bit baseline-extended, lossless at every precision and predictor),
+a small lossless writer below (point transforms, restarts, multiple scans, 4
+components), and 12-bit progressive/arithmetic/restart files made by transcoding
+coefficients with the system's jpegtran and marking the frame 12-bit.
+"""
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fdjpeg
+
+imagecodecs = pytest.importorskip("imagecodecs")
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+PRECISION = CORPUS / "precision"
+JPEGTRAN = shutil.which("jpegtran")
+RNG = np.random.default_rng(2024)
+
+
+def ref_decode(data):
+    return imagecodecs.jpeg8_decode(data)
+
+
+def as_libjpeg(got, precision):
+    """fdjpeg's 4-component output follows Pillow's inverted convention; libjpeg's is raw."""
+    if got.ndim == 3 and got.shape[2] == 4:
+        return ((1 << precision) - 1 - got.astype(np.int64)).astype(got.dtype)
+    return got
+
+
+def assert_same(got, want, what=""):
+    assert got.dtype == want.dtype, (what, got.dtype, want.dtype)
+    assert got.shape == want.shape, (what, got.shape, want.shape)
+    if not np.array_equal(got, want):
+        diff = np.abs(got.astype(np.int64) - want.astype(np.int64))
+        raise AssertionError(f"{what}: {np.count_nonzero(diff)} samples differ, max {diff.max()}")
+
+
+def image(h, w, c, bits, rng=RNG):
+    """Smooth gradients + texture + noise spanning the whole range of `bits`."""
+    maxv = (1 << bits) - 1
+    y, x = np.mgrid[0:h, 0:w]
+    planes = []
+    for k in range(c):
+        base = (np.sin(x / (4.0 + k) + k) * np.cos(y / (6.0 + k)) + 1) / 2 * maxv
+        noise = rng.normal(0, maxv / 24 + 0.5, (h, w))
+        planes.append(np.clip(np.rint(base + noise), 0, maxv))
+    a = np.stack(planes, -1) if c > 1 else planes[0]
+    return a.astype(np.uint16 if bits > 8 else np.uint8)
+
+
+# --------------------------------------------------------------------------- corpus
+
+def precision_files():
+    return sorted(PRECISION.glob("*.jpg"))
+
+
+def test_corpus_has_the_precision_files():
+    assert len(precision_files()) == 5
+
+
+@pytest.mark.parametrize("path", precision_files(), ids=lambda p: p.name)
+def test_corpus_precision_file_exact(path):
+    data = path.read_bytes()
+    info = fdjpeg.inspect(data)
+    want = ref_decode(data)
+    got = fdjpeg.decode(data)
+    assert got.dtype == (np.uint16 if info["precision"] > 8 else np.uint8)
+    assert info["dtype"] == got.dtype.name
+    assert_same(as_libjpeg(got, info["precision"]), want, path.name)
+
+
+# --------------------------------------------------------------------------- lossless
+
+@pytest.mark.parametrize("bits", range(2, 17))
+def test_lossless_all_precisions_and_predictors(bits):
+    for psv in range(1, 8):
+        for c in (1, 3):
+            img = image(23 + psv, 31 + 2 * bits, c, bits)
+            kw = {"colorspace": "RGB", "outcolorspace": "RGB"} if c == 3 else {}
+            data = imagecodecs.jpeg8_encode(img, lossless=True, bitspersample=bits, predictor=psv, **kw)
+            assert fdjpeg.inspect(data)["precision"] == bits
+            want = ref_decode(data)
+            np.testing.assert_array_equal(want, img)  # really lossless
+            assert_same(fdjpeg.decode(data), want, f"P={bits} psv={psv} c={c}")
+
+
+def lossless_jpeg(planes, psv, *, precision, pt=0, restart_rows=0, interleave=False,
+                  adobe=None):
+    """A minimal lossless JPEG writer (T.81 Annex H): one Huffman table with every
+    category 0..16 at 5 bits; one scan per component, or one interleaved scan
+    (all components 1x1). restart_rows: restart interval in rows of MCUs."""
+    ncomp = len(planes)
+    hgt, wid = planes[0].shape
+
+    def seg(marker, payload):
+        return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+    bits = [0] * 16
+    bits[4] = 17
+    out = b"\xff\xd8"
+    if adobe is not None:
+        out += seg(0xEE, b"Adobe" + bytes([0, 100, 0, 0, 0, 0, adobe]))
+    out += seg(0xC4, bytes([0x00]) + bytes(bits) + bytes(range(17)))
+    sof = bytes([precision]) + hgt.to_bytes(2, "big") + wid.to_bytes(2, "big") + bytes([ncomp])
+    for i in range(ncomp):
+        sof += bytes([i + 1, 0x11, 0])
+    out += seg(0xC3, sof)
+    if restart_rows:
+        out += seg(0xDD, (restart_rows * wid).to_bytes(2, "big"))
+    xs = [p.astype(np.int64) >> pt for p in planes]
+    groups = [list(range(ncomp))] if interleave else [[c] for c in range(ncomp)]
+    for group in groups:
+        acc, nacc, body = 0, 0, bytearray()
+
+        def put(code, n):
+            nonlocal acc, nacc
+            acc = (acc << n) | code
+            nacc += n
+            while nacc >= 8:
+                byte = (acc >> (nacc - 8)) & 0xFF
+                body.append(byte)
+                if byte == 0xFF:
+                    body.append(0)
+                nacc -= 8
+            acc &= (1 << nacc) - 1
+
+        rst = 0
+        for r in range(hgt):
+            if restart_rows and r and r % restart_rows == 0:
+                if nacc:
+                    put((1 << (8 - nacc)) - 1, 8 - nacc)
+                body += bytes([0xFF, 0xD0 + rst])
+                rst = (rst + 1) & 7
+            first = r == 0 or (restart_rows and r % restart_rows == 0)
+            for c in range(wid):
+                for ci in group:
+                    x = xs[ci]
+                    if first:
+                        pred = (1 << (precision - pt - 1)) if c == 0 else x[r, c - 1]
+                    elif c == 0:
+                        pred = x[r - 1, 0]
+                    else:
+                        ra, rb, rc = x[r, c - 1], x[r - 1, c], x[r - 1, c - 1]
+                        pred = [None, ra, rb, rc, ra + rb - rc, ra + ((rb - rc) >> 1),
+                                rb + ((ra - rc) >> 1), (ra + rb) >> 1][psv]
+                    diff = ((int(x[r, c] - pred) + 32768) & 0xFFFF) - 32768
+                    if diff == 0:
+                        put(0, 5)
+                        continue
+                    ssss = min(abs(diff).bit_length(), 16)
+                    put(ssss, 5)
+                    if ssss < 16:
+                        put(diff if diff > 0 else diff + (1 << ssss) - 1, ssss)
+        if nacc:
+            put((1 << (8 - nacc)) - 1, 8 - nacc)
+        sos = bytes([len(group)])
+        for ci in group:
+            sos += bytes([ci + 1, 0x00])
+        sos += bytes([psv, 0, pt])
+        out += seg(0xDA, sos) + bytes(body)
+    return out + b"\xff\xd9"
+
+
+@pytest.mark.parametrize("bits", [2, 5, 7, 10, 12, 14, 16])
+def test_lossless_point_transform_restarts_scans(bits):
+    n = 0
+    for psv in (1, 4, 6, 7):
+        for pt in sorted({0, 1, bits // 2, bits - 1}):
+            for ncomp, interleave, restart_rows in ((1, False, 0), (1, False, 3), (3, True, 2),
+                                                    (3, False, 0), (4, True, 0)):
+                planes = [image(13, 11, 1, bits) for _ in range(ncomp)]
+                data = lossless_jpeg(planes, psv, precision=bits, pt=pt, restart_rows=restart_rows,
+                                     interleave=interleave, adobe=0 if ncomp == 3 else None)
+                want = ref_decode(data)
+                if pt == 0:  # the writer is lossless
+                    np.testing.assert_array_equal(want.reshape(13, 11, -1),
+                                                  np.stack(planes, -1))
+                got = fdjpeg.decode(data)
+                assert_same(as_libjpeg(got, bits), want,
+                            f"P={bits} psv={psv} pt={pt} ncomp={ncomp} rst={restart_rows}")
+                n += 1
+    assert n == 4 * len({0, 1, bits // 2, bits - 1}) * 5
+
+
+def test_lossless_high_precision_refuses_colour_conversion():
+    planes = [image(8, 8, 1, 12) for _ in range(3)]
+    ycc = lossless_jpeg(planes, 1, precision=12, adobe=1)  # Adobe transform 1: YCbCr
+    assert fdjpeg.inspect(ycc)["jpeg_color"] == "ycbcr"
+    with pytest.raises(Exception):
+        ref_decode(ycc)  # libjpeg-turbo: no colour conversion in lossless mode
+    with pytest.raises(fdjpeg.UnsupportedJPEGError, match="lossless"):
+        fdjpeg.decode(ycc)
+    rgb = lossless_jpeg(planes, 1, precision=12, adobe=0)
+    with pytest.raises(fdjpeg.UnsupportedJPEGError):
+        fdjpeg.decode(rgb, mode="L")
+    gray = lossless_jpeg(planes[:1], 1, precision=12)
+    out = fdjpeg.decode(gray, mode="RGB")
+    assert out.dtype == np.uint16
+    np.testing.assert_array_equal(out, np.repeat(planes[0][..., None], 3, -1))
+
+
+# --------------------------------------------------------------------------- 12-bit lossy
+
+SUBSAMPLINGS = ["444", "422", "420", "411", "440"]
+
+
+@pytest.mark.parametrize("sub", SUBSAMPLINGS)
+def test_12bit_baseline_extended_exact(sub):
+    n = 0
+    for level in (10, 50, 75, 90, 100):
+        for shape in ((1, 1), (7, 9), (16, 16), (37, 45), (17, 130), (64, 48)):
+            for c in (1, 3):
+                if c == 1 and sub != "444":
+                    continue
+                img = image(*shape, c, 12)
+                data = imagecodecs.jpeg8_encode(img, level=level, bitspersample=12,
+                                                subsampling=sub if c == 3 else None,
+                                                optimize=level == 75)
+                info = fdjpeg.inspect(data)
+                assert info["precision"] == 12 and info["sof"] in (1, 0)
+                assert_same(fdjpeg.decode(data), ref_decode(data), f"{sub} q{level} {shape} c{c}")
+                n += 1
+    assert n >= 30
+
+
+def test_12bit_modes_match_libjpeg_conversions():
+    img = image(40, 56, 3, 12)
+    data = imagecodecs.jpeg8_encode(img, level=85, bitspersample=12, subsampling="420")
+    gray = fdjpeg.decode(data, mode="L")
+    assert_same(gray, imagecodecs.jpeg8_decode(data, outcolorspace="GRAY"), "YCbCr -> L")
+    assert_same(fdjpeg.decode(data, mode="RGB"), ref_decode(data), "YCbCr -> RGB")
+    g1 = imagecodecs.jpeg8_encode(np.ascontiguousarray(img[..., 0]), level=85, bitspersample=12)
+    assert_same(fdjpeg.decode(g1, mode="RGB"), imagecodecs.jpeg8_decode(g1, outcolorspace="RGB"),
+                "L -> RGB")
+
+
+def _patch_precision(data, precision):
+    """Mark the frame header with another sample precision (the entropy-coded
+    coefficients do not depend on it)."""
+    i = 2
+    while i < len(data):
+        assert data[i] == 0xFF
+        m = data[i + 1]
+        if m in (0xC0, 0xC1, 0xC2, 0xC3, 0xC9, 0xCA):
+            return data[:i + 4] + bytes([precision]) + data[i + 5:]
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    raise AssertionError("no SOF")
+
+
+def twelve_bit_coefficient_file(ncomp, sampling, seed):
+    """A 12-bit-style JPEG from 8-bit coefficients: tables x16 (16-bit DQT), so the
+    dequantized coefficients cover the 12-bit range, written as 8-bit for jpegtran."""
+    rng = np.random.default_rng(seed)
+    img8 = (image(45, 61, ncomp, 12, rng) >> 4).astype(np.uint8)
+    if ncomp == 1:
+        src = fdjpeg.encode(img8, quality=80)
+    else:
+        src = fdjpeg.encode(img8, quality=80, subsampling=sampling)
+    co = fdjpeg.read_coefficients(src)
+    tables = [np.minimum(t.astype(np.int64) * 16, 65535) for t in co["tables"]]
+    return fdjpeg.write_coefficients(co, tables=tables, optimize=True)
+
+
+@pytest.mark.skipif(JPEGTRAN is None, reason="needs jpegtran (CI has it)")
+@pytest.mark.parametrize("tran", [
+    [], ["-progressive"], ["-arithmetic"], ["-progressive", "-arithmetic"],
+    ["-restart", "1"], ["-progressive", "-restart", "2"], ["-arithmetic", "-restart", "1"],
+])
+def test_12bit_progressive_arithmetic_restarts_exact(tmp_path, tran):
+    n = 0
+    for ncomp, sampling in ((1, None), (3, "4:4:4"), (3, "4:2:0"), (3, "4:2:2")):
+        base = twelve_bit_coefficient_file(ncomp, sampling, seed=n + 7)
+        src = tmp_path / "in.jpg"
+        src.write_bytes(base)
+        out = subprocess.run([JPEGTRAN, "-copy", "none", *tran, str(src)], check=True,
+                             capture_output=True).stdout
+        data = _patch_precision(out, 12)
+        info = fdjpeg.inspect(data)
+        assert info["precision"] == 12
+        assert info["progressive"] == ("-progressive" in tran)
+        assert info["arithmetic"] == ("-arithmetic" in tran)
+        assert_same(fdjpeg.decode(data), ref_decode(data), f"{tran} {ncomp} {sampling}")
+        n += 1
+    assert n == 4
+
+
+@pytest.mark.skipif(JPEGTRAN is None, reason="needs jpegtran (CI has it)")
+def test_12bit_truncated_as_libjpeg(tmp_path):
+    base = twelve_bit_coefficient_file(3, "4:2:0", seed=3)
+    src = tmp_path / "in.jpg"
+    for tran in ([], ["-progressive"]):
+        src.write_bytes(base)
+        data = _patch_precision(subprocess.run([JPEGTRAN, *tran, str(src)], check=True,
+                                               capture_output=True).stdout, 12)
+        sos = data.find(b"\xff\xda")
+        for cut in (sos + 40, (sos + len(data)) // 2, len(data) - 40):
+            part = data[:cut]
+            with pytest.raises(fdjpeg.TruncatedJPEGError):
+                fdjpeg.decode(part)
+            # allow_truncated: what libjpeg shows with an EOI after the data (as for 8-bit)
+            assert_same(fdjpeg.decode(part, allow_truncated=True), ref_decode(part + b"\xff\xd9"),
+                        f"{tran} cut {cut}")
+
+
+def test_12bit_limits_and_refusals():
+    img = image(40, 50, 3, 12)
+    data = imagecodecs.jpeg8_encode(img, level=90, bitspersample=12)
+    with pytest.raises(fdjpeg.JPEGTooLargeError):
+        fdjpeg.decode(data, max_pixels=40 * 50 - 1)
+    assert fdjpeg.decode(data, max_pixels=40 * 50).shape == (40, 50, 3)
+    with pytest.raises(fdjpeg.UnsupportedJPEGError, match="12-bit"):
+        fdjpeg.decode(data, scale=2)
+    out = np.empty((40, 50, 3), np.uint8)
+    with pytest.raises(ValueError, match="uint16"):
+        fdjpeg.decode(data, out=out)
+    out = np.empty((40, 50, 3), np.uint16)
+    assert fdjpeg.decode(data, out=out) is out
+    assert_same(out, ref_decode(data), "out=")
+
+
+def test_12bit_coefficients_read():
+    img = image(24, 40, 1, 12)
+    data = imagecodecs.jpeg8_encode(img, level=90, bitspersample=12)
+    co = fdjpeg.read_coefficients(data)
+    # the DC coefficient is the block mean: 8 * (mean - 2048) / q (12-bit level shift)
+    q = int(co["tables"][0][0, 0])
+    dc = co["coefficients"][0][..., 0, 0].astype(np.float64) * q / 8 + 2048
+    means = img.reshape(3, 8, 5, 8).mean(axis=(1, 3))
+    assert np.abs(dc - means).max() <= q / 8 + 1
+
+
+# --------------------------------------------------------------------------- purification at 12 bits
+
+def test_12bit_purify_is_requantization_by_16T(tmp_path):
+    """decode(data12, purify=T) equals libjpeg-turbo's decode of the coefficients
+    requantized outside fdjpeg (numpy) to 16*T and written with table 16*T."""
+    img = image(48, 64, 1, 12)
+    data = imagecodecs.jpeg8_encode(img, level=95, bitspersample=12)
+    co = fdjpeg.read_coefficients(data)
+    q = co["tables"][0].astype(np.int64)
+    rng = np.random.default_rng(5)
+    from fdjpeg import tables
+
+    for T in (np.full((8, 8), 3), rng.integers(1, 60, (8, 8)), tables.default_fd()):
+        T = np.asarray(T, np.int64)
+        t16 = 16 * T
+        d = co["coefficients"][0].astype(np.int64) * q
+        requant = np.sign(d) * ((np.abs(d) + t16 // 2) // t16)  # round half away from zero
+        assert np.abs(requant).max() < 1024  # fits the 8-bit writer's categories
+        blob = fdjpeg.write_coefficients([requant.astype(np.int16)], tables=[t16], width=64,
+                                         height=48, jpeg_color="gray", optimize=True)
+        want = ref_decode(_patch_precision(blob, 12))
+        got = fdjpeg.decode(data, purify=T)
+        assert_same(got, want, f"purify T max {T.max()}")
+        assert not np.array_equal(got, fdjpeg.decode(data))
