@@ -129,7 +129,8 @@ def read_coefficients(data, *, max_pixels=None, max_scans=None, allow_truncated=
     Returns a dict with ``coefficients`` (one int16 array per component, shape
     (blocks_high, blocks_wide, 8, 8), natural order), ``tables`` (the (8, 8)
     table each component was quantized with), ``sampling`` ((h, v) per
-    component), ``width``, ``height``, ``component_ids`` and ``jpeg_color``.
+    component), ``width``, ``height``, ``component_ids``, ``jpeg_color`` and
+    ``precision`` (8 or 12: 12-bit coefficients are about 16 times larger).
     """
     dec = _open(data, max_pixels=max_pixels, max_scans=max_scans, allow_truncated=allow_truncated)
     coefs = dec.read_coefficients()
@@ -143,6 +144,7 @@ def read_coefficients(data, *, max_pixels=None, max_scans=None, allow_truncated=
         "height": info["height"],
         "jpeg_color": info["jpeg_color"],
         "progressive": info["progressive"],
+        "precision": info["precision"],
     }
 
 

@@ -246,6 +246,9 @@ def write_coefficients(coefficients, tables=None, *, width=None, height=None, sa
     """
     if isinstance(coefficients, dict):
         src = coefficients
+        if src.get("precision", 8) != 8:
+            raise ValueError(f"these are coefficients of a {src['precision']}-bit JPEG; "
+                             "write_coefficients writes 8-bit JPEG only")
         coefficients = src["coefficients"]
         tables = src.get("tables") if tables is None else tables
         width = src.get("width") if width is None else width

@@ -35,8 +35,55 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
 
     #: FD purification applied in the decoder (None = plain decode); set by ``open``/``register``.
     fdjpeg_purify = None
+    #: sample precision P of the frame (8 for what Pillow itself opens; 12-bit lossy and 2..16-bit
+    #: lossless otherwise, which Pillow refuses: see ``_open``)
+    fdjpeg_precision = 8
+
+    def _open(self):
+        try:
+            super()._open()
+        except SyntaxError as e:
+            if "-bit layers" not in str(e):
+                raise
+            self._open_other_precision()
+
+    def _open_other_precision(self):
+        """Pillow's header parser refuses precisions other than 8 ("cannot handle 12-bit
+        layers"); run it on a copy whose frame header says 8 (so ``.info``, ``.layer``,
+        ``.quantization`` are Pillow's), then set the mode fdjpeg delivers:
+        grey above 8 bits -> "I;16" (the samples as decoded, 0..2^P-1); colour above 8 bits ->
+        "RGB"/"CMYK" holding the most significant 8 bits of each sample (v >> (P - 8), what
+        Pillow does with 16-bit RGB PNG and TIFF: it has no 16-bit colour mode; use
+        ``fdjpeg.decode`` for every bit); 2..7-bit lossless -> "L"/"RGB"/"CMYK" with the
+        samples as decoded."""
+        import fdjpeg
+
+        fp = self.fp
+        fp.seek(0)
+        data = fp.read()
+        try:
+            info = fdjpeg.inspect(data)
+        except fdjpeg.JPEGError as e:
+            raise SyntaxError(str(e)) from None
+        precision = info["precision"]
+        i = next((off for name, off, _ in info["markers"] if name.startswith("SOF")), None)
+        if i is None or precision == 8:
+            raise SyntaxError("no frame header")
+        patched = bytearray(data)
+        patched[i + 4] = 8
+        self.fp = io.BytesIO(bytes(patched))
+        try:
+            super()._open()
+        finally:
+            self.fp = fp
+        self.fdjpeg_precision = self.bits = precision
+        if precision > 8 and self.layers == 1:
+            self._mode = "I;16"
+        self.info["fdjpeg_precision"] = precision
 
     def draft(self, mode, size):
+        if self.fdjpeg_precision != 8:
+            return None  # no reduced-size decoding above 8 bits
         # fdjpeg has no raw-YCbCr output; a draft is a request, so keep RGB in that case
         if mode == "YCbCr":
             mode = None
@@ -56,7 +103,7 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
         arr = _decode_pixels(
             data,
             purify=self.fdjpeg_purify,
-            mode=self.mode,
+            mode=None if self.mode == "I;16" else self.mode,
             scale=scale,
             max_pixels=max_pixels,
             allow_truncated=bool(ImageFile.LOAD_TRUNCATED_IMAGES),
@@ -64,6 +111,10 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
         h, w = arr.shape[:2]
         if (w, h) != self.size:
             raise OSError(f"decoded size {w}x{h} differs from the header's {self.size[0]}x{self.size[1]}")
+        if self.mode == "I;16":
+            arr = arr.astype("<u2", copy=False)
+        elif arr.dtype == np.uint16:  # colour above 8 bits: the top 8 bits (see _open_other_precision)
+            arr = (arr >> (self.fdjpeg_precision - 8)).astype(np.uint8)
         # one copy into Pillow's own storage (frombuffer would share, then need a second copy)
         self.im = Image.frombytes(self.mode, (w, h), np.ascontiguousarray(arr)).im
         self.tile = []

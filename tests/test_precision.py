@@ -362,3 +362,71 @@ def test_12bit_purify_is_requantization_by_16T(tmp_path):
         got = fdjpeg.decode(data, purify=T)
         assert_same(got, want, f"purify T max {T.max()}")
         assert not np.array_equal(got, fdjpeg.decode(data))
+
+
+# --------------------------------------------------------------------------- Pillow / file API
+
+def test_open_gives_I16_for_high_precision_grey():
+    from PIL import Image
+
+    for name in ("dicom_extended_12bit_gray.jpg", "dicom_lossless_sv1_16bit_gray.jpg"):
+        path = PRECISION / name
+        with pytest.raises(Exception):  # Pillow itself refuses these files
+            Image.open(path).load()
+        im = fdjpeg.open(path)
+        assert im.mode == "I;16" and im.format == "JPEG"
+        assert im.fdjpeg_precision == fdjpeg.inspect(path.read_bytes())["precision"]
+        arr = np.asarray(im)
+        assert_same(arr, ref_decode(path.read_bytes()), name)
+    # Pillow's own open of a 16-bit PNG of the same pixels gives the same image
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "PNG")
+    assert_same(np.asarray(Image.open(buf)), np.asarray(fdjpeg.open(path)), "vs PNG I;16")
+
+
+def test_open_colour_above_8_bits_keeps_the_top_8_bits():
+    img = image(30, 41, 3, 12)
+    data = imagecodecs.jpeg8_encode(img, level=90, bitspersample=12, subsampling="422")
+    import io
+
+    im = fdjpeg.open(io.BytesIO(data))
+    assert im.mode == "RGB" and im.size == (41, 30) and im.fdjpeg_precision == 12
+    assert im.draft("RGB", (10, 8)) is None  # no scaled decoding above 8 bits
+    assert_same(np.asarray(im), (ref_decode(data) >> 4).astype(np.uint8), "RGB >> 4")
+    cmyk = PRECISION / "t83_E1_12bit_huffman_interleaved_4comp.jpg"
+    im = fdjpeg.open(cmyk)
+    assert im.mode == "CMYK"
+    raw = ref_decode(cmyk.read_bytes())  # libjpeg's raw CMYK; Pillow's mode CMYK is inverted
+    assert_same(np.asarray(im), (255 - (raw >> 4)).astype(np.uint8), "CMYK >> 4")
+
+
+def test_purify_with_open_and_coefficient_writer_refusal():
+    img = image(24, 24, 1, 12)
+    data = imagecodecs.jpeg8_encode(img, level=95, bitspersample=12)
+    import io
+
+    im = fdjpeg.open(io.BytesIO(data), purify=True)
+    assert_same(np.asarray(im), fdjpeg.decode(data, purify=True), "open(purify=True)")
+    co = fdjpeg.read_coefficients(data)
+    assert co["precision"] == 12
+    with pytest.raises(ValueError, match="12-bit"):
+        fdjpeg.write_coefficients(co)
+
+
+def test_cli_writes_16bit_grey_png(tmp_path):
+    from PIL import Image
+
+    from fdjpeg.cli import _encode_output
+
+    data = (PRECISION / "dicom_extended_12bit_gray.jpg").read_bytes()
+    arr = fdjpeg.decode(data)
+    png = _encode_output(arr, tmp_path / "x.png")
+    out = tmp_path / "x.png"
+    out.write_bytes(png)
+    with Image.open(out) as im:
+        assert im.mode == "I;16"
+        assert_same(np.asarray(im), ref_decode(data), "png")
+    with pytest.raises(ValueError, match="16-bit"):
+        _encode_output(np.zeros((4, 4, 3), np.uint16), tmp_path / "y.png")
