@@ -289,6 +289,10 @@ def test_12bit_progressive_arithmetic_restarts_exact(tmp_path, tran):
         assert info["progressive"] == ("-progressive" in tran)
         assert info["arithmetic"] == ("-arithmetic" in tran)
         assert_same(fdjpeg.decode(data), ref_decode(data), f"{tran} {ncomp} {sampling}")
+        if info["scans"] > 1:  # the scan limit applies as at 8 bits
+            with pytest.raises(fdjpeg.JPEGTooLargeError):
+                fdjpeg.decode(data, max_scans=info["scans"] - 1)
+            assert_same(fdjpeg.decode(data, max_scans=info["scans"]), ref_decode(data), "max_scans")
         n += 1
     assert n == 4
 
