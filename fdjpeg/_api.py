@@ -91,6 +91,13 @@ def decode(data, *, purify=None, mode=None, scale=1, max_pixels=None, max_scans=
            allow_truncated=False, out=None):
     """Decode a JPEG to a uint8 array, bit-exact with Pillow (libjpeg-turbo).
 
+    Frames of more than 8 bits, which Pillow refuses, decode bit-exactly as libjpeg-turbo 3
+    to a **uint16** array: 12-bit lossy (values 0..4095) and 9..16-bit lossless; 2..7-bit
+    lossless gives uint8 (``inspect(data)["dtype"]`` tells which before decoding). Above 8 bits
+    (and below) lossless frames get no colour conversion, as in libjpeg-turbo (grey, RGB,
+    CMYK; YCbCr raises UnsupportedJPEGError); 4-component output is inverted with 2^P - 1 - v
+    as 8-bit CMYK is (Pillow's convention); ``scale`` must be 1 for 12-bit data.
+
     Parameters
     ----------
     data : bytes-like
@@ -100,6 +107,8 @@ def decode(data, *, purify=None, mode=None, scale=1, max_pixels=None, max_scans=
         D is replaced by T * round(D / T) (half away from zero) before the IDCT.
         ``True`` uses the package's default FD table; otherwise one (8, 8)/(64,)
         table for all components, two tables (luma, chroma) or one per component.
+        On 12-bit data the table keeps its 8-bit meaning: D is requantized to 16*T
+        (12-bit DCT coefficients are 16 times the 8-bit ones for the same image).
     mode : None, "L", "RGB" or "CMYK"
         None gives (H, W) for grayscale, (H, W, 3) RGB for colour and (H, W, 4)
         CMYK (Pillow's convention) for 4-component files.
@@ -115,8 +124,8 @@ def decode(data, *, purify=None, mode=None, scale=1, max_pixels=None, max_scans=
         coefficients, i.e. grey, as libjpeg does) instead of raising
         :class:`fdjpeg.TruncatedJPEGError`.
     out : numpy.ndarray, optional
-        A writeable uint8 array of the output shape with contiguous rows to
-        decode into (no allocation).
+        A writeable uint8 (uint16 above 8 bits) array of the output shape with
+        contiguous rows to decode into (no allocation).
     """
     dec = _open(data, max_pixels=max_pixels, max_scans=max_scans, allow_truncated=allow_truncated,
                 mode=mode, scale=scale, purify=purify)
