@@ -233,6 +233,8 @@ def inspect(data, *, max_pixels=None):
     h, w, ch = dec.output_shape()
     comps = info["components"]
     mode = {1: "L", 3: "RGB", 4: "CMYK"}[ch]
+    if ch == 1 and info["precision"] > 8:
+        mode = "I;16"  # as fdjpeg.open gives it (uint16 samples)
     res = {
         "width": info["width"],
         "height": info["height"],

@@ -75,6 +75,8 @@ def test_corpus_precision_file_exact(path):
     got = fdjpeg.decode(data)
     assert got.dtype == (np.uint16 if info["precision"] > 8 else np.uint8)
     assert info["dtype"] == got.dtype.name
+    if got.ndim == 2:
+        assert info["mode"] == ("I;16" if info["precision"] > 8 else "L")
     assert_same(as_libjpeg(got, info["precision"]), want, path.name)
 
 
