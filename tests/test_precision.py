@@ -436,3 +436,20 @@ def test_cli_writes_16bit_grey_png(tmp_path):
         assert_same(np.asarray(im), ref_decode(data), "png")
     with pytest.raises(ValueError, match="16-bit"):
         _encode_output(np.zeros((4, 4, 3), np.uint16), tmp_path / "y.png")
+
+
+def test_12bit_hostile_coefficients_and_16bit_tables():
+    """Coefficients of up to +-1023 dequantized by 16-bit tables up to 65535 overflow the
+    12-bit IDCT's range (libjpeg-turbo wraps them through its 14-bit range-limit table) and
+    test the multiplier type (int at 12 bits: entries above 32767 stay positive)."""
+    rng = np.random.default_rng(3)
+    for trial in range(24):
+        coefs = rng.integers(-1023, 1024, (3, 4, 8, 8)).astype(np.int16)
+        if trial % 3 == 0:  # large DC steps too (diffs stay within the 8-bit writer's 11 bits)
+            coefs[..., 0, 0] = rng.integers(-1023, 1024, (3, 4))
+        T = rng.integers(1, 65536, (8, 8))
+        T[0, 0] = 65535 if trial % 2 else T[0, 0]
+        blob = fdjpeg.write_coefficients([coefs], tables=[T], width=32, height=24,
+                                         jpeg_color="gray", optimize=True)
+        data = _patch_precision(blob, 12)
+        assert_same(fdjpeg.decode(data), ref_decode(data), f"trial {trial}")
