@@ -291,3 +291,34 @@ done:
         fdj_enc_free_coefs(f);
     return st;
 }
+
+int fdj_encode12(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
+                 ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t **out, size_t *out_size,
+                 char *msg)
+{
+    fdj_encode_params p12;
+    fdj_enc_frame f;
+    fdj_buf b;
+    int st;
+    if (!out || !out_size)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no output pointers");
+    *out = NULL;
+    *out_size = 0;
+    if (!pixels)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no pixels");
+    p12 = *p;
+    p12.optimize = 1; /* jcparam.c: optimize_coding = TRUE for data_precision 12 */
+    st = fdj_enc12_coefficients(&p12, pixels, row_stride, col_stride, chan_stride, &f, msg);
+    if (st != FDJ_OK)
+        return st;
+    fdj_buf_init(&b);
+    st = fdj_enc_write_file(&f, &p12, &b, msg);
+    fdj_enc_free_coefs(&f);
+    if (st != FDJ_OK) {
+        fdj_buf_release(&b);
+        return st;
+    }
+    *out = b.data;
+    *out_size = b.size;
+    return FDJ_OK;
+}

@@ -14,4 +14,9 @@
 int fdj_enc12_coefficients(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
                            ptrdiff_t col_stride, ptrdiff_t chan_stride, fdj_enc_frame *f, char *msg);
 
+/* fdj_encode for p->precision == 12 (dispatched there by fdj_encode). */
+int fdj_encode12(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
+                 ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t **out, size_t *out_size,
+                 char *msg);
+
 #endif

@@ -198,6 +198,11 @@ typedef struct fdj_encode_params {
     const uint8_t *extra_segments; /* complete marker segments (APPn/COM) written after APP0 */
     size_t extra_size;
     uint64_t max_pixels;    /* 0 -> FDJ_DEFAULT_MAX_PIXELS */
+    int precision;          /* 0 or 8: uint8 samples; 12: uint16 samples 0..4095 (2 bytes
+                               each, native order; strides still in bytes), written as
+                               libjpeg-turbo 3's 12-bit compressor writes them: SOF1 (SOF2
+                               progressive), optimal Huffman tables always (libjpeg forces
+                               them at 12 bits).  fdj_write_coefficients: the frame's P. */
 } fdj_encode_params;
 
 /* Defaults: 4:4:4, no tables (caller must set), JFIF on, density 1x1 unit 0. */
