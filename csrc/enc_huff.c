@@ -266,7 +266,8 @@ static void range_error(coder *cd, int comp)
 {
     if (cd->status == FDJ_OK)
         cd->status = fdj_fail(cd->msg, FDJ_ERR_ARGUMENT,
-                              "coefficient out of range for 8-bit JPEG in component %d", comp);
+                              "coefficient out of range for %d-bit JPEG in component %d",
+                              cd->f->precision == 12 ? 12 : 8, comp);
 }
 
 /* Blocks are stored in zigzag order (the quantizer writes them so), which is
@@ -340,7 +341,7 @@ static void encode_block_seq(coder *cd, const int16_t *zz, int ci)
     int n = nbits_of((uint32_t)(diff < 0 ? -diff : diff)), last = 0;
     uint64_t nz = nonzero_ac(zz);
     cd->last_dc[ci] = zz[0];
-    if (FDJ_UNLIKELY(n > 11 || dc->size[n] == 0)) {
+    if (FDJ_UNLIKELY(n > FDJ_ENC_DC_MAX(cd->f) || dc->size[n] == 0)) {
         range_error(cd, ci);
         return;
     }
@@ -357,7 +358,7 @@ static void encode_block_seq(coder *cd, const int16_t *zz, int ci)
         }
         n = nbits_of((uint32_t)(v < 0 ? -v : v));
         sym = (r << 4) + n;
-        if (FDJ_UNLIKELY(n > 10 || ac->size[sym] == 0)) {
+        if (FDJ_UNLIKELY(n > FDJ_ENC_AC_MAX(cd->f) || ac->size[sym] == 0)) {
             range_error(cd, ci);
             return;
         }
@@ -377,7 +378,7 @@ static void count_block_seq(coder *cd, const int16_t *zz, int ci)
     int n = nbits_of((uint32_t)(diff < 0 ? -diff : diff)), last = 0;
     uint64_t nz = nonzero_ac(zz);
     cd->last_dc[ci] = zz[0];
-    if (FDJ_UNLIKELY(n > 11)) {
+    if (FDJ_UNLIKELY(n > FDJ_ENC_DC_MAX(cd->f))) {
         range_error(cd, ci);
         return;
     }
@@ -392,7 +393,7 @@ static void count_block_seq(coder *cd, const int16_t *zz, int ci)
             r -= 16;
         }
         n = nbits_of((uint32_t)(v < 0 ? -v : v));
-        if (FDJ_UNLIKELY(n > 10)) {
+        if (FDJ_UNLIKELY(n > FDJ_ENC_AC_MAX(cd->f))) {
             range_error(cd, ci);
             return;
         }
@@ -424,7 +425,7 @@ static void encode_dc_first(coder *cd, const int16_t *zz, int ci, int al)
     uint32_t a = (uint32_t)(diff < 0 ? -diff : diff);
     int n = nbits_of(a);
     cd->last_dc[ci] = t;
-    if (FDJ_UNLIKELY(n > 11))
+    if (FDJ_UNLIKELY(n > FDJ_ENC_DC_MAX(cd->f)))
         range_error(cd, ci);
     emit_symbol(cd, 0, cd->f->comp[ci].dc_tbl, n);
     emit_bits(cd, (uint32_t)(diff < 0 ? diff - 1 : diff), n);
@@ -470,7 +471,7 @@ static void encode_ac_first(coder *cd, const int16_t *zz, int ss, int se, int al
             r -= 16;
         }
         n = nbits_of((uint32_t)t);
-        if (FDJ_UNLIKELY(n > 10))
+        if (FDJ_UNLIKELY(n > FDJ_ENC_AC_MAX(cd->f)))
             range_error(cd, 0);
         emit_symbol(cd, 1, cd->ac_tbl, (r << 4) + n);
         emit_bits(cd, (uint32_t)t2, n);
@@ -806,7 +807,7 @@ static void file_header(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_
     if (p->extra_size)
         fdj_buf_put(out, p->extra_segments, p->extra_size);
     any16 = fdj_mark_dqts(out, f);
-    fdj_mark_sof(out, f, progressive ? 2 : any16 ? 1 : 0);
+    fdj_mark_sof(out, f, progressive ? 2 : (any16 || f->precision == 12) ? 1 : 0);
 }
 
 static void sequential_scan(const fdj_enc_frame *f, scan_desc *sc)
@@ -827,7 +828,8 @@ int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_b
     scan_desc scans[32];
     int nscans, i, st = FDJ_OK, last_restart = 0;
     int progressive = p->progressive != 0;
-    int optimize = p->optimize || progressive;
+    /* libjpeg forces optimal tables at 12 bits: Annex K's have no 12-bit magnitudes */
+    int optimize = p->optimize || progressive || f->precision == 12;
 
     cd = (coder *)calloc(1, sizeof *cd);
     if (!cd)

@@ -5,6 +5,7 @@
  * fdj_write_coefficients.
  */
 #include "enc_internal.h"
+#include "enc12.h"
 
 /* T.81 Annex K.1, natural order */
 static const uint16_t std_luma_q[64] = {
@@ -107,6 +108,9 @@ int fdj_enc_setup_frame(const fdj_encode_params *p, fdj_enc_frame *f, char *msg)
         return fdj_fail(msg, FDJ_ERR_ARGUMENT, "in_color must be 1 (gray), 3 (RGB) or 4 (CMYK), not %d",
                         p->in_color);
     }
+    if (p->precision != 0 && p->precision != 8 && p->precision != 12)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "precision must be 8 or 12, not %d", p->precision);
+    f->precision = p->precision == 12 ? 12 : 8;
     if (p->num_qtables < 1 || p->num_qtables > 4)
         return fdj_fail(msg, FDJ_ERR_ARGUMENT, "num_qtables must be 1..4, not %d", p->num_qtables);
     memcpy(f->qtable, p->qtable, sizeof f->qtable);
@@ -264,6 +268,8 @@ int fdj_encode(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     *out_size = 0;
     if (!pixels)
         return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no pixels");
+    if (p && p->precision == 12)
+        return fdj_encode12(p, pixels, row_stride, col_stride, chan_stride, out, out_size, msg);
     fdj_buf_init(&b);
     st = fdj_enc_setup_frame(p, &f, msg);
     if (st != FDJ_OK)

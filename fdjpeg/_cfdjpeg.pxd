@@ -91,6 +91,7 @@ cdef extern from "fdjpeg.h" nogil:
         const uint8_t *extra_segments
         size_t extra_size
         uint64_t max_pixels
+        int precision
 
     void fdj_encode_params_init(fdj_encode_params *p)
     void fdj_quality_table(int quality, int chroma, int force_baseline, uint16_t *out)

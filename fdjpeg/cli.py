@@ -295,6 +295,12 @@ def transcode_purify(data, table, keep_metadata=True):
     src = fdjpeg.read_coefficients(data)
     coefs = src["coefficients"]
     tabs, slots = table_slots(table, len(coefs))
+    if src.get("precision", 8) == 12:
+        # 12-bit: T keeps its 8-bit meaning and applies as 16 T (as decode(purify=T) does)
+        tabs = [np.asarray(t, dtype=np.int64) * 16 for t in tabs]
+        if max(int(t.max()) for t in tabs) > 65535:
+            raise ValueError("12-bit purification writes 16 T: table entries must be <= 4095")
+        table = [tabs[slots[c]].reshape(8, 8) for c in range(len(coefs))]
     new = []
     for c, (blocks, q) in enumerate(zip(coefs, src["tables"])):
         t = tabs[slots[c]].astype(np.int64).reshape(8, 8)

@@ -408,7 +408,7 @@ def test_open_colour_above_8_bits_keeps_the_top_8_bits():
     assert_same(np.asarray(im), (255 - (raw >> 4)).astype(np.uint8), "CMYK >> 4")
 
 
-def test_purify_with_open_and_coefficient_writer_refusal():
+def test_purify_with_open():
     img = image(24, 24, 1, 12)
     data = imagecodecs.jpeg8_encode(img, level=95, bitspersample=12)
     import io
@@ -417,8 +417,8 @@ def test_purify_with_open_and_coefficient_writer_refusal():
     assert_same(np.asarray(im), fdjpeg.decode(data, purify=True), "open(purify=True)")
     co = fdjpeg.read_coefficients(data)
     assert co["precision"] == 12
-    with pytest.raises(ValueError, match="12-bit"):
-        fdjpeg.write_coefficients(co)
+    with pytest.raises(ValueError, match="precision"):
+        fdjpeg.write_coefficients(co, precision=10)
 
 
 def test_cli_writes_16bit_grey_png(tmp_path):
@@ -453,3 +453,72 @@ def test_12bit_hostile_coefficients_and_16bit_tables():
                                          jpeg_color="gray", optimize=True)
         data = _patch_precision(blob, 12)
         assert_same(fdjpeg.decode(data), ref_decode(data), f"trial {trial}")
+
+
+# --------------------------------------------------------------------------- 12-bit encode
+
+SUBSAMPLING_NAMES = {"444": "4:4:4", "422": "4:2:2", "420": "4:2:0", "411": "4:1:1",
+                     "440": "4:4:0"}
+
+
+@pytest.mark.parametrize("sub", SUBSAMPLINGS)
+def test_12bit_encode_byte_identical_to_libjpeg_turbo(sub):
+    n = 0
+    for level in (10, 50, 75, 90, 100):
+        for shape in ((1, 1), (7, 9), (16, 16), (37, 45), (17, 130), (64, 48)):
+            for c in (1, 3):
+                if c == 1 and sub != "444":
+                    continue
+                img = image(*shape, c, 12)
+                want = imagecodecs.jpeg8_encode(img, level=level, bitspersample=12,
+                                                subsampling=sub if c == 3 else None)
+                got = fdjpeg.encode(img, quality=level, subsampling=SUBSAMPLING_NAMES[sub],
+                                    optimize=level == 75)  # optimal tables either way at 12 bits
+                assert got == want, (sub, level, shape, c)
+                n += 1
+    assert n >= 30
+
+
+def test_12bit_encode_beyond_imagecodecs_options():
+    """Options imagecodecs does not reach (FD tables, 16-bit tables, progressive, restarts,
+    CMYK): libjpeg-turbo decodes the files to the same pixels as fdjpeg."""
+    from fdjpeg import tables
+
+    rng = np.random.default_rng(9)
+    img = image(45, 67, 3, 12)
+    cases = [dict(table=tables.default_fd()), dict(table=rng.integers(1, 4096, (8, 8))),
+             dict(quality=80, progressive=True), dict(quality=60, restart_interval=3),
+             dict(quality=90, subsampling="4:2:0", restart_rows=1, progressive=True),
+             dict(quality=70, keep_rgb=True)]
+    for kw in cases:
+        data = fdjpeg.encode(img, **kw)
+        info = fdjpeg.inspect(data)
+        assert info["precision"] == 12 and info["sof"] == (2 if kw.get("progressive") else 1)
+        assert_same(fdjpeg.decode(data), ref_decode(data), str(kw))
+    cmyk = image(20, 30, 4, 12)
+    data = fdjpeg.encode(cmyk, quality=95)
+    assert_same(as_libjpeg(fdjpeg.decode(data), 12), ref_decode(data), "CMYK")
+    assert np.abs(fdjpeg.decode(data).astype(int) - cmyk).max() < 64  # the original values
+    with pytest.raises(ValueError, match="0..4095"):
+        fdjpeg.encode(np.full((8, 8), 4096, np.uint16))
+    with pytest.raises(TypeError):
+        fdjpeg.purify(img, True)  # fused purification stays 8-bit
+
+
+def test_12bit_coefficients_round_trip_and_transcode_purify():
+    from fdjpeg.cli import transcode_purify
+
+    for path in (PRECISION / "dicom_extended_12bit_gray.jpg",
+                 PRECISION / "t83_E1_12bit_huffman_interleaved_4comp.jpg"):
+        data = path.read_bytes()
+        co = fdjpeg.read_coefficients(data)
+        again = fdjpeg.write_coefficients(co)
+        assert fdjpeg.inspect(again)["precision"] == 12
+        for got, want in zip(fdjpeg.read_coefficients(again)["coefficients"], co["coefficients"]):
+            np.testing.assert_array_equal(got, want)
+        assert_same(fdjpeg.decode(again), fdjpeg.decode(data), path.name)
+        # the CLI's lossless purification transcode: 16 T written, same pixels as purify=T
+        pur = transcode_purify(data, True)
+        want = fdjpeg.decode(data, purify=True)
+        assert_same(fdjpeg.decode(pur), want, path.name)
+        assert_same(as_libjpeg(want, 12), ref_decode(pur), "libjpeg decodes the transcode")
