@@ -8,8 +8,7 @@ from PIL import Image
 
 import fdjpeg
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-IMAGENET = CORPUS / "imagenet-sample"
+from conftest import CORPUS, IMAGENET  # FDJPEG_CORPUS or ../shared/corpus
 RNG = np.random.default_rng(1234)
 
 

@@ -15,8 +15,7 @@ import fdjpeg
 
 jpeglib = pytest.importorskip("jpeglib")
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-IMAGENET = CORPUS / "imagenet-sample"
+from conftest import CORPUS, IMAGENET  # FDJPEG_CORPUS or ../shared/corpus
 
 
 def requantize(c, q, t):

@@ -13,8 +13,7 @@ from skimage import data
 import fdjpeg
 from fdjpeg._encode_api import encode, purify
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-IMAGENET = CORPUS / "imagenet-sample"
+from conftest import CORPUS, IMAGENET  # FDJPEG_CORPUS or ../shared/corpus
 PILLOW_SUB = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
 
 

@@ -14,8 +14,7 @@ from PIL import Image
 
 from fdjpeg import tables
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-IMAGENET = CORPUS / "imagenet-sample"
+from conftest import CORPUS, IMAGENET  # FDJPEG_CORPUS or ../shared/corpus
 CJPEG = shutil.which("cjpeg")
 needs_cjpeg = pytest.mark.skipif(
     CJPEG is None, reason="cjpeg not installed (apt-get install libjpeg-turbo-progs)")
@@ -436,21 +435,6 @@ def test_cjpeg_writes_exported_tables(tmp_path, which):
 
 # ---------------------------------------------------------------- from_jpeg()
 
-def _decoder_ready():
-    try:
-        from fdjpeg._codec import Decoder
-        _, data = pillow_tables(np.zeros((8, 8), np.uint8), quality=50)
-        Decoder(data).info()
-        return True
-    except Exception:
-        return False
-
-
-needs_decoder = pytest.mark.skipif(not _decoder_ready(),
-                                   reason="fdjpeg's C header parser is not built in this tree yet")
-
-
-@needs_decoder
 @pytest.mark.parametrize("save", [
     {"quality": 75},
     {"quality": 30, "subsampling": "4:2:0"},
@@ -479,7 +463,6 @@ def test_from_jpeg_matches_pillow_and_jpeglib(tmp_path, save):
     np.testing.assert_array_equal(tables.from_jpeg(str(path)).slots[0], qt[0])
 
 
-@needs_decoder
 def test_from_jpeg_fd_tables_and_16bit(tmp_path):
     from skimage import data
     img = data.camera()[:64, :64]
@@ -497,7 +480,6 @@ def test_from_jpeg_fd_tables_and_16bit(tmp_path):
     assert tables.known_table_name(got.components[2]).startswith("paper released")
 
 
-@needs_decoder
 @pytest.mark.skipif(not IMAGENET.is_dir(), reason=f"corpus not found at {IMAGENET}")
 def test_from_jpeg_on_camera_files():
     import jpeglib
