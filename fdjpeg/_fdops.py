@@ -8,12 +8,12 @@ MODES = ("1p", "2p")
 
 
 def resolve_table(table):
-    """The FD table to use: the package default for ``None``/``True``, else ``table`` as given."""
-    if table is None or table is True:
-        from fdjpeg import tables
+    """The FD table(s) to use, read by :func:`fdjpeg.tables.parse` (``None`` = ``True`` = the
+    package default): one (8, 8) table, or a list of them when the spec gives several."""
+    from fdjpeg import tables
 
-        return tables.feature_distillation()
-    return table
+    tabs = tables.parse(True if table is None else table)
+    return tabs[0] if len(tabs) == 1 else tabs
 
 
 def check_mode(mode):
