@@ -17,10 +17,7 @@ from fdjpeg.errors import (
     UnsupportedJPEGError,
 )
 
-try:  # encoder side (fdjpeg/_encode_api.py)
-    from fdjpeg._encode_api import encode, purify, write_coefficients
-except ImportError:  # pragma: no cover - only while the encoder is being built
-    pass
+from fdjpeg._encode_api import encode, purify, transcode, write_coefficients
 
 __version__ = "0.1.0"
 

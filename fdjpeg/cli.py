@@ -21,21 +21,24 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 
+from fdjpeg._batchio import (  # noqa: F401  (public names of this module, kept)
+    IMAGE_SUFFIXES,
+    JPEG_SUFFIXES,
+    UsageError,
+    check_target,
+    collect_jobs,
+    write_atomic,
+)
+from fdjpeg._batchio import encode_pixels_as as _encode_output
+from fdjpeg._batchio import read_pixels as _read_pixels
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_INPUT = 0, 1, 2, 3
-
-JPEG_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif"}
-IMAGE_SUFFIXES = JPEG_SUFFIXES | {".png", ".bmp", ".ppm", ".pgm", ".pnm", ".tif", ".tiff", ".webp", ".npy"}
-
-
-class UsageError(Exception):
-    """Bad command-line input (exit code 2)."""
 
 
 # ---------------------------------------------------------------------------
@@ -43,132 +46,15 @@ class UsageError(Exception):
 
 
 def parse_table(spec):
-    """A table spec -> what fdjpeg's ``table=``/``purify=`` take (a list of (8, 8) tables).
-
-    ``fd`` (package default), ``paper`` (the paper's released code), ``q<N>``/``quality:<N>``
-    (libjpeg's standard luma and chroma tables at quality N), an integer (uniform step), or a
-    file: JSON written by ``fdjpeg tables show --format json`` or cjpeg ``-qtables`` text.
-    """
+    """A table spec -> a list of (8, 8) tables: :func:`fdjpeg.tables.parse` (the one table
+    vocabulary: ``fd``, ``paper``, ``q<N>``, a step, a JSON/cjpeg file, ...), with its errors
+    as usage errors (exit code 2)."""
     from fdjpeg import tables
 
-    s = str(spec).strip()
-    low = s.lower()
-    if low in ("fd", "default", "true"):
-        return [tables.feature_distillation()]
-    if low == "paper":
-        return [tables.paper_released()]
-    for prefix in ("quality:", "q"):
-        if low.startswith(prefix) and low[len(prefix):].isdigit():
-            q = int(low[len(prefix):])
-            if not 1 <= q <= 100:
-                raise UsageError(f"quality must be 1..100, got {q}")
-            return [tables.standard(q), tables.standard(q, chroma=True)]
-    if s.isdigit():
-        step = int(s)
-        if not 1 <= step <= 65535:
-            raise UsageError(f"a uniform step must be 1..65535, got {step}")
-        return [np.full((8, 8), step, dtype=np.uint16)]
-    path = Path(s)
-    if not path.is_file():
-        raise UsageError(f"table {spec!r}: not 'fd', 'paper', 'q<N>', a step, or an existing file")
-    text = path.read_text(encoding="utf-8", errors="replace")
     try:
-        if text.lstrip().startswith(("{", "[")):
-            return tables.from_json(text)
-        return tables.from_cjpeg(text)
+        return tables.parse(spec)
     except (ValueError, TypeError) as exc:
-        raise UsageError(f"table file {path}: {exc}") from None
-
-
-# ---------------------------------------------------------------------------
-# file plumbing
-
-
-def _read_pixels(path):
-    """uint8 pixels of any image file (Pillow), or of a .npy array."""
-    if path.suffix.lower() == ".npy":
-        arr = np.load(path, allow_pickle=False)
-        if arr.dtype != np.uint8:
-            raise ValueError(f"{path.name}: .npy input must be uint8, not {arr.dtype}")
-        return arr
-    from PIL import Image
-
-    with Image.open(path) as im:
-        if im.mode not in ("L", "RGB", "CMYK"):
-            im = im.convert("L" if im.mode in ("1", "LA", "I", "I;16", "F") else "RGB")
-        return np.asarray(im)
-
-
-def check_target(dst, force):
-    """Fail early (before any work) when ``dst`` exists and ``force`` is not set."""
-    if not force and Path(dst).exists():
-        raise FileExistsError(f"{dst} exists (use --force to overwrite)")
-
-
-def write_atomic(dst, data, force):
-    """Write bytes to ``dst`` through a temporary file in the same folder + os.replace.
-
-    Refuses to replace an existing file unless ``force``."""
-    dst = Path(dst)
-    if dst.exists() and not force:
-        raise FileExistsError(f"{dst} exists (use --force to overwrite)")
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix="." + dst.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        if dst.exists() and not force:  # appeared while we worked
-            raise FileExistsError(f"{dst} exists (use --force to overwrite)")
-        os.replace(tmp, dst)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _encode_output(arr, dst):
-    """Pixels -> bytes in the format of ``dst``'s suffix (png, npy, bmp, ppm/pgm, tif)."""
-    import io
-
-    suffix = dst.suffix.lower()
-    buf = io.BytesIO()
-    if suffix == ".npy":
-        np.save(buf, arr, allow_pickle=False)
-        return buf.getvalue()
-    from PIL import Image
-
-    fmt = {".png": "PNG", ".bmp": "BMP", ".ppm": "PPM", ".pgm": "PPM", ".pnm": "PPM",
-           ".tif": "TIFF", ".tiff": "TIFF"}.get(suffix)
-    if fmt is None:
-        raise ValueError(f"cannot write pixels as {suffix!r} (use .png, .npy, .bmp, .ppm, .tif)")
-    mode = {2: "L"}.get(arr.ndim) or {1: "L", 3: "RGB", 4: "CMYK"}[arr.shape[2]]
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[:, :, 0]
-    if mode == "CMYK" and fmt != "TIFF":
-        raise ValueError("CMYK pixels can only be written as .tif or .npy")
-    Image.fromarray(arr, mode).save(buf, format=fmt)
-    return buf.getvalue()
-
-
-def collect_jobs(src, dst, suffixes, out_suffix):
-    """(input, output) pairs for a file or a folder (recursive, outputs mirror the tree)."""
-    src, dst = Path(src), Path(dst)
-    if not src.exists():
-        raise UsageError(f"{src}: no such file or folder")
-    if src.is_dir():
-        if dst.exists() and not dst.is_dir():
-            raise UsageError(f"{dst} is a file; a folder input needs an output folder")
-        files = sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
-        jobs = []
-        for p in files:
-            rel = p.relative_to(src)
-            jobs.append((p, (dst / rel).with_suffix(out_suffix if out_suffix else p.suffix)))
-        return jobs, True
-    if dst.is_dir():
-        return [(src, dst / (src.stem + (out_suffix or src.suffix)))], False
-    return [(src, dst)], False
+        raise UsageError(str(exc)) from None
 
 
 class _SimpleBar:
@@ -266,45 +152,19 @@ def _batch_command(args, command, suffixes, out_suffix, work):
 # commands
 
 
-_COPIED_SEGMENTS = {f"APP{i}" for i in range(1, 16) if i != 14} | {"COM"}
-
-
 def metadata_segments(data, info):
-    """The file's metadata segments (APP1-APP13, APP15: Exif, XMP, ICC, ...; COM) as bytes, in
-    file order; APP0 (JFIF) and APP14 (Adobe) are left to the writer, which makes its own."""
-    out = b""
-    for name, off, length in info["markers"]:
-        if name in _COPIED_SEGMENTS and length >= 2:
-            out += bytes(data[off:off + 2 + length])
-    return out
+    """The file's metadata segments (APP1-APP13, APP15, COM) as bytes, in file order (the
+    segments ``fdjpeg.transcode`` copies)."""
+    from fdjpeg._encode_api import _metadata_segments
+
+    return _metadata_segments(data, info)
 
 
 def transcode_purify(data, table, keep_metadata=True):
-    """One-pass purification as a file: read the quantized coefficients, requantize each
-    component to its T (D = c*Q, c' = round(D / T), half away from zero) and write them with T.
-    The result decodes exactly like ``fdjpeg.decode(data, purify=table)``; ``table`` takes the
-    forms ``purify=`` takes (one table, Pillow's two slots, one per component, True)."""
+    """Old name of :func:`fdjpeg.transcode` (``transcode(data, purify=table)``), kept."""
     import fdjpeg
-    from fdjpeg._tableforms import table_slots
 
-    src = fdjpeg.read_coefficients(data)
-    coefs = src["coefficients"]
-    tabs, slots = table_slots(table, len(coefs))
-    new = []
-    for c, (blocks, q) in enumerate(zip(coefs, src["tables"])):
-        t = tabs[slots[c]].astype(np.int64).reshape(8, 8)
-        d = blocks.astype(np.int64) * np.asarray(q, dtype=np.int64).reshape(8, 8)
-        r = np.sign(d) * ((2 * np.abs(d) + t) // (2 * t))
-        if r.size and np.abs(r).max() > 32767:
-            raise ValueError(f"component {c}: requantized coefficient out of range")
-        new.append(r.astype(np.int16))
-    kw = {}
-    if keep_metadata:
-        info = fdjpeg.inspect(data)
-        kw["extra_segments"] = metadata_segments(data, info)
-        if info.get("jfif_unit") == 1:
-            kw["dpi"] = info["jfif_density"]
-    return fdjpeg.write_coefficients({**src, "coefficients": new}, table, **kw)
+    return fdjpeg.transcode(data, purify=table, keep_metadata=keep_metadata)
 
 
 def cmd_encode(args):
@@ -338,28 +198,29 @@ def cmd_decode(args):
     def work(src, dst):
         check_target(dst, args.force)
         data = Path(src).read_bytes()
-        arr = fdjpeg.decode(data, purify=purify)
+        if purify is not None and fdjpeg.inspect(data)["lossless"]:
+            # no DCT coefficients to requantize in the decoder: decode, then purify the
+            # pixels -- what decode()'s error advises (fdjpeg.purify(pixels, table))
+            arr = fdjpeg.purify(fdjpeg.decode(data), purify)
+            how = "decode+purify"
+        else:
+            arr = fdjpeg.decode(data, purify=purify)
+            how = "decode"
         write_atomic(dst, _encode_output(arr, Path(dst)), args.force)
-        return {"shape": list(arr.shape)}
+        return {"shape": list(arr.shape), "method": how}
 
     return _batch_command(args, "decode", JPEG_SUFFIXES, out_suffix, work)
 
 
 def cmd_purify(args):
-    import fdjpeg
+    from fdjpeg._batchio import purify_to_bytes
 
     table = parse_table(args.table)
 
     def work(src, dst):
         check_target(dst, args.force)
-        src = Path(src)
-        raw = src.read_bytes()
-        if raw[:2] == b"\xff\xd8":
-            data = transcode_purify(raw, table, keep_metadata=not args.strip)
-            how = "transcode"
-        else:
-            data = fdjpeg.encode(_read_pixels(src), table, subsampling=args.subsampling)
-            how = "encode"
+        data, how = purify_to_bytes(src, table, subsampling=args.subsampling,
+                                    keep_metadata=not args.strip)
         write_atomic(dst, data, args.force)
         return {"method": how, "bytes": len(data)}
 

@@ -17,25 +17,20 @@ Dask is imported only when a function here needs it, never by ``import fdjpeg``.
 """
 from pathlib import Path
 
-from fdjpeg.cli import IMAGE_SUFFIXES, collect_jobs, parse_table
+from fdjpeg._batchio import IMAGE_SUFFIXES, check_target, collect_jobs, purify_to_bytes, write_atomic
 
 __all__ = ["purify_file", "purify_folder"]
 
 
 def purify_file(src, dst, table=None, subsampling="4:4:4", force=False):
     """Purify one file (the unit of work of a Dask task); returns a result dict, never raises."""
-    import fdjpeg
-    from fdjpeg.cli import _read_pixels, check_target, transcode_purify, write_atomic
+    from fdjpeg import tables
 
     src, dst = Path(src), Path(dst)
     try:
         check_target(dst, force)
-        tabs = parse_table("fd") if table is None else table
-        raw = src.read_bytes()
-        if raw[:2] == b"\xff\xd8":
-            data, how = transcode_purify(raw, tabs), "transcode"
-        else:
-            data, how = fdjpeg.encode(_read_pixels(src), tabs, subsampling=subsampling), "encode"
+        tabs = tables.parse(True if table is None else table)
+        data, how = purify_to_bytes(src, tabs, subsampling=subsampling)
         write_atomic(dst, data, force)
         return {"input": str(src), "output": str(dst), "ok": True, "method": how, "bytes": len(data)}
     except Exception as exc:
@@ -49,11 +44,12 @@ def purify_folder(src_dir, dst_dir, table=None, *, client=None, subsampling="4:4
     ``client``: a ``dask.distributed.Client``; the files are mapped over its workers with
     ``client.map`` and gathered.  Without one, ``dask.bag`` runs the same tasks with
     ``scheduler`` (None = Dask's default, "sync" = serial in this process).
-    ``table``: None (package FD table) or a list of tables / a table spec string as the CLI takes.
+    ``table``: any form of :func:`fdjpeg.tables.parse` (None or True: the package's FD table).
     Returns one result dict per file, in sorted input order.
     """
-    if isinstance(table, str):
-        table = parse_table(table)
+    from fdjpeg import tables
+
+    table = tables.parse(True if table is None else table)  # errors here, before any task
     jobs, _ = collect_jobs(src_dir, dst_dir, IMAGE_SUFFIXES, ".jpg")
     srcs = [str(s) for s, _ in jobs]
     dsts = [str(d) for _, d in jobs]

@@ -90,13 +90,13 @@ def test_purify_file_is_lossless_transcode(tmp_path, capsys):
     assert fdjpeg.decode(purified, purify=FD).tobytes() == fdjpeg.decode(purified).tobytes()
 
 
-CORPUS = REPO.parent / "shared" / "corpus"
+from conftest import CORPUS  # noqa: E402  (FDJPEG_CORPUS or ../shared/corpus)
 
 
 def test_purify_transcode_over_the_conformance_corpus():
     """Every conformance file fdjpeg decodes (gray, YCbCr at every sampling, progressive,
     restarts, 16-bit tables, CMYK, RGB): the transcoded file, decoded by Pillow, equals the
-    one-pass decode.  YCCK files cannot be written yet and must fail clearly."""
+    one-pass decode -- YCCK included (it failed with a ValueError before, issue 14 finding 5)."""
     if not (CORPUS / "conformance").is_dir():
         pytest.skip(f"corpus not found at {CORPUS}")
     checked = set()
@@ -112,14 +112,10 @@ def test_purify_transcode_over_the_conformance_corpus():
             with pytest.raises(fdjpeg.UnsupportedJPEGError):
                 cli.transcode_purify(data, FD)
             continue
-        if color == "ycck":
-            with pytest.raises(ValueError, match="ycck"):
-                cli.transcode_purify(data, FD)
-            continue
         out = cli.transcode_purify(data, FD)
         np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(out))), want, err_msg=path.name)
         checked.add(color)
-    assert checked == {"gray", "ycbcr", "cmyk", "rgb"}
+    assert checked == {"gray", "ycbcr", "cmyk", "rgb", "ycck"}
 
 
 def test_purify_keeps_metadata_unless_stripped(tmp_path, capsys):
@@ -322,3 +318,23 @@ def test_progress_bar_on_folders(folder, tmp_path):
     assert proc.returncode == 1
     assert "5/5" in proc.stderr  # tqdm (or the fallback bar) counted every file
     assert "b_broken.jpg" in proc.stderr
+
+
+def test_lossless_jpeg_in_the_cli(tmp_path, capsys):
+    """Issue 14 finding 5: a lossless JPEG failed in the CLI with advice that contradicted
+    decode's.  Now `purify` encodes its (exact) pixels with T, and `decode --purify` purifies
+    the decoded pixels -- what decode's error message advises -- both checked against
+    Pillow's decode of the lossless file run through fdjpeg.purify."""
+    from conftest import need_corpus
+
+    src = need_corpus(CORPUS / "conformance" / "lossless" / "1" / "jpeg_lossless_sel1-8bit.jpg")
+    pixels = np.asarray(Image.open(src))
+    want = fdjpeg.purify(pixels, FD)
+    rc, out, err = run(["purify", src, tmp_path / "p.jpg"], capsys)
+    assert rc == 0, err
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "p.jpg")), want)
+    rc, out, err = run(["decode", src, tmp_path / "d.png", "--purify", "fd"], capsys)
+    assert rc == 0, err
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "d.png")), want)
+    with pytest.raises(fdjpeg.UnsupportedJPEGError, match=r"fdjpeg\.purify\(pixels, table\)"):
+        fdjpeg.decode(src.read_bytes(), purify=FD)
