@@ -178,3 +178,17 @@ def purify_to_bytes(src, table, *, subsampling="4:4:4", keep_metadata=True):
             return fdjpeg.transcode(raw, purify=table, keep_metadata=keep_metadata), "transcode"
         return fdjpeg.encode(fdjpeg.decode(raw), table, subsampling=subsampling), "encode"
     return fdjpeg.encode(read_pixels(src), table, subsampling=subsampling), "encode"
+
+
+def purify_to_pixels(src, table, *, subsampling="4:4:4"):
+    """The pixels of the purified image of one input file, and how they were made: what
+    ``purify_to_bytes`` writes, decoded (for an output named .png, .npy, ...)."""
+    import fdjpeg
+
+    src = Path(src)
+    raw = src.read_bytes()
+    if raw[:2] == b"\xff\xd8":
+        if not fdjpeg.inspect(raw)["lossless"]:
+            return fdjpeg.decode(raw, purify=table), "decode"
+        return fdjpeg.purify(fdjpeg.decode(raw), table, subsampling=subsampling), "purify"
+    return fdjpeg.purify(read_pixels(src), table, subsampling=subsampling), "purify"

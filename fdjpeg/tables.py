@@ -163,10 +163,13 @@ def _as_tables(tables, name: str = "tables", max_step: int = _MAX_STEP) -> List[
         if keys != list(range(len(keys))):
             raise ValueError(f"{name}: dict keys must be the slots 0..n-1, got {keys}")
         tables = [tables[k] for k in keys]
-    if isinstance(tables, np.ndarray) and tables.ndim in (1, 2) and tables.size == 64:
-        tables = [tables]
+    if isinstance(tables, np.ndarray) and (tables.ndim == 1 or tables.shape == (8, 8)):
+        tables = [tables]  # one table (a wrong size is reported by _as_table)
     elif isinstance(tables, np.ndarray) and tables.ndim in (2, 3):
         tables = list(tables)
+    elif isinstance(tables, np.ndarray):
+        raise ValueError(f"{name}: an array of tables must have shape (8, 8), (64,), "
+                         f"(n, 8, 8) or (n, 64), got {tables.shape}")
     elif isinstance(tables, (list, tuple)):
         # a flat list of 64 numbers, or 8 rows of 8, is one table
         if len(tables) == 64 and all(isinstance(v, numbers.Number) for v in tables):

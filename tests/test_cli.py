@@ -311,13 +311,43 @@ def test_eval_delegates(monkeypatch, capsys):
 
 
 def test_progress_bar_on_folders(folder, tmp_path):
-    """Through the real entry point (python -m fdjpeg) in a subprocess."""
+    """Through the real entry point (python -m fdjpeg) in a subprocess: the bar is drawn when
+    stderr is a terminal (a pty here), and never into a pipe or a log file (issue 14)."""
+    import pty
+
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-m", "fdjpeg", "purify", str(folder), str(tmp_path / "o")],
-                          capture_output=True, text=True, env=env, timeout=300)
+    cmd = [sys.executable, "-m", "fdjpeg", "purify", str(folder)]
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    # a real terminal has a size (a fresh pty reports 0 x 0, which tqdm draws nothing into)
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen(cmd + [str(tmp_path / "o")], stdout=subprocess.PIPE,
+                            stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    proc.communicate(timeout=300)
+    tty_err = b"".join(chunks).decode("utf-8", "replace")
     assert proc.returncode == 1
-    assert "5/5" in proc.stderr  # tqdm (or the fallback bar) counted every file
-    assert "b_broken.jpg" in proc.stderr
+    assert "5/5" in tty_err  # tqdm (or the fallback bar) counted every file
+    assert "b_broken.jpg" in tty_err
+
+    piped = subprocess.run(cmd + [str(tmp_path / "o2")], capture_output=True, text=True, env=env,
+                           timeout=300)
+    assert piped.returncode == 1 and "b_broken.jpg" in piped.stderr
+    assert "5/5" not in piped.stderr and "\r" not in piped.stderr
+    assert piped.stdout.strip().splitlines()[-1] == "fdjpeg purify: 4 written, 0 skipped, 1 failed"
 
 
 def test_lossless_jpeg_in_the_cli(tmp_path, capsys):
