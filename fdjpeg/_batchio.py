@@ -103,6 +103,11 @@ def encode_pixels_as(arr, dst):
     mode = {2: "L"}.get(arr.ndim) or {1: "L", 3: "RGB", 4: "CMYK"}[arr.shape[2]]
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
+    if arr.dtype == np.uint16:  # 12-bit / 16-bit lossless JPEG (the precision branch's rule)
+        if arr.ndim != 2 or fmt not in ("PNG", "TIFF"):
+            raise ValueError("16-bit pixels can only be written as .npy, or as .png/.tif when grey")
+        Image.fromarray(arr.astype("<u2", copy=False)).save(buf, format=fmt)  # mode I;16
+        return buf.getvalue()
     if mode == "CMYK" and fmt != "TIFF":
         raise ValueError("CMYK pixels can only be written as .tif or .npy")
     Image.fromarray(arr, mode).save(buf, format=fmt)

@@ -369,6 +369,10 @@ def transcode(data, purify=None, *, keep_metadata=True, max_pixels=None, max_sca
             "transcode needs DCT coefficients; a lossless (SOF3) JPEG has none to requantize "
             "(decode it, then fdjpeg.encode(pixels, table) or fdjpeg.purify(pixels, table); "
             "the CLI 'fdjpeg purify' does this for you)")
+    if info["precision"] != 8:
+        raise UnsupportedJPEGError(
+            f"transcode writes 8-bit JPEG files; this one has {info['precision']}-bit samples "
+            "(use fdjpeg.decode(data, purify=table) for its purified pixels)")
     coefs = dec.read_coefficients()
     qfile = [c["qtable"] for c in info["components"]]
     if purify is None or purify is False:

@@ -184,3 +184,12 @@ def test_transcode_requantized_coefficient_out_of_range():
     c[0, 0, 0, 2] = 3
     out = _codec.requantize_coefficients(c, np.full(64, 5, np.uint16), np.full(64, 10, np.uint16))
     assert out[0, 0, 0, :3].tolist() == [500, -2, 2]
+
+
+def test_transcode_refuses_higher_precision():
+    """transcode writes 8-bit files: a 12-bit JPEG is refused (never written as 8-bit)."""
+    from conftest import need_corpus
+
+    path = need_corpus(CORPUS / "precision" / "dicom_extended_12bit_gray.jpg")
+    with pytest.raises(fdjpeg.UnsupportedJPEGError, match="12-bit"):
+        fdjpeg.transcode(path.read_bytes(), purify=True)
