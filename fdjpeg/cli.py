@@ -1,6 +1,6 @@
 """The ``fdjpeg`` command line: encode, decode, purify, inspect, tables, eval.
 
-    fdjpeg purify photo.jpg clean.jpg           # lossless: requantized coefficients written with T
+    fdjpeg purify photo.jpg clean.jpg           # transcode: coefficients requantized to T, no pixels
     fdjpeg purify images/ clean/ --jobs 4       # a whole folder, in parallel, with a progress bar
     fdjpeg encode raw.png sensor.jpg --table fd # two-pass (sensor side): encode with the FD table
     fdjpeg decode x.jpg x.png --purify          # one-pass purified decode to PNG (or .npy), table fd

@@ -7,9 +7,10 @@
     results = purify_folder("s3fs-or-nfs/images", "s3fs-or-nfs/clean", client=client)
     failed = [r for r in results if not r["ok"]]
 
-Each task is one file: JPEG inputs are purified losslessly (coefficients requantized to T and
-written with T, exactly what ``fdjpeg purify`` does), other images are encoded with T (two-pass,
-sensor side).  Outputs are written through a temporary file and renamed, never overwriting
+Each task is one file, purified exactly as ``fdjpeg purify`` does (the same code,
+``fdjpeg/_batchio.py``): JPEG inputs are transcoded (``fdjpeg.transcode``: coefficients
+requantized to T and written with T, no pixel decoding), other images and lossless JPEGs are
+encoded with T.  Outputs are written through a temporary file and renamed, never overwriting
 without ``force=True``; a failing file is reported in its result and the others continue.
 The same function runs serially (``client=None, scheduler="sync"``), on Dask's local threads,
 or on any ``dask.distributed`` cluster: the result does not depend on where it ran.
