@@ -186,8 +186,13 @@ def test_bad_tables():
         offgrid_score(x, np.zeros((8, 8)))
     with pytest.raises(ValueError):
         offgrid_score(x, np.ones((4, 4)))
+    # one table vocabulary (fdjpeg.tables.parse): "default" names the FD table; an unknown
+    # word is a ValueError, a wrong type a TypeError
+    assert offgrid_score(x, "default") == offgrid_score(x, True)
+    with pytest.raises(ValueError, match="table"):
+        offgrid_score(x, "no-such-table")
     with pytest.raises(TypeError):
-        offgrid_score(x, "default")
+        offgrid_score(x, b"default")
 
 
 def test_bad_jpeg_bytes():
