@@ -1,4 +1,4 @@
-"""Tests of the evaluation harness (fdjpeg.evaluate): labels, preprocessing, defenses, end to end.
+"""Tests of the evaluation harness (fdjpeg.eval): labels, preprocessing, defenses, end to end.
 
 Fast (seconds): the end-to-end run uses a tiny torch model on two generated images.
 """
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fdjpeg import eval_data
+from fdjpeg.eval import data as eval_data
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 IMAGENET = CORPUS / "imagenet-sample"
@@ -96,7 +96,7 @@ def test_skimage_photos_are_loaded():
 
 # -- defenses ----------------------------------------------------------------------------------
 def test_defense_names_and_jpeg():
-    from fdjpeg.eval_defenses import Defenses
+    from fdjpeg.eval.defenses import Defenses
 
     d = Defenses(table=np.full((8, 8), 30))
     with pytest.raises(ValueError, match="unknown defense"):
@@ -115,7 +115,7 @@ def test_defense_names_and_jpeg():
 
 def test_bit_depth_closed_form():
     pytest.importorskip("art")
-    from fdjpeg.eval_defenses import Defenses
+    from fdjpeg.eval.defenses import Defenses
 
     x = np.arange(256, dtype=np.uint8).reshape(1, 16, 16, 1).repeat(3, axis=3)
     out = Defenses(table=np.full((8, 8), 30)).get("bit5")(x)
@@ -125,7 +125,7 @@ def test_bit_depth_closed_form():
 
 def test_fd_defenses_match_pillow_round_trip():
     import fdjpeg
-    from fdjpeg import eval_defenses
+    from fdjpeg.eval import defenses as eval_defenses
 
     names, x = eval_data.skimage_photos(224)
     rng = np.random.default_rng(5)
@@ -146,7 +146,7 @@ def test_fd_defenses_match_pillow_round_trip():
 
 def test_quilting_uses_database_patches():
     pytest.importorskip("sklearn")
-    from fdjpeg.eval_defenses import Quilting
+    from fdjpeg.eval.defenses import Quilting
 
     db = np.full((3, 20, 20, 3), 77, dtype=np.uint8)
     db[1] = 200
@@ -187,7 +187,7 @@ def test_end_to_end_tiny_model(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
     pytest.importorskip("art")
     torch.set_num_threads(1)
-    from fdjpeg import evaluate
+    from fdjpeg.eval import run as evaluate
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))
     rng = np.random.default_rng(7)
@@ -247,7 +247,7 @@ def test_end_to_end_tiny_model(tmp_path, monkeypatch):
 
 def test_cli_errors_return_2(tmp_path, capsys):
     pytest.importorskip("torch")
-    from fdjpeg import evaluate
+    from fdjpeg.eval import run as evaluate
 
     assert evaluate.main(["--images", str(tmp_path / "missing"), "--model",
                           "no_such_module:f"]) == 2
@@ -262,8 +262,8 @@ def test_deepfool_runs_one_image_at_a_time(tmp_path):
     pytest.importorskip("art")
     import torch
 
-    from fdjpeg import eval_attacks as A
-    from fdjpeg.eval_models import art_classifier
+    from fdjpeg.eval import attacks as A
+    from fdjpeg.eval.models import art_classifier
 
     torch.manual_seed(0)
     model = tiny_model()
@@ -292,8 +292,8 @@ def test_attack_retry_only_for_seeds_the_first_run_misses(tmp_path):
     # output is still classified correctly (CW0 uses it); seeds the first run fools keep its
     # output, and seeds already done in the cache are not attacked again.
     pytest.importorskip("art")
-    from fdjpeg import eval_attacks as A
-    from fdjpeg.eval_models import art_classifier
+    from fdjpeg.eval import attacks as A
+    from fdjpeg.eval.models import art_classifier
 
     clf = art_classifier(tiny_model(), 32)
     x = np.zeros((3, 32, 32, 3), dtype=np.uint8)
@@ -322,7 +322,7 @@ def test_ongrid_attack_stays_on_the_grid():
     # coefficients it re-derives must be the sensor's +-2 steps, and the tiny model is fooled
     pytest.importorskip("torch")
     import fdjpeg
-    from fdjpeg import eval_attacks as A
+    from fdjpeg.eval import attacks as A
 
     model = tiny_model()
     x = np.zeros((2, 32, 32, 3), dtype=np.uint8)

@@ -2,7 +2,9 @@
 
 Preprocessing follows design-notes §4: Pillow bilinear resize of the short side to
 crop * 256 / 224, centre crop, uint8 RGB.  Every float image that re-enters the pipeline
-becomes uint8 through :func:`to_uint8` (floor(255 x + 0.5)), attack outputs included.
+becomes uint8 through :func:`to_uint8` (floor(255 x + 0.5) after clipping to [0, 1]; the one
+implementation in ``fdjpeg._fdops``, shared with the torch/ART integrations), attack outputs
+included.
 """
 from __future__ import annotations
 
@@ -16,13 +18,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from fdjpeg._fdops import to_uint8  # noqa: F401  (the package's one float -> uint8 rule)
+
 _SYNSET_RE = re.compile(r"(n\d{8})")
 IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
 
 
 def load_synsets():
     """Return (synsets, labels): the standard 1,000 ImageNet classes in index order."""
-    text = resources.files("fdjpeg").joinpath("data/imagenet_synsets.txt").read_text("utf-8")
+    text = resources.files("fdjpeg.eval").joinpath("imagenet_synsets.txt").read_text("utf-8")
     synsets, labels = [], []
     for line in text.splitlines():
         if not line.strip():
@@ -31,7 +35,7 @@ def load_synsets():
         synsets.append(wnid)
         labels.append(label)
     if len(synsets) != 1000 or len(set(synsets)) != 1000:
-        raise RuntimeError("fdjpeg/data/imagenet_synsets.txt must list 1000 distinct synsets")
+        raise RuntimeError("fdjpeg/eval/imagenet_synsets.txt must list 1000 distinct synsets")
     return synsets, labels
 
 
@@ -46,12 +50,6 @@ def synset_index(name, _cache={}):
         return _cache["map"][m.group(1)]
     except KeyError:
         raise ValueError(f"{m.group(1)!r} is not one of the 1,000 ImageNet classes") from None
-
-
-def to_uint8(x):
-    """Float image(s) in [0, 1] -> uint8 by floor(255 x + 0.5), clipped to 0..255."""
-    x = np.asarray(x, dtype=np.float64)
-    return np.clip(np.floor(255.0 * x + 0.5), 0, 255).astype(np.uint8)
 
 
 def resize_crop(img, crop=224):

@@ -12,7 +12,7 @@ import re
 import numpy as np
 from PIL import Image
 
-from fdjpeg.eval_data import to_uint8
+from fdjpeg._fdops import to_uint8
 
 DEFENSE_NAMES = ("none", "bit5", "jpeg90", "jpeg75", "jpeg20", "jpeg10", "quilting", "tvm",
                  "fd1p", "fd2p", "fd1x", "fd2x", "fd3x")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fdjpeg.eval_data import to_uint8
+from fdjpeg._fdops import to_uint8
 
 EPS_GRAY = 2.0 / 255.0
 
@@ -42,6 +42,8 @@ ATTACK_PARAMS = {
     "cwinf": {"art": "CarliniLInfMethod", "confidence": 5.0, "learning_rate": 0.01,
               "max_iter": 20, "initial_const": 0.01, "const_factor": 4.0,
               "decrease_factor": 0.7},
+    # BPDA lives in fdjpeg.eval.attacks.bpda now; "impl" keeps its old module name because this
+    # dict is part of the cache key and of the committed results.
     "bpda": {"impl": "fdjpeg.eval_attacks.bpda (identity backward pass, sign steps, L-inf)",
              "eps": 8.0 / 255.0, "step": 1.0 / 255.0, "max_iter": 100,
              "stop": "per image at the first iterate that fools the defended model"},

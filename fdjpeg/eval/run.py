@@ -5,60 +5,121 @@ the first N images the model classifies correctly; each attack's uint8-rounded e
 scored through every defense (acc_m).  FD-2P's examples start from the seeds as the "sensor"
 encoded them with the FD table.  BPDA attacks each defense through an identity backward pass.
 
-With no ``--images`` it runs on the natural photographs scikit-image ships, labelled by the
-model's clean prediction (the README's main job; a few minutes on 2 cores).
+With no ``--images`` it runs on the natural photographs scikit-image ships (the README's main
+job; a few minutes on 2 cores).  They carry no ImageNet labels: each is labelled by the model's
+own clean prediction, so every score is *agreement* with it, not accuracy, and only the photos
+the model classifies with softmax confidence >= ``min_confidence`` (0.5) are attacked.  The
+accuracy numbers come from ``--images`` runs on ImageNet (bench/results/table1.md).
+
+A run is configured by :class:`EvalConfig`; ``fdjpeg eval`` builds one from its arguments.
+``fdjpeg eval <study>`` runs one of the research modules of this package instead
+(:data:`STUDIES`).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
+import importlib
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from fdjpeg import eval_attacks as A
-from fdjpeg import eval_data as D
-from fdjpeg.eval_defenses import DEFENSE_NAMES, Defenses
+from fdjpeg._progress import progress
+from fdjpeg.eval import attacks as A
+from fdjpeg.eval import data as D
+from fdjpeg.eval.defenses import DEFENSE_NAMES, Defenses
+from fdjpeg.eval.report import markdown, plot_fig4, provenance
 
-DEFAULT_ATTACKS = "fgsm,bim"
-DEFAULT_DEFENSES = "none,bit5,jpeg90,quilting,tvm,fd1p,fd2p"
+DEFAULT_ATTACKS = ("fgsm", "bim")
+DEFAULT_DEFENSES = ("none", "bit5", "jpeg90", "quilting", "tvm", "fd1p", "fd2p")
 SLOW_DEFENSES = ("tvm", "quilting")
 
-# The paper's numbers (%, MobileNet / Inception-v3), shown next to ours in the markdown tables.
-PAPER_TABLE1 = {
-    "none": {"fgsm": 0, "bim": 0, "deepfool": 11, "cw2": 10, "cw0": 0, "cwinf": 0, "acc_l": 69.5,
-             "time": 0.11},
-    "bit5": {"fgsm": 2, "bim": 0, "deepfool": 21, "cw2": 68, "cw0": 7, "cwinf": 33, "acc_l": 69.4,
-             "time": 0.04},
-    "jpeg90": {"fgsm": 5, "bim": 9, "deepfool": 9, "cw2": 68, "cw0": 5, "cwinf": 32, "acc_l": 69,
-               "time": 0.11},
-    "quilting": {"fgsm": 48, "bim": 61, "deepfool": 47, "cw2": 50, "cw0": 48, "cwinf": 49,
-                 "acc_l": 63.5, "time": 32.47},
-    "tvm": {"fgsm": 33, "bim": 42, "deepfool": 68, "cw2": 77, "cw0": 49, "cwinf": 90, "acc_l": 60,
-            "time": 38.89},
-    "fd1p": {"fgsm": 13, "bim": 35, "deepfool": 63, "cw2": 86, "cw0": 61, "cwinf": 78,
-             "acc_l": 68.5, "time": 0.16},
-    "fd2p": {"fgsm": 92, "bim": 99, "deepfool": 99, "cw2": 99, "cw0": 58, "cwinf": 99,
-             "acc_l": 68.5, "time": 0.16},
+# ``fdjpeg eval <study> ...`` -> ``python -m fdjpeg.eval.<module> ...``: the research beyond the
+# paper's tables, each writing its own files in bench/results/.
+REPO = Path(__file__).resolve().parents[2]  # a checkout: the studies' default corpus and output
+IMAGENET_SAMPLE = REPO.parent / "shared" / "corpus" / "imagenet-sample"
+RESULTS = REPO / "bench" / "results"
+STUDIES = {
+    "adaptive-attacks": "adaptive_attacks",   # on-grid attack on FD-2P, SquareAttack through FD
+    "search-fd-table": "search_fd_table",     # FD table search on a calibration split
+    "offgrid-auc": "offgrid_auc",             # ROC AUC of fdjpeg.detect.offgrid_score
+    "design-fd-table": "design_fd_table",     # the shipped band statistics (fd_band_std.json)
+    "twopass-grid": "twopass_grid",           # how exactly two-pass FD keeps its grid
 }
-PAPER_TABLE2 = {"none": (0, 78), "bit5": (0, 77), "quilting": (0, 72), "tvm": (0, 68),
-                "jpeg75": (0, 74), "jpeg20": (34, 68), "jpeg10": (45, 61), "fd1x": (10, 77),
-                "fd2x": (42, 76), "fd3x": (60, 74)}
+
+
+def _csv(s):
+    return [t.strip() for t in s.split(",") if t.strip()]
+
+
+@dataclasses.dataclass
+class EvalConfig:
+    """Everything one evaluation run depends on (the flags of ``fdjpeg eval``, typed).
+
+    Lists are tuples; ``attack_seeds`` maps an attack to its seed count; epsilons are in 1/255.
+    """
+    images: str | None = None       # ImageNet-style folder or CSV; None: scikit-image photos
+    model: str = "efficientnet-lite0"
+    benign: int = 1000              # benign images for acc_l
+    seeds: int = 100                # the first N correctly classified benign images
+    attack_seeds: dict = dataclasses.field(default_factory=dict)
+    attacks: tuple = DEFAULT_ATTACKS
+    defenses: tuple = DEFAULT_DEFENSES
+    slow_subset: int = 200          # acc_l of tvm and quilting on the first N images
+    slow_seeds: int = 0             # tvm and quilting scored on the first N seeds (0: all)
+    bpda_eps: tuple = (8.0,)
+    bpda_sweep: tuple = (2.0, 4.0)  # extra BPDA epsilons for the fd rows only
+    seed: int = 0                   # random seed (TVM, quilting)
+    batch: int = 10
+    threads: int = 0                # torch threads (0: leave as is)
+    cache: str = "eval-cache"
+    json: str | None = None         # results JSON (per-seed outcomes beside it)
+    out: str | None = None          # folder for the markdown table and plots
+    fig4: bool = False
+    qs: tuple = (5, 10, 15, 20, 25, 30, 40, 50, 60, 80)
+    progress: bool = True
+    min_confidence: float = 0.5     # photos run only: seeds need this softmax confidence
+
+    @classmethod
+    def from_args(cls, ns):
+        """From the ``argparse.Namespace`` of :func:`build_parser` (comma lists parsed)."""
+        seeds = {}
+        for item in _csv(ns.attack_seeds):
+            k, _, v = item.partition("=")
+            try:
+                n = int(v)
+            except ValueError:
+                raise ValueError(f"--attack-seeds: {item!r} is not attack=N") from None
+            seeds[k.strip()] = min(n, seeds.get(k.strip(), n))
+        try:
+            eps = tuple(float(v) for v in _csv(ns.bpda_eps))
+            sweep = tuple(float(v) for v in _csv(ns.bpda_sweep))
+            qs = tuple(int(q) for q in _csv(ns.qs))
+        except ValueError as e:
+            raise ValueError(f"--bpda-eps/--bpda-sweep/--qs: {e}") from None
+        return cls(images=ns.images, model=ns.model, benign=ns.benign, seeds=ns.seeds,
+                   attack_seeds=seeds, attacks=tuple(_csv(ns.attacks)),
+                   defenses=tuple(_csv(ns.defenses)), slow_subset=ns.slow_subset,
+                   slow_seeds=ns.slow_seeds, bpda_eps=eps, bpda_sweep=sweep, seed=ns.seed,
+                   batch=ns.batch, threads=ns.threads, cache=ns.cache, json=ns.json,
+                   out=ns.out, fig4=ns.fig4, qs=qs, progress=not ns.no_progress,
+                   min_confidence=ns.min_confidence)
 
 
 def build_parser():
     p = argparse.ArgumentParser(
         prog="fdjpeg eval",
         description="Evaluate input-transformation defenses (Feature Distillation and baselines) "
-                    "against adversarial attacks on an ImageNet model (paper Tables 1-2, Fig. 4).")
+                    "against adversarial attacks on an ImageNet model (paper Tables 1-2, Fig. 4).",
+        epilog="Research beyond the paper: fdjpeg eval {" + ",".join(STUDIES) + "} [--help] "
+               "(the same as python -m fdjpeg.eval.<name with underscores>).")
     p.add_argument("--images", help="ImageNet-style folder (<synset>_*.JPEG) or CSV of path,label;"
-                   " default: scikit-image's sample photos, labelled by the clean prediction")
+                   " default: scikit-image's sample photos, labelled by the model's clean "
+                   "prediction (scores are then agreement with it, not accuracy)")
     p.add_argument("--model", default="efficientnet-lite0",
                    help="efficientnet-lite0..4 or module:callable (torch module, [0,1] NCHW RGB)")
     p.add_argument("--benign", type=int, default=1000, help="benign images for acc_l")
@@ -66,9 +127,9 @@ def build_parser():
                    help="seeds: the first N benign images the model classifies correctly")
     p.add_argument("--attack-seeds", default="",
                    help="per-attack seed counts, e.g. cw2=30,deepfool=30,bpda=30")
-    p.add_argument("--attacks", default=DEFAULT_ATTACKS,
+    p.add_argument("--attacks", default=",".join(DEFAULT_ATTACKS),
                    help=f"comma list of {','.join(A.ATTACK_NAMES)}")
-    p.add_argument("--defenses", default=DEFAULT_DEFENSES,
+    p.add_argument("--defenses", default=",".join(DEFAULT_DEFENSES),
                    help=f"comma list of {','.join(DEFENSE_NAMES)}")
     p.add_argument("--slow-subset", type=int, default=200,
                    help="benign images used for acc_l of tvm and quilting (the first N)")
@@ -89,73 +150,34 @@ def build_parser():
     p.add_argument("--qs", default="5,10,15,20,25,30,40,50,60,80",
                    help="uniform quantization steps for --fig4")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--min-confidence", type=float, default=0.5,
+                   help="without --images: attack only photos the model classifies with at "
+                   "least this softmax probability (default 0.5)")
     return p
 
 
-def _csv(s):
-    return [t.strip() for t in s.split(",") if t.strip()]
-
-
-def _progress(total, desc, disable):
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        tqdm = None
-    if tqdm is None or disable:
-        class _Null:
-            def update(self, n=1):
-                pass
-
-            def close(self):
-                pass
-        return _Null()
-    return tqdm(total=total, desc=desc, leave=False, file=sys.stderr)
-
-
-def _git_sha():
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).resolve().parent, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def _versions():
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version()}
-    for pkg in ("fdjpeg", "numpy", "pillow", "torch", "adversarial-robustness-toolbox",
-                "scikit-learn", "scikit-image", "efficientnet-lite-pytorch"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = None
-    try:
-        import fdjpeg
-
-        out["fdjpeg"] = fdjpeg.__version__
-    except Exception:
-        pass
-    return out
-
-
-def _machine():
-    return f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, " \
-           f"torch threads {__import__('torch').get_num_threads()}".replace("  ", " ")
-
 
 class Evaluation:
-    def __init__(self, args, log=print):
+    """One evaluation: the model, the preprocessed images, their labels and seeds, the caches.
+
+    ``config`` is an :class:`EvalConfig` (an ``argparse.Namespace`` from :func:`build_parser`
+    is converted).  The research modules of this package build one and reuse its data, seeds
+    and cached adversarial examples.
+    """
+
+    def __init__(self, config, log=print):
         import torch
 
-        from fdjpeg.eval_models import art_classifier, load_model
+        from fdjpeg.eval.models import art_classifier, load_model
 
-        self.args, self.log = args, log
-        if args.threads:
-            torch.set_num_threads(args.threads)
-        self.model, self.crop = load_model(args.model)
-        self.model_name = args.model
-        self.cache_root = Path(args.cache) / args.model.replace(":", "_").replace("/", "_")
+        if not isinstance(config, EvalConfig):
+            config = EvalConfig.from_args(config)
+        self.config, self.log = config, log
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        self.model, self.crop = load_model(config.model)
+        self.model_name = config.model
+        self.cache_root = Path(config.cache) / config.model.replace(":", "_").replace("/", "_")
         self.classifier = None
         self._art_classifier = lambda: art_classifier(self.model, self.crop)
         self.skipped = {}
@@ -163,10 +185,11 @@ class Evaluation:
 
     # -- data ------------------------------------------------------------------------------
     def _load_data(self):
-        from fdjpeg.eval_models import predict
+        from fdjpeg.eval.models import predict, predict_confidence
 
-        a = self.args
+        a = self.config
         quilt_db = None
+        self.metric = "accuracy"
         if a.images:
             items = D.list_images(a.images)
             if a.benign < 1:
@@ -177,24 +200,38 @@ class Evaluation:
             # after the slow subset and the seeds, up to 300 from the end of the folder.
             self.images_desc = str(a.images)
             self._quilt_items = items
+            self.clean_pred = predict(self.model, images)
+            correct = np.flatnonzero(self.clean_pred == labels)
+            self.seed_rule = "first N benign images classified correctly"
         else:
+            # No labels: every score is agreement with the model's own clean prediction, and
+            # only photos it classifies confidently are attacked (a photo it hesitates on is
+            # "fooled" by noise, which says nothing about the defenses).
             names, images = D.skimage_photos(self.crop)
-            labels = predict(self.model, images)
+            labels, conf = predict_confidence(self.model, images)
+            self.confidence = conf
+            self.metric = "agreement"
             self.images_desc = "scikit-image sample photos (" + ",".join(names) + \
-                "), labelled by the model's clean prediction"
+                "), labelled by the model's clean prediction: scores are agreement with it, " \
+                "not accuracy"
             self._quilt_items = None
+            self.clean_pred = labels.copy()
+            correct = np.flatnonzero(conf >= a.min_confidence)
+            self.seed_rule = f"first N photos the model classifies with softmax confidence >= " \
+                             f"{a.min_confidence:g}"
         self.names, self.images, self.labels = names, images, labels
-        self.clean_pred = predict(self.model, images)
-        correct = np.flatnonzero(self.clean_pred == labels)
         self.seed_idx = correct[:a.seeds]
         if len(self.seed_idx) == 0:
+            if self.metric == "agreement":
+                raise RuntimeError(f"the model classifies none of the photos with confidence >= "
+                                   f"{a.min_confidence:g}: no seeds (lower --min-confidence)")
             raise RuntimeError("the model classifies none of the images correctly: no seeds")
         self.quilt_db = quilt_db
 
     def quilting_db(self):
         if self._quilt_items is None:
             return None
-        used = max(self.args.slow_subset, int(self.seed_idx.max()) + 1)
+        used = max(self.config.slow_subset, int(self.seed_idx.max()) + 1)
         rest = self._quilt_items[used:]
         if len(rest) < 20:
             return None
@@ -206,10 +243,8 @@ class Evaluation:
     # -- helpers ---------------------------------------------------------------------------
     def seeds_for(self, attack):
         n = len(self.seed_idx)
-        for item in _csv(self.args.attack_seeds):
-            k, _, v = item.partition("=")
-            if k.strip() == attack:
-                n = min(n, int(v))
+        if attack in self.config.attack_seeds:
+            n = min(n, int(self.config.attack_seeds[attack]))
         return self.seed_idx[:n]
 
     @staticmethod
@@ -225,7 +260,7 @@ class Evaluation:
                 if k not in ("impl", "db_patches", "db_images", "nn", "database")}
 
     def predict(self, images):
-        from fdjpeg.eval_models import predict
+        from fdjpeg.eval.models import predict
 
         return predict(self.model, images)
 
@@ -236,7 +271,7 @@ class Evaluation:
                      A.images_key([self.names[i] for i in idx], self.images[idx]))
         cache = A.Cache(self.cache_root, f"benign-{name}", key, len(idx), (), np.int64)
         f = defs.get(name)
-        bar = _progress(len(idx), f"acc_l {name}", self.args.no_progress)
+        bar = progress(len(idx), f"acc_l {name}", self.config.progress, leave=False)
         for i in range(0, len(idx), 25):
             sl = slice(i, min(i + 25, len(idx)))
             if not cache.done[sl].all():
@@ -273,9 +308,9 @@ class Evaluation:
         if not cache.done.all():
             if self.classifier is None:
                 self.classifier = self._art_classifier()
-            bar = _progress(len(seeds), f"{tag}", self.args.no_progress)
+            bar = progress(len(seeds), f"{tag}", self.config.progress, leave=False)
             t0 = time.perf_counter()
-            A.run_art_attack(attack, self.classifier, x, y, cache, batch=self.args.batch,
+            A.run_art_attack(attack, self.classifier, x, y, cache, batch=self.config.batch,
                              progress=bar, params=p)
             bar.close()
             self.log(f"  {tag}: {time.perf_counter() - t0:.1f} s for {len(seeds)} seeds")
@@ -291,19 +326,20 @@ class Evaluation:
         cache = A.Cache(self.cache_root, f"bpda{eps255:g}-{name}", key, len(seeds), x.shape[1:],
                         np.uint8)
         if not cache.done.all():
-            bar = _progress(len(seeds), f"bpda eps={eps255:g}/255 {name}", self.args.no_progress)
+            bar = progress(len(seeds), f"bpda eps={eps255:g}/255 {name}", self.config.progress,
+                           leave=False)
             t0 = time.perf_counter()
             A.bpda(self.model, defs.get(name), x, y, p["eps"], p["step"], p["max_iter"], cache,
-                   batch=self.args.batch, progress=bar)
+                   batch=self.config.batch, progress=bar)
             bar.close()
             self.log(f"  bpda eps={eps255:g}/255 {name}: {time.perf_counter() - t0:.1f} s")
         return x, cache.data
 
     # -- the tables ------------------------------------------------------------------------
     def run_tables(self):
-        a = self.args
-        attacks = _csv(a.attacks)
-        defenses = _csv(a.defenses)
+        a = self.config
+        attacks = list(a.attacks)
+        defenses = list(a.defenses)
         for n in attacks:
             if n not in A.ATTACK_NAMES:
                 raise ValueError(f"unknown attack {n!r}; known: {', '.join(A.ATTACK_NAMES)}")
@@ -320,17 +356,21 @@ class Evaluation:
             else:
                 defs.quilting_db = db
 
-        res = {"model": self.model_name, "images": self.images_desc,
+        res = {"model": self.model_name, "images": self.images_desc, "metric": self.metric,
                "n_benign": int(len(self.images)), "n_seeds": {}, "settings": {},
-               "versions": _versions(), "git": _git_sha(), "machine": _machine(),
-               "attack_success": {}, "norms": {}, "acc_l": {}, "acc_m": {},
+               **provenance(), "attack_success": {}, "norms": {}, "acc_l": {}, "acc_m": {},
                "seconds_per_image": {}}
         per_seed = {"seed_names": [self.names[i] for i in self.seed_idx],
                     "seed_labels": self.labels[self.seed_idx].tolist(), "outcomes": {}}
         n_acc_l = {}
         n_slow = {}
-        self.log(f"{len(self.images)} benign images, {len(self.seed_idx)} seeds; clean top-1 "
-                 f"{(self.clean_pred == self.labels).mean():.3f}")
+        if self.metric == "agreement":
+            self.log(f"{len(self.images)} photos, {len(self.seed_idx)} seeds ({self.seed_rule}); "
+                     "scores are agreement with the model's clean predictions, not accuracy")
+        else:
+            self.log(f"{len(self.images)} benign images, {len(self.seed_idx)} seeds; clean top-1 "
+                     f"{(self.clean_pred == self.labels).mean():.3f}")
+        l_name = "agree_l" if self.metric == "agreement" else "acc_l"
 
         # acc_l
         for name in defenses:
@@ -342,7 +382,7 @@ class Evaluation:
             res["acc_l"][name] = float((pred == self.labels[idx]).mean())
             res["seconds_per_image"][name] = float(spi)
             n_acc_l[name] = int(len(idx))
-            self.log(f"acc_l {name:9s} {res['acc_l'][name]:.3f} on {len(idx)} "
+            self.log(f"{l_name} {name:9s} {res['acc_l'][name]:.3f} on {len(idx)} "
                      f"({spi * 1000:.1f} ms/img)")
 
         # gray-box attacks
@@ -380,12 +420,11 @@ class Evaluation:
         if "bpda" in attacks:
             seeds = self.seeds_for("bpda")
             y = self.labels[seeds]
-            runs = [(e, name) for e in (float(v) for v in _csv(a.bpda_eps)) for name in defenses]
-            runs += [(float(e), name) for e in _csv(a.bpda_sweep) for name in defenses
-                     if name.startswith("fd") and float(e) not in
-                     [float(v) for v in _csv(a.bpda_eps)]]
+            runs = [(e, name) for e in a.bpda_eps for name in defenses]
+            runs += [(e, name) for e in a.bpda_sweep for name in defenses
+                     if name.startswith("fd") and e not in a.bpda_eps]
             for eps255, name in runs:
-                tag = "bpda" if eps255 == float(_csv(a.bpda_eps)[0]) else f"bpda_eps{eps255:g}"
+                tag = "bpda" if eps255 == a.bpda_eps[0] else f"bpda_eps{eps255:g}"
                 res["n_seeds"][tag] = int(len(seeds))
                 x, adv = self.bpda(defs, name, seeds, eps255)
                 ok = self.predict(defs.get(name)(adv)) == y
@@ -400,16 +439,20 @@ class Evaluation:
             "crop": self.crop, "preprocess": "Pillow bilinear short side to crop*256/224, centre "
             "crop; floats to uint8 by floor(255x+0.5)", "normalisation": "mean=std=0.5 inside "
             "the model" if a.model.startswith("efficientnet") else "inside the given model",
-            "seed_rule": "first N benign images classified correctly", "seed": a.seed,
+            "seed_rule": self.seed_rule, "seed": a.seed,
             "attacks": {t: (dict(A.ATTACK_PARAMS[t]) if t != "bpda" else
-                            dict(A.ATTACK_PARAMS["bpda"], eps_255=_csv(a.bpda_eps),
-                                 sweep_eps_255_fd=_csv(a.bpda_sweep), step_255=1))
+                            dict(A.ATTACK_PARAMS["bpda"], eps_255=[f"{e:g}" for e in a.bpda_eps],
+                                 sweep_eps_255_fd=[f"{e:g}" for e in a.bpda_sweep], step_255=1))
                         for t in attacks},
             "defenses": {n: defs.settings(n) for n in defenses},
             "acc_l_images": n_acc_l, "acc_m_seeds_slow_defenses": n_slow,
             "fd_table": defs.table.tolist(), "fd_table_source": defs.table_source,
             "purify": defs.purify_source, "skipped": self.skipped,
         }
+        if self.metric == "agreement":
+            res["settings"]["min_confidence"] = a.min_confidence
+            res["settings"]["seed_confidence"] = [round(float(self.confidence[i]), 4)
+                                                  for i in self.seed_idx]
         if "quilting" in defenses:
             res["settings"]["defenses"]["quilting"]["database"] = self.quilt_db_desc
         return res, per_seed
@@ -418,15 +461,15 @@ class Evaluation:
 # -- Fig. 4 ------------------------------------------------------------------------------------
 def run_fig4(ev):
     """QS sweeps with uniform tables: one-/two-pass acc_m (FGSM, BIM), acc_l, Eq. 5 check."""
-    a = ev.args
+    a = ev.config
     defs = Defenses(seed=a.seed)
-    qs = [int(q) for q in _csv(a.qs)]
-    attacks = [t for t in _csv(a.attacks) if t in ("fgsm", "bim")] or ["fgsm"]
+    qs = list(a.qs)
+    attacks = [t for t in a.attacks if t in ("fgsm", "bim")] or ["fgsm"]
     seeds = ev.seed_idx
     y = ev.labels[seeds]
     out = {"model": ev.model_name, "images": ev.images_desc, "qs": qs, "n_seeds": int(len(seeds)),
            "n_benign": int(len(ev.images)), "one_pass": {}, "two_pass": {}, "acc_l": {},
-           "eq5": {}, "git": _git_sha(), "versions": _versions(), "machine": _machine(),
+           "eq5": {}, **provenance(),
            "settings": {t: A.ATTACK_PARAMS[t] for t in attacks}}
     for q in qs:
         pred = ev.benign_preds(defs, f"fdq{q}", np.arange(len(ev.images)))
@@ -453,154 +496,44 @@ def run_fig4(ev):
     return out
 
 
-def plot_fig4(fig, out_dir):
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out_dir = Path(out_dir)
-    qs = fig["qs"]
-    files = []
-    for mode, title in (("one_pass", "one-pass"), ("two_pass", "two-pass")):
-        plt.figure(figsize=(5, 3.5))
-        for t, accs in fig[mode].items():
-            plt.plot(qs, [accs[q] if q in accs else accs[str(q)] for q in qs], "o-", label=t)
-        plt.xlabel("uniform quantization step QS")
-        plt.ylabel("acc_m (defended adversarial)")
-        plt.title(f"Fig. 4{'a' if mode == 'one_pass' else 'b'}: {title} FD, "
-                  f"{fig['n_seeds']} seeds")
-        plt.ylim(-0.02, 1.02)
-        plt.grid(alpha=0.3)
-        plt.legend()
-        plt.tight_layout()
-        f = out_dir / f"fig4{'a' if mode == 'one_pass' else 'b'}_{mode}.png"
-        plt.savefig(f, dpi=110)
-        plt.close()
-        files.append(f)
-    plt.figure(figsize=(5, 3.5))
-    acc_l = fig["acc_l"]
-    plt.plot(qs, [acc_l.get(q, acc_l.get(str(q))) for q in qs], "ko-", label="acc_l")
-    for mode in ("one_pass", "two_pass"):
-        vals = np.mean([[fig[mode][t].get(q, fig[mode][t].get(str(q))) for q in qs]
-                        for t in fig[mode]], axis=0)
-        plt.plot(qs, vals, "o--", label=f"acc_m {mode.replace('_', '-')} (mean)")
-    plt.xlabel("uniform quantization step QS")
-    plt.ylabel("accuracy")
-    plt.title(f"Fig. 4c: acc_l ({fig['n_benign']} images) vs acc_m")
-    plt.ylim(-0.02, 1.02)
-    plt.grid(alpha=0.3)
-    plt.legend()
-    plt.tight_layout()
-    f = out_dir / "fig4c_acc_vs_qs.png"
-    plt.savefig(f, dpi=110)
-    plt.close()
-    files.append(f)
-    plt.figure(figsize=(5, 3.5))
-    for i, (eps, d) in enumerate(fig["eq5"].items()):
-        level = int(np.floor(255 * float(eps) + 0.5))
-        line, = plt.plot(qs, [d["acc_m"].get(q, d["acc_m"].get(str(q))) for q in qs], "o-",
-                         label=f"eps={eps} (uint8: {level}/255)")
-        plt.axvline(d["analytic_qs"], color=line.get_color(), ls=":")
-    plt.xlabel("uniform quantization step QS (two-pass)")
-    plt.ylabel("acc_m (FGSM)")
-    plt.title("Fig. 4e: Eq. 5 check (dotted: 16*eps*256)")
-    plt.ylim(-0.02, 1.02)
-    plt.grid(alpha=0.3)
-    plt.legend(fontsize=7)
-    plt.tight_layout()
-    f = out_dir / "fig4e_eq5.png"
-    plt.savefig(f, dpi=110)
-    plt.close()
-    files.append(f)
-    return files
+def study_parser(doc):
+    """The parser of a study on the ImageNet sample: --images, --threads, --cache, --out."""
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("--images", default=str(IMAGENET_SAMPLE))
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--cache", default=str(REPO / "eval-cache"))
+    p.add_argument("--out", default=str(RESULTS))
+    return p
 
 
-# -- reporting ---------------------------------------------------------------------------------
-def _pct(v):
-    return "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{100 * v:.0f}"
+def study_evaluation(a, benign, seeds):
+    """A quiet :class:`Evaluation` of ``a.images`` for a study; None (said on stderr) without it."""
+    if not Path(a.images).is_dir():
+        print(f"no images at {a.images}: the ImageNet sample corpus is needed", file=sys.stderr)
+        return None
+    return Evaluation(EvalConfig(images=a.images, benign=benign, seeds=seeds, threads=a.threads,
+                                 cache=a.cache, progress=False), log=lambda m: None)
 
 
-def markdown(res):
-    lines = [f"Model `{res['model']}`; images: {res['images']}; {res['n_benign']} benign images; "
-             f"git {res['git'][:10]}; {res['machine']}.", ""]
-    gray = [t for t in ("fgsm", "bim", "deepfool", "cw2", "cw0", "cwinf") if t in res["acc_m"]]
-    defenses = list(res["acc_l"])
-    if gray:
-        lines += ["acc_m (%) on adversarial seeds after each defense; in parentheses the "
-                  "paper's Table 1 (MobileNet); [n] = scored on the first n seeds (slow defenses) "
-                  "or acc_l on the first n images.", ""]
-        head = ["defense"] + [f"{t} (n={res['n_seeds'][t]})" for t in gray] + \
-            ["average", "acc_l", "ms/img"]
-        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for d in defenses:
-            paper = PAPER_TABLE1.get(d, {})
-            cells = [d]
-            vals = []
-            for t in gray:
-                v = res["acc_m"][t].get(d)
-                vals.append(v)
-                m = res["settings"].get("acc_m_seeds_slow_defenses", {}).get(t, {}).get(d)
-                sub = f" [{m}]" if m else ""
-                cells.append(f"{_pct(v)}{sub} ({paper[t]})" if t in paper else _pct(v) + sub)
-            avg = np.mean([v for v in vals if v is not None]) if vals else None
-            cells.append(_pct(avg))
-            al = res["acc_l"].get(d)
-            n_l = res["settings"].get("acc_l_images", {}).get(d)
-            cells.append(f"{_pct(al)}{'' if n_l in (None, res['n_benign']) else f' [{n_l}]'}"
-                         + (f" ({paper['acc_l']})" if "acc_l" in paper else ""))
-            ms = 1000 * res["seconds_per_image"].get(d, float("nan"))
-            cells.append(f"{ms:.1f}" + (f" ({paper['time'] * 1000:.0f})" if "time" in paper else ""))
-            lines.append("| " + " | ".join(cells) + " |")
-        lines += ["", "Attack success on the undefended model after uint8 rounding, and mean "
-                  "perturbation (pixel range [0,1]; L0 = fraction of pixels changed):", "",
-                  "| attack | success | L0 | L2 | L∞ (×255) |", "|---|---|---|---|---|"]
-        for t, s in res["attack_success"].items():
-            if t.startswith("bpda") or t not in res["norms"]:
-                continue
-            nm = res["norms"][t]
-            lines.append(f"| {t} | {_pct(s)}% | {nm['l0_fraction']:.3f} | {nm['l2']:.3f} | "
-                         f"{nm['linf_255']:.2f} |")
-    bp = [t for t in res["acc_m"] if t.startswith("bpda")]
-    if bp:
-        lines += ["", "BPDA (identity backward pass, 100 iterations, step 1/255): acc_m (%) and "
-                  "acc_l (%); in brackets the paper's Table 2 (Inception-v3).", ""]
-        ds = [d for d in defenses if d in res["acc_m"]["bpda"]] if "bpda" in res["acc_m"] else []
-        head = ["row"] + ds
-        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for t in sorted(bp, key=lambda s: (s != "bpda", s)):
-            eps = res["settings"]["attacks"]["bpda"]["eps_255"][0] if t == "bpda" else \
-                t.replace("bpda_eps", "")
-            row = [f"acc_m eps={eps}/255 (n={res['n_seeds'][t]})"]
-            for d in ds:
-                v = res["acc_m"][t].get(d)
-                p = PAPER_TABLE2.get(d)
-                row.append(("—" if v is None else _pct(v)) +
-                           (f" ({p[0]})" if (p and t == "bpda") else ""))
-            lines.append("| " + " | ".join(row) + " |")
-        row = ["acc_l"]
-        for d in ds:
-            p = PAPER_TABLE2.get(d)
-            row.append(_pct(res["acc_l"].get(d)) + (f" ({p[1]})" if p else ""))
-        lines.append("| " + " | ".join(row) + " |")
-    if res["settings"].get("skipped"):
-        lines += ["", "Skipped: " + "; ".join(f"{k}: {v}" for k, v in
-                                              res["settings"]["skipped"].items())]
-    lines += ["", f"FD table T ({res['settings']['fd_table_source']}; purify: "
-              f"{res['settings']['purify']}):", "", "```"]
-    lines += [" ".join(f"{v:3d}" for v in row) for row in res["settings"]["fd_table"]]
-    lines += ["```", ""]
-    return "\n".join(lines)
+def run_study(name, argv):
+    """``fdjpeg eval <study> ...``: the research module's own ``main``."""
+    mod = importlib.import_module(f"fdjpeg.eval.{STUDIES[name]}")
+    return mod.main(list(argv))
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in STUDIES:
+        return run_study(argv[0], argv[1:])
+    ns = build_parser().parse_args(argv)
     t0 = time.time()
 
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
     try:
+        args = EvalConfig.from_args(ns)
         ev = Evaluation(args, log=log)
         if args.fig4:
             res = run_fig4(ev)

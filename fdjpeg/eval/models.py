@@ -86,16 +86,32 @@ def load_model(spec="efficientnet-lite0"):
     return model, crop
 
 
-def predict(model, images_u8, batch=16):
-    """Top-1 predictions for uint8 NHWC images."""
+def _logits(model, images_u8, batch=16):
+    """Logits (N, classes) for uint8 NHWC images, in batches, without gradients."""
     torch = _torch()
     out = []
     with torch.no_grad():
         for i in range(0, len(images_u8), batch):
             x = torch.from_numpy(np.ascontiguousarray(
                 images_u8[i:i + batch].transpose(0, 3, 1, 2))).float() / 255.0
-            out.append(model(x).argmax(1).numpy())
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+            out.append(model(x))
+    return torch.cat(out) if out else torch.zeros((0, 0))
+
+
+def predict(model, images_u8, batch=16):
+    """Top-1 predictions for uint8 NHWC images."""
+    if len(images_u8) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return _logits(model, images_u8, batch).argmax(1).numpy()
+
+
+def predict_confidence(model, images_u8, batch=16):
+    """(top-1 predictions, their softmax probabilities) for uint8 NHWC images."""
+    if len(images_u8) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    p = _logits(model, images_u8, batch).double().softmax(1)
+    conf, pred = p.max(1)
+    return pred.numpy(), conf.numpy()
 
 
 def art_classifier(model, crop, nb_classes=1000):
