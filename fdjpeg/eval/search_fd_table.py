@@ -65,7 +65,8 @@ def coordinate_search(score, feasible, start, grid=GRID, rounds=6, log=print):
     ``score(candidate) -> {"acc_l", "avg_m", ...}``; ``feasible(scores) -> bool``.  A feasible
     candidate beats an infeasible one; among feasible ones the higher mean acc_m (then acc_l)
     wins; among infeasible ones the higher acc_l (the one nearer the budget).  From an infeasible
-    start the walk first refines S_as (6, 4, 2, with S_md the grid's first step >= 2 S_as).  Only
+    start the walk first refines S_as (the grid's smaller steps, largest first: 6, 4, 2 from 8;
+    S_md the grid's first step >= 2 S_as).  Only
     a feasible candidate is returned: when no candidate scored is feasible, (None, None).
     """
     def rank(r):
@@ -79,8 +80,8 @@ def coordinate_search(score, feasible, start, grid=GRID, rounds=6, log=print):
         return r
 
     cur, cur_r = start, scored(start)
-    if not feasible(cur_r):  # walk down to feasibility first
-        for s in (6, 4, 2):
+    if not feasible(cur_r):  # walk down to feasibility first: finer S_as steps of the grid
+        for s in sorted((v for v in grid["s_as"] if v < start["s_as"]), reverse=True):
             cur = dict(cur, s_as=s, s_md=min(v for v in grid["s_md"] if v >= 2 * s))
             cur_r = scored(cur)
             if feasible(cur_r):
