@@ -377,7 +377,7 @@ def test_photos_run_scores_agreement_on_confident_seeds(tmp_path, monkeypatch):
     assert res["acc_l"]["none"] == 1.0  # agreement of the clean model with itself
     md = (tmp_path / "out" / "photos.md").read_text()
     assert "agreement" in md and "not accuracy" in md and "agree_l" in md
-    assert "bench/results/table1.md" in md
+    assert "bench/results/table1.md" in md and "(69.5)" not in md  # no paper accuracy beside
     # a threshold no photo reaches: no seeds, a clear error (exit 2)
     assert evaluate.main(["--model", "test_evaluate:tiny_model", "--attacks", "fgsm",
                           "--defenses", "none", "--cache", str(tmp_path / "cache"),

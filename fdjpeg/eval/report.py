@@ -189,14 +189,15 @@ def markdown(res):
     gray = [t for t in ("fgsm", "bim", "deepfool", "cw2", "cw0", "cwinf") if t in res["acc_m"]]
     defenses = list(res["acc_l"])
     if gray:
-        lines += [f"{m_name} (%) on adversarial seeds after each defense; in parentheses the "
-                  "paper's Table 1 (MobileNet); [n] = scored on the first n seeds (slow defenses) "
-                  f"or {l_name} on the first n images.", ""]
+        paper_note = "" if agree else "in parentheses the paper's Table 1 (MobileNet); "
+        lines += [f"{m_name} (%) on adversarial seeds after each defense; {paper_note}"
+                  f"[n] = scored on the first n seeds (slow defenses) or {l_name} on the first n "
+                  "images.", ""]
         head = ["defense"] + [f"{t} (n={res['n_seeds'][t]})" for t in gray] + \
             ["average", l_name, "ms/img"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for d in defenses:
-            paper = PAPER_TABLE1.get(d, {})
+            paper = {} if agree else PAPER_TABLE1.get(d, {})  # accuracy: not beside agreement
             cells = [d]
             vals = []
             for t in gray:
@@ -226,7 +227,8 @@ def markdown(res):
     bp = [t for t in res["acc_m"] if t.startswith("bpda")]
     if bp:
         lines += ["", f"BPDA (identity backward pass, 100 iterations, step 1/255): {m_name} (%) "
-                  f"and {l_name} (%); in brackets the paper's Table 2 (Inception-v3).", ""]
+                  f"and {l_name} (%)" + ("" if agree else "; in brackets the paper's Table 2 "
+                                          "(Inception-v3)") + ".", ""]
         ds = [d for d in defenses if d in res["acc_m"]["bpda"]] if "bpda" in res["acc_m"] else []
         head = ["row"] + ds
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -236,13 +238,13 @@ def markdown(res):
             row = [f"{m_name} eps={eps}/255 (n={res['n_seeds'][t]})"]
             for d in ds:
                 v = res["acc_m"][t].get(d)
-                p = PAPER_TABLE2.get(d)
+                p = None if agree else PAPER_TABLE2.get(d)
                 row.append(("—" if v is None else _pct(v)) +
                            (f" ({p[0]})" if (p and t == "bpda") else ""))
             lines.append("| " + " | ".join(row) + " |")
         row = [l_name]
         for d in ds:
-            p = PAPER_TABLE2.get(d)
+            p = None if agree else PAPER_TABLE2.get(d)
             row.append(_pct(res["acc_l"].get(d)) + (f" ({p[1]})" if p else ""))
         lines.append("| " + " | ".join(row) + " |")
     if res["settings"].get("skipped"):

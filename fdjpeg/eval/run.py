@@ -370,7 +370,8 @@ class Evaluation:
         else:
             self.log(f"{len(self.images)} benign images, {len(self.seed_idx)} seeds; clean top-1 "
                      f"{(self.clean_pred == self.labels).mean():.3f}")
-        l_name = "agree_l" if self.metric == "agreement" else "acc_l"
+        l_name, m_name = ("agree_l", "agree_m") if self.metric == "agreement" else \
+            ("acc_l", "acc_m")
 
         # acc_l
         for name in defenses:
@@ -413,7 +414,7 @@ class Evaluation:
                     ok = self.predict(defs.get(name)(adv[:m])) == y[:m]
                 res["acc_m"][attack][name] = float(ok.mean())
                 per_seed["outcomes"][attack][name] = ok.astype(int).tolist()
-            self.log(f"{attack}: success {res['attack_success'][attack]:.2f}, acc_m " +
+            self.log(f"{attack}: success {res['attack_success'][attack]:.2f}, {m_name} " +
                      " ".join(f"{k}={v:.2f}" for k, v in res["acc_m"][attack].items()))
 
         # BPDA
@@ -431,7 +432,7 @@ class Evaluation:
                 res["acc_m"].setdefault(tag, {})[name] = float(ok.mean())
                 res["norms"].setdefault(tag, {})[name] = A.norms(x, adv)
                 per_seed["outcomes"].setdefault(tag, {})[name] = ok.astype(int).tolist()
-                self.log(f"{tag} {name}: acc_m {ok.mean():.2f}")
+                self.log(f"{tag} {name}: {m_name} {ok.mean():.2f}")
             res["attack_success"]["bpda"] = float(1.0 - res["acc_m"]["bpda"].get("none", np.nan)) \
                 if "none" in res["acc_m"].get("bpda", {}) else None
 
