@@ -7,7 +7,7 @@
     fdjpeg inspect x.jpg --plot tables.png      # header facts, tables, known-table check, heat-map
     fdjpeg tables show fd --format cjpeg        # print / export a table
     fdjpeg tables design photos/ -o mine.json   # design an FD table from benign images
-    fdjpeg eval ...                             # the evaluation harness (fdjpeg.evaluate)
+    fdjpeg eval ...                             # the evaluation harness (fdjpeg.eval)
 
 Folders are walked recursively; outputs mirror the input tree (never read back as inputs;
 two inputs mapping to one output are refused before anything is written).  Nothing is ever
@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -41,6 +40,7 @@ from fdjpeg._batchio import (  # noqa: F401  (public names of this module, kept)
 )
 from fdjpeg._batchio import encode_pixels_as as _encode_output
 from fdjpeg._batchio import read_pixels as _read_pixels
+from fdjpeg._progress import progress as progress_bar
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_INPUT = 0, 1, 2, 3
 
@@ -61,35 +61,8 @@ def parse_table(spec):
         raise UsageError(str(exc)) from None
 
 
-class _SimpleBar:
-    """A progress bar for when tqdm is not installed."""
-
-    def __init__(self, total, desc, stream):
-        self.total, self.desc, self.stream, self.n = total, desc, stream, 0
-        self.lock = threading.Lock()
-
-    def update(self, k=1):
-        with self.lock:
-            self.n += k
-            width = 30
-            filled = width * self.n // max(1, self.total)
-            self.stream.write(f"\r{self.desc} [{'#' * filled}{'.' * (width - filled)}] {self.n}/{self.total}")
-            if self.n >= self.total:
-                self.stream.write("\n")
-            self.stream.flush()
-
-    def close(self):
-        pass
-
-
 def _progress(total, desc, enabled):
-    if not enabled:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return _SimpleBar(total, desc, sys.stderr)
-    return tqdm(total=total, desc=desc, unit="file", file=sys.stderr)
+    return progress_bar(total, desc, enabled, unit="file")
 
 
 def run_batch(jobs, work, *, jobs_n=1, desc="", progress=False, skip_existing=False):
@@ -494,12 +467,12 @@ def cmd_tables(args):
 
 def cmd_eval(argv):
     try:
-        from fdjpeg import evaluate
+        from fdjpeg.eval import run as evaluation
     except ImportError as exc:
         print(f"fdjpeg eval: the evaluation harness is not available ({exc})", file=sys.stderr)
         return EXIT_USAGE
     try:
-        rc = evaluate.main(list(argv))
+        rc = evaluation.main(list(argv))
     except SystemExit as exc:  # argparse inside the harness (--help, bad arguments)
         rc = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
     return int(rc or 0)
@@ -655,7 +628,8 @@ def build_parser():
         q.add_argument("-f", "--force", action="store_true", help="overwrite the output file")
         q.set_defaults(func=cmd_tables)
 
-    sub.add_parser("eval", help="run the evaluation harness (fdjpeg eval --help)", add_help=False)
+    sub.add_parser("eval", help="run the evaluation harness (fdjpeg eval --help; studies: "
+                   "fdjpeg eval search-fd-table|adaptive-attacks|offgrid-auc|...)", add_help=False)
     return parser
 
 

@@ -526,7 +526,7 @@ def _shipped() -> dict:
 def shipped_band_std() -> np.ndarray:
     """The 64 band standard deviations that ship with fdjpeg (a copy).
 
-    Computed by ``bench/design_fd_table.py`` with :func:`band_std` (luma) over
+    Computed by ``python -m fdjpeg.eval.design_fd_table`` with :func:`band_std` (luma) over
     the 1,000 benign photos of ``shared/corpus/imagenet-sample`` (one per
     ImageNet class), each decoded by Pillow, resized so the short side is 256
     (Pillow bilinear) and centre-cropped to 224x224, i.e. the pixels the

@@ -296,10 +296,12 @@ def test_eval_delegates(monkeypatch, capsys):
     import types
 
     seen = []
-    fake = types.ModuleType("fdjpeg.evaluate")
+    import fdjpeg.eval
+
+    fake = types.ModuleType("fdjpeg.eval.run")
     fake.main = lambda argv: seen.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "fdjpeg.evaluate", fake)
-    monkeypatch.setattr(fdjpeg, "evaluate", fake, raising=False)
+    monkeypatch.setitem(sys.modules, "fdjpeg.eval.run", fake)
+    monkeypatch.setattr(fdjpeg.eval, "run", fake, raising=False)
     assert cli.main(["eval", "--defenses", "fd1p", "--n", "3"]) == 0
     assert seen == [["--defenses", "fd1p", "--n", "3"]]
 

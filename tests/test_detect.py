@@ -204,7 +204,7 @@ def test_bad_jpeg_bytes():
 
 
 def test_bench_auc_matches_pairwise_definition():
-    spec = importlib.util.spec_from_file_location("offgrid_auc", ROOT / "bench" / "offgrid_auc.py")
+    spec = importlib.util.spec_from_file_location("offgrid_auc", ROOT / "fdjpeg" / "eval" / "offgrid_auc.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     rng = np.random.default_rng(2)

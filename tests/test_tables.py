@@ -293,7 +293,7 @@ def test_shipped_sigma_reproduces_from_corpus():
     are reproducible to their 4 printed decimals, and so is the default table."""
     import importlib.util
     spec = importlib.util.spec_from_file_location(
-        "design_fd_table", Path(__file__).resolve().parents[1] / "bench" / "design_fd_table.py")
+        "design_fd_table", Path(__file__).resolve().parents[1] / "fdjpeg" / "eval" / "design_fd_table.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     files = sorted(IMAGENET.glob("*.JPEG"))
