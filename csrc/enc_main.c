@@ -36,24 +36,7 @@ void fdj_encode_params_init(fdj_encode_params *p)
 
 void fdj_quality_table(int quality, int chroma, int force_baseline, uint16_t out[64])
 {
-    const uint16_t *base = chroma ? std_chroma_q : std_luma_q;
-    long scale;
-    int i;
-    if (quality < 1)
-        quality = 1;
-    if (quality > 100)
-        quality = 100;
-    scale = quality < 50 ? 5000L / quality : 200L - 2L * quality;
-    for (i = 0; i < 64; i++) {
-        long t = ((long)base[i] * scale + 50L) / 100L;
-        if (t < 1)
-            t = 1;
-        if (t > 32767)
-            t = 32767;
-        if (force_baseline && t > 255)
-            t = 255;
-        out[i] = (uint16_t)t;
-    }
+    fdj_scale_qtable(chroma ? std_chroma_q : std_luma_q, quality, force_baseline, out);
 }
 
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }

@@ -232,6 +232,22 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
                ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
                ptrdiff_t out_row_stride, char msg[FDJ_MSG_SIZE]);
 
+/* ---- table arithmetic (transcode.c) ------------------------------------- */
+/* Coefficient-domain Feature Distillation ("transcode"): num_blocks blocks of 64 quantized
+ * coefficients (natural order), quantized with qfile, requantized to table:
+ * out = round(coef * qfile / table), half away from zero -- the requantizer of the
+ * one-pass decode, so the coefficients written with table decode exactly like a decode
+ * with purify = table.  out may equal coef.  FDJ_ERR_ARGUMENT for a zero entry or a
+ * result outside int16. */
+int fdj_requantize_coefficients(const int16_t *coef, size_t num_blocks,
+                                const uint16_t qfile[64], const uint16_t table[64],
+                                int16_t *out, char msg[FDJ_MSG_SIZE]);
+/* libjpeg's quality scaling of any base table (jpeg_quality_scaling +
+ * jpeg_add_quant_table): quality clamped to 1..100, entries clamped to 1..32767, or to
+ * 1..255 with force_baseline. */
+void fdj_scale_qtable(const uint16_t base[64], int quality, int force_baseline,
+                      uint16_t out[64]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,9 +1,11 @@
 """fdjpeg: a bit-exact JPEG codec with Feature Distillation built in.
 
 Decode and encode exactly like libjpeg-turbo (what Pillow uses), and purify
-images against adversarial perturbations with the paper's DNN-oriented tables:
-``decode(data, purify=T)`` (one-pass), ``encode(raw, T)`` (two-pass, sensor
-side) and ``purify(pixels, T)`` (fused pixel path).
+images against adversarial perturbations with the paper's DNN-oriented tables
+(words as in docs/glossary.md): the defender's one-pass FD on a JPEG
+``decode(data, purify=T)``, on a file ``transcode(data, purify=T)``, on pixels
+``purify(pixels, T)``; the sensor's half of two-pass FD ``encode(raw, T)``.
+Tables in any form of ``fdjpeg.tables.parse`` (``True``/``"fd"`` = the default).
 """
 from fdjpeg import tables
 from fdjpeg._api import DEFAULT_MAX_PIXELS, decode, inspect, read_coefficients
@@ -17,10 +19,7 @@ from fdjpeg.errors import (
     UnsupportedJPEGError,
 )
 
-try:  # encoder side (fdjpeg/_encode_api.py)
-    from fdjpeg._encode_api import encode, purify, write_coefficients
-except ImportError:  # pragma: no cover - only while the encoder is being built
-    pass
+from fdjpeg._encode_api import encode, purify, transcode, write_coefficients
 
 __version__ = "0.1.0"
 
@@ -52,7 +51,7 @@ def offgrid_score(image, table=None, **kwargs):
 
 
 __all__ = [
-    "decode", "encode", "purify", "inspect", "read_coefficients", "write_coefficients",
+    "decode", "encode", "purify", "transcode", "inspect", "read_coefficients", "write_coefficients",
     "open", "save", "tables", "offgrid_score", "build_info", "DEFAULT_MAX_PIXELS",
     "JPEGError", "UnsupportedJPEGError", "JPEGTooLargeError", "TruncatedJPEGError",
     "NotJPEGError", "__version__",

@@ -54,9 +54,10 @@ def _purify_tables(purify, num_components):
             return flat  # zero entries are refused by the C decoder (ValueError)
         if int(flat.min()) >= 1 and int(flat.max()) <= 65535:
             return flat.astype(np.uint16)
-    from fdjpeg._tableforms import normalize_tables
+    from fdjpeg.tables import assign
 
-    return normalize_tables(purify, num_components)
+    tabs, slots = assign(purify, num_components)
+    return np.ascontiguousarray(tabs[slots])
 
 
 def _open(data, *, max_pixels=None, max_scans=None, allow_truncated=False, mode=None, scale=1,
@@ -102,11 +103,12 @@ def decode(data, *, purify=None, mode=None, scale=1, max_pixels=None, max_scans=
     ----------
     data : bytes-like
         The JPEG file contents (bytes, bytearray, memoryview, numpy buffer...).
-    purify : None, True, or a table form
+    purify : None, or a table form (``True``/``"fd"`` = the package's FD table)
         One-pass Feature Distillation: after dequantization each coefficient
         D is replaced by T * round(D / T) (half away from zero) before the IDCT.
-        ``True`` uses the package's default FD table; otherwise one (8, 8)/(64,)
-        table for all components, two tables (luma, chroma) or one per component.
+        Any form of :func:`fdjpeg.tables.parse`: one table for all components,
+        two tables (luma, chroma), one per component, a name ("fd", "q75"), a
+        step or a table file.
         On 12-bit data the table keeps its 8-bit meaning: D is requantized to 16*T
         (12-bit DCT coefficients are 16 times the 8-bit ones for the same image).
     mode : None, "L", "RGB" or "CMYK"

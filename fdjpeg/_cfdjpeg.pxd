@@ -104,3 +104,8 @@ cdef extern from "fdjpeg.h" nogil:
     int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
                    ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
                    ptrdiff_t out_row_stride, char *msg)
+    int fdj_requantize_coefficients(const int16_t *coef, size_t num_blocks,
+                                    const uint16_t *qfile, const uint16_t *table,
+                                    int16_t *out, char *msg)
+    void fdj_scale_qtable(const uint16_t *base, int quality, int force_baseline,
+                          uint16_t *out)

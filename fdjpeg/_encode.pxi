@@ -1,5 +1,6 @@
 # Encoder side of the binding (included by _codec.pyx): fdj_encode,
-# fdj_write_coefficients, fdj_purify and fdj_quality_table.  Arguments are
+# fdj_write_coefficients, fdj_purify, and the table arithmetic fdj_quality_table,
+# fdj_scale_qtable and fdj_requantize_coefficients (csrc/transcode.c).  Arguments are
 # checked in fdjpeg/_encode_api.py; here they are only copied into the C
 # parameter struct.
 from cpython.bytes cimport PyBytes_FromStringAndSize
@@ -173,3 +174,45 @@ def quality_table(int quality, bint chroma=False, bint force_baseline=True):
     cdef int i
     fdj_quality_table(quality, chroma, force_baseline, t)
     return np.array([t[i] for i in range(64)], dtype=np.uint16).reshape(8, 8)
+
+
+def scale_table(base, int quality, bint force_baseline=True):
+    """libjpeg's quality scaling of a natural-order table of 64 entries 1..65535
+    (checked by the caller): (8, 8) uint16."""
+    cdef uint16_t b[64]
+    cdef uint16_t t[64]
+    cdef int i
+    vals = np.ascontiguousarray(base, dtype=np.uint16).reshape(64)
+    for i in range(64):
+        b[i] = vals[i]
+    fdj_scale_qtable(b, quality, force_baseline, t)
+    return np.array([t[i] for i in range(64)], dtype=np.uint16).reshape(8, 8)
+
+
+def requantize_coefficients(cnp.ndarray coef, qfile, table):
+    """Requantize a C-contiguous int16 (..., 8, 8) array quantized with qfile to table
+    (tables: 64 entries, natural order): a new array of the same shape."""
+    cdef uint16_t q[64]
+    cdef uint16_t t[64]
+    cdef char msg[FDJ_MSG_SIZE]
+    cdef int i, status
+    cdef size_t nblocks
+    cdef cnp.ndarray out
+    cdef const int16_t *src
+    cdef int16_t *dst
+    if coef.dtype != np.int16 or not coef.flags.c_contiguous or coef.size % 64:
+        raise TypeError("coefficients must be a C-contiguous int16 array of 8x8 blocks")
+    qv = np.ascontiguousarray(qfile, dtype=np.uint16).reshape(64)
+    tv = np.ascontiguousarray(table, dtype=np.uint16).reshape(64)
+    for i in range(64):
+        q[i] = qv[i]
+        t[i] = tv[i]
+    out = np.empty_like(coef)
+    nblocks = <size_t>(coef.size // 64)
+    src = <const int16_t *>cnp.PyArray_DATA(coef)
+    dst = <int16_t *>cnp.PyArray_DATA(out)
+    msg[0] = 0
+    with nogil:
+        status = fdj_requantize_coefficients(src, nblocks, q, t, dst, msg)
+    _raise_status(status, msg)
+    return out

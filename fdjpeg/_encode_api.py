@@ -8,9 +8,9 @@ import numbers
 import numpy as np
 
 from fdjpeg import _codec
-from fdjpeg._tableforms import table_slots
+from fdjpeg.tables import assign as table_slots
 
-__all__ = ["encode", "purify", "write_coefficients", "SUBSAMPLING"]
+__all__ = ["encode", "purify", "transcode", "write_coefficients", "SUBSAMPLING"]
 
 # sampling factors of component 0 (the others are 1x1), as libjpeg/Pillow name them
 SUBSAMPLING = {
@@ -252,8 +252,9 @@ def write_coefficients(coefficients, tables=None, *, width=None, height=None, sa
     ``encode`` takes (one, Pillow's pair, one per component).
     sampling: (h, v) per component, or a name such as "4:2:0"; default 4:4:4.
     jpeg_color: "gray", "ycbcr" (default for 3), "rgb" (Adobe, no transform),
-    "cmyk" (4, Adobe).  Dummy blocks of partial MCUs are made as libjpeg makes
-    them.
+    "cmyk" (4, Adobe transform 0) or "ycck" (4, Adobe transform 2: the coefficients
+    are of Y, Cb, Cr, K, as Adobe's files store them).  Dummy blocks of partial MCUs
+    are made as libjpeg makes them.
     """
     if isinstance(coefficients, dict):
         src = coefficients
@@ -275,7 +276,7 @@ def write_coefficients(coefficients, tables=None, *, width=None, height=None, sa
     height = _check_int(height, "height", 1, 65535)
     if jpeg_color is None:
         jpeg_color = {1: "gray", 3: "ycbcr", 4: "cmyk"}[ncomp]
-    expected = {"gray": 1, "ycbcr": 3, "rgb": 3, "cmyk": 4}
+    expected = {"gray": 1, "ycbcr": 3, "rgb": 3, "cmyk": 4, "ycck": 4}
     if jpeg_color not in expected:
         raise ValueError(f"jpeg_color must be one of {sorted(expected)}, got {jpeg_color!r}")
     if expected[jpeg_color] != ncomp:
@@ -315,12 +316,104 @@ def write_coefficients(coefficients, tables=None, *, width=None, height=None, sa
     restart_interval = _check_int(restart_interval, "restart_interval", 0, 65535)
     restart_rows = _check_int(restart_rows, "restart_rows", 0, 65535)
     unit, xd, yd = _density(dpi)
-    adobe = jpeg_color in ("rgb", "cmyk")
+    adobe = jpeg_color in ("rgb", "cmyk", "ycck")
     precision = 8 if precision is None else precision
     if precision not in (8, 12):
         raise ValueError(f"precision must be 8 or 12, not {precision!r}")
-    return _codec.write_coefficient_arrays(
+    out = _codec.write_coefficient_arrays(
         arrays, width, height, in_color, tabs, slots, h_samp, v_samp, optimize=optimize,
         progressive=progressive, restart_interval=restart_interval, restart_rows=restart_rows,
         keep_rgb=keep_rgb, write_jfif=not adobe, density_unit=unit, x_density=xd, y_density=yd,
         write_adobe=adobe, extra_segments=_extra(extra_segments), precision=precision)
+    if jpeg_color == "ycck":
+        out = _adobe_transform(out, 2)
+    return out
+
+
+def _adobe_transform(data, transform):
+    """The file with the transform byte of its Adobe APP14 segment set (the encoder writes
+    4-component files as CMYK, transform 0; a coefficient-level YCCK file differs only there:
+    libjpeg, Pillow and fdjpeg read the colour space from that byte)."""
+    # the encoder writes APP14 right after SOI: FF EE, length 14, "Adobe", version,
+    # flags0, flags1, transform
+    if data[2:4] != b"\xff\xee" or data[6:11] != b"Adobe" or (data[4] << 8 | data[5]) != 14:
+        raise RuntimeError("internal error: the encoder did not write the Adobe segment first")
+    return data[:17] + bytes([transform]) + data[18:]
+
+
+def _metadata_segments(data, info):
+    """The file's metadata segments (APP1-APP13, APP15: Exif, XMP, ICC, ...; COM) as bytes,
+    in file order; APP0 (JFIF) and APP14 (Adobe) are left to the writer, which makes its own."""
+    out = bytearray()
+    for name, off, length in info["markers"]:
+        if name in _COPIED_SEGMENTS and length >= 2:
+            out += bytes(data[off:off + 2 + length])
+    return bytes(out)
+
+
+_COPIED_SEGMENTS = {f"APP{i}" for i in range(1, 16) if i != 14} | {"COM"}
+
+
+def transcode(data, purify=None, *, keep_metadata=True, max_pixels=None, max_scans=None):
+    """Rewrite a JPEG file from its DCT coefficients, without decoding pixels; with
+    ``purify=T`` this is Feature Distillation as a file (coefficient-domain purify).
+
+    Each quantized coefficient c (quantized with the file's table Q) becomes
+    ``round(c * Q / T)`` (half away from zero, in C) and the file is written with T, so
+    the result decodes -- with fdjpeg, Pillow or any libjpeg -- exactly like
+    ``fdjpeg.decode(data, purify=T)``.  ``purify`` takes every form ``decode(purify=)``
+    takes (see ``fdjpeg.tables.parse``); ``None`` rewrites the coefficients unchanged
+    with the file's own tables (a lossless transcode).
+
+    Sampling, colour space (gray, YCbCr, RGB, CMYK, YCCK) and size are kept; with
+    ``keep_metadata`` (default) the Exif, XMP, ICC, other APPn and COM segments and the
+    JFIF dpi are copied.  A lossless (SOF3) JPEG has no coefficients: it raises
+    :class:`fdjpeg.UnsupportedJPEGError` saying to decode and ``fdjpeg.encode`` (or
+    ``fdjpeg.purify``) the pixels instead.
+
+    >>> clean = fdjpeg.transcode(open("photo.jpg", "rb").read(), purify="fd")  # doctest: +SKIP
+    """
+    from fdjpeg._api import _open, inspect
+    from fdjpeg.errors import UnsupportedJPEGError
+    
+    dec = _open(data, max_pixels=max_pixels, max_scans=max_scans)
+    info = dec.info()
+    ncomp = info["num_components"]
+    if info["lossless"]:
+        raise UnsupportedJPEGError(
+            "transcode needs DCT coefficients; a lossless (SOF3) JPEG has none to requantize "
+            "(decode it, then fdjpeg.encode(pixels, table) or fdjpeg.purify(pixels, table); "
+            "the CLI 'fdjpeg purify' does this for you)")
+    precision = info["precision"]  # 8 or 12 (lossy)
+    coefs = dec.read_coefficients()
+    qfile = [c["qtable"] for c in info["components"]]
+    if purify is None or purify is False:
+        target = [np.asarray(q, dtype=np.uint16).reshape(64) for q in qfile]
+        table_form = [t.reshape(8, 8) for t in target]
+        new = coefs
+    else:
+        tabs, slots = table_slots(purify, ncomp)
+        if precision == 12:
+            # T keeps its 8-bit meaning at 12 bits and applies as 16 T (as decode(purify=T))
+            if max(int(t.max()) for t in tabs) > 4095:
+                raise ValueError("a 12-bit purification writes 16 T: table entries must be "
+                                 "<= 4095")
+            tabs = [(np.asarray(t, dtype=np.uint32) * 16).astype(np.uint16) for t in tabs]
+        target = [tabs[slots[c]] for c in range(ncomp)]
+        table_form = [t.reshape(8, 8) for t in tabs]
+        if len(tabs) == 1:
+            table_form = table_form[0]
+        elif len(tabs) != ncomp:  # Pillow's (luma, chroma) pair
+            table_form = table_form[:2]
+        new = [_codec.requantize_coefficients(coefs[c], qfile[c], target[c])
+               for c in range(ncomp)]
+    kw = {}
+    if keep_metadata:
+        full = inspect(data, max_pixels=max_pixels)
+        kw["extra_segments"] = _metadata_segments(data, full)
+        if full.get("jfif_unit") == 1:
+            kw["dpi"] = full["jfif_density"]
+    return write_coefficients(
+        new, table_form, width=info["width"], height=info["height"],
+        sampling=[(c["h"], c["v"]) for c in info["components"]],
+        jpeg_color=info["jpeg_color"], precision=precision, **kw)

@@ -1,41 +1,48 @@
 """The ``fdjpeg`` command line: encode, decode, purify, inspect, tables, eval.
 
-    fdjpeg purify photo.jpg clean.jpg           # lossless: requantized coefficients written with T
+    fdjpeg purify photo.jpg clean.jpg           # transcode: coefficients requantized to T, no pixels
     fdjpeg purify images/ clean/ --jobs 4       # a whole folder, in parallel, with a progress bar
     fdjpeg encode raw.png sensor.jpg --table fd # two-pass (sensor side): encode with the FD table
-    fdjpeg decode x.jpg x.png --purify fd       # one-pass purified decode to PNG (or .npy)
+    fdjpeg decode x.jpg x.png --purify          # one-pass purified decode to PNG (or .npy), table fd
     fdjpeg inspect x.jpg --plot tables.png      # header facts, tables, known-table check, heat-map
     fdjpeg tables show fd --format cjpeg        # print / export a table
     fdjpeg tables design photos/ -o mine.json   # design an FD table from benign images
-    fdjpeg eval ...                             # the evaluation harness (fdjpeg.evaluate)
+    fdjpeg eval ...                             # the evaluation harness (fdjpeg.eval)
 
-Folders are walked recursively; outputs mirror the input tree.  Nothing is ever overwritten
-without ``--force``; every output is written to a temporary file in the target folder and
-renamed into place, so a failure never leaves a half-written file.  A file that fails is
-reported at the end and the others still run.
+Folders are walked recursively; outputs mirror the input tree (never read back as inputs;
+two inputs mapping to one output are refused before anything is written).  Nothing is ever
+overwritten without ``--force`` (``--skip-existing`` resumes instead); every output is written
+to a temporary file in the target folder and renamed into place (mode 0666 & ~umask, or the
+replaced file's), so a failure never leaves a half-written file.  A file that fails is
+reported at the end and the others still run; the last line counts written, skipped, failed.
 
-Exit codes: 0 all done; 1 some files failed (the rest were written); 2 usage error (bad
-arguments, missing input, bad table); 3 no input files found.
+Exit codes: 0 all done; 1 some files failed (the rest were written) -- for ``inspect``, a
+truncated or damaged file; 2 usage error (bad arguments, missing input, bad table); 3 no input
+files found.
 """
 import argparse
 import json
 import os
 import sys
-import tempfile
-import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 
+from fdjpeg._batchio import (  # noqa: F401  (public names of this module, kept)
+    IMAGE_SUFFIXES,
+    JPEG_SUFFIXES,
+    PIXEL_FORMATS,
+    UsageError,
+    check_target,
+    collect_jobs,
+    write_atomic,
+)
+from fdjpeg._batchio import encode_pixels_as as _encode_output
+from fdjpeg._batchio import read_pixels as _read_pixels
+from fdjpeg._progress import progress as progress_bar
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_INPUT = 0, 1, 2, 3
-
-JPEG_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif"}
-IMAGE_SUFFIXES = JPEG_SUFFIXES | {".png", ".bmp", ".ppm", ".pgm", ".pnm", ".tif", ".tiff", ".webp", ".npy"}
-
-
-class UsageError(Exception):
-    """Bad command-line input (exit code 2)."""
 
 
 # ---------------------------------------------------------------------------
@@ -43,177 +50,32 @@ class UsageError(Exception):
 
 
 def parse_table(spec):
-    """A table spec -> what fdjpeg's ``table=``/``purify=`` take (a list of (8, 8) tables).
-
-    ``fd`` (package default), ``paper`` (the paper's released code), ``q<N>``/``quality:<N>``
-    (libjpeg's standard luma and chroma tables at quality N), an integer (uniform step), or a
-    file: JSON written by ``fdjpeg tables show --format json`` or cjpeg ``-qtables`` text.
-    """
+    """A table spec -> a list of (8, 8) tables: :func:`fdjpeg.tables.parse` (the one table
+    vocabulary: ``fd``, ``paper``, ``q<N>``, a step, a JSON/cjpeg file, ...), with its errors
+    as usage errors (exit code 2)."""
     from fdjpeg import tables
 
-    s = str(spec).strip()
-    low = s.lower()
-    if low in ("fd", "default", "true"):
-        return [tables.feature_distillation()]
-    if low == "paper":
-        return [tables.paper_released()]
-    for prefix in ("quality:", "q"):
-        if low.startswith(prefix) and low[len(prefix):].isdigit():
-            q = int(low[len(prefix):])
-            if not 1 <= q <= 100:
-                raise UsageError(f"quality must be 1..100, got {q}")
-            return [tables.standard(q), tables.standard(q, chroma=True)]
-    if s.isdigit():
-        step = int(s)
-        if not 1 <= step <= 65535:
-            raise UsageError(f"a uniform step must be 1..65535, got {step}")
-        return [np.full((8, 8), step, dtype=np.uint16)]
-    path = Path(s)
-    if not path.is_file():
-        raise UsageError(f"table {spec!r}: not 'fd', 'paper', 'q<N>', a step, or an existing file")
-    text = path.read_text(encoding="utf-8", errors="replace")
     try:
-        if text.lstrip().startswith(("{", "[")):
-            return tables.from_json(text)
-        return tables.from_cjpeg(text)
+        return tables.parse(spec)
     except (ValueError, TypeError) as exc:
-        raise UsageError(f"table file {path}: {exc}") from None
-
-
-# ---------------------------------------------------------------------------
-# file plumbing
-
-
-def _read_pixels(path):
-    """uint8 pixels of any image file (Pillow), or of a .npy array."""
-    if path.suffix.lower() == ".npy":
-        arr = np.load(path, allow_pickle=False)
-        if arr.dtype != np.uint8:
-            raise ValueError(f"{path.name}: .npy input must be uint8, not {arr.dtype}")
-        return arr
-    from PIL import Image
-
-    with Image.open(path) as im:
-        if im.mode not in ("L", "RGB", "CMYK"):
-            im = im.convert("L" if im.mode in ("1", "LA", "I", "I;16", "F") else "RGB")
-        return np.asarray(im)
-
-
-def check_target(dst, force):
-    """Fail early (before any work) when ``dst`` exists and ``force`` is not set."""
-    if not force and Path(dst).exists():
-        raise FileExistsError(f"{dst} exists (use --force to overwrite)")
-
-
-def write_atomic(dst, data, force):
-    """Write bytes to ``dst`` through a temporary file in the same folder + os.replace.
-
-    Refuses to replace an existing file unless ``force``."""
-    dst = Path(dst)
-    if dst.exists() and not force:
-        raise FileExistsError(f"{dst} exists (use --force to overwrite)")
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix="." + dst.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        if dst.exists() and not force:  # appeared while we worked
-            raise FileExistsError(f"{dst} exists (use --force to overwrite)")
-        os.replace(tmp, dst)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _encode_output(arr, dst):
-    """Pixels -> bytes in the format of ``dst``'s suffix (png, npy, bmp, ppm/pgm, tif)."""
-    import io
-
-    suffix = dst.suffix.lower()
-    buf = io.BytesIO()
-    if suffix == ".npy":
-        np.save(buf, arr, allow_pickle=False)
-        return buf.getvalue()
-    from PIL import Image
-
-    fmt = {".png": "PNG", ".bmp": "BMP", ".ppm": "PPM", ".pgm": "PPM", ".pnm": "PPM",
-           ".tif": "TIFF", ".tiff": "TIFF"}.get(suffix)
-    if fmt is None:
-        raise ValueError(f"cannot write pixels as {suffix!r} (use .png, .npy, .bmp, .ppm, .tif)")
-    mode = {2: "L"}.get(arr.ndim) or {1: "L", 3: "RGB", 4: "CMYK"}[arr.shape[2]]
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[:, :, 0]
-    if arr.dtype == np.uint16:  # 12-bit / 16-bit lossless JPEG
-        if arr.ndim != 2 or fmt not in ("PNG", "TIFF"):
-            raise ValueError("16-bit pixels can only be written as .npy, or as .png/.tif when grey")
-        Image.fromarray(arr.astype("<u2", copy=False)).save(buf, format=fmt)  # mode I;16
-        return buf.getvalue()
-    if mode == "CMYK" and fmt != "TIFF":
-        raise ValueError("CMYK pixels can only be written as .tif or .npy")
-    Image.fromarray(arr, mode).save(buf, format=fmt)
-    return buf.getvalue()
-
-
-def collect_jobs(src, dst, suffixes, out_suffix):
-    """(input, output) pairs for a file or a folder (recursive, outputs mirror the tree)."""
-    src, dst = Path(src), Path(dst)
-    if not src.exists():
-        raise UsageError(f"{src}: no such file or folder")
-    if src.is_dir():
-        if dst.exists() and not dst.is_dir():
-            raise UsageError(f"{dst} is a file; a folder input needs an output folder")
-        files = sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
-        jobs = []
-        for p in files:
-            rel = p.relative_to(src)
-            jobs.append((p, (dst / rel).with_suffix(out_suffix if out_suffix else p.suffix)))
-        return jobs, True
-    if dst.is_dir():
-        return [(src, dst / (src.stem + (out_suffix or src.suffix)))], False
-    return [(src, dst)], False
-
-
-class _SimpleBar:
-    """A progress bar for when tqdm is not installed."""
-
-    def __init__(self, total, desc, stream):
-        self.total, self.desc, self.stream, self.n = total, desc, stream, 0
-        self.lock = threading.Lock()
-
-    def update(self, k=1):
-        with self.lock:
-            self.n += k
-            width = 30
-            filled = width * self.n // max(1, self.total)
-            self.stream.write(f"\r{self.desc} [{'#' * filled}{'.' * (width - filled)}] {self.n}/{self.total}")
-            if self.n >= self.total:
-                self.stream.write("\n")
-            self.stream.flush()
-
-    def close(self):
-        pass
+        raise UsageError(str(exc)) from None
 
 
 def _progress(total, desc, enabled):
-    if not enabled:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return _SimpleBar(total, desc, sys.stderr)
-    return tqdm(total=total, desc=desc, unit="file", file=sys.stderr)
+    return progress_bar(total, desc, enabled, unit="file")
 
 
-def run_batch(jobs, work, *, jobs_n=1, desc="", progress=False):
-    """Run ``work(src, dst)`` over all jobs; returns a result dict per job, in input order."""
+def run_batch(jobs, work, *, jobs_n=1, desc="", progress=False, skip_existing=False):
+    """Run ``work(src, dst)`` over all jobs; returns a result dict per job, in input order.
+
+    With ``skip_existing`` a job whose output exists is not run (result ``skipped``)."""
     results = [None] * len(jobs)
     bar = _progress(len(jobs), desc, progress)
 
     def one(i):
         src, dst = jobs[i]
+        if skip_existing and Path(dst).exists():
+            return {"input": str(src), "output": str(dst), "ok": True, "skipped": True}
         try:
             extra = work(src, dst) or {}
             return {"input": str(src), "output": str(dst), "ok": True, **extra}
@@ -240,30 +102,47 @@ def run_batch(jobs, work, *, jobs_n=1, desc="", progress=False):
     return results
 
 
+def summary_counts(results):
+    """(written, skipped, failed) of a batch."""
+    failed = sum(1 for r in results if not r["ok"])
+    skipped = sum(1 for r in results if r["ok"] and r.get("skipped"))
+    return len(results) - failed - skipped, skipped, failed
+
+
 def _report(results, args, command):
+    written, skipped, failed_n = summary_counts(results)
     failed = [r for r in results if not r["ok"]]
     if args.json:
         print(json.dumps({"command": command, "total": len(results), "ok": len(results) - len(failed),
-                          "failed": len(failed), "files": results}, indent=2))
+                          "written": written, "skipped": skipped, "failed": len(failed),
+                          "files": results}, indent=2))
     else:
-        if not args.quiet:
+        if getattr(args, "verbose", False):
             for r in results:
                 if r["ok"]:
-                    print(f"{r['input']} -> {r['output']}")
+                    what = "skipped (exists)" if r.get("skipped") else r["output"]
+                    print(f"{r['input']} -> {what}")
         if failed:
             print(f"\n{len(failed)} of {len(results)} files failed:", file=sys.stderr)
             for r in failed:
                 print(f"  {r['input']}: {r['error']}", file=sys.stderr)
+        if not args.quiet:
+            print(f"fdjpeg {command}: {written} written, {skipped} skipped, {failed_n} failed")
     return EXIT_FAILED if failed else EXIT_OK
 
 
 def _batch_command(args, command, suffixes, out_suffix, work):
+    if getattr(args, "skip_existing", False) and args.force:
+        raise UsageError("--skip-existing and --force exclude each other")
     jobs, is_dir = collect_jobs(args.input, args.output, suffixes, out_suffix)
     if not jobs:
         print(f"fdjpeg {command}: no input files in {args.input}", file=sys.stderr)
         return EXIT_NO_INPUT
-    show = (is_dir or len(jobs) > 1) and not args.quiet and not args.json and not args.no_progress
-    results = run_batch(jobs, work, jobs_n=args.jobs, desc=command, progress=show)
+    # the progress bar only on a terminal (never into a log file or a pipe)
+    show = ((is_dir or len(jobs) > 1) and not args.quiet and not args.json and not args.no_progress
+            and sys.stderr.isatty())
+    results = run_batch(jobs, work, jobs_n=args.jobs, desc=command, progress=show,
+                        skip_existing=getattr(args, "skip_existing", False))
     return _report(results, args, command)
 
 
@@ -271,56 +150,44 @@ def _batch_command(args, command, suffixes, out_suffix, work):
 # commands
 
 
-_COPIED_SEGMENTS = {f"APP{i}" for i in range(1, 16) if i != 14} | {"COM"}
-
-
 def metadata_segments(data, info):
-    """The file's metadata segments (APP1-APP13, APP15: Exif, XMP, ICC, ...; COM) as bytes, in
-    file order; APP0 (JFIF) and APP14 (Adobe) are left to the writer, which makes its own."""
-    out = b""
-    for name, off, length in info["markers"]:
-        if name in _COPIED_SEGMENTS and length >= 2:
-            out += bytes(data[off:off + 2 + length])
-    return out
+    """The file's metadata segments (APP1-APP13, APP15, COM) as bytes, in file order (the
+    segments ``fdjpeg.transcode`` copies)."""
+    from fdjpeg._encode_api import _metadata_segments
+
+    return _metadata_segments(data, info)
 
 
 def transcode_purify(data, table, keep_metadata=True):
-    """One-pass purification as a file: read the quantized coefficients, requantize each
-    component to its T (D = c*Q, c' = round(D / T), half away from zero) and write them with T.
-    The result decodes exactly like ``fdjpeg.decode(data, purify=table)``; ``table`` takes the
-    forms ``purify=`` takes (one table, Pillow's two slots, one per component, True)."""
+    """Old name of :func:`fdjpeg.transcode` (``transcode(data, purify=table)``), kept."""
     import fdjpeg
-    from fdjpeg._tableforms import table_slots
 
-    src = fdjpeg.read_coefficients(data)
-    coefs = src["coefficients"]
-    tabs, slots = table_slots(table, len(coefs))
-    if src.get("precision", 8) == 12:
-        # 12-bit: T keeps its 8-bit meaning and applies as 16 T (as decode(purify=T) does)
-        tabs = [np.asarray(t, dtype=np.int64) * 16 for t in tabs]
-        if max(int(t.max()) for t in tabs) > 65535:
-            raise ValueError("12-bit purification writes 16 T: table entries must be <= 4095")
-        table = [tabs[slots[c]].reshape(8, 8) for c in range(len(coefs))]
-    new = []
-    for c, (blocks, q) in enumerate(zip(coefs, src["tables"])):
-        t = tabs[slots[c]].astype(np.int64).reshape(8, 8)
-        d = blocks.astype(np.int64) * np.asarray(q, dtype=np.int64).reshape(8, 8)
-        r = np.sign(d) * ((2 * np.abs(d) + t) // (2 * t))
-        if r.size and np.abs(r).max() > 32767:
-            raise ValueError(f"component {c}: requantized coefficient out of range")
-        new.append(r.astype(np.int16))
-    kw = {}
-    if keep_metadata:
-        info = fdjpeg.inspect(data)
-        kw["extra_segments"] = metadata_segments(data, info)
-        if info.get("jfif_unit") == 1:
-            kw["dpi"] = info["jfif_density"]
-    return fdjpeg.write_coefficients({**src, "coefficients": new}, table, **kw)
+    return fdjpeg.transcode(data, purify=table, keep_metadata=keep_metadata)
+
+
+def _output_kind(args):
+    """"jpeg", "pixels" or None (a folder output) for the output name of a file run; a name
+    that is neither is a usage error, before any work."""
+    out = Path(args.output)
+    if out.is_dir() or Path(args.input).is_dir():
+        return None
+    suffix = out.suffix.lower()
+    if suffix in JPEG_SUFFIXES:
+        return "jpeg"
+    if suffix in PIXEL_FORMATS or suffix == ".npy":
+        return "pixels"
+    raise UsageError(f"{out}: the output format follows the name, and {suffix or 'no suffix'!r} "
+                     f"is not one fdjpeg writes (.jpg for JPEG; .png, .npy, .bmp, .ppm, .tif, "
+                     f".webp for pixels)")
 
 
 def cmd_encode(args):
     import fdjpeg
 
+    if _output_kind(args) == "pixels":
+        raise UsageError(f"encode writes JPEG files; {args.output} names a "
+                         f"{Path(args.output).suffix} file: give it a .jpg name (fdjpeg decode "
+                         f"writes pixels)")
     table = parse_table(args.table) if args.table else None
     if table is None and args.quality is None:
         table = parse_table("fd")
@@ -345,32 +212,41 @@ def cmd_decode(args):
 
     purify = parse_table(args.purify) if args.purify else None
     out_suffix = "." + args.format.lstrip(".")
+    if _output_kind(args) == "jpeg":
+        raise UsageError(f"decode writes pixels; {args.output} names a JPEG file: give it a "
+                         f".png/.npy/... name (fdjpeg purify writes a purified JPEG)")
 
     def work(src, dst):
         check_target(dst, args.force)
         data = Path(src).read_bytes()
-        arr = fdjpeg.decode(data, purify=purify)
+        if purify is not None and fdjpeg.inspect(data)["lossless"]:
+            # no DCT coefficients to requantize in the decoder: decode, then purify the
+            # pixels -- what decode()'s error advises (fdjpeg.purify(pixels, table))
+            arr = fdjpeg.purify(fdjpeg.decode(data), purify)
+            how = "decode+purify"
+        else:
+            arr = fdjpeg.decode(data, purify=purify)
+            how = "decode"
         write_atomic(dst, _encode_output(arr, Path(dst)), args.force)
-        return {"shape": list(arr.shape)}
+        return {"shape": list(arr.shape), "method": how}
 
     return _batch_command(args, "decode", JPEG_SUFFIXES, out_suffix, work)
 
 
 def cmd_purify(args):
-    import fdjpeg
+    from fdjpeg._batchio import purify_to_bytes, purify_to_pixels
 
     table = parse_table(args.table)
+    pixels_out = _output_kind(args) == "pixels"
 
     def work(src, dst):
         check_target(dst, args.force)
-        src = Path(src)
-        raw = src.read_bytes()
-        if raw[:2] == b"\xff\xd8":
-            data = transcode_purify(raw, table, keep_metadata=not args.strip)
-            how = "transcode"
+        if pixels_out:  # out.png: the purified pixels in the format the name asks for
+            arr, how = purify_to_pixels(src, table, subsampling=args.subsampling)
+            data = _encode_output(arr, Path(dst))
         else:
-            data = fdjpeg.encode(_read_pixels(src), table, subsampling=args.subsampling)
-            how = "encode"
+            data, how = purify_to_bytes(src, table, subsampling=args.subsampling,
+                                        keep_metadata=not args.strip)
         write_atomic(dst, data, args.force)
         return {"method": how, "bytes": len(data)}
 
@@ -421,8 +297,26 @@ def inspect_file(path):
     for key in ("exif", "xmp", "icc_profile", "comment"):
         if key in info:
             out[key + "_bytes"] = len(info[key])
+    if "comment" in info:
+        out["comment"] = bytes(info["comment"]).decode("latin-1")
     out["fd_table"] = any(v["known"] is not None and "FD" in v["known"] for v in qt.values())
+    out["damaged"] = _damage(data, info)
     return out
+
+
+def _damage(data, info):
+    """None when the entropy-coded data reads to the end, else what is wrong with it (a
+    truncated or corrupt file; the headers alone can look fine)."""
+    import fdjpeg
+
+    try:
+        if info["lossless"]:
+            fdjpeg.decode(data)
+        else:
+            fdjpeg.read_coefficients(data)
+    except fdjpeg.JPEGError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _print_inspect(rep):
@@ -438,7 +332,22 @@ def _print_inspect(rep):
         print(f"  table {slot} ({q['bits']}-bit): {q['known'] or 'not a known table'}")
         for row in q["table"]:
             print("    " + " ".join(f"{v:4d}" for v in row))
+    meta = []
+    for key, label in (("exif", "EXIF"), ("xmp", "XMP"), ("icc_profile", "ICC")):
+        n = rep.get(key + "_bytes")
+        meta.append(f"{label} {n} bytes" if n is not None else f"{label} none")
+    print("  metadata: " + ", ".join(meta))
+    if "dpi" in rep:
+        print(f"  dpi: {rep['dpi'][0]:g} x {rep['dpi'][1]:g}")
+    elif "jfif_density" in rep:
+        print(f"  density: {rep['jfif_density'][0]} x {rep['jfif_density'][1]} (no unit)")
+    if "comment" in rep:
+        text = rep["comment"]
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        print(f"  comment: {shown!r} ({rep['comment_bytes']} bytes)")
     print("  FD table: " + ("yes" if rep["fd_table"] else "no"))
+    if rep.get("damaged"):
+        print(f"  DAMAGED: {rep['damaged']}")
 
 
 def plot_inspect(path, out_png, force=False):
@@ -517,7 +426,10 @@ def cmd_inspect(args):
             _print_inspect(rep)
     for f in failed:
         print(f"{f['file']}: {f['error']}", file=sys.stderr)
-    return EXIT_FAILED if failed else EXIT_OK
+    damaged = [r for r in reports if r.get("damaged")]
+    for r in damaged:
+        print(f"{r['file']}: damaged: {r['damaged']}", file=sys.stderr)
+    return EXIT_FAILED if failed or damaged else EXIT_OK
 
 
 def cmd_tables(args):
@@ -555,12 +467,12 @@ def cmd_tables(args):
 
 def cmd_eval(argv):
     try:
-        from fdjpeg import evaluate
+        from fdjpeg.eval import run as evaluation
     except ImportError as exc:
         print(f"fdjpeg eval: the evaluation harness is not available ({exc})", file=sys.stderr)
         return EXIT_USAGE
     try:
-        rc = evaluate.main(list(argv))
+        rc = evaluation.main(list(argv))
     except SystemExit as exc:  # argparse inside the harness (--help, bad arguments)
         rc = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
     return int(rc or 0)
@@ -570,79 +482,154 @@ def cmd_eval(argv):
 # argument parsing
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Descriptions and examples as written; every option's default shown (not for flags)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or isinstance(action, argparse._VersionAction):
+            return action.help
+        return super()._get_help_string(action)
+
+
+_BATCH_NOTES = """
+
+Folders are walked recursively and the outputs mirror the tree; the output folder is never read
+as input, and two inputs that would write one output are refused before anything is written.
+Nothing is overwritten without --force (--skip-existing resumes an interrupted run instead);
+outputs are written through a temporary file, with the mode a plain file would get.  Prints one
+summary line (written, skipped, failed); --verbose lists every file; the progress bar appears
+only on a terminal.  Exit codes: 0 done, 1 some files failed, 2 usage error, 3 no input files.
+"""
+
+
 def _add_batch_options(p):
     p.add_argument("input", help="input file or folder (folders are walked recursively)")
-    p.add_argument("output", help="output file or folder")
-    p.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers (default 1)")
-    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    p.add_argument("-q", "--quiet", action="store_true", help="print failures only")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("output", help="output file (its suffix chooses the format) or folder")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    g.add_argument("--skip-existing", action="store_true",
+                   help="leave existing outputs alone and do the rest (resume a run)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers")
+    p.add_argument("--json", action="store_true", help="print a JSON report on stdout")
+    p.add_argument("-v", "--verbose", action="store_true", help="print a line per file")
+    p.add_argument("-q", "--quiet", action="store_true", help="print failures only (no summary)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+
+
+def _sub(sub, name, help, description, examples):
+    import textwrap
+
+    first, _, rest = description.partition("\n")
+    description = textwrap.fill(first, 96) + ("\n" + rest if rest else "")
+    return sub.add_parser(name, help=help, formatter_class=_HelpFormatter,
+                          description=description,
+                          epilog="examples:\n" + "\n".join(f"  {e}" for e in examples))
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        prog="fdjpeg", description="JPEG codec with Feature Distillation (Liu et al., CVPR 2019).",
-        epilog="exit codes: 0 ok, 1 some files failed, 2 usage error, 3 no input files")
+        prog="fdjpeg", description="JPEG codec with Feature Distillation (Liu et al., CVPR 2019). "
+        "Words as in docs/glossary.md; tables as in docs/tables.md.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes: 0 ok, 1 some files failed (inspect: a damaged file), 2 usage error, "
+               "3 no input files\n\nexamples:\n  fdjpeg purify photo.jpg clean.jpg\n"
+               "  fdjpeg purify images/ clean/ --jobs 4")
     from fdjpeg import __version__
 
     parser.add_argument("--version", action="version", version=f"fdjpeg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    table_help = "fd (default FD table), paper, q<N> (standard tables), a step, or a JSON/cjpeg table file"
+    table_help = ("fd (the package's FD table), paper, q<N> (libjpeg's tables at quality N), a "
+                  "step, or a JSON/cjpeg table file (docs/tables.md)")
 
-    p = sub.add_parser("encode", help="encode images (PNG, PPM, .npy, ...) as JPEG, with an FD table by default")
+    p = _sub(sub, "encode", "encode images (PNG, PPM, .npy, ...) as JPEG, with an FD table by default",
+             "Encode images as JPEG files.  With an FD table (the default) this is the sensor's "
+             "half of two-pass Feature Distillation: the file's coefficients lie on the table's "
+             "grid.  The output must be a .jpg name (or a folder)." + _BATCH_NOTES,
+             ["fdjpeg encode raw.png sensor.jpg --table fd",
+              "fdjpeg encode shots/ jpegs/ --quality 90 --subsampling 4:2:0 --jobs 2"])
     _add_batch_options(p)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--table", help=table_help + " (default fd)")
+    g.add_argument("--table", help=table_help + " (default: fd)")
     g.add_argument("--quality", type=int, help="libjpeg quality 1..100 instead of a table")
-    p.add_argument("--subsampling", default="4:4:4", choices=["4:4:4", "4:2:2", "4:2:0"])
+    p.add_argument("--subsampling", default="4:4:4", choices=["4:4:4", "4:2:2", "4:2:0"],
+                   help="chroma subsampling")
     p.add_argument("--optimize", action="store_true", help="optimal Huffman tables")
-    p.add_argument("--progressive", action="store_true")
+    p.add_argument("--progressive", action="store_true", help="progressive JPEG")
     p.add_argument("--include-jpeg", action="store_true", help="re-encode .jpg inputs in folders too")
     p.set_defaults(func=cmd_encode)
 
-    p = sub.add_parser("decode", help="decode JPEGs to PNG/.npy/..., optionally purified (one-pass)")
+    p = _sub(sub, "decode", "decode JPEGs to PNG/.npy/..., optionally purified (one-pass)",
+             "Decode JPEG files to pixels (bit-exact with Pillow), written in the format the "
+             "output name asks for (.png, .npy, .bmp, .ppm, .tif, .webp).  --purify runs "
+             "one-pass Feature Distillation in the decoder; --purify alone uses the package's "
+             "FD table.  A lossless JPEG has no coefficients: its decoded pixels are purified "
+             "with fdjpeg.purify instead." + _BATCH_NOTES,
+             ["fdjpeg decode photo.jpg photo.png --purify",
+              "fdjpeg decode jpegs/ arrays/ --format npy --purify q50"])
     _add_batch_options(p)
-    p.add_argument("--purify", metavar="TABLE", help="purify in the decoder with this table: " + table_help)
-    p.add_argument("--format", default="png", help="output suffix for folder/directory outputs (png, npy, ...)")
+    p.add_argument("--purify", metavar="TABLE", nargs="?", const="fd",
+                   help="purify in the decoder with this table (alone: fd): " + table_help)
+    p.add_argument("--format", default="png", help="output suffix for folder outputs (png, npy, ...)")
     p.set_defaults(func=cmd_decode)
 
-    p = sub.add_parser("purify", help="purify: JPEG input is transcoded losslessly, other images are encoded with T")
+    p = _sub(sub, "purify", "purify images: JPEGs are transcoded, other images encoded with T",
+             "One-pass Feature Distillation as files.  A JPEG input is transcoded "
+             "(fdjpeg.transcode: its coefficients requantized to the table, no pixel decoding; "
+             "the result decodes exactly like 'fdjpeg decode --purify'; metadata kept unless "
+             "--strip).  Other images, and lossless JPEGs, are encoded with the table.  An "
+             "output named .png/.npy/... receives the purified pixels instead." + _BATCH_NOTES,
+             ["fdjpeg purify photo.jpg clean.jpg",
+              "fdjpeg purify images/ clean/ --table paper --jobs 4 --skip-existing"])
     _add_batch_options(p)
     p.add_argument("--table", default="fd", help=table_help)
     p.add_argument("--subsampling", default="4:4:4", choices=["4:4:4", "4:2:2", "4:2:0"],
                    help="for non-JPEG inputs (JPEG inputs keep their sampling)")
     p.add_argument("--strip", action="store_true",
-                   help="drop metadata (Exif, XMP, ICC, comments); by default JPEG inputs keep it")
+                   help="drop metadata (Exif, XMP, ICC, comments) of JPEG inputs")
     p.set_defaults(func=cmd_purify)
 
-    p = sub.add_parser("inspect", help="size, sampling, markers, quantization tables (and whether they are FD)")
+    p = _sub(sub, "inspect", "size, sampling, markers, metadata, quantization tables (FD or not)",
+             "Header facts of JPEG files without decoding pixels: size, mode, coding, sampling, "
+             "restart interval, markers, EXIF/XMP/ICC sizes, dpi, comment, every quantization "
+             "table and whether it is a known (FD or libjpeg) table.  The entropy-coded data is "
+             "checked too: a truncated or damaged file is flagged and the exit status is 1 "
+             "(0 when every file is sound, 2 usage error, 3 no input files).",
+             ["fdjpeg inspect photo.jpg", "fdjpeg inspect images/ --json > report.json"])
     p.add_argument("files", nargs="+", help="JPEG files or folders")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--plot", metavar="PNG", help="write a heat-map of the tables and the band sigma")
     p.add_argument("-f", "--force", action="store_true", help="overwrite the plot file")
     p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser("tables", help="print/export a table, or design an FD table from images")
+    p = _sub(sub, "tables", "print/export a table, or design an FD table from images",
+             "Print or export a quantization table in any form of docs/tables.md, or design an "
+             "FD table from a folder of benign images (the paper's frequency-component analysis).",
+             ["fdjpeg tables show fd --format cjpeg", "fdjpeg tables design photos/ -o mine.json --format json"])
     tsub = p.add_subparsers(dest="action", metavar="ACTION")
     tsub.required = True
-    for name, helptext in (("show", "print or export a table"), ("design", "design an FD table from a folder")):
-        q = tsub.add_parser(name, help=helptext)
+    for name, helptext, examples in (
+            ("show", "print or export a table",
+             ["fdjpeg tables show fd", "fdjpeg tables show q75 --format json -o q75.json"]),
+            ("design", "design an FD table from a folder",
+             ["fdjpeg tables design photos/", "fdjpeg tables design photos/ --n-as 10 -o mine.json --format json"])):
+        q = _sub(tsub, name, helptext, helptext[0].upper() + helptext[1:] + ".", examples)
         if name == "show":
             q.add_argument("spec", nargs="?", default="fd", help=table_help)
         else:
             q.add_argument("folder", help="folder of benign images")
-            q.add_argument("--s-md", type=int, default=30, help="step of the malicious-defense band (30)")
-            q.add_argument("--s-as", type=int, default=20, help="step of the accuracy-sensitive band (20)")
-            q.add_argument("--n-as", type=int, default=15, help="bands in the accuracy-sensitive band (15)")
-            q.add_argument("--channel", default="luma", choices=["luma", "chroma", "all"])
-        q.add_argument("--format", default="text", choices=["text", "json", "cjpeg"])
+            q.add_argument("--s-md", type=int, default=30, help="step of the malicious-defense band")
+            q.add_argument("--s-as", type=int, default=20, help="step of the accuracy-sensitive band")
+            q.add_argument("--n-as", type=int, default=15, help="bands in the accuracy-sensitive band")
+            q.add_argument("--channel", default="luma", choices=["luma", "chroma", "all"],
+                           help="which planes' statistics")
+        q.add_argument("--format", default="text", choices=["text", "json", "cjpeg"], help="output format")
         q.add_argument("-o", "--output", help="write to this file instead of stdout")
-        q.add_argument("-f", "--force", action="store_true")
+        q.add_argument("-f", "--force", action="store_true", help="overwrite the output file")
         q.set_defaults(func=cmd_tables)
 
-    sub.add_parser("eval", help="run the evaluation harness (fdjpeg eval --help)", add_help=False)
+    sub.add_parser("eval", help="run the evaluation harness (fdjpeg eval --help; studies: "
+                   "fdjpeg eval search-fd-table|adaptive-attacks|offgrid-auc|...)", add_help=False)
     return parser
 
 

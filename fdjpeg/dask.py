@@ -7,35 +7,44 @@
     results = purify_folder("s3fs-or-nfs/images", "s3fs-or-nfs/clean", client=client)
     failed = [r for r in results if not r["ok"]]
 
-Each task is one file: JPEG inputs are purified losslessly (coefficients requantized to T and
-written with T, exactly what ``fdjpeg purify`` does), other images are encoded with T (two-pass,
-sensor side).  Outputs are written through a temporary file and renamed, never overwriting
+Each task is one file, purified exactly as ``fdjpeg purify`` does (the same code,
+``fdjpeg/_batchio.py``): JPEG inputs are transcoded (``fdjpeg.transcode``: coefficients
+requantized to T and written with T, no pixel decoding), other images and lossless JPEGs are
+encoded with T.  Outputs are written through a temporary file and renamed, never overwriting
 without ``force=True``; a failing file is reported in its result and the others continue.
 The same function runs serially (``client=None, scheduler="sync"``), on Dask's local threads,
 or on any ``dask.distributed`` cluster: the result does not depend on where it ran.
-Dask is imported only when a function here needs it, never by ``import fdjpeg``.
+``import fdjpeg`` never imports this module; importing it needs Dask, the ``dask`` extra
+(``pip install "fdjpeg[dask]"``).
 """
 from pathlib import Path
 
-from fdjpeg.cli import IMAGE_SUFFIXES, collect_jobs, parse_table
+try:
+    import dask  # noqa: F401
+    import dask.bag  # noqa: F401
+except ImportError as _exc:
+    raise ImportError(
+        "fdjpeg.dask needs Dask (with dask.bag): install the extra with "
+        "pip install \"fdjpeg[dask]\"" + f" ({_exc})") from _exc
+
+from fdjpeg._batchio import IMAGE_SUFFIXES, check_target, collect_jobs, purify_to_bytes, write_atomic
 
 __all__ = ["purify_file", "purify_folder"]
 
 
-def purify_file(src, dst, table=None, subsampling="4:4:4", force=False):
-    """Purify one file (the unit of work of a Dask task); returns a result dict, never raises."""
-    import fdjpeg
-    from fdjpeg.cli import _read_pixels, check_target, transcode_purify, write_atomic
+def purify_file(src, dst, table=None, subsampling="4:4:4", force=False, skip_existing=False):
+    """Purify one file (the unit of work of a Dask task); returns a result dict, never raises.
+
+    With ``skip_existing`` an existing output is left alone (result ``"skipped": True``)."""
+    from fdjpeg import tables
 
     src, dst = Path(src), Path(dst)
+    if skip_existing and dst.exists():
+        return {"input": str(src), "output": str(dst), "ok": True, "skipped": True}
     try:
         check_target(dst, force)
-        tabs = parse_table("fd") if table is None else table
-        raw = src.read_bytes()
-        if raw[:2] == b"\xff\xd8":
-            data, how = transcode_purify(raw, tabs), "transcode"
-        else:
-            data, how = fdjpeg.encode(_read_pixels(src), tabs, subsampling=subsampling), "encode"
+        tabs = tables.parse(True if table is None else table)
+        data, how = purify_to_bytes(src, tabs, subsampling=subsampling)
         write_atomic(dst, data, force)
         return {"input": str(src), "output": str(dst), "ok": True, "method": how, "bytes": len(data)}
     except Exception as exc:
@@ -43,18 +52,29 @@ def purify_file(src, dst, table=None, subsampling="4:4:4", force=False):
 
 
 def purify_folder(src_dir, dst_dir, table=None, *, client=None, subsampling="4:4:4", force=False,
-                  scheduler=None):
+                  skip_existing=False, scheduler=None):
     """Purify every image under ``src_dir`` into ``dst_dir`` (same tree, .jpg) with Dask.
 
     ``client``: a ``dask.distributed.Client``; the files are mapped over its workers with
     ``client.map`` and gathered.  Without one, ``dask.bag`` runs the same tasks with
     ``scheduler`` (None = Dask's default, "sync" = serial in this process).
-    ``table``: None (package FD table) or a list of tables / a table spec string as the CLI takes.
+    ``table``: any form of :func:`fdjpeg.tables.parse` (None or True: the package's FD table).
+    ``skip_existing``: leave existing outputs alone (resume a run); excludes ``force``.
+    The output tree is never read as input, and two inputs that would write one output
+    (``a.jpg``, ``a.png``) raise ValueError with their names before any task runs.
     Returns one result dict per file, in sorted input order.
     """
-    if isinstance(table, str):
-        table = parse_table(table)
-    jobs, _ = collect_jobs(src_dir, dst_dir, IMAGE_SUFFIXES, ".jpg")
+    from fdjpeg._batchio import UsageError
+
+    if force and skip_existing:
+        raise ValueError("force and skip_existing exclude each other")
+    from fdjpeg import tables
+
+    table = tables.parse(True if table is None else table)  # errors here, before any task
+    try:
+        jobs, _ = collect_jobs(src_dir, dst_dir, IMAGE_SUFFIXES, ".jpg")
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
     srcs = [str(s) for s, _ in jobs]
     dsts = [str(d) for _, d in jobs]
     if not jobs:
@@ -62,10 +82,10 @@ def purify_folder(src_dir, dst_dir, table=None, *, client=None, subsampling="4:4
     n = len(jobs)
     if client is not None:
         futures = client.map(purify_file, srcs, dsts, [table] * n, [subsampling] * n, [force] * n,
-                             pure=False)
+                             [skip_existing] * n, pure=False)
         return client.gather(futures)
     import dask.bag as db
 
     bag = db.from_sequence(list(zip(srcs, dsts)), npartitions=min(n, 8))
-    results = bag.map(lambda sd: purify_file(sd[0], sd[1], table, subsampling, force))
+    results = bag.map(lambda sd: purify_file(sd[0], sd[1], table, subsampling, force, skip_existing))
     return results.compute(scheduler=scheduler)

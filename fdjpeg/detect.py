@@ -34,17 +34,8 @@ __all__ = ["offgrid_score", "offgrid_map", "offgrid_residuals"]
 def _resolve_tables(table, n_planes: int):
     """Per-plane (8, 8) float tables from None/True (the package's default FD
     table), one table, Pillow's two slots (luma, chroma) or one per plane."""
-    if table is None or table is True:
-        tabs = [_tables.default_fd()]
-    else:
-        tabs = _tables._as_tables(table, "table")
-    if len(tabs) == 1:
-        tabs = tabs * n_planes
-    elif len(tabs) == 2:
-        tabs = [tabs[0]] + [tabs[1]] * (n_planes - 1)
-    elif len(tabs) != n_planes:
-        raise ValueError(f"table: {len(tabs)} tables for an image with {n_planes} components")
-    return [t.astype(np.float64) for t in tabs[:n_planes]]
+    tabs, slots = _tables.assign(True if table is None else table, n_planes)
+    return [tabs[k].reshape(8, 8).astype(np.float64) for k in slots]
 
 
 def _decode_jpeg(data) -> np.ndarray:

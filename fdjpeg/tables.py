@@ -9,7 +9,11 @@ libjpeg's ``cjpeg -qtables`` all use natural order, and so does this module.
 
 Contents
 --------
-``standard(quality, chroma=False)``
+``parse(spec)``
+    THE table vocabulary of fdjpeg: every ``table=``/``purify=`` argument, the CLI's
+    ``--table``/``--purify``, Dask and the integrations go through it
+    (``docs/tables.md`` lists the forms).
+``standard(quality, chroma=False)``, ``scaled(base, quality)``
     libjpeg's quality-scaled Annex K tables, exactly as Pillow writes them.
 ``defensive_step(eps)``
     Eq. 5 of the paper: the smallest integer step above 16 * eps * 256.
@@ -40,7 +44,11 @@ from typing import Dict, Iterable, List, Optional, Sequence, Union
 import numpy as np
 
 __all__ = [
+    "parse",
+    "assign",
+    "FORMS",
     "standard",
+    "scaled",
     "defensive_step",
     "band_std",
     "feature_distillation",
@@ -124,12 +132,14 @@ def _check_int(value, name: str, lo: int, hi: int) -> int:
 
 def _as_table(table, name: str = "table", max_step: int = _MAX_STEP) -> np.ndarray:
     """One quantization table as a fresh (8, 8) uint16 array, validated."""
-    if isinstance(table, (str, bytes, dict)):
+    if isinstance(table, (str, bytes, bytearray, dict)) or table is None or isinstance(table, bool):
         raise TypeError(f"{name} must be 64 integers, not {type(table).__name__}")
     try:
         arr = np.asarray(table)
     except (TypeError, ValueError) as exc:  # ragged nesting
         raise ValueError(f"{name} must be 64 integers: {exc}") from None
+    if arr.dtype == object:
+        raise ValueError(f"{name} must be a rectangular (8, 8) or (64,) table of integers")
     if arr.dtype == bool or arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
     if arr.size != 64 or arr.shape not in ((64,), (8, 8)):
@@ -137,11 +147,12 @@ def _as_table(table, name: str = "table", max_step: int = _MAX_STEP) -> np.ndarr
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
             raise ValueError(f"{name} must hold whole numbers")
-    values = arr.astype(np.int64).reshape(8, 8)
+    values = arr.astype(np.int64).reshape(64)
     if values.min() < 1 or values.max() > max_step:
-        raise ValueError(f"{name} entries must be in 1..{max_step}, "
-                         f"got {values.min()}..{values.max()}")
-    return values.astype(np.uint16)
+        bad = int(np.flatnonzero((values < 1) | (values > max_step))[0])
+        raise ValueError(f"{name} entries must be integers 1..{max_step}; entry {bad} "
+                         f"(row {bad // 8}, column {bad % 8}) is {int(values[bad])}")
+    return values.reshape(8, 8).astype(np.uint16)
 
 
 def _as_tables(tables, name: str = "tables", max_step: int = _MAX_STEP) -> List[np.ndarray]:
@@ -152,10 +163,13 @@ def _as_tables(tables, name: str = "tables", max_step: int = _MAX_STEP) -> List[
         if keys != list(range(len(keys))):
             raise ValueError(f"{name}: dict keys must be the slots 0..n-1, got {keys}")
         tables = [tables[k] for k in keys]
-    if isinstance(tables, np.ndarray) and tables.ndim in (1, 2) and tables.size == 64:
-        tables = [tables]
+    if isinstance(tables, np.ndarray) and (tables.ndim == 1 or tables.shape == (8, 8)):
+        tables = [tables]  # one table (a wrong size is reported by _as_table)
     elif isinstance(tables, np.ndarray) and tables.ndim in (2, 3):
         tables = list(tables)
+    elif isinstance(tables, np.ndarray):
+        raise ValueError(f"{name}: an array of tables must have shape (8, 8), (64,), "
+                         f"(n, 8, 8) or (n, 64), got {tables.shape}")
     elif isinstance(tables, (list, tuple)):
         # a flat list of 64 numbers, or 8 rows of 8, is one table
         if len(tables) == 64 and all(isinstance(v, numbers.Number) for v in tables):
@@ -169,8 +183,130 @@ def _as_tables(tables, name: str = "tables", max_step: int = _MAX_STEP) -> List[
                         f"not {type(tables).__name__}")
     tables = list(tables)
     if not 1 <= len(tables) <= 4:
-        raise ValueError(f"{name}: need 1 to 4 tables, got {len(tables)}")
+        raise ValueError(f"{name}: give 1 table, 2 (luma, chroma) or one per component "
+                         f"(at most 4); got {len(tables)}")
     return [_as_table(t, f"{name}[{i}]", max_step) for i, t in enumerate(tables)]
+
+
+# ---------------------------------------------------------------------------
+# the table vocabulary
+
+FORMS = (
+    "True, 'fd' or 'default' (the package's FD table, feature_distillation()); "
+    "'paper' (the paper's released table); 'q<N>' or 'quality:<N>' (libjpeg's luma and chroma "
+    "tables at quality N); an integer step 1..65535 (uniform table; also as a string); "
+    "one table ((8, 8) or (64,) integers); a list, tuple or (n, 8, 8)/(n, 64) array of 1-4 "
+    "tables; a dict {slot: table}; a path to a JSON ('fdjpeg tables show --format json') or "
+    "cjpeg -qtables file"
+)
+
+
+def _parse_word(spec: str, name: str) -> List[np.ndarray]:
+    s = spec.strip()
+    low = s.lower()
+    if low in ("fd", "default", "true"):
+        return [default_fd()]
+    if low == "paper":
+        return [paper_released()]
+    for prefix in ("quality:", "q"):
+        if low.startswith(prefix) and low[len(prefix):].isdigit():
+            q = int(low[len(prefix):])
+            if not 1 <= q <= 100:
+                raise ValueError(f"{name} {spec!r}: quality must be 1..100, got {q}")
+            return [standard(q), standard(q, chroma=True)]
+    if s.isdigit():
+        return [_step_table(int(s), name)]
+    if s.startswith(("{", "[")):
+        return from_json(s)
+    return None
+
+
+def _step_table(step: int, name: str) -> np.ndarray:
+    if not 1 <= step <= _MAX_STEP:
+        raise ValueError(f"{name}: a uniform step must be 1..{_MAX_STEP}, got {step}")
+    return np.full((8, 8), step, dtype=np.uint16)
+
+
+def parse(spec, *, name: str = "table") -> List[np.ndarray]:
+    """Any table form fdjpeg accepts -> a list of 1 to 4 (8, 8) uint16 tables.
+
+    This is fdjpeg's one table vocabulary: ``decode(purify=)``, ``encode(table=)``,
+    ``purify()``, ``transcode(purify=)``, ``write_coefficients(tables)``, the detector, the
+    CLI's ``--table``/``--purify``, Dask and the integrations all read their table through
+    it.  The forms (see docs/tables.md):
+
+    * ``True``, ``"fd"``, ``"default"``: the package's FD table (:func:`default_fd`);
+    * ``"paper"``: :func:`paper_released`;
+    * ``"q<N>"`` / ``"quality:<N>"``: libjpeg's luma and chroma tables at quality N;
+    * an integer step 1..65535 (or its digits as a string): a uniform table;
+    * one table: an (8, 8) or (64,) array or nested list of integers 1..65535;
+    * 1 to 4 tables: a list/tuple of tables, an (n, 8, 8) or (n, 64) array, or a dict
+      ``{slot: table}`` with slots 0..n-1;
+    * a path (str or os.PathLike) to a JSON table file (``fdjpeg tables show --format
+      json``) or a cjpeg ``-qtables`` text file.
+
+    How several tables map to components: one table serves every component; two are
+    Pillow's slots (luma, chroma); otherwise one per component (:func:`assign`).
+
+    Errors: ``TypeError`` for a value of the wrong type (``None``, ``False``, bytes, a
+    float), ``ValueError`` for a value of the right type that names no table (an unknown
+    word, a missing file, a bad entry); both messages start with ``name``.
+
+    >>> [t.shape for t in parse("q75")]
+    [(8, 8), (8, 8)]
+    >>> int(parse(16)[0][0, 0])
+    16
+    """
+    if spec is True:
+        return [default_fd()]
+    if spec is None or spec is False:
+        raise TypeError(f"{name}: a table is required, got {spec!r} (True or 'fd' is the "
+                        f"package's default FD table)")
+    if isinstance(spec, (str, os.PathLike)):
+        if isinstance(spec, str):
+            got = _parse_word(spec, name)
+            if got is not None:
+                return got
+        path = os.fspath(spec)
+        if not os.path.isfile(path):
+            raise ValueError(f"{name} {str(spec)!r}: not a table name, a step or an existing "
+                             f"table file; a table is one of: {FORMS}")
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8", "replace")
+        try:
+            if text.lstrip().startswith(("{", "[")):
+                return from_json(text)
+            return from_cjpeg(text)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{name} file {path}: {exc}") from None
+    if isinstance(spec, numbers.Integral) and not isinstance(spec, (bool, np.bool_)):
+        return [_step_table(int(spec), name)]
+    if isinstance(spec, (bytes, bytearray, memoryview, numbers.Number)):
+        raise TypeError(f"{name} must be a table form, not {type(spec).__name__}; "
+                        f"a table is one of: {FORMS}")
+    return _as_tables(spec, name)
+
+
+def assign(spec, num_components: int):
+    """The tables of ``spec`` (any :func:`parse` form) and the slot of each component, as
+    the encoder writes them: ``(tables, slots)``, ``tables`` an (n, 64) uint16 array.
+
+    One table: slot 0 for every component; two: Pillow's slots (0 for component 0, 1 for
+    the others); otherwise one per component (their number must match)."""
+    if isinstance(num_components, bool) or not isinstance(num_components, numbers.Integral) \
+            or not 1 <= num_components <= 4:
+        raise ValueError(f"num_components must be 1..4, got {num_components!r}")
+    tabs = parse(spec)
+    n = len(tabs)
+    stacked = np.stack([t.reshape(64) for t in tabs])
+    if n == 1:
+        return stacked, [0] * num_components
+    if n == 2:
+        return stacked, [0] + [1] * (num_components - 1)
+    if n == num_components:
+        return stacked, list(range(num_components))
+    raise ValueError(f"table: give 1 table, 2 tables (luma, chroma) or one per component "
+                     f"({num_components}); got {n}")
 
 
 # ---------------------------------------------------------------------------
@@ -187,12 +323,23 @@ def standard(quality: int, chroma: bool = False, *, force_baseline: bool = True)
     """
     if isinstance(quality, bool) or not isinstance(quality, numbers.Integral):
         raise TypeError(f"quality must be an integer, not {type(quality).__name__}")
+    from fdjpeg import _codec  # the one implementation: fdj_scale_qtable (csrc/transcode.c)
+
     q = min(max(int(quality), 1), 100)
-    scale = 5000 // q if q < 50 else 200 - 2 * q
-    base = _ANNEX_K_CHROMA if chroma else _ANNEX_K_LUMA
-    table = (base * scale + 50) // 100
-    table = np.clip(table, 1, 255 if force_baseline else 32767)
-    return table.reshape(8, 8).astype(np.uint16)
+    return _codec.quality_table(q, bool(chroma), bool(force_baseline))
+
+
+def scaled(base, quality: int, *, force_baseline: bool = False) -> np.ndarray:
+    """Any table scaled by libjpeg's quality arithmetic (what libjpeg does to the tables of
+    ``cjpeg -qtables F -quality Q`` and Pillow to ``qtables=`` with ``quality=``):
+    ``(base * scale + 50) // 100`` clamped as in :func:`standard`.  (8, 8) uint16."""
+    if isinstance(quality, bool) or not isinstance(quality, numbers.Integral):
+        raise TypeError(f"quality must be an integer, not {type(quality).__name__}")
+    from fdjpeg import _codec
+
+    t = _as_table(base, "base")
+    q = min(max(int(quality), 1), 100)
+    return _codec.scale_table(t.reshape(64), q, bool(force_baseline))
 
 
 # ---------------------------------------------------------------------------
@@ -379,7 +526,7 @@ def _shipped() -> dict:
 def shipped_band_std() -> np.ndarray:
     """The 64 band standard deviations that ship with fdjpeg (a copy).
 
-    Computed by ``bench/design_fd_table.py`` with :func:`band_std` (luma) over
+    Computed by ``python -m fdjpeg.eval.design_fd_table`` with :func:`band_std` (luma) over
     the 1,000 benign photos of ``shared/corpus/imagenet-sample`` (one per
     ImageNet class), each decoded by Pillow, resized so the short side is 256
     (Pillow bilinear) and centre-cropped to 224x224, i.e. the pixels the

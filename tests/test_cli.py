@@ -90,13 +90,13 @@ def test_purify_file_is_lossless_transcode(tmp_path, capsys):
     assert fdjpeg.decode(purified, purify=FD).tobytes() == fdjpeg.decode(purified).tobytes()
 
 
-CORPUS = REPO.parent / "shared" / "corpus"
+from conftest import CORPUS  # noqa: E402  (FDJPEG_CORPUS or ../shared/corpus)
 
 
 def test_purify_transcode_over_the_conformance_corpus():
     """Every conformance file fdjpeg decodes (gray, YCbCr at every sampling, progressive,
     restarts, 16-bit tables, CMYK, RGB): the transcoded file, decoded by Pillow, equals the
-    one-pass decode.  YCCK files cannot be written yet and must fail clearly."""
+    one-pass decode -- YCCK included (it failed with a ValueError before, issue 14 finding 5)."""
     if not (CORPUS / "conformance").is_dir():
         pytest.skip(f"corpus not found at {CORPUS}")
     checked = set()
@@ -112,14 +112,10 @@ def test_purify_transcode_over_the_conformance_corpus():
             with pytest.raises(fdjpeg.UnsupportedJPEGError):
                 cli.transcode_purify(data, FD)
             continue
-        if color == "ycck":
-            with pytest.raises(ValueError, match="ycck"):
-                cli.transcode_purify(data, FD)
-            continue
         out = cli.transcode_purify(data, FD)
         np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(out))), want, err_msg=path.name)
         checked.add(color)
-    assert checked == {"gray", "ycbcr", "cmyk", "rgb"}
+    assert checked == {"gray", "ycbcr", "cmyk", "rgb", "ycck"}
 
 
 def test_purify_keeps_metadata_unless_stripped(tmp_path, capsys):
@@ -300,10 +296,12 @@ def test_eval_delegates(monkeypatch, capsys):
     import types
 
     seen = []
-    fake = types.ModuleType("fdjpeg.evaluate")
+    import fdjpeg.eval
+
+    fake = types.ModuleType("fdjpeg.eval.run")
     fake.main = lambda argv: seen.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "fdjpeg.evaluate", fake)
-    monkeypatch.setattr(fdjpeg, "evaluate", fake, raising=False)
+    monkeypatch.setitem(sys.modules, "fdjpeg.eval.run", fake)
+    monkeypatch.setattr(fdjpeg.eval, "run", fake, raising=False)
     assert cli.main(["eval", "--defenses", "fd1p", "--n", "3"]) == 0
     assert seen == [["--defenses", "fd1p", "--n", "3"]]
 
@@ -315,10 +313,240 @@ def test_eval_delegates(monkeypatch, capsys):
 
 
 def test_progress_bar_on_folders(folder, tmp_path):
-    """Through the real entry point (python -m fdjpeg) in a subprocess."""
+    """Through the real entry point (python -m fdjpeg) in a subprocess: the bar is drawn when
+    stderr is a terminal (a pty here), and never into a pipe or a log file (issue 14)."""
+    import pty
+
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-m", "fdjpeg", "purify", str(folder), str(tmp_path / "o")],
-                          capture_output=True, text=True, env=env, timeout=300)
+    cmd = [sys.executable, "-m", "fdjpeg", "purify", str(folder)]
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    # a real terminal has a size (a fresh pty reports 0 x 0, which tqdm draws nothing into)
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen(cmd + [str(tmp_path / "o")], stdout=subprocess.PIPE,
+                            stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    proc.communicate(timeout=300)
+    tty_err = b"".join(chunks).decode("utf-8", "replace")
     assert proc.returncode == 1
-    assert "5/5" in proc.stderr  # tqdm (or the fallback bar) counted every file
-    assert "b_broken.jpg" in proc.stderr
+    assert "5/5" in tty_err  # tqdm (or the fallback bar) counted every file
+    assert "b_broken.jpg" in tty_err
+
+    piped = subprocess.run(cmd + [str(tmp_path / "o2")], capture_output=True, text=True, env=env,
+                           timeout=300)
+    assert piped.returncode == 1 and "b_broken.jpg" in piped.stderr
+    assert "5/5" not in piped.stderr and "\r" not in piped.stderr
+    assert piped.stdout.strip().splitlines()[-1] == "fdjpeg purify: 4 written, 0 skipped, 1 failed"
+
+
+def test_lossless_jpeg_in_the_cli(tmp_path, capsys):
+    """Issue 14 finding 5: a lossless JPEG failed in the CLI with advice that contradicted
+    decode's.  Now `purify` encodes its (exact) pixels with T, and `decode --purify` purifies
+    the decoded pixels -- what decode's error message advises -- both checked against
+    Pillow's decode of the lossless file run through fdjpeg.purify."""
+    from conftest import need_corpus
+
+    src = need_corpus(CORPUS / "conformance" / "lossless" / "1" / "jpeg_lossless_sel1-8bit.jpg")
+    pixels = np.asarray(Image.open(src))
+    want = fdjpeg.purify(pixels, FD)
+    rc, out, err = run(["purify", src, tmp_path / "p.jpg"], capsys)
+    assert rc == 0, err
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "p.jpg")), want)
+    rc, out, err = run(["decode", src, tmp_path / "d.png", "--purify", "fd"], capsys)
+    assert rc == 0, err
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "d.png")), want)
+    with pytest.raises(fdjpeg.UnsupportedJPEGError, match=r"fdjpeg\.purify\(pixels, table\)"):
+        fdjpeg.decode(src.read_bytes(), purify=FD)
+
+
+# ---------------------------------------------------------------- issue 14: the CLI a user lives with
+
+def _mode(path):
+    return os.stat(path).st_mode & 0o777
+
+
+@pytest.fixture
+def umask_027():
+    old = os.umask(0o027)
+    try:
+        yield 0o027
+    finally:
+        os.umask(old)
+
+
+def test_outputs_get_a_plain_files_mode_and_keep_an_overwritten_ones(tmp_path, capsys):
+    """Finding 3: outputs were 0600 whatever the umask.  Now 0666 & ~umask (what open(path,
+    "wb") gives: checked against a file made that way), and a replaced file keeps its mode."""
+    src = tmp_path / "in.jpg"
+    src.write_bytes(jpeg_of(photos()["camera.png"], quality=80))
+    with open(tmp_path / "plain", "wb"):
+        pass
+    want = _mode(tmp_path / "plain")
+    assert run(["purify", src, tmp_path / "a.jpg"], capsys)[0] == 0
+    assert run(["decode", src, tmp_path / "a.png"], capsys)[0] == 0
+    assert _mode(tmp_path / "a.jpg") == want and _mode(tmp_path / "a.png") == want
+    os.chmod(tmp_path / "a.jpg", 0o640)
+    assert run(["purify", src, tmp_path / "a.jpg", "--force", "--table", "q50"], capsys)[0] == 0
+    assert _mode(tmp_path / "a.jpg") == 0o640
+
+
+def test_mode_follows_the_umask_at_start(tmp_path):
+    """The umask is read when fdjpeg starts: a CLI run under umask 027 writes 0640."""
+    src = tmp_path / "in.jpg"
+    src.write_bytes(jpeg_of(photos()["camera.png"], quality=80))
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    code = "import os, sys; os.umask(0o027); from fdjpeg import cli; sys.exit(cli.main(sys.argv[1:]))"
+    r = subprocess.run([sys.executable, "-c", code, "purify", str(src), str(tmp_path / "o.jpg")],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert _mode(tmp_path / "o.jpg") == 0o640
+
+
+def test_folder_collisions_are_refused_before_anything_is_written(tmp_path, capsys):
+    """Finding 4: a.jpg and a.png both map to a.jpg; with --force one was lost (rc 0)."""
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.jpg").write_bytes(jpeg_of(photos()["camera.png"]))
+    Image.fromarray(photos()["chelsea.png"]).save(src / "a.png")
+    (src / "b.jpg").write_bytes(jpeg_of(photos()["camera.png"]))
+    for extra in ([], ["--force"]):
+        rc, out, err = run(["purify", src, tmp_path / "out", *extra], capsys)
+        assert rc == cli.EXIT_USAGE
+        assert "a.jpg" in err and "a.png" in err and "same output" in err
+        assert not (tmp_path / "out").exists()
+
+
+def test_output_inside_input_is_never_read_and_skip_existing_resumes(folder, tmp_path, capsys):
+    """Finding 4: an output folder inside the input folder was walked again (clean/clean/);
+    --skip-existing resumes a partial run and exits 0 when every output exists."""
+    (folder / "b_broken.jpg").unlink()
+    out = folder / "clean"
+    rc, stdout, err = run(["purify", folder, out], capsys)
+    assert rc == 0, err
+    assert stdout.strip().splitlines()[-1] == "fdjpeg purify: 4 written, 0 skipped, 0 failed"
+    made = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert made == ["a_astronaut.jpg", "d_camera.jpg", "e_raw.jpg", "sub/c_chelsea.jpg"]
+    first = (out / "d_camera.jpg").read_bytes()
+    (out / "d_camera.jpg").unlink()
+    rc, stdout, err = run(["purify", folder, out, "--skip-existing"], capsys)
+    assert rc == 0, err
+    assert stdout.strip().splitlines()[-1] == "fdjpeg purify: 1 written, 3 skipped, 0 failed"
+    assert (out / "d_camera.jpg").read_bytes() == first
+    assert not (out / "clean").exists()
+    rc, stdout, err = run(["purify", folder, out, "--skip-existing"], capsys)
+    assert rc == 0 and "0 written, 4 skipped, 0 failed" in stdout
+    rc, _, err = run(["purify", folder, out], capsys)  # without it: every file is refused
+    assert rc == cli.EXIT_FAILED and "exists" in err
+    rc, _, err = run(["purify", folder, out, "--skip-existing", "--force"], capsys)
+    assert rc == cli.EXIT_USAGE
+
+
+def test_verbose_lists_files_and_the_summary_counts(folder, tmp_path, capsys):
+    rc, stdout, err = run(["purify", folder, tmp_path / "o"], capsys)
+    assert rc == 1
+    assert "->" not in stdout
+    assert stdout.strip().splitlines() == ["fdjpeg purify: 4 written, 0 skipped, 1 failed"]
+    rc, stdout, err = run(["purify", folder, tmp_path / "o2", "--verbose"], capsys)
+    assert stdout.count(" -> ") == 4 and stdout.strip().endswith("4 written, 0 skipped, 1 failed")
+    rc, stdout, err = run(["purify", folder, tmp_path / "o3", "--quiet"], capsys)
+    assert stdout == "" and "b_broken.jpg" in err
+
+
+def test_decode_purify_without_a_value_is_the_default_table(tmp_path, capsys):
+    data = jpeg_of(photos()["chelsea.png"], quality=85)
+    (tmp_path / "x.jpg").write_bytes(data)
+    rc, _, err = run(["decode", tmp_path / "x.jpg", tmp_path / "x.png", "--purify"], capsys)
+    assert rc == 0, err
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "x.png")),
+                                  fdjpeg.decode(data, purify=True))
+    # --purify followed by the positional arguments still parses
+    rc, _, err = run(["decode", "--purify", "q50", tmp_path / "x.jpg", tmp_path / "y.png"], capsys)
+    assert rc == 0, err
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "y.png")),
+                                  fdjpeg.decode(data, purify="q50"))
+
+
+def test_output_format_follows_the_output_name(tmp_path, capsys):
+    """JPEG bytes never go into out.png: purify writes the purified pixels as PNG, encode
+    refuses a pixel-format name, decode refuses a JPEG name; nothing is written then."""
+    data = jpeg_of(photos()["chelsea.png"], quality=85)
+    (tmp_path / "x.jpg").write_bytes(data)
+    Image.fromarray(photos()["camera.png"]).save(tmp_path / "raw.png")
+    rc, _, err = run(["purify", tmp_path / "x.jpg", tmp_path / "p.png"], capsys)
+    assert rc == 0, err
+    with Image.open(tmp_path / "p.png") as im:
+        assert im.format == "PNG"
+        np.testing.assert_array_equal(np.asarray(im), fdjpeg.decode(data, purify=True))
+    rc, _, err = run(["purify", tmp_path / "raw.png", tmp_path / "r.npy"], capsys)
+    assert rc == 0, err
+    np.testing.assert_array_equal(np.load(tmp_path / "r.npy"),
+                                  fdjpeg.purify(photos()["camera.png"], True))
+    rc, _, err = run(["encode", tmp_path / "raw.png", tmp_path / "e.png"], capsys)
+    assert rc == cli.EXIT_USAGE and ".jpg name" in err and not (tmp_path / "e.png").exists()
+    rc, _, err = run(["decode", tmp_path / "x.jpg", tmp_path / "d.jpg"], capsys)
+    assert rc == cli.EXIT_USAGE and not (tmp_path / "d.jpg").exists()
+    rc, _, err = run(["purify", tmp_path / "x.jpg", tmp_path / "noext"], capsys)
+    assert rc == cli.EXIT_USAGE and "format follows the name" in err
+
+
+@pytest.mark.parametrize("command", ["encode", "decode", "purify", "inspect", "tables show",
+                                     "tables design"])
+def test_every_subcommand_help_has_description_defaults_and_examples(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.build_parser().parse_args(command.split() + ["--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    head, _, rest = text.partition("\n\n")
+    description = rest.split("\n\n")[0]
+    assert len(description.split()) >= 5, text
+    examples = text.split("examples:\n", 1)[1].strip().splitlines()
+    assert len(examples) == 2 and all(e.strip().startswith("fdjpeg " + command.split()[0])
+                                      for e in examples), text
+    if command not in ("inspect",):
+        assert "(default: " in text, text
+
+
+def test_inspect_text_shows_metadata_and_flags_damage(tmp_path, capsys):
+    exif = Image.Exif()
+    exif[0x0112] = 3
+    path = tmp_path / "meta.jpg"
+    Image.fromarray(photos()["chelsea.png"]).save(path, "JPEG", exif=exif, icc_profile=b"\0" * 700,
+                                                  comment="shot by me", dpi=(300, 300))
+    info = Image.open(path).info
+    rc, out, err = run(["inspect", path], capsys)
+    assert rc == 0, err
+    assert f"EXIF {len(info['exif'])} bytes" in out and "ICC 700 bytes" in out and "XMP none" in out
+    assert "dpi: 300 x 300" in out and "comment: 'shot by me' (10 bytes)" in out
+    assert "FD table: no" in out and "DAMAGED" not in out
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(path.read_bytes()[:-400])
+    rc, out, err = run(["inspect", cut], capsys)
+    assert rc == cli.EXIT_FAILED
+    assert "DAMAGED: TruncatedJPEGError" in out and "cut.jpg: damaged" in err
+    rc, out, err = run(["inspect", cut, "--json"], capsys)
+    assert rc == cli.EXIT_FAILED and json.loads(out)["damaged"].startswith("TruncatedJPEGError")
+    assert json.loads(run(["inspect", path, "--json"], capsys)[1])["damaged"] is None
+
+
+def test_purify_ycck_in_the_cli(tmp_path, capsys):
+    """Finding 5: `fdjpeg purify ycck.jpg out.jpg` failed with a ValueError."""
+    from conftest import need_corpus
+
+    src = need_corpus(CORPUS / "conformance" / "ycck.jpg")
+    rc, _, err = run(["purify", src, tmp_path / "o.jpg"], capsys)
+    assert rc == 0, err
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "o.jpg")),
+                                  fdjpeg.decode(src.read_bytes(), purify=True))

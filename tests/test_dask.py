@@ -64,3 +64,42 @@ def test_threads_and_refusal_to_overwrite(dataset, tmp_path):
     assert sum(r["ok"] for r in forced) == 8
     r = purify_file(dataset / "nope.jpg", tmp_path / "x.jpg")
     assert not r["ok"] and "FileNotFoundError" in r["error"]
+
+
+def test_outputs_get_a_plain_files_mode(dataset, tmp_path):
+    """Issue 14 finding 3: Dask outputs were 0600 whatever the umask."""
+    with open(tmp_path / "plain", "wb"):
+        pass
+    want = pathlib.Path(tmp_path / "plain").stat().st_mode & 0o777
+    results = purify_folder(dataset, tmp_path / "o", scheduler="sync")
+    outs = [pathlib.Path(r["output"]) for r in results if r["ok"]]
+    assert outs and all(p.stat().st_mode & 0o777 == want for p in outs)
+    outs[0].chmod(0o640)
+    purify_file(results[0]["input"], outs[0], force=True)
+    assert outs[0].stat().st_mode & 0o777 == 0o640
+
+
+def test_collisions_output_inside_input_and_skip_existing(dataset, tmp_path):
+    """Issue 14 finding 4 for Dask: collisions raise before any task, the output tree inside
+    the input is never read, skip_existing resumes."""
+    out = dataset / "clean"
+    first = purify_folder(dataset, out, scheduler="sync")
+    assert len(first) == 9
+    again = purify_folder(dataset, out, scheduler="sync", skip_existing=True)
+    assert len(again) == 9  # clean/ is not an input
+    assert sum(bool(r.get("skipped")) for r in again) == 8 and not (out / "clean").exists()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(dataset / "img0.png")
+    with pytest.raises(ValueError, match="img0.jpg and .*img0.png"):
+        purify_folder(dataset, tmp_path / "other", scheduler="sync")
+    assert not (tmp_path / "other").exists()
+
+
+def test_import_without_dask_names_the_extra():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['dask'] = None\n"
+            "try:\n    import fdjpeg.dask\nexcept ImportError as e:\n    print('IMPORTERROR', e)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       cwd=pathlib.Path(__file__).resolve().parents[1])
+    assert "IMPORTERROR" in r.stdout and 'pip install "fdjpeg[dask]"' in r.stdout, r.stdout + r.stderr

@@ -8,8 +8,7 @@ from PIL import Image
 
 import fdjpeg
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-IMAGENET = CORPUS / "imagenet-sample"
+from conftest import CORPUS, IMAGENET  # FDJPEG_CORPUS or ../shared/corpus
 RNG = np.random.default_rng(1234)
 
 
@@ -202,3 +201,19 @@ def test_imagenet_sample_bit_exact():
         if not np.array_equal(fdjpeg.decode(data), pil_pixels(data)):
             mismatches.append(f.name)
     assert mismatches == []
+
+
+def test_purify_takes_the_table_vocabulary():
+    """Issue 14: decode(data, purify="fd") raised TypeError while the CLI took "fd"; every
+    form of fdjpeg.tables.parse now works the same in decode."""
+    data = pil_bytes(photo(48, 40))
+    fd = fdjpeg.decode(data, purify=True)
+    np.testing.assert_array_equal(fdjpeg.decode(data, purify="fd"), fd)
+    np.testing.assert_array_equal(fdjpeg.decode(data, purify="default"), fd)
+    np.testing.assert_array_equal(fdjpeg.decode(data, purify=12),
+                                  fdjpeg.decode(data, purify=np.full((8, 8), 12)))
+    np.testing.assert_array_equal(fdjpeg.decode(data, purify="q50"),
+                                  fdjpeg.decode(data, purify=[fdjpeg.tables.standard(50),
+                                                              fdjpeg.tables.standard(50, True)]))
+    with pytest.raises(ValueError, match="table 'nope'"):
+        fdjpeg.decode(data, purify="nope")

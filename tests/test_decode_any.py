@@ -22,7 +22,7 @@ import fdjpeg
 skdata = pytest.importorskip("skimage.data")
 
 HERE = Path(__file__).resolve().parent
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+from conftest import CORPUS  # FDJPEG_CORPUS or ../shared/corpus
 CJPEG = shutil.which("cjpeg")
 JPEGTRAN = shutil.which("jpegtran")
 need_cjpeg = pytest.mark.skipif(CJPEG is None, reason="cjpeg (libjpeg-turbo-progs) not installed")

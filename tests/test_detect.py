@@ -186,8 +186,13 @@ def test_bad_tables():
         offgrid_score(x, np.zeros((8, 8)))
     with pytest.raises(ValueError):
         offgrid_score(x, np.ones((4, 4)))
+    # one table vocabulary (fdjpeg.tables.parse): "default" names the FD table; an unknown
+    # word is a ValueError, a wrong type a TypeError
+    assert offgrid_score(x, "default") == offgrid_score(x, True)
+    with pytest.raises(ValueError, match="table"):
+        offgrid_score(x, "no-such-table")
     with pytest.raises(TypeError):
-        offgrid_score(x, "default")
+        offgrid_score(x, b"default")
 
 
 def test_bad_jpeg_bytes():
@@ -199,7 +204,7 @@ def test_bad_jpeg_bytes():
 
 
 def test_bench_auc_matches_pairwise_definition():
-    spec = importlib.util.spec_from_file_location("offgrid_auc", ROOT / "bench" / "offgrid_auc.py")
+    spec = importlib.util.spec_from_file_location("offgrid_auc", ROOT / "fdjpeg" / "eval" / "offgrid_auc.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     rng = np.random.default_rng(2)

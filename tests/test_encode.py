@@ -18,8 +18,7 @@ from fdjpeg import JPEGTooLargeError
 from fdjpeg._encode_api import encode, write_coefficients
 from fdjpeg._tableforms import normalize_tables, table_slots
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-IMAGENET = CORPUS / "imagenet-sample"
+from conftest import CORPUS, IMAGENET  # FDJPEG_CORPUS or ../shared/corpus
 CJPEG = shutil.which("cjpeg")
 PILLOW_SUB = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
 
@@ -438,6 +437,7 @@ def test_table_forms():
     assert np.array_equal(normalize_tables(True, 3)[0],
                           fdjpeg.tables.feature_distillation().ravel())
     assert normalize_tables(a, 3).dtype == np.uint16
+    assert np.array_equal(normalize_tables("fd", 3), normalize_tables(True, 3))
     assert table_slots([a, b], 3)[1] == [0, 1, 1]
     assert np.array_equal(normalize_tables(np.full(64, 65535), 1), np.full((1, 64), 65535))
 
@@ -447,7 +447,8 @@ def test_table_forms():
     (np.full(64, 65536), ValueError, "1..65535"),
     (np.ones((4, 4)), ValueError, "shape"),
     (np.ones(64) * 1.5, ValueError, "whole"),
-    ("fd", TypeError, "table must be"),
+    ("fdx", ValueError, "table 'fdx': not a table name"),  # "fd" is a name (tables.parse)
+    (b"fd", TypeError, "table must be"),
     (None, TypeError, "required"),
     (np.ones((8, 8), bool), TypeError, "integers"),
     ([np.ones(64)] * 5, ValueError, "one per component"),
@@ -533,3 +534,23 @@ def test_extreme_blocks_match_pillow(tmp_path):
         assert ours == ref
         g = np.ascontiguousarray(img[:, :, 0])
         assert encode(g, ones) == pil_save(g, qtables=[list(ones.ravel())])
+
+
+def test_write_coefficients_roundtrips_ycck():
+    """Issue 14 finding 5: write_coefficients(read_coefficients(ycck)) raised ValueError.
+    Now the coefficients come back unchanged (jpeglib reads them) and Pillow decodes the
+    file exactly as the original."""
+    from conftest import need_corpus
+
+    path = need_corpus(CORPUS / "conformance" / "ycck.jpg")
+    data = path.read_bytes()
+    src = fdjpeg.read_coefficients(data)
+    assert src["jpeg_color"] == "ycck"
+    out = write_coefficients(src)
+    back = fdjpeg.read_coefficients(out)
+    assert back["jpeg_color"] == "ycck"
+    for a, b in zip(src["coefficients"], back["coefficients"]):
+        np.testing.assert_array_equal(a, b)
+    ref = np.asarray(Image.open(io.BytesIO(data)))
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(out))), ref)
+    assert fdjpeg.inspect(out)["adobe_transform"] == 2

@@ -1,4 +1,4 @@
-"""Tests of the evaluation harness (fdjpeg.evaluate): labels, preprocessing, defenses, end to end.
+"""Tests of the evaluation harness (fdjpeg.eval): labels, preprocessing, defenses, end to end.
 
 Fast (seconds): the end-to-end run uses a tiny torch model on two generated images.
 """
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fdjpeg import eval_data
+from fdjpeg.eval import data as eval_data
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 IMAGENET = CORPUS / "imagenet-sample"
@@ -96,7 +96,7 @@ def test_skimage_photos_are_loaded():
 
 # -- defenses ----------------------------------------------------------------------------------
 def test_defense_names_and_jpeg():
-    from fdjpeg.eval_defenses import Defenses
+    from fdjpeg.eval.defenses import Defenses
 
     d = Defenses(table=np.full((8, 8), 30))
     with pytest.raises(ValueError, match="unknown defense"):
@@ -115,7 +115,7 @@ def test_defense_names_and_jpeg():
 
 def test_bit_depth_closed_form():
     pytest.importorskip("art")
-    from fdjpeg.eval_defenses import Defenses
+    from fdjpeg.eval.defenses import Defenses
 
     x = np.arange(256, dtype=np.uint8).reshape(1, 16, 16, 1).repeat(3, axis=3)
     out = Defenses(table=np.full((8, 8), 30)).get("bit5")(x)
@@ -125,7 +125,7 @@ def test_bit_depth_closed_form():
 
 def test_fd_defenses_match_pillow_round_trip():
     import fdjpeg
-    from fdjpeg import eval_defenses
+    from fdjpeg.eval import defenses as eval_defenses
 
     names, x = eval_data.skimage_photos(224)
     rng = np.random.default_rng(5)
@@ -146,7 +146,7 @@ def test_fd_defenses_match_pillow_round_trip():
 
 def test_quilting_uses_database_patches():
     pytest.importorskip("sklearn")
-    from fdjpeg.eval_defenses import Quilting
+    from fdjpeg.eval.defenses import Quilting
 
     db = np.full((3, 20, 20, 3), 77, dtype=np.uint8)
     db[1] = 200
@@ -187,7 +187,7 @@ def test_end_to_end_tiny_model(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
     pytest.importorskip("art")
     torch.set_num_threads(1)
-    from fdjpeg import evaluate
+    from fdjpeg.eval import run as evaluate
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))
     rng = np.random.default_rng(7)
@@ -247,7 +247,7 @@ def test_end_to_end_tiny_model(tmp_path, monkeypatch):
 
 def test_cli_errors_return_2(tmp_path, capsys):
     pytest.importorskip("torch")
-    from fdjpeg import evaluate
+    from fdjpeg.eval import run as evaluate
 
     assert evaluate.main(["--images", str(tmp_path / "missing"), "--model",
                           "no_such_module:f"]) == 2
@@ -262,8 +262,8 @@ def test_deepfool_runs_one_image_at_a_time(tmp_path):
     pytest.importorskip("art")
     import torch
 
-    from fdjpeg import eval_attacks as A
-    from fdjpeg.eval_models import art_classifier
+    from fdjpeg.eval import attacks as A
+    from fdjpeg.eval.models import art_classifier
 
     torch.manual_seed(0)
     model = tiny_model()
@@ -292,8 +292,8 @@ def test_attack_retry_only_for_seeds_the_first_run_misses(tmp_path):
     # output is still classified correctly (CW0 uses it); seeds the first run fools keep its
     # output, and seeds already done in the cache are not attacked again.
     pytest.importorskip("art")
-    from fdjpeg import eval_attacks as A
-    from fdjpeg.eval_models import art_classifier
+    from fdjpeg.eval import attacks as A
+    from fdjpeg.eval.models import art_classifier
 
     clf = art_classifier(tiny_model(), 32)
     x = np.zeros((3, 32, 32, 3), dtype=np.uint8)
@@ -322,7 +322,7 @@ def test_ongrid_attack_stays_on_the_grid():
     # coefficients it re-derives must be the sensor's +-2 steps, and the tiny model is fooled
     pytest.importorskip("torch")
     import fdjpeg
-    from fdjpeg import eval_attacks as A
+    from fdjpeg.eval import attacks as A
 
     model = tiny_model()
     x = np.zeros((2, 32, 32, 3), dtype=np.uint8)
@@ -342,3 +342,153 @@ def test_ongrid_attack_stays_on_the_grid():
         with __import__("torch").no_grad():
             t = __import__("torch").from_numpy(fdjpeg.purify(advs[i], T).transpose(2, 0, 1).copy())
             assert int(model(t[None].float() / 255).argmax()) != i
+
+
+# -- every number traceable (issue 15 §3) ------------------------------------------------------
+def test_photos_run_scores_agreement_on_confident_seeds(tmp_path, monkeypatch):
+    # With no --images the photos carry no ImageNet labels: the scores are agreement with the
+    # model's own clean predictions, and only photos it classifies with softmax confidence
+    # >= 0.5 are attacked.  Independent: the tiny model's softmax in closed form.
+    pytest.importorskip("torch")
+    pytest.importorskip("art")
+    pytest.importorskip("skimage")
+    from fdjpeg.eval import run as evaluate
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))
+    out_json = tmp_path / "photos.json"
+    rc = evaluate.main(["--model", "test_evaluate:tiny_model", "--attacks", "fgsm",
+                        "--defenses", "none,fd1p", "--cache", str(tmp_path / "cache"),
+                        "--json", str(out_json), "--out", str(tmp_path / "out"),
+                        "--no-progress"])
+    assert rc == 0
+    res = json.loads(out_json.read_text())
+    names, x = eval_data.skimage_photos(32)
+    m = x.astype(np.float64).mean((1, 2)) / 255.0
+    z = 10.0 * (m[:, 0] - m[:, 2])  # logit of class 0; class 1 has -z, the other 998 have -5
+    conf = np.exp(np.abs(z)) / (np.exp(z) + np.exp(-z) + 998 * np.exp(-5.0))
+    want = [n for n, c in zip(names, conf) if c >= 0.5]
+    assert 0 < len(want) < len(names)  # the rule keeps some photos and drops others
+    seeds = json.loads(out_json.with_suffix(".seeds.json").read_text())
+    assert seeds["seed_names"] == want
+    assert res["metric"] == "agreement" and res["n_seeds"]["fgsm"] == len(want)
+    assert res["settings"]["min_confidence"] == 0.5
+    np.testing.assert_allclose(res["settings"]["seed_confidence"], conf[conf >= 0.5], atol=1e-3)
+    assert "confidence >= 0.5" in res["settings"]["seed_rule"]
+    assert res["acc_l"]["none"] == 1.0  # agreement of the clean model with itself
+    md = (tmp_path / "out" / "photos.md").read_text()
+    assert "agreement" in md and "not accuracy" in md and "agree_l" in md
+    assert "bench/results/table1.md" in md and "(69.5)" not in md  # no paper accuracy beside
+    # a threshold no photo reaches: no seeds, a clear error (exit 2)
+    assert evaluate.main(["--model", "test_evaluate:tiny_model", "--attacks", "fgsm",
+                          "--defenses", "none", "--cache", str(tmp_path / "cache"),
+                          "--min-confidence", "0.999", "--no-progress"]) == 2
+
+
+def test_git_dirty_follows_git_status(tmp_path):
+    import shutil
+    import subprocess
+
+    from fdjpeg.eval.report import git_dirty, git_sha, provenance
+
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    assert git_dirty(tmp_path) is None and git_sha(tmp_path) == ""  # not a work tree
+
+    def git(*a):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *a], cwd=tmp_path,
+                       check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "a.txt").write_text("1\n")
+    git("add", "a.txt")
+    git("commit", "-q", "-m", "one")
+    assert git_dirty(tmp_path) is False and len(git_sha(tmp_path)) == 40
+    (tmp_path / "a.txt").write_text("2\n")
+    assert git_dirty(tmp_path) is True
+    git("commit", "-q", "-am", "two")
+    (tmp_path / "new.txt").write_text("untracked\n")
+    assert git_dirty(tmp_path) is True
+    # and every results JSON of the evaluation carries it beside the commit
+    repo = Path(__file__).resolve().parents[1]
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True,
+                            text=True)
+    p = provenance()
+    if status.returncode == 0:
+        assert p["git_dirty"] is bool(status.stdout.strip())
+    assert {"git", "git_dirty", "versions", "machine"} <= set(p)
+
+
+def _stand_in_search(max_loss):
+    # A tiny stand-in for the table search: clean accuracy falls and robustness rises with the
+    # steps, in closed form; the base accuracy is 0.90.
+    from fdjpeg.eval import search_fd_table as S
+
+    grid = {"n": [6, 15], "s_as": [2, 4, 8], "s_md": [10, 20, 30], "chroma": [0]}
+    scored = {}
+
+    def score(c):
+        acc_l = 0.90 - 0.002 * c["s_as"] - 0.001 * c["s_md"] - 0.0005 * c["n"]
+        avg_m = 0.01 * c["s_as"] + 0.01 * c["s_md"] + 0.001 * c["n"]
+        r = {"acc_l": acc_l, "acc_m": {"fgsm": avg_m, "bim": avg_m}, "avg_m": avg_m}
+        scored[json.dumps(c)] = r
+        return r
+
+    def feasible(r):
+        return S.within_budget(r, 0.90, max_loss)
+
+    best, best_r = S.coordinate_search(score, feasible, {"n": 15, "s_as": 8, "s_md": 20,
+                                                         "chroma": 0}, grid, rounds=6,
+                                       log=lambda m: None)
+    return S, grid, scored, best, best_r
+
+
+def test_table_search_returns_only_feasible_designs():
+    # budget 4 points (acc_l >= 0.86); the start (0.8565) is outside it
+    S, grid, scored, best, best_r = _stand_in_search(0.04)
+    assert best is not None and best_r["acc_l"] >= 0.86 - 1e-9
+    # the best feasible design scored, and no feasible grid neighbour of it does better
+    feas = [r for r in scored.values() if r["acc_l"] >= 0.86 - 1e-9]
+    assert best_r["avg_m"] == max(r["avg_m"] for r in feas)
+    for coord, values in grid.items():
+        i = values.index(best[coord])
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(values):
+                c = dict(best, **{coord: values[j]})
+                acc_l = 0.90 - 0.002 * c["s_as"] - 0.001 * c["s_md"] - 0.0005 * c["n"]
+                avg_m = 0.01 * c["s_as"] + 0.01 * c["s_md"] + 0.001 * c["n"]
+                assert c["s_as"] > c["s_md"] or acc_l < 0.86 - 1e-9 or avg_m <= best_r["avg_m"]
+    rows = S.candidate_rows(scored, 0.90, 0.04)
+    assert rows and all(isinstance(r["feasible"], bool) for r in rows)
+    assert [r["feasible"] for r in rows] == [r["acc_l"] >= 0.86 - 1e-9 for r in rows]
+    # a start outside the budget walks down to it (budget 2 points: 0.9 - 0.016 - 0.02 < 0.88)
+    S, grid, scored, best, best_r = _stand_in_search(0.02)
+    assert best is not None and best_r["acc_l"] >= 0.88 - 1e-9
+    # no design within 0.1 point: none is returned, and the report says so
+    S, grid, scored, best, best_r = _stand_in_search(0.001)
+    assert best is None and best_r is None
+    assert not any(r["feasible"] for r in S.candidate_rows(scored, 0.90, 0.001))
+    paper = {"params": {"n": 15, "s_as": 20, "s_md": 30, "chroma": 0}, "feasible": False,
+             "table": [[1] * 8] * 8, "acc_l_eval": 0.8, "acc_m_fd1p": {"fgsm": 0.5},
+             "acc_m_fd2p": {"fgsm": 0.9, "bim": 0.9}, "n_seeds": {"fgsm": 100}}
+    res = {"model": "tiny", "split": 500, "cal_images": 500, "cal_seeds": 100, "max_loss": 0.001,
+           "git": "abc", "git_dirty": False, "machine": "m", "seconds": 1.0,
+           "clean_acc_cal": 0.90, "clean_acc_eval": 0.9,
+           "candidates": S.candidate_rows(scored, 0.90, 0.001),
+           "result": {"searched": {"params": None, "table": None, "calibration": None,
+                                   "feasible": False}, "paper": paper}}
+    md = S.markdown(res, type("A", (), {"threads": 1, "max_loss": 0.001})())
+    assert "No candidate is feasible" in md and "| searched |" not in md
+
+
+def test_studies_run_as_eval_subcommands(tmp_path, capsys):
+    # fdjpeg eval <study> runs the research module's main with the remaining arguments
+    pytest.importorskip("skimage")
+    from fdjpeg import cli
+    from fdjpeg.eval import STUDIES
+
+    assert set(STUDIES) == {"adaptive-attacks", "search-fd-table", "offgrid-auc",
+                            "design-fd-table", "twopass-grid"}
+    out = tmp_path / "grid.md"
+    assert cli.main(["eval", "twopass-grid", "--n", "0", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| 4:4:4 |" in text and "python -m fdjpeg.eval.twopass_grid --n 0" in text

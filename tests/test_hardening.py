@@ -32,7 +32,7 @@ from fdjpeg import (JPEGError, JPEGTooLargeError, NotJPEGError, TruncatedJPEGErr
                     UnsupportedJPEGError)
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+from conftest import CORPUS  # noqa: E402  (FDJPEG_CORPUS or ../shared/corpus)
 REGRESSIONS = ROOT / "fuzz" / "regressions"
 
 

@@ -15,8 +15,7 @@ import fdjpeg
 
 jpeglib = pytest.importorskip("jpeglib")
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-IMAGENET = CORPUS / "imagenet-sample"
+from conftest import CORPUS, IMAGENET  # FDJPEG_CORPUS or ../shared/corpus
 
 
 def requantize(c, q, t):
@@ -95,3 +94,102 @@ def test_purify_refuses_lossless_files():
         pytest.skip(f"corpus file not found: {path}")
     with pytest.raises(fdjpeg.UnsupportedJPEGError, match="lossless"):
         fdjpeg.decode(path.read_bytes(), purify=True)
+
+
+# ---------------------------------------------------------------- transcode(): FD as a file
+
+def _pillow(data):
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+@pytest.mark.parametrize("save", [
+    {"quality": 90, "subsampling": 0},
+    {"quality": 75, "subsampling": 2, "progressive": True},
+    {"quality": 60, "subsampling": 1, "restart_marker_blocks": 3},
+    {"quality": 95, "gray": True},
+])
+@pytest.mark.parametrize("spec", [True, "q30", 7, "pair"])
+def test_transcode_coefficients_and_pixels(tmp_path, save, spec):
+    """fdjpeg.transcode: the written coefficients are jpeglib's coefficients of the input
+    requantized in numpy (closed form), and the file decodes (Pillow) exactly like the
+    one-pass decode with the same table."""
+    skdata = pytest.importorskip("skimage.data")
+    save = dict(save)
+    img = skdata.chelsea()[::2, ::2]
+    if save.pop("gray", False):
+        img = img[:, :, 1].copy()
+    src = tmp_path / "in.jpg"
+    Image.fromarray(img).save(src, "JPEG", **save)
+    data = src.read_bytes()
+    if spec == "pair":
+        spec = [fdjpeg.tables.standard(20), fd_table()]
+    out = fdjpeg.transcode(data, purify=spec)
+    np.testing.assert_array_equal(_pillow(out), fdjpeg.decode(data, purify=spec))
+
+    comps = ["Y", "Cb", "Cr"] if img.ndim == 3 else ["Y"]
+    want = fdjpeg.tables.assign(spec, len(comps))
+    j_in = jpeglib.read_dct(str(src))
+    (tmp_path / "out.jpg").write_bytes(out)
+    j_out = jpeglib.read_dct(str(tmp_path / "out.jpg"))
+    for k, name in enumerate(comps):
+        t = want[0][want[1][k]].reshape(8, 8)
+        ref = requantize(getattr(j_in, name), j_in.qt[j_in.quant_tbl_no[k]], t)
+        np.testing.assert_array_equal(getattr(j_out, name), ref, err_msg=name)
+        np.testing.assert_array_equal(j_out.qt[j_out.quant_tbl_no[k]], t)
+
+
+def test_transcode_without_purify_is_lossless(tmp_path):
+    skdata = pytest.importorskip("skimage.data")
+    src = tmp_path / "in.jpg"
+    Image.fromarray(skdata.astronaut()[::4, ::4]).save(src, "JPEG", quality=80, subsampling=2)
+    out = fdjpeg.transcode(src.read_bytes())
+    (tmp_path / "out.jpg").write_bytes(out)
+    a, b = jpeglib.read_dct(str(src)), jpeglib.read_dct(str(tmp_path / "out.jpg"))
+    for name in ("Y", "Cb", "Cr"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    np.testing.assert_array_equal(_pillow(out), _pillow(src.read_bytes()))
+
+
+def test_transcode_keeps_metadata_unless_told():
+    buf = io.BytesIO()
+    Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(buf, "JPEG", comment="hello",
+                                                             dpi=(300, 300))
+    kept = Image.open(io.BytesIO(fdjpeg.transcode(buf.getvalue(), purify="fd")))
+    assert kept.info["comment"] == b"hello" and kept.info["dpi"] == (300, 300)
+    bare = Image.open(io.BytesIO(fdjpeg.transcode(buf.getvalue(), purify="fd",
+                                                  keep_metadata=False)))
+    assert "comment" not in bare.info
+
+
+def test_transcode_refuses_lossless_with_the_way_that_works():
+    from conftest import need_corpus
+
+    path = need_corpus(CORPUS / "conformance" / "lossless" / "1" / "jpeg_lossless_sel1-8bit.jpg")
+    with pytest.raises(fdjpeg.UnsupportedJPEGError, match=r"lossless.*fdjpeg\.encode"):
+        fdjpeg.transcode(path.read_bytes(), purify=True)
+
+
+def test_transcode_requantized_coefficient_out_of_range():
+    """A step-1 table on a coarse file whose dequantized coefficient passes int16 is refused
+    (C: fdj_requantize_coefficients), never wrapped."""
+    from fdjpeg import _codec
+
+    c = np.zeros((1, 1, 8, 8), np.int16)
+    c[0, 0, 0, 0] = 1000
+    q = np.full(64, 255, np.uint16)
+    with pytest.raises(ValueError, match="16 bits"):
+        _codec.requantize_coefficients(c, q, np.ones(64, np.uint16))
+    # closed form, both signs, half away from zero
+    c[0, 0, 0, 1] = -3
+    c[0, 0, 0, 2] = 3
+    out = _codec.requantize_coefficients(c, np.full(64, 5, np.uint16), np.full(64, 10, np.uint16))
+    assert out[0, 0, 0, :3].tolist() == [500, -2, 2]
+
+
+def test_transcode_refuses_higher_precision():
+    """transcode writes 8-bit files: a 12-bit JPEG is refused (never written as 8-bit)."""
+    from conftest import need_corpus
+
+    path = need_corpus(CORPUS / "precision" / "dicom_extended_12bit_gray.jpg")
+    with pytest.raises(fdjpeg.UnsupportedJPEGError, match="12-bit"):
+        fdjpeg.transcode(path.read_bytes(), purify=True)

@@ -13,8 +13,7 @@ from skimage import data
 import fdjpeg
 from fdjpeg._encode_api import encode, purify
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-IMAGENET = CORPUS / "imagenet-sample"
+from conftest import CORPUS, IMAGENET  # FDJPEG_CORPUS or ../shared/corpus
 PILLOW_SUB = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
 
 
@@ -194,3 +193,20 @@ def test_errors():
         purify(img, np.zeros((8, 8)))
     with pytest.raises(TypeError, match="required"):
         purify(img, None)
+
+
+def test_integration_mode_names_and_aliases():
+    """docs/glossary.md: the wrappers' mode says how the one-pass step is computed, "fused"
+    (old "1p") or "jpeg" (old "2p", through real bytes); both equal Pillow's round trip."""
+    from fdjpeg._fdops import check_mode, distill
+
+    img = np.ascontiguousarray(data.chelsea()[:40, :48])
+    t = fdjpeg.tables.feature_distillation()
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "JPEG", qtables=[t.ravel().tolist()] * 2, subsampling=0)
+    want = np.asarray(Image.open(buf))
+    for mode in ("fused", "1p", "jpeg", "2p"):
+        assert check_mode(mode) == mode
+        np.testing.assert_array_equal(distill(img, t, mode), want, err_msg=mode)
+    with pytest.raises(ValueError, match="'fused' \\(alias '1p'"):
+        check_mode("3p")

@@ -14,8 +14,7 @@ from PIL import Image
 
 from fdjpeg import tables
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-IMAGENET = CORPUS / "imagenet-sample"
+from conftest import CORPUS, IMAGENET  # FDJPEG_CORPUS or ../shared/corpus
 CJPEG = shutil.which("cjpeg")
 needs_cjpeg = pytest.mark.skipif(
     CJPEG is None, reason="cjpeg not installed (apt-get install libjpeg-turbo-progs)")
@@ -294,7 +293,7 @@ def test_shipped_sigma_reproduces_from_corpus():
     are reproducible to their 4 printed decimals, and so is the default table."""
     import importlib.util
     spec = importlib.util.spec_from_file_location(
-        "design_fd_table", Path(__file__).resolve().parents[1] / "bench" / "design_fd_table.py")
+        "design_fd_table", Path(__file__).resolve().parents[1] / "fdjpeg" / "eval" / "design_fd_table.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     files = sorted(IMAGENET.glob("*.JPEG"))
@@ -436,21 +435,6 @@ def test_cjpeg_writes_exported_tables(tmp_path, which):
 
 # ---------------------------------------------------------------- from_jpeg()
 
-def _decoder_ready():
-    try:
-        from fdjpeg._codec import Decoder
-        _, data = pillow_tables(np.zeros((8, 8), np.uint8), quality=50)
-        Decoder(data).info()
-        return True
-    except Exception:
-        return False
-
-
-needs_decoder = pytest.mark.skipif(not _decoder_ready(),
-                                   reason="fdjpeg's C header parser is not built in this tree yet")
-
-
-@needs_decoder
 @pytest.mark.parametrize("save", [
     {"quality": 75},
     {"quality": 30, "subsampling": "4:2:0"},
@@ -479,7 +463,6 @@ def test_from_jpeg_matches_pillow_and_jpeglib(tmp_path, save):
     np.testing.assert_array_equal(tables.from_jpeg(str(path)).slots[0], qt[0])
 
 
-@needs_decoder
 def test_from_jpeg_fd_tables_and_16bit(tmp_path):
     from skimage import data
     img = data.camera()[:64, :64]
@@ -497,7 +480,6 @@ def test_from_jpeg_fd_tables_and_16bit(tmp_path):
     assert tables.known_table_name(got.components[2]).startswith("paper released")
 
 
-@needs_decoder
 @pytest.mark.skipif(not IMAGENET.is_dir(), reason=f"corpus not found at {IMAGENET}")
 def test_from_jpeg_on_camera_files():
     import jpeglib
@@ -548,3 +530,82 @@ def test_known_table_name():
     assert tables.known_table_name(odd) is None
     with pytest.raises(ValueError):
         tables.known_table_name(np.zeros((8, 8)))
+
+
+# ---------------------------------------------------------------- parse(): the one vocabulary
+
+def test_parse_names_steps_and_files(tmp_path):
+    fd = tables.default_fd()
+    for spec in (True, "fd", "FD", "default", " true "):
+        (t,) = tables.parse(spec)
+        np.testing.assert_array_equal(t, fd)
+    np.testing.assert_array_equal(tables.parse("paper")[0], tables.paper_released())
+    # q<N>: Pillow's own tables for quality=N are the reference
+    for spec, q in (("q75", 75), ("quality:20", 20), ("Q5", 5)):
+        want, _ = pillow_tables(np.zeros((16, 16, 3), np.uint8), quality=q)
+        got = tables.parse(spec)
+        assert len(got) == 2
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    for spec in (16, np.int64(16), "16"):
+        (t,) = tables.parse(spec)
+        assert t.dtype == np.uint16 and np.all(t == 16)
+    json_file = tmp_path / "t.json"
+    json_file.write_text(tables.to_json([fd, fd[::-1]]))
+    cj_file = tmp_path / "t.txt"
+    cj_file.write_text(tables.to_cjpeg([fd]))
+    got = tables.parse(json_file)  # os.PathLike
+    np.testing.assert_array_equal(got[1], fd[::-1])
+    np.testing.assert_array_equal(tables.parse(str(cj_file))[0], fd)
+    # structural forms
+    assert len(tables.parse({0: fd, 1: fd})) == 2
+    assert len(tables.parse(np.stack([fd] * 3))) == 3
+    np.testing.assert_array_equal(tables.parse(fd.ravel().tolist())[0], fd)
+
+
+@pytest.mark.parametrize("spec,exc,msg", [
+    (None, TypeError, "table: a table is required"),
+    (False, TypeError, "table: a table is required"),
+    (b"fd", TypeError, "table must be a table form"),
+    (2.5, TypeError, "table must be a table form"),
+    ("bogus", ValueError, "table 'bogus': not a table name"),
+    ("missing/file.json", ValueError, "not a table name, a step or an existing table file"),
+    (0, ValueError, "table: a uniform step must be 1..65535"),
+    ("70000", ValueError, "table: a uniform step must be 1..65535"),
+    ("q0", ValueError, "quality must be 1..100"),
+    (np.zeros((8, 8)), ValueError, "entry 0"),
+    ([np.ones(64)] * 5, ValueError, "one per component"),
+])
+def test_parse_errors_have_one_format(spec, exc, msg):
+    with pytest.raises(exc, match=msg):
+        tables.parse(spec)
+
+
+def test_parse_bad_file_names_the_file(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1 2 3\n")
+    with pytest.raises(ValueError, match="bad.txt"):
+        tables.parse(bad)
+
+
+def test_assign_slots():
+    a, b = tables.standard(50), tables.standard(50, True)
+    tabs, slots = tables.assign([a, b], 3)
+    assert slots == [0, 1, 1] and tabs.shape == (2, 64)
+    assert tables.assign("fd", 1)[1] == [0]
+    with pytest.raises(ValueError, match="one per component"):
+        tables.assign([a, b, a], 4)
+
+
+@pytest.mark.parametrize("q", [1, 10, 49, 50, 75, 100])
+def test_scaled_matches_pillow_qtables_with_quality(q):
+    """tables.scaled is libjpeg's scaling of any table: Pillow's qtables= + quality= is the
+    reference (it hands both to libjpeg's jpeg_add_quant_table)."""
+    base = np.arange(1, 65, dtype=np.uint16).reshape(8, 8) * 3
+    want, _ = pillow_tables(np.zeros((16, 16), np.uint8), qtables=[base.ravel().tolist()],
+                            quality=q)
+    np.testing.assert_array_equal(tables.scaled(base, q, force_baseline=True), want[0])
+    # without the baseline clamp: closed form
+    scale = 5000 // q if q < 50 else 200 - 2 * q
+    np.testing.assert_array_equal(tables.scaled(base, q),
+                                  np.clip((base.astype(np.int64) * scale + 50) // 100, 1, 32767))

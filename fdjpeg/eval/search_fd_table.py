@@ -16,32 +16,29 @@ Split of ../shared/corpus/imagenet-sample (one image per class, sorted by synset
     protocol with each table's own sensor.
 
 Search: coordinate ascent from (n=15, S_as=8, S_md=20, chroma=luma) over the grids below; every
-evaluated candidate is cached (eval-cache/), so a rerun is fast.  Run from the repository root:
+evaluated candidate is cached (eval-cache/), so a rerun is fast.  Only a candidate inside the
+budget can be the result: every candidate and the result carry ``"feasible"``, and when no
+candidate is feasible the result says so (``"params": null``) and no searched table is scored on
+the evaluation split.  Run from the repository root (``fdjpeg eval search-fd-table ...`` is the
+same):
 
-    python bench/search_fd_table.py [--threads 1] [--max-loss 0.01]
+    python -m fdjpeg.eval.search_fd_table [--threads 1] [--max-loss 0.01]
 
 Writes bench/results/table_search.md and table_search.json.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from fdjpeg import tables  # noqa: E402
-from fdjpeg import eval_attacks as A  # noqa: E402
-from fdjpeg.eval_defenses import Defenses  # noqa: E402
-from fdjpeg.evaluate import Evaluation, _git_sha, _machine, build_parser  # noqa: E402
-
-CORPUS = ROOT.parent / "shared" / "corpus" / "imagenet-sample"
-RESULTS = ROOT / "bench" / "results"
+from fdjpeg import tables
+from fdjpeg.eval import attacks as A
+from fdjpeg.eval.defenses import Defenses
+from fdjpeg.eval.report import git_dirty, git_sha, machine, write_results
+from fdjpeg.eval.run import study_evaluation, study_parser
 
 GRID = {"n": [3, 6, 10, 15, 21, 28],
         "s_as": [2, 4, 6, 8, 10, 12, 16, 20],
@@ -57,24 +54,68 @@ def make_table(stats, n, s_as, s_md, chroma):
     return np.stack([luma, np.maximum(luma, chroma)])  # chroma: at least the luma step
 
 
+def within_budget(r, base, max_loss):
+    """A candidate is feasible when it loses at most ``max_loss`` of the clean accuracy ``base``."""
+    return bool(r["acc_l"] >= base - max_loss - 1e-9)
+
+
+def coordinate_search(score, feasible, start, grid=GRID, rounds=6, log=print):
+    """Coordinate ascent over ``grid`` from ``start``; returns (params, scores) or (None, None).
+
+    ``score(candidate) -> {"acc_l", "avg_m", ...}``; ``feasible(scores) -> bool``.  A feasible
+    candidate beats an infeasible one; among feasible ones the higher mean acc_m (then acc_l)
+    wins; among infeasible ones the higher acc_l (the one nearer the budget).  From an infeasible
+    start the walk first refines S_as (the grid's smaller steps, largest first: 6, 4, 2 from 8;
+    S_md the grid's first step >= 2 S_as).  Only
+    a feasible candidate is returned: when no candidate scored is feasible, (None, None).
+    """
+    def rank(r):
+        return (1, r["avg_m"], r["acc_l"]) if feasible(r) else (0, r["acc_l"], r["avg_m"])
+
+    seen = []
+
+    def scored(cand):
+        r = score(cand)
+        seen.append((cand, r))
+        return r
+
+    cur, cur_r = start, scored(start)
+    if not feasible(cur_r):  # walk down to feasibility first: finer S_as steps of the grid
+        for s in sorted((v for v in grid["s_as"] if v < start["s_as"]), reverse=True):
+            cur = dict(cur, s_as=s, s_md=min(v for v in grid["s_md"] if v >= 2 * s))
+            cur_r = scored(cur)
+            if feasible(cur_r):
+                break
+    for rnd in range(rounds):
+        moved = False
+        for coord, values in grid.items():
+            i = values.index(cur[coord])
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(values):
+                    cand = dict(cur, **{coord: values[j]})
+                    if cand["s_as"] > cand["s_md"]:
+                        continue
+                    r = scored(cand)
+                    if rank(r) > rank(cur_r):
+                        cur, cur_r, moved = cand, r, True
+        log(f"round {rnd + 1}: {cur} {cur_r} feasible={feasible(cur_r)}")
+        if not moved:
+            break
+    best, best_r = max(seen, key=lambda cr: rank(cr[1]))
+    return (best, best_r) if feasible(best_r) else (None, None)
+
+
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--images", default=str(CORPUS))
+    p = study_parser(__doc__)
     p.add_argument("--split", type=int, default=500, help="first calibration image index")
     p.add_argument("--cal-seeds", type=int, default=100)
     p.add_argument("--max-loss", type=float, default=0.01)
     p.add_argument("--rounds", type=int, default=6)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--cache", default=str(ROOT / "eval-cache"))
-    p.add_argument("--out", default=str(RESULTS))
     a = p.parse_args(argv)
-    if not Path(a.images).is_dir():
-        print(f"no images at {a.images}: the ImageNet sample corpus is needed", file=sys.stderr)
-        return 2
     t_start = time.time()
-    ev = Evaluation(build_parser().parse_args(
-        ["--images", a.images, "--benign", "1000", "--seeds", "100", "--threads",
-         str(a.threads), "--cache", a.cache, "--no-progress"]), log=lambda m: None)
+    ev = study_evaluation(a, benign=1000, seeds=100)
+    if ev is None:
+        return 2
     n_img = len(ev.images)
     cal = np.arange(a.split, n_img)
     evl = np.arange(0, a.split)
@@ -104,44 +145,32 @@ def main(argv=None):
         return memo[k]
 
     def feasible(r):
-        return r["acc_l"] >= base_cal - a.max_loss - 1e-9
-
-    def better(r, best):
-        return (r["avg_m"], r["acc_l"]) > (best["avg_m"], best["acc_l"])
+        return within_budget(r, base_cal, a.max_loss)
 
     start = {"n": 15, "s_as": 8, "s_md": 20, "chroma": 0}
-    cur, cur_r = start, score(start)
-    if not feasible(cur_r):  # walk down to feasibility first
-        for s in (6, 4, 2):
-            cur = dict(cur, s_as=s, s_md=min(v for v in GRID["s_md"] if v >= 2 * s))
-            cur_r = score(cur)
-            if feasible(cur_r):
-                break
-    for rnd in range(a.rounds):
-        moved = False
-        for coord, values in GRID.items():
-            i = values.index(cur[coord])
-            for j in (i - 1, i + 1):
-                if 0 <= j < len(values):
-                    cand = dict(cur, **{coord: values[j]})
-                    if cand["s_as"] > cand["s_md"]:
-                        continue
-                    r = score(cand)
-                    if feasible(r) and better(r, cur_r):
-                        cur, cur_r, moved = cand, r, True
-        print(f"round {rnd + 1}: {cur} {cur_r}", flush=True)
-        if not moved:
-            break
-    best_table = make_table(stats, **cur)
+    cur, cur_r = coordinate_search(score, feasible, start, GRID, a.rounds,
+                                   log=lambda m: print(m, flush=True))
+    best_table = None if cur is None else make_table(stats, **cur)
+    if cur is None:
+        print(f"no candidate loses at most {a.max_loss:g} of clean accuracy: nothing to report "
+              "as the searched table", flush=True)
 
     # -- evaluation split: the searched table vs the package's (paper-design) table ------------
     attacks = [t for t in ("fgsm", "bim", "deepfool", "cw2", "cw0", "cwinf")]
-    out = {"searched": {"params": cur, "table": best_table.tolist(), "calibration": cur_r},
+    paper_r = score({"n": 15, "s_as": 20, "s_md": 30, "chroma": 0})
+    out = {"searched": {"params": cur, "table": None if cur is None else best_table.tolist(),
+                        "calibration": cur_r, "feasible": cur is not None},
            "paper": {"params": {"n": 15, "s_as": 20, "s_md": 30, "chroma": 0},
-                     "table": tables.default_fd().tolist(),
-                     "calibration": score({"n": 15, "s_as": 20, "s_md": 30, "chroma": 0})}}
+                     "table": tables.default_fd().tolist(), "calibration": paper_r,
+                     "feasible": feasible(paper_r)}}
+    if cur is None:
+        out["searched"]["note"] = f"no candidate within the budget (clean accuracy loss <= " \
+                                  f"{a.max_loss:g} on calibration)"
     base_evl = float((ev.clean_pred[evl] == ev.labels[evl]).mean())
-    for name, T in (("searched", best_table), ("paper", tables.default_fd())):
+    compared = [("paper", tables.default_fd())]
+    if cur is not None:
+        compared.insert(0, ("searched", best_table))
+    for name, T in compared:
         d = Defenses(table=T)
         f = d.get("fd1p")
         o = out[name]
@@ -162,18 +191,20 @@ def main(argv=None):
                 _, adv2 = ev.adversarial(att, seeds, "fd2p", d)
                 o["acc_m_fd2p"][att] = float((ev.predict(f(adv2)) == y).mean())
         print(name, o, flush=True)
-    res = {"model": ev.model_name, "images": ev.images_desc, "git": _git_sha(),
-           "machine": _machine(), "split": a.split, "max_loss": a.max_loss,
-           "cal_images": int(len(cal)), "cal_seeds": int(len(cal_seeds)),
+    res = {"model": ev.model_name, "images": ev.images_desc, "git": git_sha(),
+           "git_dirty": git_dirty(), "machine": machine(), "split": a.split,
+           "max_loss": a.max_loss, "cal_images": int(len(cal)), "cal_seeds": int(len(cal_seeds)),
            "clean_acc_cal": base_cal, "clean_acc_eval": base_evl,
-           "candidates": [dict(json.loads(k), **v) for k, v in memo.items()],
+           "candidates": candidate_rows(memo, base_cal, a.max_loss),
            "grid": GRID, "result": out, "seconds": time.time() - t_start}
-    o = Path(a.out)
-    o.mkdir(parents=True, exist_ok=True)
-    (o / "table_search.json").write_text(json.dumps(res, indent=1) + "\n")
-    (o / "table_search.md").write_text(markdown(res, a))
-    print(f"wrote {o / 'table_search.md'}")
+    write_results(a.out, "table_search", res, markdown(res, a))
     return 0
+
+
+def candidate_rows(memo, base, max_loss):
+    """Every scored candidate as a row: its parameters, scores and ``"feasible"``."""
+    return [dict(json.loads(k), **v, feasible=within_budget(v, base, max_loss))
+            for k, v in memo.items()]
 
 
 def _fmt_table(t):
@@ -190,6 +221,7 @@ def _fmt_table(t):
 
 def markdown(r, a):
     s, pp = r["result"]["searched"], r["result"]["paper"]
+    found = s.get("params") is not None
     atts = list(pp["acc_m_fd1p"])
     lines = [
         "# FD table search on a calibration split", "",
@@ -198,7 +230,8 @@ def markdown(r, a):
         f"0..{r['split'] - 1} (Table 1 seeds); constraint: clean accuracy loss ≤ "
         f"{r['max_loss'] * 100:g} point(s) on calibration; objective: mean one-pass acc_m "
         "(FGSM, BIM at 2/255) on calibration.  Band ranking from the calibration images' luma "
-        f"σ.  git {r['git']}; {r['machine']}; {r['seconds']:.0f} s.", "",
+        f"σ.  git {r['git']}{' (uncommitted changes)' if r.get('git_dirty') else ''}; "
+        f"{r['machine']}; {r['seconds']:.0f} s.", "",
         f"Clean accuracy: calibration {r['clean_acc_cal']:.1%}, evaluation "
         f"{r['clean_acc_eval']:.1%}.", "",
         "## Result on the evaluation split", "",
@@ -206,24 +239,32 @@ def markdown(r, a):
         " | fd2p fgsm | fd2p bim |",
         "|---|---|" + "---|" * (len(atts) + 2),
     ]
-    for name, o in (("searched", s), ("paper design (package default)", pp)):
+    rows = [("searched", s)] if found else []
+    for name, o in rows + [("paper design (package default)", pp)]:
         lines.append(f"| {name} | {o['acc_l_eval']:.1%} | " +
                      " | ".join(f"{o['acc_m_fd1p'][t]:.0%}" for t in atts) + " | " +
                      " | ".join(f"{o['acc_m_fd2p'].get(t, float('nan')):.0%}"
                                 for t in ("fgsm", "bim")) + " |")
-    lines += ["", f"Seeds: {', '.join(f'{k} {v}' for k, v in pp['n_seeds'].items())}.", "",
-              f"Searched parameters: {s['params']} (chroma 0 = same table as luma; otherwise "
-              "chroma step = max(luma step, chroma)).", ""]
-    lines += _fmt_table(s["table"])
+    lines += ["", f"Seeds: {', '.join(f'{k} {v}' for k, v in pp['n_seeds'].items())}.", ""]
+    if found:
+        lines += [f"Searched parameters: {s['params']} (chroma 0 = same table as luma; otherwise "
+                  "chroma step = max(luma step, chroma)); feasible (within the budget).", ""]
+        lines += _fmt_table(s["table"])
+    else:
+        lines += [f"**No candidate is feasible**: none loses at most {r['max_loss'] * 100:g} "
+                  "point(s) of clean accuracy on calibration, so the search reports no table "
+                  "(the paper design is shown for reference"
+                  f"{'' if pp.get('feasible') else ', itself outside the budget'}).", ""]
     lines += ["## Every candidate scored on calibration", "",
               "| n | S_as | S_md | chroma | acc_l | FGSM | BIM | mean acc_m | feasible |",
               "|---|---|---|---|---|---|---|---|---|"]
     for c in sorted(r["candidates"], key=lambda c: -c["avg_m"]):
-        ok = c["acc_l"] >= r["clean_acc_cal"] - r["max_loss"] - 1e-9
+        ok = c["feasible"]
         lines.append(f"| {c['n']} | {c['s_as']} | {c['s_md']} | {c['chroma']} | "
                      f"{c['acc_l']:.1%} | {c['acc_m']['fgsm']:.0%} | {c['acc_m']['bim']:.0%} | "
                      f"{c['avg_m']:.0%} | {'yes' if ok else 'no'} |")
-    lines += ["", "Command:", "", f"    python bench/search_fd_table.py --threads {a.threads} "
+    lines += ["", "Command:", "",
+              f"    python -m fdjpeg.eval.search_fd_table --threads {a.threads} "
               f"--max-loss {a.max_loss:g}", ""]
     return "\n".join(lines)
 

@@ -10,10 +10,10 @@ deviation of each of the 64 luma DCT bands over all 28x28 blocks of every crop
 is computed with ``fdjpeg.tables.band_std`` (channel "luma": libjpeg's
 fixed-point Y for RGB, gray samples as they are).
 
-Run from the repository root:
+Run from the repository root (``fdjpeg eval design-fd-table ...`` is the same):
 
-    python bench/design_fd_table.py              # writes fdjpeg/data/fd_band_std.json
-    python bench/design_fd_table.py --check      # recompute and compare, write nothing
+    python -m fdjpeg.eval.design_fd_table          # writes fdjpeg/data/fd_band_std.json
+    python -m fdjpeg.eval.design_fd_table --check  # recompute and compare, write nothing
 
 Only the 64 numbers are committed, never the images.
 """
@@ -28,11 +28,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from fdjpeg import tables
 
-from fdjpeg import tables  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[2]  # the repository: default corpus and output
 CORPUS = ROOT.parent / "shared" / "corpus" / "imagenet-sample"
 OUT = ROOT / "fdjpeg" / "data" / "fd_band_std.json"
 
@@ -90,7 +88,7 @@ def main(argv=None) -> int:
                    "gray used as is",
         "statistic": "population standard deviation around each band's mean over all full "
                      "8x8 blocks",
-        "generated_by": "bench/design_fd_table.py",
+        "generated_by": "python -m fdjpeg.eval.design_fd_table",
         "order": "natural",
         "std": [[round(float(v), 4) for v in row] for row in std],
     }

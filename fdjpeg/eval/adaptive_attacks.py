@@ -1,6 +1,6 @@
 """Adaptive checks the paper did not run (issue #5, "Go beyond").
 
-1. On-grid attack on two-pass FD (``fdjpeg.eval_attacks.ongrid``): the attacker edits the
+1. On-grid attack on two-pass FD (``fdjpeg.eval.attacks.ongrid``): the attacker edits the
    sensor JPEG's quantized DCT coefficients by whole steps of T, so the defender's
    requantization cannot undo the change.  Reported: success against fd2p, perceptual cost
    (L2, L-inf, PSNR against the sensor image), coefficients changed, and how many pixels the
@@ -11,33 +11,26 @@
 
 Same model, preprocessing and seeds as Table 1 (the first N sample images the model classifies
 correctly).  Adversarial examples are cached under eval-cache/ (resumable).  Run from the
-repository root:
+repository root (``fdjpeg eval adaptive-attacks ...`` is the same):
 
-    python bench/adaptive_attacks.py [--seeds 100] [--square-seeds 30] [--square-eps 4] \
+    python -m fdjpeg.eval.adaptive_attacks [--seeds 100] [--square-seeds 30] [--square-eps 4] \
         [--square-iter 300] [--threads 1]
 
 Writes bench/results/adaptive.md and adaptive.json.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from fdjpeg import eval_attacks as A  # noqa: E402
-from fdjpeg.eval_data import to_uint8  # noqa: E402
-from fdjpeg.eval_defenses import Defenses  # noqa: E402
-from fdjpeg.evaluate import Evaluation, _git_sha, _machine, build_parser  # noqa: E402
-
-CORPUS = ROOT.parent / "shared" / "corpus" / "imagenet-sample"
-RESULTS = ROOT / "bench" / "results"
+from fdjpeg._fdops import to_uint8
+from fdjpeg.eval import attacks as A
+from fdjpeg.eval.defenses import Defenses
+from fdjpeg.eval.report import git_dirty, git_sha, machine, write_results
+from fdjpeg.eval.run import RESULTS, study_evaluation, study_parser
 
 
 def norms_vs(ref, adv):
@@ -71,29 +64,23 @@ def defended_classifier(model, defense, crop):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--images", default=str(CORPUS))
+    p = study_parser(__doc__)
     p.add_argument("--seeds", type=int, default=100, help="seeds for the on-grid attack")
     p.add_argument("--square-seeds", type=int, default=30)
     p.add_argument("--square-eps", type=float, default=4.0, help="in 1/255 units")
     p.add_argument("--square-iter", type=int, default=300)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--cache", default=str(ROOT / "eval-cache"))
-    p.add_argument("--out", default=str(RESULTS))
     a = p.parse_args(argv)
-    if not Path(a.images).is_dir():
-        print(f"no images at {a.images}: the ImageNet sample corpus is needed", file=sys.stderr)
-        return 2
     t_start = time.time()
-    ev = Evaluation(build_parser().parse_args(
-        ["--images", a.images, "--benign", "200", "--seeds", str(a.seeds), "--threads",
-         str(a.threads), "--cache", a.cache, "--no-progress"]), log=lambda m: None)
+    ev = study_evaluation(a, benign=200, seeds=a.seeds)
+    if ev is None:
+        return 2
     defs = Defenses()
     T = defs.table
     seeds = ev.seed_idx
     x, y = ev.images[seeds], ev.labels[seeds]
-    res = {"model": ev.model_name, "images": ev.images_desc, "git": _git_sha(),
-           "machine": _machine(), "fd_table": T.tolist(), "n_seeds": int(len(seeds))}
+    res = {"model": ev.model_name, "images": ev.images_desc, "git": git_sha(),
+           "git_dirty": git_dirty(), "machine": machine(), "fd_table": T.tolist(),
+           "n_seeds": int(len(seeds))}
 
     # -- 1. on-grid attack on two-pass FD -----------------------------------------------------
     params = {"k": 50, "max_iter": 60, "budget": 1}
@@ -164,11 +151,7 @@ def main(argv=None):
         print(f"square {name}: acc_m {ok.mean():.2f}", flush=True)
 
     res["seconds_total"] = time.time() - t_start
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "adaptive.json").write_text(json.dumps(res, indent=1) + "\n")
-    (out / "adaptive.md").write_text(markdown(res, a))
-    print(f"wrote {out / 'adaptive.md'}")
+    write_results(a.out, "adaptive", res, markdown(res, a))
     return 0
 
 
@@ -192,12 +175,13 @@ def markdown(r, a):
     lines = [
         "# Adaptive attacks on Feature Distillation (beyond the paper)", "",
         f"Model `{r['model']}`; {r['n_seeds']} seeds of the ImageNet sample (the Table 1 seeds); "
-        f"git {r['git']}; {r['machine']}.", "",
+        f"git {r['git']}{' (uncommitted changes)' if r.get('git_dirty') else ''}; "
+        f"{r['machine']}.", "",
         "## On-grid attack on two-pass FD", "",
         "The attacker receives the sensor's JPEG (encoded with the FD table T, 4:4:4) and edits "
         "its quantized DCT coefficients by whole steps (at most one step each), greedily by "
         "loss gradient per unit of pixel L2 through a float model of the decoder "
-        f"(`fdjpeg.eval_attacks.ongrid`, k={og['params']['k']} coefficients per iteration, "
+        f"(`fdjpeg.eval.attacks.ongrid`, k={og['params']['k']} coefficients per iteration, "
         f"at most {og['params']['max_iter']} iterations). Requantization with T maps the "
         "result back onto itself, so FD-2P cannot remove it.", "",
         "| quantity | value |", "|---|---|",
@@ -224,7 +208,7 @@ def markdown(r, a):
         lines.append(f"| {k} | {v:.0%} | {sq['norms'][k]['l2']:.2f} | "
                      f"{'' if s is None else f'{s:.1f}'} |")
     lines += ["", "Command:", "",
-              f"    python bench/adaptive_attacks.py --seeds {r['n_seeds']} --square-seeds "
+              f"    python -m fdjpeg.eval.adaptive_attacks --seeds {r['n_seeds']} --square-seeds "
               f"{sq['n_seeds']} --square-eps {sq['params']['eps_255']:g} --square-iter "
               f"{sq['params']['max_iter']} --threads {a.threads}", "",
               f"Total {r['seconds_total']:.0f} s (cached examples are reused).", ""]

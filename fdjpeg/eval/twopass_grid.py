@@ -10,13 +10,15 @@ This script counts, per subsampling:
   * px_changed  -- fraction of pixel values with purify(y, T) != y
   * max_px      -- largest |purify(y, T) - y|
 
-Usage: python bench/twopass_grid.py [--n 200] [--out bench/results/twopass_grid.md]
+Usage: python -m fdjpeg.eval.twopass_grid [--n 200] [--out bench/results/twopass_grid.md]
+(or ``fdjpeg eval twopass-grid ...``)
 Images: scikit-image's photos plus the first N files of ../shared/corpus/imagenet-sample
 (224x224 centre crops, the evaluation's input), if present.
 """
 import argparse
 import platform
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from PIL import Image
 
 import fdjpeg
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository: default corpus and output
 IMAGENET = ROOT.parent / "shared" / "corpus" / "imagenet-sample"
 
 
@@ -82,11 +84,11 @@ def measure(imgs, T, sub):
     return moved / total, bmoved / btotal, pxc / pxt, maxpx
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=200, help="ImageNet sample files to use")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "twopass_grid.md"))
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     imgs = images(args.n)
     T = fdjpeg.tables.feature_distillation()
     rows = []
@@ -96,7 +98,7 @@ def main():
     lines = [
         "# Two-pass grid exactness: re-encoding the sensor's own output with the FD table",
         "",
-        f"Command: `python bench/twopass_grid.py --n {args.n}`; {len(imgs)} RGB images "
+        f"Command: `python -m fdjpeg.eval.twopass_grid --n {args.n}`; {len(imgs)} RGB images "
         f"(scikit-image photos + ImageNet-sample 224x224 centre crops); table = "
         "`fdjpeg.tables.feature_distillation()`.",
         f"Machine: {platform.machine()}, {cpu_model()}, "
@@ -117,7 +119,8 @@ def main():
     ]
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

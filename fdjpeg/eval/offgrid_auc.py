@@ -23,9 +23,10 @@ Two sensors: 4:4:4 (fdjpeg's default), scored on all components, and 4:2:0,
 scored on luma only (``components="luma"``).
 
 Run from the repository root (about 15 minutes on one core with the model; the
-adversarial examples are cached under eval-cache/offgrid/):
+adversarial examples are cached under eval-cache/offgrid/; ``fdjpeg eval offgrid-auc ...`` is
+the same):
 
-    python bench/offgrid_auc.py [--n 100] [--model efficientnet-lite0|none]
+    python -m fdjpeg.eval.offgrid_auc [--n 100] [--model efficientnet-lite0|none]
 
 Writes bench/results/offgrid_auc.md.
 """
@@ -41,13 +42,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import fdjpeg
+from fdjpeg import tables
+from fdjpeg.detect import offgrid_score
 
-import fdjpeg  # noqa: E402
-from fdjpeg import tables  # noqa: E402
-from fdjpeg.detect import offgrid_score  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[2]  # the repository: default corpus, cache, results
 CORPUS = ROOT.parent / "shared" / "corpus" / "imagenet-sample"
 OUT = ROOT / "bench" / "results" / "offgrid_auc.md"
 
@@ -82,19 +81,10 @@ def tpr_at_fpr(neg, pos, fpr=0.01) -> float:
 
 def protocol_crop(path: Path) -> np.ndarray:
     """The evaluation harness's crop (short side 256 bilinear, centre 224)."""
-    try:
-        from fdjpeg.eval_data import resize_crop
-        with Image.open(path) as im:
-            return resize_crop(im, 224)
-    except ImportError:   # pragma: no cover - harness absent
-        with Image.open(path) as im:
-            im = im.convert("RGB")
-            w, h = im.size
-            s = 256 / min(w, h)
-            im = im.resize((max(256, round(w * s)), max(256, round(h * s))), Image.BILINEAR)
-            W, H = im.size
-            l, t = (W - 224) // 2, (H - 224) // 2
-            return np.asarray(im.crop((l, t, l + 224, t + 224)))
+    from fdjpeg.eval.data import resize_crop
+
+    with Image.open(path) as im:
+        return resize_crop(im, 224)
 
 
 def sensor(x: np.ndarray, table: np.ndarray, subsampling: str = "4:4:4"):
@@ -163,7 +153,7 @@ def real_attacks(model, x_u8, eps_levels, bim_iters, batch, log):
             adv_u8 = to_u8(torch.cat(advs))
             key = f"{name} eps={lev}/255 (EfficientNet-Lite0 gradient)"
             out[key] = adv_u8
-            from fdjpeg.eval_models import predict
+            from fdjpeg.eval.models import predict
             pred = predict(model, adv_u8)
             success[key] = float(np.mean(pred != labels.numpy()))
             log(f"{key}: {time.perf_counter() - t0:.0f} s, fools the model on "
@@ -179,7 +169,7 @@ def load_model(spec, threads, log):
     try:
         import torch
         torch.set_num_threads(threads)
-        from fdjpeg.eval_models import load_model as _load
+        from fdjpeg.eval.models import load_model as _load
         model, _ = _load(spec)
         return model, f"{spec}, torch {torch.__version__}, {threads} thread(s)"
     except Exception as exc:  # no torch / no weights: say so in the report
@@ -305,7 +295,7 @@ def main(argv=None) -> int:
     log(f"scoring: {1e3 * np.mean(times):.1f} ms per 224x224 image")
 
     lines = [
-        "# Off-grid detector: ROC AUC (bench/offgrid_auc.py)",
+        "# Off-grid detector: ROC AUC (python -m fdjpeg.eval.offgrid_auc)",
         "",
         f"Machine: {platform.machine()}, Python {platform.python_version()}, "
         f"numpy {np.__version__}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",

@@ -1,0 +1,259 @@
+"""What an evaluation result records and how it reads: provenance, the markdown tables, Fig. 4.
+
+``provenance()`` is what every results JSON of the evaluation carries beside its numbers (the
+commit, whether the tree had uncommitted changes, versions, machine); ``markdown`` renders a
+Table 1/2 run next to the paper's numbers; ``plot_fig4`` draws the Fig. 4 sweeps.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _git(args, cwd):
+    try:
+        r = subprocess.run(["git", *args], capture_output=True, text=True, cwd=cwd, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return r.stdout if r.returncode == 0 else None
+
+
+def git_sha(cwd=_HERE):
+    """The commit checked out where the code lives ("" outside a git work tree)."""
+    out = _git(["rev-parse", "HEAD"], cwd)
+    return "" if out is None else out.strip()
+
+
+def git_dirty(cwd=_HERE):
+    """True when ``git status --porcelain`` lists anything (the result is not the commit's
+    alone), False on a clean tree, None outside a git work tree."""
+    out = _git(["status", "--porcelain"], cwd)
+    return None if out is None else bool(out.strip())
+
+
+def versions():
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("fdjpeg", "numpy", "pillow", "torch", "adversarial-robustness-toolbox",
+                "scikit-learn", "scikit-image", "efficientnet-lite-pytorch"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = None
+    try:
+        import fdjpeg
+
+        out["fdjpeg"] = fdjpeg.__version__
+    except Exception:
+        pass
+    return out
+
+
+def machine():
+    return f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, " \
+           f"torch threads {__import__('torch').get_num_threads()}".replace("  ", " ")
+
+
+def write_results(out_dir, stem, res, md):
+    """Write ``<stem>.json`` (indented) and ``<stem>.md`` into ``out_dir``; say so on stdout."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.json").write_text(json.dumps(res, indent=1) + "\n")
+    (out / f"{stem}.md").write_text(md)
+    print(f"wrote {out / (stem + '.md')}")
+
+
+def provenance():
+    """{"git", "git_dirty", "versions", "machine"}: what every results JSON records."""
+    return {"git": git_sha(), "git_dirty": git_dirty(), "versions": versions(),
+            "machine": machine()}
+
+
+# The paper's numbers (%, MobileNet / Inception-v3), shown next to ours in the markdown tables.
+PAPER_TABLE1 = {
+    "none": {"fgsm": 0, "bim": 0, "deepfool": 11, "cw2": 10, "cw0": 0, "cwinf": 0, "acc_l": 69.5,
+             "time": 0.11},
+    "bit5": {"fgsm": 2, "bim": 0, "deepfool": 21, "cw2": 68, "cw0": 7, "cwinf": 33, "acc_l": 69.4,
+             "time": 0.04},
+    "jpeg90": {"fgsm": 5, "bim": 9, "deepfool": 9, "cw2": 68, "cw0": 5, "cwinf": 32, "acc_l": 69,
+               "time": 0.11},
+    "quilting": {"fgsm": 48, "bim": 61, "deepfool": 47, "cw2": 50, "cw0": 48, "cwinf": 49,
+                 "acc_l": 63.5, "time": 32.47},
+    "tvm": {"fgsm": 33, "bim": 42, "deepfool": 68, "cw2": 77, "cw0": 49, "cwinf": 90, "acc_l": 60,
+            "time": 38.89},
+    "fd1p": {"fgsm": 13, "bim": 35, "deepfool": 63, "cw2": 86, "cw0": 61, "cwinf": 78,
+             "acc_l": 68.5, "time": 0.16},
+    "fd2p": {"fgsm": 92, "bim": 99, "deepfool": 99, "cw2": 99, "cw0": 58, "cwinf": 99,
+             "acc_l": 68.5, "time": 0.16},
+}
+PAPER_TABLE2 = {"none": (0, 78), "bit5": (0, 77), "quilting": (0, 72), "tvm": (0, 68),
+                "jpeg75": (0, 74), "jpeg20": (34, 68), "jpeg10": (45, 61), "fd1x": (10, 77),
+                "fd2x": (42, 76), "fd3x": (60, 74)}
+
+
+
+def plot_fig4(fig, out_dir):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(out_dir)
+    qs = fig["qs"]
+    files = []
+    for mode, title in (("one_pass", "one-pass"), ("two_pass", "two-pass")):
+        plt.figure(figsize=(5, 3.5))
+        for t, accs in fig[mode].items():
+            plt.plot(qs, [accs[q] if q in accs else accs[str(q)] for q in qs], "o-", label=t)
+        plt.xlabel("uniform quantization step QS")
+        plt.ylabel("acc_m (defended adversarial)")
+        plt.title(f"Fig. 4{'a' if mode == 'one_pass' else 'b'}: {title} FD, "
+                  f"{fig['n_seeds']} seeds")
+        plt.ylim(-0.02, 1.02)
+        plt.grid(alpha=0.3)
+        plt.legend()
+        plt.tight_layout()
+        f = out_dir / f"fig4{'a' if mode == 'one_pass' else 'b'}_{mode}.png"
+        plt.savefig(f, dpi=110)
+        plt.close()
+        files.append(f)
+    plt.figure(figsize=(5, 3.5))
+    acc_l = fig["acc_l"]
+    plt.plot(qs, [acc_l.get(q, acc_l.get(str(q))) for q in qs], "ko-", label="acc_l")
+    for mode in ("one_pass", "two_pass"):
+        vals = np.mean([[fig[mode][t].get(q, fig[mode][t].get(str(q))) for q in qs]
+                        for t in fig[mode]], axis=0)
+        plt.plot(qs, vals, "o--", label=f"acc_m {mode.replace('_', '-')} (mean)")
+    plt.xlabel("uniform quantization step QS")
+    plt.ylabel("accuracy")
+    plt.title(f"Fig. 4c: acc_l ({fig['n_benign']} images) vs acc_m")
+    plt.ylim(-0.02, 1.02)
+    plt.grid(alpha=0.3)
+    plt.legend()
+    plt.tight_layout()
+    f = out_dir / "fig4c_acc_vs_qs.png"
+    plt.savefig(f, dpi=110)
+    plt.close()
+    files.append(f)
+    plt.figure(figsize=(5, 3.5))
+    for i, (eps, d) in enumerate(fig["eq5"].items()):
+        level = int(np.floor(255 * float(eps) + 0.5))
+        line, = plt.plot(qs, [d["acc_m"].get(q, d["acc_m"].get(str(q))) for q in qs], "o-",
+                         label=f"eps={eps} (uint8: {level}/255)")
+        plt.axvline(d["analytic_qs"], color=line.get_color(), ls=":")
+    plt.xlabel("uniform quantization step QS (two-pass)")
+    plt.ylabel("acc_m (FGSM)")
+    plt.title("Fig. 4e: Eq. 5 check (dotted: 16*eps*256)")
+    plt.ylim(-0.02, 1.02)
+    plt.grid(alpha=0.3)
+    plt.legend(fontsize=7)
+    plt.tight_layout()
+    f = out_dir / "fig4e_eq5.png"
+    plt.savefig(f, dpi=110)
+    plt.close()
+    files.append(f)
+    return files
+
+
+# -- reporting ---------------------------------------------------------------------------------
+def _pct(v):
+    return "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{100 * v:.0f}"
+
+
+AGREEMENT_NOTE = (
+    "These are **agreement** scores, not accuracy: the photos have no ImageNet labels, so each "
+    "is labelled by the model's own clean prediction (agree_l = share of the benign photos whose "
+    "defended prediction stays the clean one; agree_m = the same on the attacked seeds).  Seeds "
+    "are the photos the model classifies with softmax confidence >= {conf:g}.  For accuracy "
+    "on labelled ImageNet images see bench/results/table1.md and table2.md "
+    "(`fdjpeg eval --images ...`).")
+
+
+def markdown(res):
+    agree = res.get("metric") == "agreement"
+    m_name, l_name = ("agree_m", "agree_l") if agree else ("acc_m", "acc_l")
+    dirty = " (uncommitted changes)" if res.get("git_dirty") else ""
+    lines = [f"Model `{res['model']}`; images: {res['images']}; {res['n_benign']} benign images; "
+             f"git {res['git'][:10]}{dirty}; {res['machine']}.", ""]
+    if agree:
+        conf = res["settings"].get("min_confidence", 0.0)
+        lines += [AGREEMENT_NOTE.format(conf=conf), ""]
+    gray = [t for t in ("fgsm", "bim", "deepfool", "cw2", "cw0", "cwinf") if t in res["acc_m"]]
+    defenses = list(res["acc_l"])
+    if gray:
+        paper_note = "" if agree else "in parentheses the paper's Table 1 (MobileNet); "
+        lines += [f"{m_name} (%) on adversarial seeds after each defense; {paper_note}"
+                  f"[n] = scored on the first n seeds (slow defenses) or {l_name} on the first n "
+                  "images.", ""]
+        head = ["defense"] + [f"{t} (n={res['n_seeds'][t]})" for t in gray] + \
+            ["average", l_name, "ms/img"]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for d in defenses:
+            paper = {} if agree else PAPER_TABLE1.get(d, {})  # accuracy: not beside agreement
+            cells = [d]
+            vals = []
+            for t in gray:
+                v = res["acc_m"][t].get(d)
+                vals.append(v)
+                m = res["settings"].get("acc_m_seeds_slow_defenses", {}).get(t, {}).get(d)
+                sub = f" [{m}]" if m else ""
+                cells.append(f"{_pct(v)}{sub} ({paper[t]})" if t in paper else _pct(v) + sub)
+            avg = np.mean([v for v in vals if v is not None]) if vals else None
+            cells.append(_pct(avg))
+            al = res["acc_l"].get(d)
+            n_l = res["settings"].get("acc_l_images", {}).get(d)
+            cells.append(f"{_pct(al)}{'' if n_l in (None, res['n_benign']) else f' [{n_l}]'}"
+                         + (f" ({paper['acc_l']})" if "acc_l" in paper else ""))
+            ms = 1000 * res["seconds_per_image"].get(d, float("nan"))
+            cells.append(f"{ms:.1f}" + (f" ({paper['time'] * 1000:.0f})" if "time" in paper else ""))
+            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["", "Attack success on the undefended model after uint8 rounding, and mean "
+                  "perturbation (pixel range [0,1]; L0 = fraction of pixels changed):", "",
+                  "| attack | success | L0 | L2 | L∞ (×255) |", "|---|---|---|---|---|"]
+        for t, s in res["attack_success"].items():
+            if t.startswith("bpda") or t not in res["norms"]:
+                continue
+            nm = res["norms"][t]
+            lines.append(f"| {t} | {_pct(s)}% | {nm['l0_fraction']:.3f} | {nm['l2']:.3f} | "
+                         f"{nm['linf_255']:.2f} |")
+    bp = [t for t in res["acc_m"] if t.startswith("bpda")]
+    if bp:
+        lines += ["", f"BPDA (identity backward pass, 100 iterations, step 1/255): {m_name} (%) "
+                  f"and {l_name} (%)" + ("" if agree else "; in brackets the paper's Table 2 "
+                                          "(Inception-v3)") + ".", ""]
+        ds = [d for d in defenses if d in res["acc_m"]["bpda"]] if "bpda" in res["acc_m"] else []
+        head = ["row"] + ds
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for t in sorted(bp, key=lambda s: (s != "bpda", s)):
+            eps = res["settings"]["attacks"]["bpda"]["eps_255"][0] if t == "bpda" else \
+                t.replace("bpda_eps", "")
+            row = [f"{m_name} eps={eps}/255 (n={res['n_seeds'][t]})"]
+            for d in ds:
+                v = res["acc_m"][t].get(d)
+                p = None if agree else PAPER_TABLE2.get(d)
+                row.append(("—" if v is None else _pct(v)) +
+                           (f" ({p[0]})" if (p and t == "bpda") else ""))
+            lines.append("| " + " | ".join(row) + " |")
+        row = [l_name]
+        for d in ds:
+            p = None if agree else PAPER_TABLE2.get(d)
+            row.append(_pct(res["acc_l"].get(d)) + (f" ({p[1]})" if p else ""))
+        lines.append("| " + " | ".join(row) + " |")
+    if res["settings"].get("skipped"):
+        lines += ["", "Skipped: " + "; ".join(f"{k}: {v}" for k, v in
+                                              res["settings"]["skipped"].items())]
+    lines += ["", f"FD table T ({res['settings']['fd_table_source']}; purify: "
+              f"{res['settings']['purify']}):", "", "```"]
+    lines += [" ".join(f"{v:3d}" for v in row) for row in res["settings"]["fd_table"]]
+    lines += ["```", ""]
+    return "\n".join(lines)
+
+
