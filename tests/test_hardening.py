@@ -307,7 +307,9 @@ def test_encode_misuse():
     img = pattern(10, 12)
     raises(TypeError, "numpy uint8 array", fdjpeg.encode, img.tolist())
     raises(TypeError, "dtype uint8", fdjpeg.encode, img.astype(np.float32))
-    raises(TypeError, "dtype uint8", fdjpeg.encode, img.astype(np.uint16))
+    raises(TypeError, "dtype uint8", fdjpeg.encode, img.astype(np.int16))
+    # uint16 is 12-bit input (tests/test_precision.py): samples above 4095 are refused
+    raises(ValueError, "0..4095", fdjpeg.encode, img.astype(np.uint16) * 17)
     raises(ValueError, "1, 3 or 4 channels", fdjpeg.encode, np.zeros((4, 4, 2), np.uint8))
     raises(ValueError, "shape", fdjpeg.encode, np.zeros((4, 4, 3, 1), np.uint8))
     raises(ValueError, "must not be empty", fdjpeg.encode, np.zeros((0, 4, 3), np.uint8))
