@@ -54,20 +54,6 @@ fdj_idct_fn fdj_idct_islow_for(int level)
     return fdj_idct_islow;
 }
 
-void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64])
-{
-    int i;
-    for (i = 0; i < 64; i++) {
-        uint32_t d = t[i] ? t[i] : 1, l = 0;
-        while (((uint32_t)1 << l) < d)
-            l++; /* ceil(log2 d) */
-        rt->t[i] = (int32_t)d;
-        rt->half[i] = (int32_t)(d >> 1);
-        rt->shift[i] = 15 + l;
-        rt->magic[i] = (uint32_t)((((uint64_t)1 << (15 + l)) + d - 1) / d);
-    }
-}
-
 fdj_idct_rq_fn fdj_idct_islow_rq_for(int level)
 {
 #ifdef FDJ_X86_SIMD
@@ -307,8 +293,10 @@ FDJ_AVX2 int fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], 
  * table's multiply-shift when every n of the block is below 2^15 (real
  * files), else in float32, which is exact after the floor for n < 2^24: the
  * quotient's relative error is below 2^-24, so it cannot reach the next
- * integer, at least 1/T away.  Larger n take the scalar route. */
-FDJ_AVX2 void fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
+ * integer, at least 1/T away.  Returns 0, writing nothing, for larger n or an
+ * IDCT outside the 32-bit range: the caller takes the scalar reference
+ * (fdj_idct_islow_rq, dec_dequant.c). */
+FDJ_AVX2 int fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
                                      const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride)
 {
     __m256i x[8], v[8], n[8], big = _mm256_setzero_si256();
@@ -349,12 +337,9 @@ FDJ_AVX2 void fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64]
     } else {
         big = _mm256_set1_epi32(-1); /* scalar below */
     }
-    if (!_mm256_testz_si256(big, _mm256_set1_epi32(~((1 << 24) - 1))) || !idct_vec(x, out, stride, 0)) {
-        int32_t tmp[64];
-        for (i = 0; i < 64; i++)
-            tmp[i] = coef[i] ? fdj_requantize(coef[i] * q[i], rt->t[i]) : 0;
-        fdj_idct_islow(tmp, out, stride);
-    }
+    if (!_mm256_testz_si256(big, _mm256_set1_epi32(~((1 << 24) - 1))))
+        return 0;
+    return idct_vec(x, out, stride, 0);
 }
 
 #endif /* FDJ_X86_SIMD */

@@ -44,10 +44,12 @@ typedef struct fdj_requant_table {
 } fdj_requant_table;
 void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64]);
 
-/* Dequantize, one-pass FD requantize by rt->t (fdj_requantize), ISLOW IDCT. */
-typedef void (*fdj_idct_rq_fn)(const int16_t coef[64], const int32_t q[64],
-                               const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
-fdj_idct_rq_fn fdj_idct_islow_rq_for(int level); /* NULL: no fused kernel */
+/* Dequantize, one-pass FD requantize by rt->t (fdj_requantize), ISLOW IDCT.
+ * Returns 0, writing nothing, for a block the kernel cannot compute exactly:
+ * the caller takes the scalar reference fdj_idct_islow_rq (dec_dequant.c). */
+typedef int (*fdj_idct_rq_fn)(const int16_t coef[64], const int32_t q[64],
+                              const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
+fdj_idct_rq_fn fdj_idct_islow_rq_for(int level); /* NULL: no SIMD sibling */
 
 /* The ISLOW IDCT / FDCT for a level (scalar for levels without a sibling). */
 fdj_idct_fn fdj_idct_islow_for(int level);
@@ -57,8 +59,8 @@ fdj_fdct_fn fdj_fdct_islow_for(int level);
 void fdj_idct_islow_avx2(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
 int fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
                           ptrdiff_t stride);
-void fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
-                            const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
+int fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
+                           const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
 void fdj_fdct_islow_avx2(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
 /* YCbCr -> interleaved RGB for one row (libjpeg's jdcolor.c arithmetic). */
 void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,

@@ -58,13 +58,15 @@ cdef extern from "fdj_simd.h" nogil:
     ctypedef struct fdj_requant_table:
         pass
     void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t *t)
-    ctypedef void (*fdj_idct_rq_fn)(const int16_t *coef, const int32_t *q,
-                                    const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride)
+    ctypedef int (*fdj_idct_rq_fn)(const int16_t *coef, const int32_t *q,
+                                   const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride)
     fdj_idct_q_fn fdj_idct_islow_q_for(int level)
     fdj_idct_rq_fn fdj_idct_islow_rq_for(int level)
 
 
 cdef extern from "dec_internal.h" nogil:
+    int fdj_idct_islow_rq(const int16_t *coef, const int32_t *q, const fdj_requant_table *rt,
+                          uint8_t *out, ptrdiff_t stride)
     void fdj_idct_islow_avx2_emul(const int16_t *coef, const uint16_t *q, uint8_t *out,
                                   ptrdiff_t stride)
 
@@ -112,7 +114,8 @@ def _idct_fused_blocks(coef, q, t=None):
     with nogil:
         for i in range(n):
             if requant:
-                frq(cs + 64 * i, qs, &rt, o + 64 * i, 8)
+                if not frq(cs + 64 * i, qs, &rt, o + 64 * i, 8):
+                    fdj_idct_islow_rq(cs + 64 * i, qs, &rt, o + 64 * i, 8)
             else:
                 ap[i] = 1 if fq(cs + 64 * i, qs, o + 64 * i, 8) else 0
     if requant:
