@@ -108,7 +108,7 @@ void fdj_quantize_dequantize(const int32_t dct[64], const fdj_divisors *d, int32
 void fdj_enc_band_transform(const fdj_enc_band *b, fdj_enc_frame *f, int mcu_row,
                             const fdj_divisors *div, fdj_fdct_fn fdct);
 
-/* ---- Huffman coding (enc_huff.c) ---- */
+/* ---- Huffman tables (enc_huff_table.c) ---- */
 typedef struct fdj_huff_spec {
     uint8_t bits[17];           /* bits[k]: number of codes of length k (k = 1..16) */
     uint8_t vals[256];
@@ -126,8 +126,9 @@ int fdj_huff_derive(const fdj_huff_spec *s, fdj_huff_code *c, char *msg);
 /* libjpeg's jpeg_gen_optimal_table: code lengths limited to 16, all-ones code reserved. */
 int fdj_huff_optimal(const uint32_t freq_in[257], fdj_huff_spec *out, char *msg);
 
+/* ---- drivers (enc_main.c) ---- */
 /* Write the complete marker stream and entropy data for a frame whose
- * coefficient arrays are filled (enc_huff.c drives enc_marker.c). */
+ * coefficient arrays are filled (through enc_marker.c and the entropy coders). */
 int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_buf *out,
                        char *msg);
 

@@ -1,7 +1,9 @@
 /*
- * decoder.c -- the decoder driver: header parse, scan loop, coefficient
- * buffers, dequantize (+ one-pass FD requantize) + IDCT into a ring of sample
- * rows, upsampling and colour conversion into the caller's buffer.
+ * dec_main.c -- the decoder's entry points and driver (libjpeg's jdapimin.c,
+ * jdmaster.c, jdcoefct.c): header parse (T.81 B.2), the scan loop (E.2),
+ * coefficient buffers, then per row group dequantize (+ one-pass FD
+ * requantize) + IDCT (dec_dequant.c) into a ring of sample rows, and
+ * upsampling + colour conversion (dec_render.c) into the caller's buffer.
  *
  * Single-scan sequential files are decoded one MCU row at a time (memory
  * proportional to the width); multi-scan files (progressive, non-interleaved)
@@ -9,7 +11,6 @@
  * from them row group by row group.
  */
 #include "dec_internal.h"
-
 
 void fdj_decode_options_init(fdj_decode_options *opt)
 {
