@@ -77,10 +77,12 @@ static const uint16_t *purify_table_for(const fdj_decode_options *opt, int c)
 void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int simd)
 {
     int c, i;
+    fdj_kernels kern;
+    fdj_kernels_init(&kern, simd);
     memset(dq, 0, sizeof *dq);
-    dq->idct8 = fdj_idct_islow_for(simd);
-    dq->idct8q = fdj_idct_islow_q_for(simd);
-    dq->idct8rq = fdj_idct_islow_rq_for(simd);
+    dq->idct8 = kern.idct_islow;
+    dq->idct8q = kern.idct_islow_q;
+    dq->idct8rq = kern.idct_islow_rq;
     for (c = 0; c < d->ncomp; c++) {
         fdj_dequant_comp *k = &dq->comp[c];
         const uint16_t *t = purify_table_for(&d->opt, c);

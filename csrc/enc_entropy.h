@@ -1,17 +1,13 @@
 /*
  * enc_entropy.h -- the state the encoder's entropy coders share (enc_huff.c
  * sequential, enc_phuff.c progressive; T.81 F.1.2, G.1.2): the bit writer with
- * 0xFF stuffing (F.1.2.3), the per-scan coder and the block bit masks.
+ * 0xFF stuffing (F.1.2.3), the per-scan coder and the scan engine's calls.
  * Private to the encoder; everything here is static inline.
  */
 #ifndef FDJ_ENC_ENTROPY_H
 #define FDJ_ENC_ENTROPY_H
 
 #include "enc_internal.h"
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 /* ---- bit writer ------------------------------------------------------------ */
 typedef struct bitwriter {
@@ -106,7 +102,18 @@ typedef struct coder {
     int restart_interval, restarts_to_go, next_rst;
     char *msg;
     int status;
+    fdj_nonzero_ac_fn nonzero_ac;         /* block bit masks (fdj_simd.h) */
+    fdj_abs_above_fn abs_above;
 } coder;
+
+/* The block-mask kernels of a level for a coder. */
+static inline void fdj_enc_coder_kernels(coder *cd, int level)
+{
+    fdj_kernels k;
+    fdj_kernels_init(&k, level);
+    cd->nonzero_ac = k.nonzero_ac;
+    cd->abs_above = k.abs_above;
+}
 
 FDJ_INLINE void emit_symbol(coder *cd, int ac, int tbl, int sym)
 {
@@ -143,57 +150,6 @@ static inline void range_error(coder *cd, int comp)
 /* Blocks are stored in zigzag order (the quantizer writes them so), which is
  * the order every scan reads them in. */
 
-/* Zigzag positions 1..63 of the nonzero coefficients of a zigzag block. */
-FDJ_INLINE uint64_t nonzero_ac(const int16_t *zz)
-{
-#if defined(__SSE2__)
-    const __m128i zero = _mm_setzero_si128();
-    uint64_t m = 0;
-    int k;
-    for (k = 0; k < 64; k += 16) {
-        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(zz + k));
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(zz + k + 8));
-        __m128i z = _mm_packs_epi16(_mm_cmpeq_epi16(a, zero), _mm_cmpeq_epi16(b, zero));
-        m |= (uint64_t)(uint16_t)~_mm_movemask_epi8(z) << k;
-    }
-    return m & ~(uint64_t)1;
-#else
-    uint64_t m = 0;
-    int k;
-    for (k = 1; k < 64; k++)
-        m |= (uint64_t)(zz[k] != 0) << k;
-    return m;
-#endif
-}
-
-/* Bit k set where |zz[k]| > thr (k = 0..63); -32768 counts as 32767. */
-FDJ_INLINE uint64_t abs_above(const int16_t *zz, int thr)
-{
-#if defined(__SSE2__)
-    const __m128i zero = _mm_setzero_si128(), t = _mm_set1_epi16((short)thr);
-    uint64_t m = 0;
-    int k;
-    for (k = 0; k < 64; k += 16) {
-        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(zz + k));
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(zz + k + 8));
-        a = _mm_max_epi16(a, _mm_subs_epi16(zero, a));
-        b = _mm_max_epi16(b, _mm_subs_epi16(zero, b));
-        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(
-                 _mm_packs_epi16(_mm_cmpgt_epi16(a, t), _mm_cmpgt_epi16(b, t)))
-             << k;
-    }
-    return m;
-#else
-    uint64_t m = 0;
-    int k;
-    for (k = 0; k < 64; k++) {
-        int32_t v = zz[k];
-        m |= (uint64_t)((v < 0 ? -v : v) > thr) << k;
-    }
-    return m;
-#endif
-}
-
 /* bits ss..se */
 FDJ_INLINE uint64_t band_mask(int ss, int se)
 {
@@ -214,6 +170,10 @@ int fdj_enc_scan_rows(coder *cd, int r0, int r1, int progressive);
 int fdj_enc_scan_finish(coder *cd, int progressive);
 /* The sequential scan of all components. */
 void fdj_enc_sequential_scan(const fdj_enc_frame *f, scan_desc *sc);
+
+/* Scalar references of the block masks (enc_huff.c; SSE2 siblings in enc_huff_simd.c). */
+uint64_t fdj_nonzero_ac_scalar(const int16_t *zz);
+uint64_t fdj_abs_above_scalar(const int16_t *zz, int thr);
 
 /* ---- progressive coding (enc_phuff.c) ---- */
 void fdj_phuff_encode_block(coder *cd, const int16_t *zz, int ci);

@@ -17,6 +17,29 @@ static void flush_bits(bitwriter *w)
     w->nbits = 0;
 }
 
+/* Zigzag positions 1..63 of the nonzero coefficients of a zigzag block
+ * (scalar reference; SSE2 sibling in enc_huff_simd.c). */
+uint64_t fdj_nonzero_ac_scalar(const int16_t *zz)
+{
+    uint64_t m = 0;
+    int k;
+    for (k = 1; k < 64; k++)
+        m |= (uint64_t)(zz[k] != 0) << k;
+    return m;
+}
+
+/* Bit k set where |zz[k]| > thr (k = 0..63); -32768 counts as 32767. */
+uint64_t fdj_abs_above_scalar(const int16_t *zz, int thr)
+{
+    uint64_t m = 0;
+    int k;
+    for (k = 0; k < 64; k++) {
+        int32_t v = zz[k];
+        m |= (uint64_t)((v < 0 ? -v : v) > thr) << k;
+    }
+    return m;
+}
+
 /* Sequential block (F.1.2.1-2): DC difference, then run/size coded AC; each
  * Huffman code goes out together with its extra bits. */
 static void encode_block_seq(coder *cd, const int16_t *zz, int ci)
@@ -26,7 +49,7 @@ static void encode_block_seq(coder *cd, const int16_t *zz, int ci)
     bitwriter *w = &cd->w;
     int32_t diff = zz[0] - cd->last_dc[ci];
     int n = nbits_of((uint32_t)(diff < 0 ? -diff : diff)), last = 0;
-    uint64_t nz = nonzero_ac(zz);
+    uint64_t nz = cd->nonzero_ac(zz);
     cd->last_dc[ci] = zz[0];
     if (FDJ_UNLIKELY(n > 11 || dc->size[n] == 0)) {
         range_error(cd, ci);
@@ -63,7 +86,7 @@ static void count_block_seq(coder *cd, const int16_t *zz, int ci)
     uint32_t *dcf = cd->dc_freq[cp->dc_tbl], *acf = cd->ac_freq[cp->ac_tbl];
     int32_t diff = zz[0] - cd->last_dc[ci];
     int n = nbits_of((uint32_t)(diff < 0 ? -diff : diff)), last = 0;
-    uint64_t nz = nonzero_ac(zz);
+    uint64_t nz = cd->nonzero_ac(zz);
     cd->last_dc[ci] = zz[0];
     if (FDJ_UNLIKELY(n > 11)) {
         range_error(cd, ci);

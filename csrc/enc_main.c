@@ -251,9 +251,9 @@ int fdj_encode(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     fdj_enc_band band;
     fdj_divisors *div = NULL;
     fdj_enc_stream *stream = NULL;
-    fdj_fdct_fn fdct;
+    fdj_kernels kern;
     fdj_buf b;
-    int st, my, t, level;
+    int st, my, t;
     /* one pass over MCU rows unless the entropy coder needs every block first */
     int streaming;
     if (msg)
@@ -269,13 +269,12 @@ int fdj_encode(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     if (st != FDJ_OK)
         return st;
     streaming = !p->optimize && !p->progressive;
-    level = fdj_simd_level();
-    fdct = fdj_fdct_islow_for(level);
+    fdj_kernels_init(&kern, fdj_simd_level());
     div = (fdj_divisors *)malloc(4 * sizeof *div);
     if (!div)
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
     for (t = 0; t < p->num_qtables; t++)
-        fdj_enc_divisors_init(&div[t], p->qtable[t], level);
+        fdj_enc_divisors_init(&div[t], p->qtable[t], &kern);
     st = fdj_enc_alloc_coefs(&f, streaming, msg);
     if (st != FDJ_OK) {
         free(div);
@@ -293,7 +292,7 @@ int fdj_encode(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
             if (streaming)
                 fdj_enc_band_rows(&f, my);
             fdj_enc_band_convert(&band, &f, my, pixels, row_stride, col_stride, chan_stride);
-            fdj_enc_band_transform(&band, &f, my, div, fdct);
+            fdj_enc_band_transform(&band, &f, my, div, &kern);
             if (streaming) {
                 fdj_enc_fill_dummy_blocks(&f);
                 st = fdj_enc_stream_rows(stream, my);
@@ -388,6 +387,7 @@ int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_b
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
     cd->f = f;
     cd->msg = msg;
+    fdj_enc_coder_kernels(cd, fdj_simd_level());
     file_header(f, p, out, progressive);
     if (progressive) {
         nscans = fdj_phuff_script(f, scans);
@@ -426,6 +426,7 @@ int fdj_enc_stream_begin(fdj_enc_stream **sp, const fdj_enc_frame *f, const fdj_
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
     s->cd.f = f;
     s->cd.msg = msg;
+    fdj_enc_coder_kernels(&s->cd, fdj_simd_level());
     s->out = out;
     fdj_enc_sequential_scan(f, &s->scan);
     s->cd.scan = &s->scan;

@@ -50,7 +50,7 @@ FDJ_INLINE int highest_bit(uint64_t m)
 static void encode_ac_first(coder *cd, const int16_t *zz, int ss, int se, int al)
 {
     /* nonzero after the point transform: |v| >= 2^al */
-    uint64_t nz = abs_above(zz, (1 << al) - 1) & band_mask(ss, se);
+    uint64_t nz = cd->abs_above(zz, (1 << al) - 1) & band_mask(ss, se);
     int k, last = ss - 1;
     while (nz) {
         int32_t v, t, t2;
@@ -93,8 +93,8 @@ static void encode_ac_first(coder *cd, const int16_t *zz, int ss, int se, int al
 static void encode_ac_refine(coder *cd, const int16_t *zz, int ss, int se, int al)
 {
     uint64_t band = band_mask(ss, se);
-    uint64_t nz = abs_above(zz, (1 << al) - 1) & band;      /* |v| >> al != 0 */
-    uint64_t ones = nz & ~abs_above(zz, (2 << al) - 1);    /* |v| >> al == 1 */
+    uint64_t nz = cd->abs_above(zz, (1 << al) - 1) & band;      /* |v| >> al != 0 */
+    uint64_t ones = nz & ~cd->abs_above(zz, (2 << al) - 1);    /* |v| >> al == 1 */
     int k, r = 0, eob = 0, br = 0, prev = ss - 1;
     uint8_t *brbuf = cd->bit_buffer + cd->be;
     if (ones)

@@ -89,6 +89,7 @@ typedef struct fdj_render_spec {
     int out_format;                     /* enum fdj_out_format */
     int invert_cmyk;                    /* invert CMYK output (Pillow's Adobe convention) */
     int simd;                           /* fdj_simd_level() at init (fdj_simd.h) */
+    fdj_kernels kern;                   /* that level's kernels */
 } fdj_render_spec;
 
 /* Fill a spec for full-size decoding (block size 8 everywhere).  Returns
