@@ -1,6 +1,7 @@
 /*
  * dec_color_simd.c -- AVX2 siblings of the decoder's colour conversion and
- * fancy upsampling (dec_render.c; libjpeg's jdcolor.c and jdsample.c).
+ * fancy upsampling (dec_render.c; libjpeg's jdcolor.c and jdsample.c; JFIF
+ * 1.02 YCbCr, T.81 A.1.1 sampling); chosen in fdj_simd.c.
  *
  * YCbCr -> RGB uses the scalar code's int32 expressions, eight pixels per
  * instruction, and the saturating packs as the clamp; h2v2 fancy upsampling

@@ -1,6 +1,7 @@
 /*
  * dec_render.c -- upsampling (jdsample.c) and colour conversion (jdcolor.c)
- * of decoded component rows into output pixels.
+ * of decoded component rows into output pixels (T.81 A.1.1 sampling factors,
+ * JFIF 1.02 YCbCr, Adobe APP14 transforms); the last decoder stage.
  *
  * Upsampling is libjpeg-turbo's default "fancy" (triangular) filter where it
  * applies (h2v1 and h2v2 with more than 2 samples per row, h1v2 always) and

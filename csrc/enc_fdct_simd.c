@@ -1,5 +1,7 @@
 /*
- * enc_fdct_simd.c -- AVX2 sibling of the ISLOW forward DCT (enc_fdct.c).
+ * enc_fdct_simd.c -- AVX2 siblings of the ISLOW forward DCT (T.81 A.3.3; one
+ * block, or two side by side in 16-bit lanes) and of the quantizer (A.3.4);
+ * scalar references in enc_fdct.c, chosen in fdj_simd.c.
  *
  * Same int32 expressions as the scalar code, eight rows (then eight columns)
  * per instruction.  The input is 8-bit samples, so every intermediate stays

@@ -2,7 +2,9 @@
  * enc_main.c -- the encoder's entry points: parameters, quality tables
  * (libjpeg's jpeg_quality_scaling over the Annex K.1 tables), frame geometry
  * (T.81 A.1.1, A.2.4), dummy blocks of partial MCUs, fdj_encode and
- * fdj_write_coefficients.
+ * fdj_write_coefficients, and the drivers that write a file (B.2 order: SOI,
+ * APPn, DQT, SOF, then per scan DHT/DRI/SOS and entropy data, EOI) whole or
+ * streamed by MCU rows.
  */
 #include "enc_entropy.h"
 

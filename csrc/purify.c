@@ -1,5 +1,6 @@
 /*
- * purify.c -- fused Feature Distillation on pixels (fdj_purify).
+ * purify.c -- fused Feature Distillation on pixels (fdj_purify; T.81 A.3.3
+ * FDCT/IDCT, A.3.4 quantization by T).
  *
  * The encoder's front end (colour conversion, edge replication, downsampling,
  * ISLOW FDCT, quantization by T) and the decoder's back end (dequantization,
