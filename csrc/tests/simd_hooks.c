@@ -11,15 +11,22 @@
 
 int fdj_hook_simd_level(void) { return fdj_simd_level(); }
 
-/* ISLOW IDCT of n (64,) int32 dequantized blocks with the kernel of `level`;
- * -1 when the level is not available here. */
+/* The kernels of `level`; -1 when the level is not available here. */
+static int kernels_at(int level, fdj_kernels *k)
+{
+    if (level > fdj_simd_level())
+        return -1;
+    fdj_kernels_init(k, level);
+    return 0;
+}
+
+/* ISLOW IDCT of n (64,) int32 dequantized blocks with the kernel of `level`. */
 int fdj_hook_idct_blocks(const int32_t *in, size_t n, int level, uint8_t *out)
 {
     fdj_kernels k;
     size_t i;
-    if (level > fdj_simd_level())
+    if (kernels_at(level, &k))
         return -1;
-    fdj_kernels_init(&k, level);
     for (i = 0; i < n; i++)
         k.idct_islow(in + 64 * i, out + 64 * i, 8);
     return 0;
@@ -30,9 +37,8 @@ int fdj_hook_fdct_blocks(const uint8_t *in, size_t n, int level, int32_t *out)
 {
     fdj_kernels k;
     size_t i;
-    if (level > fdj_simd_level())
+    if (kernels_at(level, &k))
         return -1;
-    fdj_kernels_init(&k, level);
     for (i = 0; i < n; i++)
         k.fdct_islow(in + 64 * i, 8, out + 64 * i);
     return 0;
