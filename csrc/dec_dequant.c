@@ -12,16 +12,24 @@
 
 /* Feature Distillation, the decoder half (Liu et al., "Feature Distillation:
  * DNN-Oriented JPEG Compression Against Adversarial Examples", CVPR 2019,
- * Sec. 4 "one-pass" defense): each dequantized DCT coefficient D = c * q is
+ * the one-pass defense): each dequantized DCT coefficient D = c * q is
  * requantized by the defense's table T to T * round(D / T), rounding half away
- * from zero, before the IDCT.  Zero coefficients stay zero.  The fused SIMD
- * sibling (fdj_idct_islow_rq_avx2) computes the same values. */
+ * from zero, before the IDCT.  Zero coefficients stay zero.  |D| <= 2^30, so
+ * nothing overflows.  The fused SIMD sibling (fdj_idct_islow_rq_avx2)
+ * computes the same values. */
 static void fd_requantize_block(const int16_t coef[64], const int32_t q[64], const int32_t t[64],
                                 int32_t out[64])
 {
     int i;
-    for (i = 0; i < 64; i++)
-        out[i] = coef[i] ? fdj_requantize(coef[i] * q[i], t[i]) : 0;
+    for (i = 0; i < 64; i++) {
+        int32_t d = coef[i] * q[i], n;
+        if (!d) {
+            out[i] = 0;
+            continue;
+        }
+        n = ((d > 0 ? d : -d) + (t[i] >> 1)) / t[i]; /* round(|D| / T), halves up */
+        out[i] = (d > 0 ? n : -n) * t[i];
+    }
 }
 
 /* The scalar reference of the fused kernel: dequantize, requantize, ISLOW IDCT. */

@@ -220,11 +220,11 @@ FDJ_AVX2 int fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], 
 }
 
 /* One-pass FD: dequantize, requantize by T (round half away from zero, as
- * fdj_requantize) and IDCT.  n = |c*q| + T/2 is divided by T with the
- * table's multiply-shift when every n of the block is below 2^15 (real
- * files), else in float32, which is exact after the floor for n < 2^24: the
- * quotient's relative error is below 2^-24, so it cannot reach the next
- * integer, at least 1/T away.  Returns 0, writing nothing, for larger n or an
+ * fd_requantize_block in dec_dequant.c) and IDCT.  n = |c*q| + T/2 is
+ * divided by T with the table's multiply-shift when every n of the block is
+ * below 2^15 (real files), else in float32, which is exact after the floor
+ * for n < 2^24: the quotient's relative error is below 2^-24, so it cannot
+ * reach the next integer, at least 1/T away.  Returns 0, writing nothing, for larger n or an
  * IDCT outside the 32-bit range: the caller takes the scalar reference
  * (fdj_idct_islow_rq, dec_dequant.c). */
 FDJ_AVX2 int fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],

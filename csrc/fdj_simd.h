@@ -55,7 +55,7 @@ typedef struct fdj_requant_table {
 } fdj_requant_table;
 void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64]);
 
-/* Dequantize, one-pass FD requantize by rt->t (fdj_requantize), ISLOW IDCT.
+/* Dequantize, one-pass FD requantize by rt->t (dec_dequant.c), ISLOW IDCT.
  * Returns 0, writing nothing, for a block the kernel cannot compute exactly:
  * the caller takes the scalar reference fdj_idct_islow_rq (dec_dequant.c). */
 typedef int (*fdj_idct_rq_fn)(const int16_t coef[64], const int32_t q[64],
