@@ -18,13 +18,14 @@ from fdjpeg (with ``purify=``, purified in the decoder).  Like Pillow, opening i
 """
 import builtins
 import io
+import json
 import os
 import struct
 
 import numpy as np
 from PIL import Image, ImageFile, JpegImagePlugin, JpegPresets, UnidentifiedImageError
 
-__all__ = ["open", "save", "register", "unregister", "is_registered", "FDJpegImageFile", "SAVE_KEYWORDS"]
+__all__ = ["open", "save", "register", "unregister", "is_registered", "worker_init", "FDJpegImageFile", "SAVE_KEYWORDS"]
 
 # ---------------------------------------------------------------------------
 # reading
@@ -460,19 +461,50 @@ def save(im, fp, format=None, **params):
 # ---------------------------------------------------------------------------
 # plugin registration
 
+#: environment variable in which :func:`register` records its arguments (JSON), so that child
+#: processes (which inherit ``os.environ``) and :func:`worker_init` can re-apply them.
+ENV_VAR = "FDJPEG_PILLOW_REGISTER"
+
 _saved = {}
+_state = {}  # the arguments of the active registration in this process (empty = none)
 
 
 def _factory_for(purify):
     def factory(fp, filename=None):
         return _open_image(fp, filename, purify)
 
+    factory._fdjpeg = True
     return factory
+
+
+def _jsonable(value):
+    """``purify`` as JSON-able data (tables as nested lists), or raise TypeError."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    raise TypeError(f"purify must be None, True or a table (array/list of numbers), not {type(value).__name__}")
 
 
 def register(purify=None, *, save=True):
     """Route Pillow's own ``Image.open`` (and, with ``save=True``, ``Image.save``) of JPEGs through
-    fdjpeg; ``purify`` is applied to every JPEG opened.  Calling it again updates ``purify``."""
+    fdjpeg; ``purify`` is applied to every JPEG opened.  Calling it again updates ``purify``.
+
+    The registration lives in this process's Pillow registry: a child started with ``fork``
+    inherits it; one started with ``spawn`` or ``forkserver`` (the default on macOS and Windows,
+    and ``DataLoader(multiprocessing_context="spawn")``) starts with Pillow's own plugin.  Pass
+    :func:`worker_init` as the pool's ``initializer`` / the DataLoader's ``worker_init_fn`` so
+    that every worker re-applies this registration; :func:`is_registered` checks a process.
+    The arguments are also recorded in ``os.environ[ENV_VAR]`` (inherited by child processes).
+    """
+    state = {"purify": purify, "save": bool(save)}
+    env = json.dumps({"purify": _jsonable(purify), "save": bool(save)})
     Image.preinit()  # import Pillow's JPEG plugin now, so a later init() cannot re-register it
     if not _saved:
         _saved["open"] = Image.OPEN.get("JPEG")
@@ -482,10 +514,15 @@ def register(purify=None, *, save=True):
         Image.register_save("JPEG", _pillow_save)
     elif _saved.get("save") is not None:
         Image.SAVE["JPEG"] = _saved["save"]
+    _state.clear()
+    _state.update(state)
+    os.environ[ENV_VAR] = env
 
 
 def unregister():
     """Restore Pillow's own JPEG plugin exactly as it was before :func:`register`."""
+    os.environ.pop(ENV_VAR, None)
+    _state.clear()
     if not _saved:
         return
     if _saved["open"] is not None:
@@ -496,4 +533,55 @@ def unregister():
 
 
 def is_registered():
-    return bool(_saved)
+    """True when ``PIL.Image.open`` in *this* process opens JPEGs with fdjpeg (e.g. False in a
+    ``spawn`` worker until :func:`worker_init` ran there)."""
+    entry = Image.OPEN.get("JPEG")
+    return bool(entry) and getattr(entry[0], "_fdjpeg", False)
+
+
+def _env_state():
+    raw = os.environ.get(ENV_VAR)
+    if not raw:
+        return None
+    try:
+        state = json.loads(raw)
+        return {"purify": state["purify"], "save": bool(state.get("save", True))}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"os.environ[{ENV_VAR!r}] is not a registration written by "
+                         f"fdjpeg.pillow.register: {raw[:80]!r}") from exc
+
+
+def _apply(state):
+    register(state["purify"], save=state["save"])
+
+
+class _WorkerInit:
+    """Type of :data:`worker_init` (a picklable callable that carries the registration)."""
+
+    def __init__(self, state=None):
+        self._state = state
+
+    def __call__(self, *_):
+        """Re-apply the parent's registration in this (worker) process; no-op without one."""
+        state = self._state if self._state is not None else _env_state()
+        if state:  # {} = the parent had no registration when this was pickled
+            _apply(state)
+
+    def __reduce__(self):
+        # pickled (spawn/forkserver workers): carry the registration active now in the parent
+        # (or its absence), so the worker gets exactly that even where its os.environ is older
+        # (a forkserver started while another registration was active)
+        state = self._state if self._state is not None else dict(_state)
+        return (_WorkerInit, (state,))
+
+    def __repr__(self):
+        return "fdjpeg.pillow.worker_init"
+
+
+#: ``worker_init(*_)``: re-apply the parent's :func:`register` (including ``purify=``) in a worker
+#: process.  Picklable; use it as is as ``multiprocessing.Pool(initializer=worker_init)`` or
+#: ``DataLoader(..., worker_init_fn=worker_init)``; it ignores its arguments (a DataLoader passes
+#: the worker id).  The registration travels with the pickled ``worker_init`` (spawn,
+#: forkserver) and in ``os.environ[ENV_VAR]``; without a registration in the parent it does
+#: nothing.
+worker_init = _WorkerInit()

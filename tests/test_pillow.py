@@ -500,3 +500,89 @@ def test_register_routes_pillow_and_unregister_restores(tmp_path):
     assert type(im) is JpegImagePlugin.JpegImageFile
     assert not fdpil.is_registered()
     fdpil.unregister()  # harmless when not registered
+
+
+# --------------------------------------------------------------------------- worker processes
+
+import multiprocessing  # noqa: E402
+import os  # noqa: E402
+import pickle  # noqa: E402
+import sys  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import _workers  # noqa: E402
+
+START_METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
+
+
+@pytest.fixture
+def jpeg_file(tmp_path):
+    data = GENERATED[1][1]
+    path = tmp_path / "w.jpg"
+    path.write_bytes(data)
+    return str(path), data
+
+
+@pytest.mark.parametrize("method", START_METHODS)
+def test_pool_workers_get_the_registration(method, jpeg_file):
+    """Finding 1: Pool(initializer=worker_init) purifies in every start method; spawn and
+    forkserver workers without it are not registered (and say so), fork workers inherit it."""
+    path, data = jpeg_file
+    purified = fdjpeg.decode(data, purify=FD)
+    plain = np.asarray(Image.open(io.BytesIO(data)))
+    assert not np.array_equal(purified, plain)
+    ctx = multiprocessing.get_context(method)
+    try:
+        fdpil.register(purify=FD)
+        assert fdpil.is_registered()
+        with ctx.Pool(1, initializer=fdpil.worker_init) as pool:
+            registered, cls, pixels = pool.apply(_workers.probe, (path,))
+        assert registered and cls == "FDJpegImageFile"
+        np.testing.assert_array_equal(pixels, purified)
+        with ctx.Pool(1) as pool:  # no initializer
+            registered, cls, pixels = pool.apply(_workers.probe, (path,))
+        if method == "fork":  # the registry is copied with the process
+            assert registered
+            np.testing.assert_array_equal(pixels, purified)
+        else:  # a fresh interpreter: Pillow's own plugin, and is_registered() tells
+            assert not registered and cls == "JpegImageFile"
+            np.testing.assert_array_equal(pixels, plain)
+    finally:
+        fdpil.unregister()
+    assert not fdpil.is_registered()
+    with ctx.Pool(1, initializer=fdpil.worker_init) as pool:  # nothing to re-apply: Pillow's own
+        registered, cls, pixels = pool.apply(_workers.probe, (path,))
+    assert not registered and cls == "JpegImageFile"
+
+
+def test_worker_init_carries_the_registration_and_env(jpeg_file):
+    path, data = jpeg_file
+    assert fdpil.ENV_VAR not in os.environ
+    fdpil.worker_init()  # no registration anywhere: a no-op
+    fdpil.worker_init(3)  # DataLoader passes the worker id
+    assert not fdpil.is_registered()
+    try:
+        fdpil.register(purify=FD, save=False)
+        assert Image.SAVE["JPEG"] is JpegImagePlugin._save
+        env = os.environ[fdpil.ENV_VAR]
+        carried = pickle.loads(pickle.dumps(fdpil.worker_init))
+        fdpil.unregister()
+        assert not fdpil.is_registered() and fdpil.ENV_VAR not in os.environ
+        carried(0)  # the pickled initializer re-applies the parent's registration, purify= included
+        assert fdpil.is_registered() and Image.SAVE["JPEG"] is JpegImagePlugin._save
+        np.testing.assert_array_equal(np.asarray(Image.open(path)), fdjpeg.decode(data, purify=FD))
+        fdpil.unregister()
+        os.environ[fdpil.ENV_VAR] = env  # what a child process inherits
+        fdpil.worker_init()
+        assert fdpil.is_registered()
+        np.testing.assert_array_equal(np.asarray(Image.open(path)), fdjpeg.decode(data, purify=FD))
+        fdpil.unregister()
+        os.environ[fdpil.ENV_VAR] = "not json"
+        with pytest.raises(ValueError, match=fdpil.ENV_VAR):
+            fdpil.worker_init()
+    finally:
+        fdpil.unregister()
+    assert fdpil.ENV_VAR not in os.environ
+    with pytest.raises(TypeError, match="purify"):
+        fdpil.register(purify=object())
+    assert not fdpil.is_registered()

@@ -154,3 +154,47 @@ def test_bpda_module_in_a_model():
     torch.testing.assert_close(out, rest(xp))
     with pytest.raises(TypeError):
         bpda_feature_distillation(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))
+
+
+# --------------------------------------------------------------------------- Image.open in workers
+
+import multiprocessing  # noqa: E402
+import pathlib  # noqa: E402
+import sys  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import _workers  # noqa: E402
+
+import fdjpeg.pillow  # noqa: E402
+
+
+@pytest.mark.parametrize("method", [m for m in ("fork", "spawn", "forkserver")
+                                    if m in multiprocessing.get_all_start_methods()])
+def test_dataloader_workers_purify_with_worker_init(method, tmp_path):
+    """Finding 1: a folder dataset that calls Image.open, after register(purify=T): with
+    worker_init_fn=fdjpeg.pillow.worker_init every worker decodes purified pixels."""
+    paths, purified, plain = [], [], []
+    for i, arr in enumerate(images()[:2]):
+        p = tmp_path / f"{i}.jpg"
+        Image.fromarray(arr).save(p, quality=90)
+        paths.append(str(p))
+        purified.append(fdjpeg.decode(p.read_bytes(), purify=FD))
+        plain.append(np.asarray(Image.open(p)))
+    assert not np.array_equal(purified[0], plain[0])
+    try:
+        fdjpeg.pillow.register(purify=FD)
+        loader = torch.utils.data.DataLoader(_workers.JpegPaths(paths), batch_size=None, num_workers=1,
+                                             multiprocessing_context=method,
+                                             worker_init_fn=fdjpeg.pillow.worker_init)
+        got = list(loader)
+        assert [int(flag) for flag, _ in got] == [1, 1]
+        for (_, px), ref in zip(got, purified):
+            np.testing.assert_array_equal(px.numpy(), ref)
+        if method == "spawn":  # without worker_init_fn the worker is not registered, and says so
+            loader = torch.utils.data.DataLoader(_workers.JpegPaths(paths), batch_size=None, num_workers=1,
+                                                 multiprocessing_context=method)
+            got = list(loader)
+            assert [int(flag) for flag, _ in got] == [0, 0]
+            np.testing.assert_array_equal(got[0][1].numpy(), plain[0])
+    finally:
+        fdjpeg.pillow.unregister()
