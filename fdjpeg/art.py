@@ -6,8 +6,11 @@
 
 It follows ART's ``JpegCompression`` conventions (clip values (0, 1) or (0, 255), channels
 first or last, NHWC/NCHW images and NFHWC/NCFHW videos, 3-channel data as RGB and other channel
-counts one grey channel at a time), with two differences: floats become uint8 by rounding,
-floor(255*x + 0.5), not by truncation, and the gradient is BPDA's identity.
+counts one grey channel at a time), with two differences: values become 8-bit pixels by rounding,
+floor(255*x/clip_max + 0.5), not by truncation, and the gradient is BPDA's identity.  Dtypes and
+ranges follow the one rule of the torch and ART integrations (``fdjpeg._pixelrule``,
+docs/integrations.md): uint8 or floating point on the scale [0, clip_values[1]]; a value outside
+it (normalized input, 0..255 data with clip_values (0, 1), NaN) raises ``ValueError``, never clipped.
 ART is imported when this module is imported, never by ``import fdjpeg``.
 """
 import numpy as np
@@ -16,6 +19,7 @@ from art.config import ART_NUMPY_DTYPE
 from art.defences.preprocessor.preprocessor import Preprocessor
 
 from fdjpeg._fdops import MODES, distill, resolve_table
+from fdjpeg._pixelrule import from_pixels, to_pixels
 
 __all__ = ["FeatureDistillation"]
 
@@ -52,14 +56,11 @@ class FeatureDistillation(Preprocessor):
         ndim = x.ndim
         if ndim not in (4, 5):
             raise ValueError("Feature Distillation applies to images (4-D) and videos (5-D) only.")
-        if x.size and x.min() < 0.0:
-            raise ValueError("Negative values in input `x`: Feature Distillation needs unnormalized input.")
+        x8 = to_pixels(x, self.clip_values[1], "fdjpeg.art.FeatureDistillation")
         if self.channels_first:
-            x = np.moveaxis(x, 1, -1)
+            x8 = np.moveaxis(x8, 1, -1)
         if ndim == 4:
-            x = x[:, None]
-        scale = 255.0 if self.clip_values[1] == 1.0 else 1.0
-        x8 = np.floor(np.clip(x.astype(np.float64) * scale, 0.0, 255.0) + 0.5).astype(np.uint8)
+            x8 = x8[:, None]
         out = np.empty_like(x8)
         it = np.ndindex(x8.shape[:2])
         if self.verbose:
@@ -73,8 +74,7 @@ class FeatureDistillation(Preprocessor):
             else:
                 for c in range(img.shape[-1]):
                     out[idx][..., c] = distill(img[..., c], self.table, self.mode, self.subsampling)
-        res = out.astype(ART_NUMPY_DTYPE) / ART_NUMPY_DTYPE(scale)
-        res = res.astype(ART_NUMPY_DTYPE)
+        res = from_pixels(out, ART_NUMPY_DTYPE, self.clip_values[1]).astype(ART_NUMPY_DTYPE)
         if ndim == 4:
             res = res[:, 0]
         if self.channels_first:

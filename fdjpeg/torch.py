@@ -8,13 +8,16 @@ differentiable wrappers ``bpda_feature_distillation`` / ``FeatureDistillationBPD
     transform = FeatureDistillation()          # package FD table, one-pass purification
     loader = DataLoader(dataset_with(transform), num_workers=4)
 
-A float tensor in [0, 1] becomes uint8 as floor(255*x + 0.5) (values outside are clipped), is
-purified, and comes back as the same dtype divided by 255: the defense always acts on the 8-bit
-pixels a camera or file would hold.
+Dtypes and ranges follow the one rule of the torch and ART integrations (``fdjpeg._pixelrule``,
+docs/integrations.md): uint8 is taken as pixels; floating point must lie in [0, 1] and becomes
+the pixel floor(255*x + 0.5); values outside [0, 1] (0..255 floats, ``Normalize``d tensors) raise
+``ValueError`` instead of being clipped; the result comes back in the input's dtype and scale.
+A float tensor that requires grad keeps a BPDA (identity) gradient.
 """
 import numpy as np
 
-from fdjpeg._fdops import check_mode, distill, distill_batch, resolve_table, to_uint8
+from fdjpeg._fdops import check_mode, distill, distill_batch, resolve_table
+from fdjpeg._pixelrule import from_pixels, to_pixels
 
 try:  # optional: only tensors and the BPDA wrapper need torch
     import torch as _torch
@@ -74,22 +77,21 @@ class FeatureDistillation:
         return Image.fromarray(out)
 
     def _array(self, arr):
-        if arr.dtype != np.uint8:
-            raise TypeError(f"numpy input must be uint8 (H, W) or (H, W, C), not {arr.dtype}")
         if arr.ndim not in (2, 3):
             raise ValueError(f"numpy input must be (H, W) or (H, W, C), got shape {arr.shape}")
-        return self._pixels(arr)
+        hi = 255 if arr.dtype == np.uint8 else 1.0
+        pixels = to_pixels(arr, hi, _WHO)
+        return from_pixels(self._pixels(pixels), arr.dtype, hi)
 
     def _tensor(self, t):
         if t.ndim not in (3, 4) or t.shape[-3] not in (1, 3):
             raise ValueError(f"tensor input must be (C, H, W) or (N, C, H, W) with C 1 or 3, got {tuple(t.shape)}")
         if not (t.dtype == _torch.uint8 or t.is_floating_point()):
-            raise TypeError(f"tensor input must be uint8 or floating point in [0, 1], not {t.dtype}")
-        arr = t.detach().cpu().numpy()
-        batch = arr[None] if arr.ndim == 3 else arr
-        hwc = to_uint8(np.moveaxis(batch, 1, -1))
-        out = np.moveaxis(distill_batch(hwc, self.table, self.mode, self.subsampling), -1, 1)
-        return _to_tensor_like(out[0] if arr.ndim == 3 else out, t)
+            raise TypeError(f"{_WHO} takes uint8 or floating-point tensors (floats in [0, 1]), not {t.dtype}")
+        if t.requires_grad and _torch.is_grad_enabled():
+            # BPDA: exact purification forward, identity backward (as FeatureDistillationBPDA)
+            return _BPDA.apply(t, self.table, self.mode, self.subsampling)
+        return _purify_batch(t, self.table, self.mode, self.subsampling)
 
 
 def _to_tensor_like(out, t):
@@ -106,13 +108,23 @@ def _to_tensor_like(out, t):
     return res if t.device.type == "cpu" else res.to(t.device)
 
 
-def _purify_batch(x, table, mode, subsampling):
-    """x: float tensor (N, C, H, W) or (C, H, W) in [0, 1] -> purified float tensor, same shape."""
-    arr = x.detach().cpu().numpy()
+_WHO = "fdjpeg.torch.FeatureDistillation"
+
+
+def _purify_batch(x, table, mode, subsampling, who=_WHO):
+    """x: uint8 or float tensor (N, C, H, W) or (C, H, W) -> purified tensor, same shape, dtype
+    and scale (the dtype/range rule of ``fdjpeg._pixelrule``)."""
+    arr = x.detach().cpu()
+    if arr.dtype == _torch.bfloat16:
+        arr = arr.float()
+    arr = arr.numpy()
     batch = arr[None] if arr.ndim == 3 else arr
-    out = np.moveaxis(distill_batch(to_uint8(np.moveaxis(batch, 1, -1)), table, mode, subsampling), -1, 1)
+    hwc = to_pixels(np.moveaxis(batch, 1, -1), 255 if arr.dtype == np.uint8 else 1.0, who)
+    out = np.moveaxis(distill_batch(hwc, table, mode, subsampling), -1, 1)
     return _to_tensor_like(out[0] if arr.ndim == 3 else out, x)
 
+
+_BPDA_WHO = "fdjpeg.torch.bpda_feature_distillation"
 
 if _torch is not None:
 
@@ -121,7 +133,7 @@ if _torch is not None:
 
         @staticmethod
         def forward(ctx, x, table, mode, subsampling):
-            return _purify_batch(x, table, mode, subsampling)
+            return _purify_batch(x, table, mode, subsampling, _BPDA_WHO)
 
         @staticmethod
         def backward(ctx, grad):
@@ -131,7 +143,7 @@ if _torch is not None:
         """Differentiable FD for adaptive attacks: forward purifies exactly (uint8 rounding
         included), backward passes the gradient through unchanged."""
         if not x.is_floating_point():
-            raise TypeError("bpda_feature_distillation takes a floating-point tensor in [0, 1]")
+            raise TypeError(f"{_BPDA_WHO} takes a floating-point tensor in [0, 1], not {x.dtype}")
         return _BPDA.apply(x, resolve_table(table), check_mode(mode), subsampling)
 
     class FeatureDistillationBPDA(_torch.nn.Module):
