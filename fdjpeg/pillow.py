@@ -25,7 +25,8 @@ import struct
 import numpy as np
 from PIL import Image, ImageFile, JpegImagePlugin, JpegPresets, UnidentifiedImageError
 
-__all__ = ["open", "save", "register", "unregister", "is_registered", "worker_init", "FDJpegImageFile", "SAVE_KEYWORDS"]
+__all__ = ["open", "save", "register", "unregister", "is_registered", "worker_init", "pillow_road", "encode_image",
+           "FDJpegImageFile", "SAVE_KEYWORDS", "ENV_VAR"]
 
 # ---------------------------------------------------------------------------
 # reading
@@ -158,8 +159,8 @@ SAVE_KEYWORDS = {
     "restart_marker_blocks": "restart interval in MCUs",
     "restart_marker_rows": "restart interval in MCU rows",
     "keep_rgb": "store RGB without converting to YCbCr (Adobe transform 0)",
-    "smooth": "NOT implemented by fdjpeg (libjpeg's input smoothing): a nonzero value raises",
-    "streamtype": "NOT implemented by fdjpeg (abbreviated tables-only/image-only streams): nonzero raises",
+    "smooth": "libjpeg's input smoothing: not in fdjpeg's encoder, a nonzero value goes to Pillow's encoder",
+    "streamtype": "abbreviated (tables-only / image-only) streams: nonzero goes to Pillow's encoder",
     "table": "fdjpeg: an FD table (any form fdjpeg.encode takes, True = package default); Pillow's "
              "default subsampling (4:2:0) still applies: pass subsampling=0 to keep the two-pass grid exact",
 }
@@ -231,16 +232,8 @@ def _segment(marker, payload):
 
 def _plan(im, params):
     """Resolve Pillow's JPEG keywords into an explicit encoding plan (a dict)."""
-    for key in _UNIMPLEMENTED:
-        if params.get(key):
-            raise NotImplementedError(
-                f"fdjpeg does not implement Pillow's JPEG keyword {key}={params[key]!r}; "
-                "save with Pillow for that (fdjpeg.pillow.unregister())"
-            )
     mode = im.mode
-    if mode == "YCbCr":  # Pillow writes these planes as is; fdjpeg's encoder takes RGB only
-        raise NotImplementedError("fdjpeg cannot write mode YCbCr as JPEG (Pillow can; or convert to RGB)")
-    if mode not in ("1", "L", "RGB", "RGBX", "CMYK"):
+    if mode not in _NATIVE_MODES:
         raise OSError(f"cannot write mode {mode} as JPEG")
 
     quality = params.get("quality", -1)
@@ -391,8 +384,134 @@ def _pixels_for(im, mode):
     return np.asarray(im)
 
 
+_NATIVE_MODES = ("1", "L", "RGB", "RGBX", "CMYK")
+_FLAG_KEYS = ("optimize", "progressive", "progression", "keep_rgb")
+_BYTES_KEYS = ("icc_profile", "xmp", "extra")
+_PRESET_NAMES = frozenset(JpegPresets.presets)
+
+
+def _is_int(v):
+    return type(v) is int or type(v) is bool
+
+
+def _is_real(v):
+    return type(v) in (int, float, bool) and v == v and abs(v) != float("inf")
+
+
+def _native_qtables(q):
+    if q is None:
+        return True
+    if isinstance(q, str):
+        if q == "keep" or q in _PRESET_NAMES:
+            return True
+        try:
+            _validate_qtables(q)
+        except ValueError:
+            return False
+        return True
+    if type(q) not in (list, tuple, dict):
+        return False
+    tables = [q[k] for k in range(len(q)) if k in q] if isinstance(q, dict) else list(q)
+    if isinstance(q, dict) and not all(type(k) is int for k in q):
+        return False
+    return 0 < len(tables) < 5 and all(
+        type(t) in (list, tuple) and len(t) == 64 and all(type(v) is int and 1 <= v <= 65535 for v in t)
+        for t in tables)
+
+
+def pillow_road(im, **params):
+    """Why ``save(im, **params)`` goes to Pillow's own encoder, or None when fdjpeg encodes it.
+
+    fdjpeg's encoder takes the calls it writes byte for byte as Pillow does (checked by
+    tests/test_pillow_parity.py): modes 1, L, RGB, RGBX and CMYK and the ordinary values of
+    every JPEG keyword.  Everything else - a mode Pillow writes that fdjpeg does not (YCbCr) or
+    cannot (a mode Pillow refuses too), ``smooth``/``streamtype`` other than 0, and values
+    Pillow accepts or refuses in its own way (``quality=True``, ``subsampling=7``, negative or
+    non-integer tables, non-bytes metadata...) - is handed to Pillow's encoder, so the bytes,
+    or the exception, are exactly Pillow's.  With fdjpeg's ``table=`` there is no such road
+    (Pillow has no FD table): those calls raise instead.
+
+        >>> from PIL import Image
+        >>> pillow_road(Image.new("RGB", (8, 8)), quality=90) is None
+        True
+        >>> pillow_road(Image.new("YCbCr", (8, 8)))
+        'mode YCbCr'
+    """
+    mode = im.mode
+    if mode not in _NATIVE_MODES:
+        return f"mode {mode}"
+    if not (0 < im.width <= 65500 and 0 < im.height <= 65500):
+        return f"size {im.width}x{im.height}"
+    for key in _UNIMPLEMENTED:
+        if key in params and not (_is_int(params[key]) and params[key] == 0):
+            return f"{key}={params[key]!r}"
+    if "quality" in params:
+        q = params["quality"]
+        if not ((type(q) is int and -1000 <= q <= 1000) or (type(q) is str and (q == "keep" or q in _PRESET_NAMES))):
+            return f"quality={q!r}"
+    if "subsampling" in params:
+        v = params["subsampling"]
+        if not ((type(v) is int and -1 <= v <= 2) or (type(v) is str and (v in _SUBSAMPLING_NAMES or v == "keep"
+                                                                            or v in _PRESET_NAMES))):
+            return f"subsampling={v!r}"
+    if not _native_qtables(params.get("qtables")):
+        return "qtables value"
+    for key in _FLAG_KEYS:
+        if key in params and not _is_int(params[key]):
+            return f"{key}={params[key]!r}"
+    for key in ("restart_marker_blocks", "restart_marker_rows"):
+        if key in params and not (_is_int(params[key]) and 0 <= params[key] <= 65535):
+            return f"{key}={params[key]!r}"
+    if "dpi" in params:
+        dpi = params["dpi"]
+        if not (type(dpi) in (tuple, list) and len(dpi) == 2 and all(_is_real(x) for x in dpi)
+                and all(0 <= round(x) <= 65535 for x in dpi)):
+            return f"dpi={dpi!r}"
+    for key in _BYTES_KEYS:
+        if key in params and not (params[key] is None or type(params[key]) in (bytes, bytearray)):
+            return f"{key} of type {type(params[key]).__name__}"
+    if "exif" in params and type(params["exif"]) not in (bytes, bytearray, Image.Exif):
+        return f"exif of type {type(params['exif']).__name__}"
+    comment = params.get("comment", im.info.get("comment"))
+    if not (comment is None or type(comment) in (bytes, bytearray, str)):
+        return f"comment of type {type(comment).__name__}"
+    return None
+
+
+def _encode_with_pillow(im, params):
+    """Pillow's own JPEG encoder (JpegImagePlugin._save) on ``params``: exactly Pillow's bytes."""
+    buf = io.BytesIO()
+    saved = getattr(im, "encoderinfo", None), getattr(im, "encoderconfig", None)
+    im.encoderinfo = dict(params)
+    im.encoderconfig = ()
+    try:
+        JpegImagePlugin._save(im, buf, "")
+    finally:
+        if saved[0] is None:
+            del im.encoderinfo
+        else:
+            im.encoderinfo = saved[0]
+        if saved[1] is None:
+            del im.encoderconfig
+        else:
+            im.encoderconfig = saved[1]
+    return buf.getvalue()
+
+
 def encode_image(im, **params):
-    """Encode a PIL image with Pillow's JPEG keywords; returns the JPEG bytes."""
+    """Encode a PIL image with Pillow's JPEG keywords (plus fdjpeg's ``table=``); returns the
+    JPEG bytes.  Calls fdjpeg does not encode itself go to Pillow's encoder (:func:`pillow_road`).
+
+        >>> from PIL import Image
+        >>> encode_image(Image.new("L", (8, 8)), quality=90)[:2]
+        b'\\xff\\xd8'
+    """
+    road = pillow_road(im, **params)
+    if road is not None:
+        if params.get("table") is not None and params.get("table") is not False:
+            raise NotImplementedError(f"fdjpeg's table= cannot be combined with {road} (which only "
+                                      "Pillow's encoder writes, and it has no FD table)")
+        return _encode_with_pillow(im, params)
     plan = _plan(im, params)
     pixels = _pixels_for(im, plan["mode"])
     return _encode_plan(pixels, plan)

@@ -426,12 +426,46 @@ def test_save_fd_table(tmp_path):
         fd_bytes(RGB, table=FD, quality=50)
 
 
-def test_save_errors_and_unimplemented(tmp_path):
-    with pytest.raises(NotImplementedError, match="smooth"):
-        fd_bytes(RGB, smooth=10)
-    with pytest.raises(NotImplementedError, match="streamtype"):
-        fd_bytes(RGB, streamtype=1)
-    fd_bytes(RGB, smooth=0, streamtype=0)  # the defaults are fine
+def test_registered_save_hands_what_fdjpeg_lacks_to_pillow(tmp_path):
+    """Finding 6: after register(), third-party Image.save calls with keywords or modes fdjpeg's
+    encoder lacks keep working, with exactly Pillow's bytes; fdjpeg.save does the same."""
+    ycbcr = Image.fromarray(RGB).convert("YCbCr")
+    cases = [(Image.fromarray(RGB), {"smooth": 10}), (Image.fromarray(RGB), {"streamtype": 1}),
+             (Image.fromarray(RGB), {"streamtype": 2}), (Image.fromarray(GRAY), {"smooth": 50, "quality": 60}),
+             (ycbcr, {}), (ycbcr, {"quality": 90, "subsampling": 0})]
+    expected = [pil_bytes(im, **kw) for im, kw in cases]
+    assert expected[0] != pil_bytes(RGB)  # smoothing changes the file
+    try:
+        fdpil.register(purify=FD)
+        for (im, kw), want in zip(cases, expected):
+            buf = io.BytesIO()
+            im.save(buf, "JPEG", **kw)
+            assert buf.getvalue() == want, kw
+            assert fdpil.pillow_road(im, **kw) is not None
+            p = tmp_path / "third-party.jpg"
+            im.save(p, **kw)
+            assert p.read_bytes() == want
+    finally:
+        fdpil.unregister()
+    for (im, kw), want in zip(cases, expected):
+        assert fd_bytes(im, **kw) == want
+    assert fdpil.pillow_road(Image.fromarray(RGB), smooth=0, streamtype=0, quality=80) is None
+    with pytest.raises(NotImplementedError, match="smooth"):  # Pillow's encoder has no FD table
+        fd_bytes(RGB, smooth=10, table=FD)
+    with pytest.raises(OSError, match="RGBA"):
+        fd_bytes(Image.new("RGBA", (8, 8)))
+    with pytest.raises(OSError, match="RGBA"):
+        pil_bytes(Image.new("RGBA", (8, 8)))
+    with pytest.raises(ValueError):
+        fdjpeg.save(Image.fromarray(RGB), io.BytesIO(), format="PNG")
+    with pytest.raises(TypeError):
+        fdjpeg.save(RGB, io.BytesIO())
+    assert set(fdpil.SAVE_KEYWORDS) >= {"quality", "subsampling", "qtables", "optimize", "progressive", "dpi",
+                                        "icc_profile", "exif", "comment", "restart_marker_blocks",
+                                        "restart_marker_rows", "keep_rgb", "smooth", "streamtype", "xmp"}
+
+
+def test_save_errors_and_unimplemented():
     for kw, exc in (({"quality": "bogus"}, ValueError), ({"quality": 2.5}, ValueError),
                     ({"qtables": [[1] * 63]}, ValueError), ({"qtables": [[1] * 64] * 5}, ValueError),
                     ({"qtables": "1 2 x"}, ValueError), ({"subsampling": "4:4:0"}, TypeError),
@@ -441,19 +475,6 @@ def test_save_errors_and_unimplemented(tmp_path):
             fd_bytes(RGB, **kw)
         with pytest.raises(exc):
             pil_bytes(RGB, **kw)
-    with pytest.raises(OSError, match="RGBA"):
-        fd_bytes(Image.new("RGBA", (8, 8)))
-    with pytest.raises(OSError, match="RGBA"):
-        pil_bytes(Image.new("RGBA", (8, 8)))
-    with pytest.raises(NotImplementedError, match="YCbCr"):
-        fd_bytes(Image.new("YCbCr", (8, 8)))
-    with pytest.raises(ValueError):
-        fdjpeg.save(Image.fromarray(RGB), io.BytesIO(), format="PNG")
-    with pytest.raises(TypeError):
-        fdjpeg.save(RGB, io.BytesIO())
-    assert set(fdpil.SAVE_KEYWORDS) >= {"quality", "subsampling", "qtables", "optimize", "progressive", "dpi",
-                                        "icc_profile", "exif", "comment", "restart_marker_blocks",
-                                        "restart_marker_rows", "keep_rgb", "smooth", "streamtype", "xmp"}
 
 
 def test_save_to_path(tmp_path):
