@@ -39,14 +39,23 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
     fdjpeg_purify = None
 
     def draft(self, mode, size):
-        # fdjpeg has no raw-YCbCr output; a draft is a request, so keep RGB in that case
-        if mode == "YCbCr":
+        """As Pillow's ``draft``: a reduced-size (1/2, 1/4, 1/8) and/or greyscale decode.
+
+        Without ``purify`` a ``"YCbCr"`` draft (raw planes) is decoded by Pillow's own decoder,
+        exactly as Pillow does.  With ``purify`` it is declined (RGB stays, purified): fdjpeg
+        has no raw-YCbCr output, and the defense is never dropped for a draft.
+        """
+        if mode == "YCbCr" and self.fdjpeg_purify is not None:
             mode = None
         return super().draft(mode, size)
 
     def load(self):
-        if not self.tile:
-            return super().load()  # already loaded, or raises "cannot load this image"
+        """Decode the pixels with fdjpeg (purified with ``fdjpeg_purify``), once."""
+        if not self.tile or self.fp is None or getattr(self.fp, "closed", False):
+            # loaded already, closed, or no image: Pillow's own answer (and exception type)
+            return super().load()
+        if self.mode == "YCbCr" and self.fdjpeg_purify is None:
+            return super().load()  # a raw-YCbCr draft: Pillow's decoder (see draft)
         fp = self.fp
         fp.seek(0)
         data = fp.read()
@@ -287,7 +296,8 @@ def _plan(im, params):
         comp_slots = None
     elif qtables is not None:
         scale = 100 if quality == -1 else _quality_scaling(quality)
-        tables = [_scale_table(t, scale, False).reshape(8, 8) for t in qtables]
+        # Pillow's encoder forces baseline (entries clamped to 255) when a quality is given
+        tables = [_scale_table(t, scale, quality != -1).reshape(8, 8) for t in qtables]
         last = len(tables) - 1
         comp_slots = [min(c, last) for c in range(ncomp)]
     else:
@@ -320,12 +330,16 @@ def _plan(im, params):
     else:
         dpi = None
 
+    # segment order as Pillow's encoder writes them: Exif, the caller's extra, XMP, ICC, comment
     segments = b""
     exif = _exif_bytes(params.get("exif", b""))
     if len(exif) > _MAX_BYTES_IN_MARKER:
         raise ValueError("EXIF data is too long")
     if exif:
         segments += _segment(0xE1, exif)
+    extra = params.get("extra", b"")
+    if extra:
+        segments += bytes(extra)
     xmp = params.get("xmp")
     if xmp:
         head = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -345,9 +359,6 @@ def _plan(im, params):
         raise ValueError("Comment is too long")
     if comment:
         segments += _segment(0xFE, bytes(comment))
-    extra = params.get("extra", b"")
-    if extra:
-        segments += bytes(extra)
 
     return {
         "mode": mode,
@@ -386,7 +397,7 @@ def _pixels_for(im, mode):
 
 _NATIVE_MODES = ("1", "L", "RGB", "RGBX", "CMYK")
 _FLAG_KEYS = ("optimize", "progressive", "progression", "keep_rgb")
-_BYTES_KEYS = ("icc_profile", "xmp", "extra")
+_BYTES_KEYS = ("icc_profile", "xmp")
 _PRESET_NAMES = frozenset(JpegPresets.presets)
 
 
@@ -470,10 +481,12 @@ def pillow_road(im, **params):
     for key in _BYTES_KEYS:
         if key in params and not (params[key] is None or type(params[key]) in (bytes, bytearray)):
             return f"{key} of type {type(params[key]).__name__}"
-    if "exif" in params and type(params["exif"]) not in (bytes, bytearray, Image.Exif):
+    if "extra" in params and type(params["extra"]) is not bytes:
+        return f"extra of type {type(params['extra']).__name__}"
+    if "exif" in params and type(params["exif"]) not in (bytes, Image.Exif):
         return f"exif of type {type(params['exif']).__name__}"
     comment = params.get("comment", im.info.get("comment"))
-    if not (comment is None or type(comment) in (bytes, bytearray, str)):
+    if not (comment is None or type(comment) in (bytes, str)):
         return f"comment of type {type(comment).__name__}"
     return None
 
@@ -535,12 +548,13 @@ def _encode_plan(pixels, plan):
     h_samp = [h] + [1] * (ncomp - 1)
     v_samp = [v] + [1] * (ncomp - 1)
     adobe = mode == "CMYK" or plan["keep_rgb"]
+    # libjpeg leaves JFIF out for CMYK and stored RGB; Pillow's encoder turns it on with a dpi
     unit, xd, yd = (1, plan["dpi"][0], plan["dpi"][1]) if plan["dpi"] else (0, 1, 1)
     return _codec.encode_pixels(
         np.ascontiguousarray(pixels), in_color, tabs, comp_slots, h_samp, v_samp,
         optimize=plan["optimize"], progressive=plan["progressive"],
         restart_interval=plan["restart_blocks"], restart_rows=plan["restart_rows"],
-        keep_rgb=plan["keep_rgb"], write_jfif=not adobe, density_unit=unit, x_density=xd,
+        keep_rgb=plan["keep_rgb"], write_jfif=not adobe or plan["dpi"] is not None, density_unit=unit, x_density=xd,
         y_density=yd, write_adobe=adobe, extra_segments=plan["segments"], max_pixels=2**62)
 
 

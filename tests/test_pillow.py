@@ -216,9 +216,14 @@ def test_draft_gray_and_thumbnail():
     ref.thumbnail((64, 64))
     im.thumbnail((64, 64))
     np.testing.assert_array_equal(np.asarray(im), np.asarray(ref))
-    im = fdjpeg.open(io.BytesIO(data))
-    im.draft("YCbCr", None)  # no raw-YCbCr output: the request is declined, RGB stays
+    im, ref = fdjpeg.open(io.BytesIO(data)), Image.open(io.BytesIO(data))
+    assert im.draft("YCbCr", None) == ref.draft("YCbCr", None)  # raw planes: Pillow's decoder
+    assert im.mode == "YCbCr"
+    np.testing.assert_array_equal(np.asarray(im), np.asarray(ref))
+    im = fdjpeg.open(io.BytesIO(data), purify=FD)
+    im.draft("YCbCr", None)  # with purify= the request is declined (RGB stays, purified)
     assert im.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(im), fdjpeg.decode(data, purify=FD))
 
 
 def test_purify_in_decoder_matches_coefficient_reference(tmp_path):
