@@ -18,16 +18,21 @@ read as 8-bit pixels, and the result is returned on the input's own scale:
   A torch tensor that requires grad keeps that gradient; ART's ``estimate_gradient`` returns
   ``grad`` unchanged.
 """
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["to_pixels", "from_pixels"]
 
 
-def _fmt(v):
+def _fmt(v: Any) -> str:
     return f"{float(v):.6g}"
 
 
-def to_pixels(x, hi, who):
+def to_pixels(x: npt.ArrayLike, hi: float, who: str) -> np.ndarray:
     """``x`` (a numpy array on the scale [0, hi]) -> uint8 pixels, following the rule above.
 
     ``who`` names the caller in the error messages (e.g. ``"fdjpeg.torch.FeatureDistillation"``).
@@ -57,9 +62,9 @@ def to_pixels(x, hi, who):
     return p.astype(np.uint8)
 
 
-def from_pixels(pixels, dtype, hi):
+def from_pixels(pixels: np.ndarray, dtype: npt.DTypeLike, hi: float) -> np.ndarray:
     """uint8 ``pixels`` -> the scale [0, hi] in ``dtype`` (uint8 with hi 255: the pixels)."""
     dtype = np.dtype(dtype)
     if dtype == np.uint8 and hi == 255:
         return np.ascontiguousarray(pixels)
-    return np.ascontiguousarray(pixels, dtype=dtype) / dtype.type(255.0 / float(hi))
+    return np.ascontiguousarray(pixels, dtype=dtype) / np.asarray(255.0 / float(hi), dtype=dtype)

@@ -13,6 +13,10 @@ docs/integrations.md): uint8 or floating point on the scale [0, clip_values[1]];
 it (normalized input, 0..255 data with clip_values (0, 1), NaN) raises ``ValueError``, never clipped.
 ART is imported when this module is imported, never by ``import fdjpeg``.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional, Tuple
+
 import numpy as np
 
 from art.config import ART_NUMPY_DTYPE
@@ -20,6 +24,9 @@ from art.defences.preprocessor.preprocessor import Preprocessor
 
 from fdjpeg._fdops import MODES, distill, resolve_table
 from fdjpeg._pixelrule import from_pixels, to_pixels
+
+if TYPE_CHECKING:
+    from fdjpeg.pillow import TableSpec
 
 __all__ = ["FeatureDistillation"]
 
@@ -35,12 +42,20 @@ class FeatureDistillation(Preprocessor):
     :param apply_fit: apply while training.
     :param apply_predict: apply while predicting.
     :param verbose: show a progress bar (tqdm).
+
+    Inputs are uint8 or floating point on the scale [0, clip_values[1]]; values off that scale
+    (normalized data, NaN) raise ``ValueError`` - the dtype rule shared with ``fdjpeg.torch``.
+
+        fd = FeatureDistillation(clip_values=(0.0, 1.0), channels_first=True)
+        x_purified, _ = fd(x)            # (N, 3, H, W) float32 in [0, 1] -> same shape and scale
+        classifier = PyTorchClassifier(model, ..., preprocessing_defences=[fd])
     """
 
     params = ["clip_values", "table", "mode", "subsampling", "channels_first", "verbose"]
 
-    def __init__(self, clip_values, table=None, mode="1p", subsampling="4:4:4", channels_first=False,
-                 apply_fit=True, apply_predict=True, verbose=False):
+    def __init__(self, clip_values: Tuple[float, float], table: TableSpec = None, mode: str = "1p",
+                 subsampling: str = "4:4:4", channels_first: bool = False, apply_fit: bool = True,
+                 apply_predict: bool = True, verbose: bool = False) -> None:
         super().__init__(is_fitted=True, apply_fit=apply_fit, apply_predict=apply_predict)
         self.clip_values = clip_values
         self.table = resolve_table(table)
@@ -50,7 +65,7 @@ class FeatureDistillation(Preprocessor):
         self.verbose = verbose
         self._check_params()
 
-    def __call__(self, x, y=None):
+    def __call__(self, x: np.ndarray, y: Optional[Any] = None) -> Tuple[np.ndarray, Optional[Any]]:
         """Purify ``x`` (NHWC/NCHW images or NFHWC/NCFHW videos); ``y`` is returned unchanged."""
         x = np.asarray(x)
         ndim = x.ndim
@@ -81,11 +96,11 @@ class FeatureDistillation(Preprocessor):
             res = np.moveaxis(res, -1, 1)
         return np.ascontiguousarray(res), y
 
-    def estimate_gradient(self, x, grad):
+    def estimate_gradient(self, x: np.ndarray, grad: np.ndarray) -> np.ndarray:
         """BPDA: the defence is treated as the identity in the backward pass."""
         return grad
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         from fdjpeg._tableforms import table_slots
 
         self.table = resolve_table(self.table)

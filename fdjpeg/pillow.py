@@ -16,14 +16,24 @@ Pillow's own marker parser, so ``.info``, ``.quantization``, ``.layer``, ``getex
 from fdjpeg (with ``purify=``, purified in the decoder).  Like Pillow, opening is lazy and
 ``draft()`` selects a reduced-size decode (scaled IDCT, 1/2, 1/4 or 1/8).
 """
+from __future__ import annotations
+
 import builtins
 import io
 import json
 import os
 import struct
+from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageFile, JpegImagePlugin, JpegPresets, UnidentifiedImageError
+
+#: What ``open(fp)`` / ``save(im, fp)`` take, as in Pillow: a path or a binary file object.
+FileLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]", IO[bytes]]
+#: An FD table in the forms ``fdjpeg.decode(purify=)`` takes: None (no purification), True (the
+#: package's FD table), one (8, 8)/(64,) table, (luma, chroma), or one table per component.
+TableSpec = Union[None, bool, npt.ArrayLike]
 
 __all__ = ["open", "save", "register", "unregister", "is_registered", "worker_init", "pillow_road", "encode_image",
            "FDJpegImageFile", "SAVE_KEYWORDS", "ENV_VAR"]
@@ -33,12 +43,20 @@ __all__ = ["open", "save", "register", "unregister", "is_registered", "worker_in
 
 
 class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
-    """Pillow's JPEG image file with fdjpeg decoding the pixels."""
+    """Pillow's JPEG image file with fdjpeg decoding the pixels (what :func:`open` returns).
+
+    The header, ``.info``, ``.quantization``, ``getexif()`` and ``draft()`` are Pillow's own;
+    ``load()`` decodes with fdjpeg, purified with ``fdjpeg_purify`` when it is set::
+
+        im = fdjpeg.open("photo.jpg", purify=True)
+        assert isinstance(im, FDJpegImageFile) and im.fdjpeg_purify is True
+    """
 
     #: FD purification applied in the decoder (None = plain decode); set by ``open``/``register``.
-    fdjpeg_purify = None
+    fdjpeg_purify: TableSpec = None
 
-    def draft(self, mode, size):
+    def draft(self, mode: Optional[str], size: Optional[Tuple[int, int]]
+              ) -> Optional[Tuple[str, Tuple[int, int, float, float]]]:
         """As Pillow's ``draft``: a reduced-size (1/2, 1/4, 1/8) and/or greyscale decode.
 
         Without ``purify`` a ``"YCbCr"`` draft (raw planes) is decoded by Pillow's own decoder,
@@ -49,7 +67,7 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
             mode = None
         return super().draft(mode, size)
 
-    def load(self):
+    def load(self) -> Any:
         """Decode the pixels with fdjpeg (purified with ``fdjpeg_purify``), once."""
         if not self.tile or self.fp is None or getattr(self.fp, "closed", False):
             # loaded already, closed, or no image: Pillow's own answer (and exception type)
@@ -99,7 +117,8 @@ def _open_image(fp, filename, purify):
     return im
 
 
-def open(fp, mode="r", formats=None, *, purify=None):
+def open(fp: FileLike, mode: str = "r", formats: Optional[Union[List[str], Tuple[str, ...]]] = None, *,
+         purify: TableSpec = None) -> FDJpegImageFile:
     """Open a JPEG like ``PIL.Image.open`` (path, pathlib.Path or binary file object), lazily.
 
     ``formats``: as in Pillow; fdjpeg opens JPEG only, so a list without "JPEG" finds nothing.
@@ -108,6 +127,10 @@ def open(fp, mode="r", formats=None, *, purify=None):
     table).  Errors come in Pillow's types: ``UnidentifiedImageError`` for data that is not a JPEG
     Pillow would open, ``DecompressionBombError`` above twice ``Image.MAX_IMAGE_PIXELS`` (and the
     warning above it), ``OSError`` for bad image data when the pixels are loaded.
+
+        im = fdjpeg.pillow.open("photo.jpg", purify=True)   # lazy: header only
+        im.draft("RGB", (im.width // 2, im.height // 2))     # optional reduced-size decode
+        pixels = np.asarray(im)                              # decoded (and purified) here
     """
     if mode != "r":
         raise ValueError(f"bad mode {mode!r}")
@@ -116,7 +139,7 @@ def open(fp, mode="r", formats=None, *, purify=None):
     if isinstance(fp, io.StringIO):
         raise ValueError("StringIO cannot be used to open an image. Binary data must be used instead.")
     exclusive_fp = False
-    filename = ""
+    filename: Union[str, bytes] = ""
     if isinstance(fp, (str, bytes, os.PathLike)):
         filename = os.fspath(fp)
         fp = builtins.open(filename, "rb")
@@ -430,7 +453,7 @@ def _native_qtables(q):
         for t in tables)
 
 
-def pillow_road(im, **params):
+def pillow_road(im: Image.Image, **params: Any) -> Optional[str]:
     """Why ``save(im, **params)`` goes to Pillow's own encoder, or None when fdjpeg encodes it.
 
     fdjpeg's encoder takes the calls it writes byte for byte as Pillow does (checked by
@@ -511,7 +534,7 @@ def _encode_with_pillow(im, params):
     return buf.getvalue()
 
 
-def encode_image(im, **params):
+def encode_image(im: Image.Image, **params: Any) -> bytes:
     """Encode a PIL image with Pillow's JPEG keywords (plus fdjpeg's ``table=``); returns the
     JPEG bytes.  Calls fdjpeg does not encode itself go to Pillow's encoder (:func:`pillow_road`).
 
@@ -563,13 +586,20 @@ def _pillow_save(im, fp, filename):
     fp.write(encode_image(im, **im.encoderinfo))
 
 
-def save(im, fp, format=None, **params):
+def save(im: Image.Image, fp: FileLike, format: Optional[str] = None, **params: Any) -> None:
     """Save ``im`` as JPEG with fdjpeg, taking ``PIL.Image.Image.save``'s arguments.
 
     ``fp``: path, pathlib.Path or binary file object.  ``format``: None or "JPEG"/"JPG".
     ``params``: Pillow's JPEG keywords (see ``SAVE_KEYWORDS``) plus fdjpeg's ``table=``.
-    Keywords that are not JPEG keywords are ignored, as Pillow ignores them; the JPEG keywords
-    fdjpeg does not implement raise ``NotImplementedError`` instead of being dropped.
+    The file is the one Pillow writes, byte for byte; keywords that are not JPEG keywords are
+    ignored, as Pillow ignores them.  Calls fdjpeg's encoder does not write itself (``smooth``,
+    ``streamtype``, mode YCbCr, values Pillow treats its own way: see :func:`pillow_road`) are
+    encoded by Pillow's own encoder, so bytes and exceptions stay Pillow's.  ``table=`` (an FD
+    table, two-pass: the sensor side) is fdjpeg's alone; with such a call it raises
+    ``NotImplementedError``.
+
+        fdjpeg.pillow.save(im, "out.jpg", quality=90, optimize=True)   # Pillow's keywords
+        fdjpeg.pillow.save(im, "sensor.jpg", table=True, subsampling=0)  # the FD table
     """
     if not isinstance(im, Image.Image):
         raise TypeError(f"im must be a PIL.Image.Image, not {type(im).__name__}")
@@ -598,15 +628,15 @@ def save(im, fp, format=None, **params):
 #: processes (which inherit ``os.environ``) and :func:`worker_init` can re-apply them.
 ENV_VAR = "FDJPEG_PILLOW_REGISTER"
 
-_saved = {}
-_state = {}  # the arguments of the active registration in this process (empty = none)
+_saved: Dict[str, Any] = {}
+_state: Dict[str, Any] = {}  # the arguments of the active registration in this process (empty = none)
 
 
 def _factory_for(purify):
     def factory(fp, filename=None):
         return _open_image(fp, filename, purify)
 
-    factory._fdjpeg = True
+    factory._fdjpeg = True  # type: ignore[attr-defined]
     return factory
 
 
@@ -625,7 +655,7 @@ def _jsonable(value):
     raise TypeError(f"purify must be None, True or a table (array/list of numbers), not {type(value).__name__}")
 
 
-def register(purify=None, *, save=True):
+def register(purify: TableSpec = None, *, save: bool = True) -> None:
     """Route Pillow's own ``Image.open`` (and, with ``save=True``, ``Image.save``) of JPEGs through
     fdjpeg; ``purify`` is applied to every JPEG opened.  Calling it again updates ``purify``.
 
@@ -635,6 +665,10 @@ def register(purify=None, *, save=True):
     :func:`worker_init` as the pool's ``initializer`` / the DataLoader's ``worker_init_fn`` so
     that every worker re-applies this registration; :func:`is_registered` checks a process.
     The arguments are also recorded in ``os.environ[ENV_VAR]`` (inherited by child processes).
+
+        fdjpeg.pillow.register(purify=True)
+        loader = DataLoader(folder_dataset, num_workers=4, multiprocessing_context="spawn",
+                            worker_init_fn=fdjpeg.pillow.worker_init)
     """
     state = {"purify": purify, "save": bool(save)}
     env = json.dumps({"purify": _jsonable(purify), "save": bool(save)})
@@ -652,8 +686,13 @@ def register(purify=None, *, save=True):
     os.environ[ENV_VAR] = env
 
 
-def unregister():
-    """Restore Pillow's own JPEG plugin exactly as it was before :func:`register`."""
+def unregister() -> None:
+    """Restore Pillow's own JPEG plugin exactly as it was before :func:`register` (and forget
+    the registration recorded for workers); harmless when not registered.
+
+        fdjpeg.pillow.unregister()
+        assert not fdjpeg.pillow.is_registered()
+    """
     os.environ.pop(ENV_VAR, None)
     _state.clear()
     if not _saved:
@@ -665,11 +704,15 @@ def unregister():
     _saved.clear()
 
 
-def is_registered():
+def is_registered() -> bool:
     """True when ``PIL.Image.open`` in *this* process opens JPEGs with fdjpeg (e.g. False in a
-    ``spawn`` worker until :func:`worker_init` ran there)."""
+    ``spawn`` worker until :func:`worker_init` ran there).
+
+        def check_worker(*_):   # e.g. in a worker, or as an assertion in __getitem__
+            assert fdjpeg.pillow.is_registered(), "this worker would decode unpurified pixels"
+    """
     entry = Image.OPEN.get("JPEG")
-    return bool(entry) and getattr(entry[0], "_fdjpeg", False)
+    return entry is not None and bool(getattr(entry[0], "_fdjpeg", False))
 
 
 def _env_state():
@@ -689,25 +732,30 @@ def _apply(state):
 
 
 class _WorkerInit:
-    """Type of :data:`worker_init` (a picklable callable that carries the registration)."""
+    """Type of :data:`worker_init`: a picklable callable that re-applies, in a worker process,
+    the :func:`register` call of the process that pickled it (or of ``os.environ[ENV_VAR]``).
 
-    def __init__(self, state=None):
+        with multiprocessing.get_context("spawn").Pool(4, initializer=fdjpeg.pillow.worker_init) as pool:
+            arrays = pool.map(load_with_image_open, paths)   # purified in every worker
+    """
+
+    def __init__(self, state: Optional[Dict[str, Any]] = None) -> None:
         self._state = state
 
-    def __call__(self, *_):
+    def __call__(self, *_: object) -> None:
         """Re-apply the parent's registration in this (worker) process; no-op without one."""
         state = self._state if self._state is not None else _env_state()
         if state:  # {} = the parent had no registration when this was pickled
             _apply(state)
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, Tuple[Optional[Dict[str, Any]]]]:
         # pickled (spawn/forkserver workers): carry the registration active now in the parent
         # (or its absence), so the worker gets exactly that even where its os.environ is older
         # (a forkserver started while another registration was active)
         state = self._state if self._state is not None else dict(_state)
         return (_WorkerInit, (state,))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "fdjpeg.pillow.worker_init"
 
 
