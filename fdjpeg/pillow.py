@@ -7,6 +7,7 @@ through fdjpeg.
 
     import fdjpeg.pillow
     fdjpeg.pillow.register(purify=True)            # Image.open/save of JPEGs now use fdjpeg
+    DataLoader(ds, num_workers=4, worker_init_fn=fdjpeg.pillow.worker_init)  # spawn workers too
     ...
     fdjpeg.pillow.unregister()                     # Pillow's own plugin again, exactly
 
@@ -15,6 +16,11 @@ Pillow's own marker parser, so ``.info``, ``.quantization``, ``.layer``, ``getex
 ``get_sampling()`` and ``quality="keep"`` behave exactly as with Pillow; only the pixels come
 from fdjpeg (with ``purify=``, purified in the decoder).  Like Pillow, opening is lazy and
 ``draft()`` selects a reduced-size decode (scaled IDCT, 1/2, 1/4 or 1/8).
+
+Saving writes Pillow's file byte for byte; calls fdjpeg's encoder does not write itself (modes
+such as YCbCr, ``smooth``/``streamtype``, values Pillow treats its own way) are handed to Pillow's
+encoder (:func:`pillow_road` says which), so code written for Pillow keeps working after
+:func:`register`.  tests/test_pillow_parity.py checks both sides against Pillow itself.
 """
 from __future__ import annotations
 
