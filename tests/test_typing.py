@@ -70,3 +70,64 @@ def test_type_checker_catches_misuse(tmp_path):
     assert proc.returncode == 1
     errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
     assert [int(e.split(":")[1]) for e in errors] == [3, 4, 6], proc.stdout
+
+
+def _callables():
+    import inspect
+
+    import fdjpeg.art  # noqa: F401 - ART is in the test extra
+    import fdjpeg.pillow
+    import fdjpeg.torch
+
+    out = []
+    for mod in (fdjpeg.pillow, fdjpeg.torch, fdjpeg.art):
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if inspect.isclass(obj):
+                out.append((f"{mod.__name__}.{name}", obj, obj.__init__))
+            elif callable(obj) and not inspect.isfunction(obj):  # worker_init: a callable object
+                out.append((f"{mod.__name__}.{name}", type(obj), type(obj).__call__))
+            elif inspect.isfunction(obj):
+                out.append((f"{mod.__name__}.{name}", obj, obj))
+    out += [("fdjpeg.open", fdjpeg.open, fdjpeg.open), ("fdjpeg.save", fdjpeg.save, fdjpeg.save)]
+    return out
+
+
+def test_public_callables_have_signatures_annotations_and_examples():
+    import inspect
+
+    pytest.importorskip("torch")
+    pytest.importorskip("art")
+    missing = []
+    for name, obj, fn in _callables():
+        sig = inspect.signature(fn)
+        for p in list(sig.parameters.values())[(1 if p_is_method(fn) else 0):]:
+            if p.annotation is inspect.Parameter.empty:
+                missing.append(f"{name}: parameter {p.name} has no annotation")
+        if sig.return_annotation is inspect.Signature.empty:
+            missing.append(f"{name}: no return annotation")
+        doc = inspect.getdoc(obj) or ""
+        # a short example: an indented code line in the docstring
+        if not re.search(r"^ {4,}\S.*[(=]", doc, flags=re.M):
+            missing.append(f"{name}: docstring without an example ({doc[:40]!r})")
+    assert not missing, "\n".join(missing)
+
+
+def p_is_method(fn):
+    import inspect
+
+    params = list(inspect.signature(fn).parameters)
+    return bool(params) and params[0] == "self"
+
+
+def test_open_and_save_have_real_signatures():
+    import inspect
+
+    import fdjpeg
+    import fdjpeg.pillow
+
+    assert list(inspect.signature(fdjpeg.open).parameters) == ["fp", "mode", "formats", "purify"]
+    assert list(inspect.signature(fdjpeg.save).parameters) == ["im", "fp", "format", "params"]
+    for a, b in ((fdjpeg.open, fdjpeg.pillow.open), (fdjpeg.save, fdjpeg.pillow.save)):
+        pa, pb = inspect.signature(a).parameters, inspect.signature(b).parameters
+        assert [(p.name, p.kind, p.default) for p in pa.values()] == [(p.name, p.kind, p.default) for p in pb.values()]
