@@ -29,11 +29,12 @@ import io
 import json
 import os
 import struct
-from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Union
+import warnings
+from typing import IO, Any, Dict, List, Optional, Tuple, Union, cast
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageFile, JpegImagePlugin, JpegPresets, UnidentifiedImageError
+from PIL import Image, ImageFile, JpegImagePlugin, JpegPresets, MpoImagePlugin, UnidentifiedImageError
 
 #: What ``open(fp)`` / ``save(im, fp)`` take, as in Pillow: a path or a binary file object.
 FileLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]", IO[bytes]]
@@ -42,7 +43,7 @@ FileLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]", IO[bytes]
 TableSpec = Union[None, bool, npt.ArrayLike]
 
 __all__ = ["open", "save", "register", "unregister", "is_registered", "worker_init", "pillow_road", "encode_image",
-           "FDJpegImageFile", "SAVE_KEYWORDS", "ENV_VAR"]
+           "FDJpegImageFile", "FDMpoImageFile", "SAVE_KEYWORDS", "ENV_VAR"]
 
 # ---------------------------------------------------------------------------
 # reading
@@ -81,7 +82,7 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
         if self.mode == "YCbCr" and self.fdjpeg_purify is None:
             return super().load()  # a raw-YCbCr draft: Pillow's decoder (see draft)
         fp = self.fp
-        fp.seek(0)
+        fp.seek(self.tile[0][2])  # 0, or the frame's offset in an MPO file
         data = fp.read()
         scale = self.decoderconfig[0] if self.decoderconfig else 1
         if Image.MAX_IMAGE_PIXELS is None:
@@ -117,9 +118,33 @@ def _decode_pixels(data, *, purify, mode, scale, max_pixels, allow_truncated):
                          allow_truncated=allow_truncated)
 
 
-def _open_image(fp, filename, purify):
+class FDMpoImageFile(MpoImagePlugin.MpoImageFile, FDJpegImageFile):
+    """Pillow's MPO (multi-picture JPEG, e.g. many phone and stereo camera files) with fdjpeg
+    decoding every frame (purified with ``fdjpeg_purify``); ``format == "MPO"``, ``n_frames``,
+    ``seek()`` and ``tell()`` are Pillow's.
+
+        im = fdjpeg.open("stereo.mpo", purify=True)
+        im.seek(1)                          # the second picture, purified too
+    """
+
+
+def _open_image(fp: IO[bytes], filename: Union[str, bytes, None], purify: TableSpec) -> FDJpegImageFile:
+    """Pillow's ``jpeg_factory`` with fdjpeg's classes: a JPEG, or an MPO when its MP header
+    says it holds more than one picture (Ultra HDR files stay JPEG, as in Pillow)."""
     im = FDJpegImageFile(fp, filename)
     im.fdjpeg_purify = purify
+    try:
+        mpheader = im._getmp()
+        if mpheader is not None and mpheader[45057] > 1:
+            for segment, content in im.applist:
+                if segment == "APP1" and b' hdrgm:Version="' in content:
+                    return im
+            im.__class__ = FDMpoImageFile
+            cast(FDMpoImageFile, im)._after_jpeg_open(mpheader)
+    except (TypeError, IndexError):
+        pass
+    except SyntaxError:
+        warnings.warn("Image appears to be a malformed MPO file, it will be interpreted as a base JPEG file")
     return im
 
 
@@ -158,7 +183,8 @@ def open(fp: FileLike, mode: str = "r", formats: Optional[Union[List[str], Tuple
             exclusive_fp = True
         prefix = fp.read(16)
         im = None
-        wanted = formats is None or any(str(f).upper() in ("JPEG", "MPO") for f in formats)
+        # as Pillow: MPO files are opened by the JPEG plugin, so "JPEG" must be among formats
+        wanted = formats is None or any(str(f).upper() == "JPEG" for f in formats)
         if wanted and JpegImagePlugin._accept(prefix):
             fp.seek(0)
             try:

@@ -612,3 +612,32 @@ def test_worker_init_carries_the_registration_and_env(jpeg_file):
     with pytest.raises(TypeError, match="purify"):
         fdpil.register(purify=object())
     assert not fdpil.is_registered()
+
+
+def test_mpo_frames_are_purified(tmp_path):
+    """Multi-picture files (MPO: many phone and stereo-camera JPEGs) open as Pillow opens them
+    (format MPO, frames), and every frame is decoded - and purified - by fdjpeg, registered too."""
+    frames = [Image.fromarray(RGB), Image.fromarray(RGB[::-1].copy()), Image.fromarray(RGB[:, ::-1].copy())]
+    buf = io.BytesIO()
+    frames[0].save(buf, "MPO", save_all=True, append_images=frames[1:], quality=85)
+    data = buf.getvalue()
+    ref = Image.open(io.BytesIO(data))
+    assert ref.format == "MPO" and ref.n_frames == 3
+    path = tmp_path / "three.mpo"
+    path.write_bytes(data)
+    for im in (fdjpeg.open(io.BytesIO(data), purify=FD), None):
+        if im is None:
+            fdpil.register(purify=FD)
+            try:
+                im = Image.open(path)
+                im.load()
+            finally:
+                fdpil.unregister()
+        assert isinstance(im, fdpil.FDMpoImageFile) and im.format == "MPO" and im.n_frames == 3
+        for i in range(3):
+            ref.seek(i)
+            im.seek(i)
+            plain = np.asarray(ref)
+            got = np.asarray(im)
+            np.testing.assert_array_equal(got, fdjpeg.decode(data[ref.offset:], purify=FD))
+            assert not np.array_equal(got, plain)

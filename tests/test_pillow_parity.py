@@ -270,6 +270,11 @@ def _open_files():
     for ss in (0, 1, 2):
         files[f"RGB-ss{ss}"] = pillow_save(IMAGES["RGB"], {"subsampling": ss})
     files["RGB-32x24-ss2"] = pillow_save(Image.fromarray(skdata.astronaut()[:24, :32]), {})
+    for mode in ("L", "RGB"):  # MPO: multi-picture files (phones, stereo cameras), 3 frames
+        buf = io.BytesIO()
+        frames = [IMAGES[mode].rotate(90 * i) for i in range(3)]
+        frames[0].save(buf, "MPO", save_all=True, append_images=frames[1:], quality=80)
+        files[f"MPO-{mode}-plain"] = buf.getvalue()
     files["RGB-big"] = pillow_save(Image.fromarray(skdata.astronaut()[:131, :197]), {"quality": 90})
     return files
 
@@ -444,6 +449,15 @@ def _life_cycles():
         im.close()
         return im.getpixel((0, 0))
 
+    def frames(opener, data, path):
+        im = opener(io.BytesIO(data))
+        out = [im.format, getattr(im, "n_frames", 1), getattr(im, "is_animated", False)]
+        for i in range(getattr(im, "n_frames", 1)):
+            im.seek(i)
+            out.append((im.tell(), im.size, im.info.get("mp") is not None, im.tobytes()))
+        out.append(outcome(lambda: im.seek(getattr(im, "n_frames", 1))))
+        return out
+
     def reopen_after_save(opener, data, path):
         im = opener(path)
         buf = io.BytesIO()
@@ -453,7 +467,7 @@ def _life_cycles():
     return [(f.__name__, f) for f in (ctx_then_load, ctx_loaded, close_then_load, close_then_pixels,
                                       load_close_pixels, load_twice, fileobj_stays_open, path_fp_closed,
                                       seek_tell, copy_and_crop, verify, exit_twice, reduce_, thumbnail,
-                                      getdata_after_close, reopen_after_save)]
+                                      getdata_after_close, frames, reopen_after_save)]
 
 
 LIFE = _life_cycles()
@@ -462,7 +476,7 @@ LIFE = _life_cycles()
 @pytest.mark.parametrize("name,fn", LIFE, ids=[n for n, _ in LIFE])
 def test_life_cycle(name, fn, tmp_path):
     bad = []
-    for fname in ("L-plain", "RGB-plain", "CMYK-plain", "RGB-progressive"):
+    for fname in ("L-plain", "RGB-plain", "CMYK-plain", "RGB-progressive", "MPO-RGB-plain"):
         data = FILES[fname]
         path = tmp_path / f"{fname}.jpg"
         path.write_bytes(data)
@@ -471,7 +485,7 @@ def test_life_cycle(name, fn, tmp_path):
         if e != g:
             bad.append(f"{fname}: Pillow {e[0]} {e[1] if e[0] == 'raise' else ''} vs fdjpeg {g[0]} "
                        f"{g[1] if g[0] == 'raise' else ''}")
-    count("open: life cycle (close, with, load after close, seek, file objects...)", 4)
+    count("open: life cycle (close, with, load after close, seek, file objects...)", 5)
     assert not bad, bad
 
 
@@ -480,10 +494,11 @@ def test_open_arguments_and_non_jpeg_input(tmp_path):
     data = FILES["RGB-plain"]
     png = io.BytesIO()
     IMAGES["RGB"].save(png, "PNG")
-    inputs = {"jpeg": data, "png": png.getvalue(), "empty": b"", "soi-only": b"\xff\xd8\xff",
+    inputs = {"jpeg": data, "mpo": FILES["MPO-RGB-plain"], "png": png.getvalue(), "empty": b"", "soi-only": b"\xff\xd8\xff",
               "garbage": b"not an image at all", "header-cut": data[:40], "gif": b"GIF89a" + b"\0" * 20}
     arg_sets = [((), {}), (("r",), {}), (("w",), {}), ((), {"formats": ["JPEG"]}), ((), {"formats": ["jpeg"]}),
                 ((), {"formats": ("JPEG",)}), ((), {"formats": ["PNG"]}), ((), {"formats": []}),
+                ((), {"formats": ["MPO"]}), ((), {"formats": ["MPO", "JPEG"]}),
                 ((), {"formats": "JPEG"}), ((), {"formats": None}), ((), {"mode": "rb"})]
     bad = []
     n = 0
