@@ -678,8 +678,11 @@ def _jsonable(value):
         return value
     if isinstance(value, np.ndarray):
         return value.tolist()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, dict):  # {slot: table} reads like the list of its values in slot order
+        try:
+            return [_jsonable(value[k]) for k in sorted(value)]
+        except TypeError:
+            raise TypeError("a purify dict maps the slots 0..n-1 to tables") from None
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, (np.integer,)):
@@ -776,8 +779,13 @@ class _WorkerInit:
 
     def __call__(self, *_: object) -> None:
         """Re-apply the parent's registration in this (worker) process; no-op without one."""
-        state = self._state if self._state is not None else _env_state()
-        if state:  # {} = the parent had no registration when this was pickled
+        if self._state is not None:
+            state = self._state  # pickled: the parent's registration ({} = none)
+        elif _state and is_registered():
+            return  # this process has it already (a fork worker inherits it): keep it as is
+        else:
+            state = _env_state()
+        if state:
             _apply(state)
 
     def __reduce__(self) -> Tuple[Any, Tuple[Optional[Dict[str, Any]]]]:

@@ -641,3 +641,21 @@ def test_mpo_frames_are_purified(tmp_path):
             got = np.asarray(im)
             np.testing.assert_array_equal(got, fdjpeg.decode(data[ref.offset:], purify=FD))
             assert not np.array_equal(got, plain)
+
+
+def test_worker_init_from_env_keeps_every_table_form(jpeg_file):
+    """The environment copy of the registration (JSON) means the same tables in every form."""
+    path, data = jpeg_file
+    chroma = np.full((8, 8), 23, np.uint16)
+    for purify in (True, FD, FD.ravel().tolist(), [FD, chroma], {0: FD, 1: chroma}):
+        want = fdjpeg.decode(data, purify=purify)
+        try:
+            fdpil.register(purify=purify)
+            env = os.environ[fdpil.ENV_VAR]
+            fdpil.unregister()
+            os.environ[fdpil.ENV_VAR] = env  # as a spawned child inherits it
+            fdpil.worker_init()
+            assert fdpil.is_registered()
+            np.testing.assert_array_equal(np.asarray(Image.open(path)), want)
+        finally:
+            fdpil.unregister()
