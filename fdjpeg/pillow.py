@@ -644,6 +644,8 @@ def save(im: Image.Image, fp: FileLike, format: Optional[str] = None, **params: 
         if other not in (None, "JPEG", "MPO"):
             raise ValueError(f"fdjpeg.save writes JPEG, but {os.fsdecode(fp)!r} has a {other} "
                              "extension (pass format='JPEG' to insist)")
+    if params.pop("save_all", None):  # as Image.save: JPEG has no multi-frame writer
+        raise KeyError("JPEG (no multi-frame JPEG writer; save_all=True is refused as Pillow refuses it)")
     im.load()
     data = encode_image(im, **params)
     if isinstance(fp, (str, bytes, os.PathLike)):

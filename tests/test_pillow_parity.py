@@ -96,7 +96,8 @@ KEYWORD_VALUES = {
     "restart_marker_rows": [0, 1, 2, 65535, -1, 70000, 1.5, True, None],
     "smooth": [0, 1, 50, 100, 101, -1, "x", None, True],
     "streamtype": [0, 1, 2, 3, -1, "x", None, True],
-    "unknown-keywords": [{"foo": 1}, {"bits": 8}, {"save_all": False}],
+    "unknown-keywords": [{"foo": 1}, {"bits": 8}, {"save_all": False}, {"save_all": True}, {"save_all": 1},
+                         {"append_images": [Image.new("RGB", (4, 4))]}, {"append": True}],
 }
 
 
