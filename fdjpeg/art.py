@@ -71,7 +71,7 @@ class FeatureDistillation(Preprocessor):
         ndim = x.ndim
         if ndim not in (4, 5):
             raise ValueError("Feature Distillation applies to images (4-D) and videos (5-D) only.")
-        x8 = to_pixels(x, self.clip_values[1], "fdjpeg.art.FeatureDistillation")
+        x8 = to_pixels(x, self.clip_values[1], f"fdjpeg.art.FeatureDistillation(clip_values={tuple(self.clip_values)})")
         if self.channels_first:
             x8 = np.moveaxis(x8, 1, -1)
         if ndim == 4:
