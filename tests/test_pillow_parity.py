@@ -165,6 +165,21 @@ def test_save_keyword_by_mode(keyword):
         assert sum(native) >= 5 * 2  # ordinary values in the five modes fdjpeg writes are its own
 
 
+def test_save_image_sizes():
+    """Sizes at the edges: empty images, one pixel, odd sizes around the MCU, libjpeg's 65500 limit."""
+    sizes = [(0, 0), (0, 5), (5, 0), (1, 1), (1, 17), (17, 1), (7, 9), (8, 8), (15, 17), (16, 16), (33, 31),
+             (65500, 1), (65501, 1), (1, 65501)]
+    cases = []
+    for (w, h), mode in itertools.product(sizes, ["1", "L", "RGB", "RGBX", "CMYK", "YCbCr", "RGBA"]):
+        for kw in ({}, {"subsampling": 0, "quality": 90}, {"progressive": True, "optimize": True}):
+            def make(w=w, h=h, mode=mode):
+                rng = np.random.default_rng(w * 100003 + h)
+                arr = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+                return Image.fromarray(arr).convert(mode) if w and h else Image.new(mode, (w, h))
+            cases.append((f"{w}x{h} mode {mode}", make, kw))
+    compare_writers(cases, "save: image sizes x mode")
+
+
 def _valid(keyword):
     """The values of ``keyword`` Pillow writes a file with (RGB), for combinations."""
     out = []
