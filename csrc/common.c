@@ -1,5 +1,6 @@
 /*
- * common.c -- status strings, checked allocation, output buffers, zigzag tables.
+ * common.c -- shared by both sides: status strings, checked allocation, output
+ * buffers, the zigzag tables (T.81 Figure A.6) and the Annex K.3 Huffman tables.
  */
 #include <stdio.h>
 

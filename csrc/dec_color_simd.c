@@ -1,6 +1,7 @@
 /*
  * dec_color_simd.c -- AVX2 siblings of the decoder's colour conversion and
- * fancy upsampling (dec_render.c; libjpeg's jdcolor.c and jdsample.c).
+ * fancy upsampling (dec_render.c; libjpeg's jdcolor.c and jdsample.c; JFIF
+ * 1.02 YCbCr, T.81 A.1.1 sampling); chosen in fdj_simd.c.
  *
  * YCbCr -> RGB uses the scalar code's int32 expressions, eight pixels per
  * instruction, and the saturating packs as the clamp; h2v2 fancy upsampling
@@ -10,10 +11,8 @@
  */
 #include "fdj_internal.h"
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#define FDJ_X86_SIMD 1
-#include <immintrin.h>
-#define FDJ_AVX2 __attribute__((target("avx2")))
+#ifdef FDJ_X86_SIMD
+#include "fdj_simd_x86.h"
 #endif
 
 #ifdef FDJ_X86_SIMD
@@ -141,17 +140,3 @@ FDJ_AVX2 void fdj_h2v2_fancy_row_avx2(const uint8_t *near, const uint8_t *far, i
 }
 
 #endif /* FDJ_X86_SIMD */
-
-#ifndef FDJ_X86_SIMD
-/* Not reachable: fdj_simd_level() is FDJ_SIMD_SCALAR without x86 SIMD, but
- * dec_render.c names these kernels, so they must link. */
-void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,
-                          uint8_t *out)
-{
-    (void)y, (void)cb, (void)cr, (void)w, (void)out;
-}
-void fdj_h2v2_fancy_row_avx2(const uint8_t *near, const uint8_t *far, int w, uint8_t *out)
-{
-    (void)near, (void)far, (void)w, (void)out;
-}
-#endif

@@ -10,7 +10,11 @@
  */
 #include "dec_internal.h"
 
-int fdj_huff_build(fdj_huff *t, int is_dc)
+/* Derive the decoding lookup of a stored table (T.81 C.2, F.2.2.3 / libjpeg's
+ * jpeg_make_d_derived_tbl): code lengths -> canonical codes, maxcode/valoffset,
+ * the 9-bit lookahead and the AC fast path.  FDJ_ERR_CORRUPT if the code space
+ * overflows (or, with is_dc, a DC symbol exceeds 15). */
+static int huff_build(fdj_huff *t, int is_dc)
 {
     uint8_t huffsize[257];
     uint32_t huffcode[257];
@@ -223,6 +227,12 @@ FDJ_INLINE int huff_decode(fdj_bits *b, const fdj_huff *t)
  * defines (motion-JPEG frames omit DHT). */
 static int table_for(fdj_decoder *d, fdj_huff *t, int is_dc, int slot)
 {
+    if (t->defined && !t->built) {
+        /* a DHT table is derived when a scan first needs it (as libjpeg); DC symbol
+         * ranges depend on the frame and are checked by the caller */
+        t->broken = huff_build(t, 0) != FDJ_OK;
+        t->built = 1;
+    }
     if (t->defined && t->broken)
         return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "bad Huffman table %d (code lengths overflow)", slot);
     if (t->defined)
@@ -241,10 +251,10 @@ static int table_for(fdj_decoder *d, fdj_huff *t, int is_dc, int slot)
         memcpy(t->vals, vals, (size_t)n);
     }
     t->defined = 1;
-    return fdj_huff_build(t, is_dc);
+    t->built = 1;
+    return huff_build(t, is_dc);
 }
 
-int fdj_prepare_scan_tables(fdj_decoder *d);
 int fdj_prepare_scan_tables(fdj_decoder *d)
 {
     int i, st;

@@ -146,6 +146,13 @@ void fdj_idct12_islow(const int32_t in[64], uint16_t *out, ptrdiff_t stride)
     }
 }
 
+/* t * round(v / t), half away from zero: one-pass FD's requantizer */
+FDJ_INLINE int32_t requantize(int32_t v, int32_t t)
+{
+    int32_t q = v >= 0 ? (v + (t >> 1)) / t : -((-v + (t >> 1)) / t);
+    return q * t;
+}
+
 /* The purification table of component c (as the 8-bit driver's setup_out). */
 static const uint16_t *purify_table(const fdj_decoder *d, int c)
 {
@@ -201,7 +208,7 @@ int fdj_output12_from_full(fdj_decoder *d, const fdj_render_spec *spec, uint8_t 
                 int32_t tmp[64];
                 if (t) {
                     for (i = 0; i < 64; i++)
-                        tmp[i] = blk[i] ? fdj_requantize(blk[i] * q[i], t16[i]) : 0;
+                        tmp[i] = blk[i] ? requantize(blk[i] * q[i], t16[i]) : 0;
                 } else {
                     for (i = 0; i < 64; i++)
                         tmp[i] = blk[i] * q[i];

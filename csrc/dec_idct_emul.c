@@ -1,6 +1,7 @@
 /*
  * dec_idct_emul.c -- the ISLOW IDCT with the 16-bit arithmetic of libjpeg-turbo's
- * AVX2 kernel (jidctint-avx2.asm), in scalar C.
+ * AVX2 kernel (jidctint-avx2.asm), in scalar C (T.81 A.3.3 as Pillow computes
+ * it on x86-64); used by the dequantization stage (dec_dequant.c).
  *
  * On x86-64 Pillow's libjpeg-turbo runs the AVX2 kernel.  For every block a real
  * encoder produces it equals the C reference (dec_idct.c), but on hostile

@@ -1,6 +1,7 @@
 /*
- * dec_idct_simd.c -- AVX2 sibling of the ISLOW inverse DCT (dec_idct.c), and
- * the run-time kernel selection (fdj_simd_level, fdj_kernel_name).
+ * dec_idct_simd.c -- AVX2 siblings of the ISLOW inverse DCT (T.81 A.3.3;
+ * scalar reference dec_idct.c) and of the fused dequantize (+ FD requantize)
+ * + IDCT kernels (scalar reference dec_dequant.c); chosen in fdj_simd.c.
  *
  * The scalar IDCT computes in 64-bit (libjpeg's JLONG); this kernel computes
  * the same expressions in 32-bit lanes, eight columns (then eight rows) at a
@@ -17,99 +18,15 @@
  */
 #include "fdj_internal.h"
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#define FDJ_X86_SIMD 1
-#include <immintrin.h>
-#define FDJ_AVX2 __attribute__((target("avx2")))
+#ifdef FDJ_X86_SIMD
+#include "fdj_simd_x86.h"
 #endif
 
 #define CONST_BITS 13
 #define PASS1_BITS 2
 #define IDCT_SAFE 32767
 
-int fdj_simd_level(void)
-{
-    const char *env = getenv("FDJPEG_SIMD");
-    if (env && (strcmp(env, "0") == 0 || strcmp(env, "scalar") == 0 || strcmp(env, "off") == 0))
-        return FDJ_SIMD_SCALAR;
 #ifdef FDJ_X86_SIMD
-    if (__builtin_cpu_supports("avx2"))
-        return FDJ_SIMD_AVX2;
-#endif
-    return FDJ_SIMD_SCALAR;
-}
-
-const char *fdj_kernel_name(void)
-{
-    return fdj_simd_level() >= FDJ_SIMD_AVX2 ? "avx2" : "scalar";
-}
-
-fdj_idct_fn fdj_idct_islow_for(int level)
-{
-#ifdef FDJ_X86_SIMD
-    if (level >= FDJ_SIMD_AVX2)
-        return fdj_idct_islow_avx2;
-#endif
-    (void)level;
-    return fdj_idct_islow;
-}
-
-void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64])
-{
-    int i;
-    for (i = 0; i < 64; i++) {
-        uint32_t d = t[i] ? t[i] : 1, l = 0;
-        while (((uint32_t)1 << l) < d)
-            l++; /* ceil(log2 d) */
-        rt->t[i] = (int32_t)d;
-        rt->half[i] = (int32_t)(d >> 1);
-        rt->shift[i] = 15 + l;
-        rt->magic[i] = (uint32_t)((((uint64_t)1 << (15 + l)) + d - 1) / d);
-    }
-}
-
-fdj_idct_rq_fn fdj_idct_islow_rq_for(int level)
-{
-#ifdef FDJ_X86_SIMD
-    if (level >= FDJ_SIMD_AVX2)
-        return fdj_idct_islow_rq_avx2;
-#endif
-    (void)level;
-    return NULL;
-}
-
-fdj_idct_q_fn fdj_idct_islow_q_for(int level)
-{
-#ifdef FDJ_X86_SIMD
-    if (level >= FDJ_SIMD_AVX2)
-        return fdj_idct_islow_q_avx2;
-#endif
-    (void)level;
-    return NULL;
-}
-
-#ifdef FDJ_X86_SIMD
-
-/* 8x8 transpose of int32 lanes: r[i] lane j -> r[j] lane i. */
-FDJ_AVX2 static inline void transpose8(__m256i r[8])
-{
-    __m256i t0 = _mm256_unpacklo_epi32(r[0], r[1]), t1 = _mm256_unpackhi_epi32(r[0], r[1]);
-    __m256i t2 = _mm256_unpacklo_epi32(r[2], r[3]), t3 = _mm256_unpackhi_epi32(r[2], r[3]);
-    __m256i t4 = _mm256_unpacklo_epi32(r[4], r[5]), t5 = _mm256_unpackhi_epi32(r[4], r[5]);
-    __m256i t6 = _mm256_unpacklo_epi32(r[6], r[7]), t7 = _mm256_unpackhi_epi32(r[6], r[7]);
-    __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
-    __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
-    __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
-    __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
-    r[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
-    r[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
-    r[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
-    r[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
-    r[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
-    r[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
-    r[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
-    r[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
-}
 
 /* OR of |r[0..7]|: a lane with a bit at or above bit k set (tested by the
  * caller against ~(2^k - 1)) is outside [-(2^k - 1), 2^k - 1]; abs(INT32_MIN)
@@ -266,7 +183,7 @@ FDJ_AVX2 static inline int idct_vec(__m256i x[8], uint8_t *out, ptrdiff_t stride
     if (!all_safe(x)) /* int16 range: also what the kernel's saturating pack keeps */
         return 0;
     /* x[k] = workspace row k; pass 2 works along rows */
-    transpose8(x);
+    fdj_transpose8x32(x);
     if (turbo && !_mm256_testz_si256(sums_abs_or(x), _mm256_set1_epi32(~32767)))
         return 0;
     idct_pass(x, CONST_BITS + PASS1_BITS + 3);
@@ -274,7 +191,7 @@ FDJ_AVX2 static inline int idct_vec(__m256i x[8], uint8_t *out, ptrdiff_t stride
         return 0; /* outputs within -511..511, where saturation and the wrap agree */
     for (i = 0; i < 8; i++)
         x[i] = range_wrap(x[i]);
-    transpose8(x);
+    fdj_transpose8x32(x);
     store_rows(x, out, stride);
     return 1;
 }
@@ -303,12 +220,14 @@ FDJ_AVX2 int fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], 
 }
 
 /* One-pass FD: dequantize, requantize by T (round half away from zero, as
- * fdj_requantize) and IDCT.  n = |c*q| + T/2 is divided by T with the
- * table's multiply-shift when every n of the block is below 2^15 (real
- * files), else in float32, which is exact after the floor for n < 2^24: the
- * quotient's relative error is below 2^-24, so it cannot reach the next
- * integer, at least 1/T away.  Larger n take the scalar route. */
-FDJ_AVX2 void fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
+ * fd_requantize_block in dec_dequant.c) and IDCT.  n = |c*q| + T/2 is
+ * divided by T with the table's multiply-shift when every n of the block is
+ * below 2^15 (real files), else in float32, which is exact after the floor
+ * for n < 2^24: the quotient's relative error is below 2^-24, so it cannot
+ * reach the next integer, at least 1/T away.  Returns 0, writing nothing, for larger n or an
+ * IDCT outside the 32-bit range: the caller takes the scalar reference
+ * (fdj_idct_islow_rq, dec_dequant.c). */
+FDJ_AVX2 int fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
                                      const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride)
 {
     __m256i x[8], v[8], n[8], big = _mm256_setzero_si256();
@@ -349,12 +268,9 @@ FDJ_AVX2 void fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64]
     } else {
         big = _mm256_set1_epi32(-1); /* scalar below */
     }
-    if (!_mm256_testz_si256(big, _mm256_set1_epi32(~((1 << 24) - 1))) || !idct_vec(x, out, stride, 0)) {
-        int32_t tmp[64];
-        for (i = 0; i < 64; i++)
-            tmp[i] = coef[i] ? fdj_requantize(coef[i] * q[i], rt->t[i]) : 0;
-        fdj_idct_islow(tmp, out, stride);
-    }
+    if (!_mm256_testz_si256(big, _mm256_set1_epi32(~((1 << 24) - 1))))
+        return 0;
+    return idct_vec(x, out, stride, 0);
 }
 
 #endif /* FDJ_X86_SIMD */

@@ -11,7 +11,8 @@
 /* A derived Huffman decoding table (T.81 Annex C / F.2.2.3). */
 typedef struct fdj_huff {
     int defined;
-    int broken;                /* defined by a DHT whose codes overflow: an error only when used */
+    int built;                 /* the lookup below is derived (at the first scan that uses it) */
+    int broken;                /* its codes overflow: an error only when a scan uses it */
     uint8_t bits[17];          /* bits[k]: number of codes of length k */
     uint8_t vals[256];
     /* lookahead: (length << 8) | symbol for codes of <= HUFF_LOOKAHEAD bits, 0 if longer */
@@ -117,14 +118,15 @@ struct fdj_decoder {
     int coefs_allocated;
 };
 
-/* dec_marker.c */
+/* dec_input.c */
 int fdj_fail_dec(fdj_decoder *d, int status, const char *fmt, ...) FDJ_PRINTF(3, 4);
-int fdj_read_headers(fdj_decoder *d); /* up to and including the next SOS or EOI */
 int fdj_next_marker(fdj_decoder *d, int *marker);
 int fdj_add_marker(fdj_decoder *d, int marker, size_t offset, unsigned length);
 
+/* dec_marker.c */
+int fdj_read_headers(fdj_decoder *d); /* up to and including the next SOS or EOI */
+
 /* dec_huff.c */
-int fdj_huff_build(fdj_huff *t, int is_dc);
 void fdj_bits_init(fdj_bits *b, const uint8_t *data, size_t size, size_t pos);
 size_t fdj_bits_position(const fdj_bits *b); /* byte position of the first unread marker/byte */
 int fdj_decode_mcu_sequential(fdj_decoder *d, int16_t *const blocks[], int nblocks,
@@ -144,6 +146,28 @@ int fdj_arith_rows_kept(const fdj_decoder *d, int height);
 
 /* dec_smooth.c */
 int fdj_smooth_coefficients(fdj_decoder *d); /* progressive block smoothing (K.8) */
+
+/* dec_dequant.c: dequantize (+ Feature Distillation requantize) + IDCT, one block row at a time */
+typedef struct fdj_dequant_comp {
+    int bs;                    /* IDCT output size 8/4/2/1 */
+    int purify;                /* requantize by rq.t (one-pass FD) */
+    uint16_t q[64];            /* the component's table, natural order */
+    int32_t qmul[64];          /* the multipliers libjpeg uses (as short) */
+    fdj_requant_table rq;
+} fdj_dequant_comp;
+typedef struct fdj_dequant {
+    fdj_dequant_comp comp[FDJ_MAX_COMPONENTS];
+    fdj_idct_fn idct8;         /* ISLOW IDCT kernel */
+    fdj_idct_q_fn idct8q;      /* fused dequantize + IDCT sibling, or NULL */
+    fdj_idct_rq_fn idct8rq;    /* fused dequantize + requantize + IDCT sibling, or NULL */
+} fdj_dequant;
+int fdj_dequant_check_purify(fdj_decoder *d, const fdj_decode_options *opt);
+void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int simd);
+void fdj_dequant_row(const fdj_dequant *dq, int c, const int16_t *coef, int nblocks,
+                     uint8_t *out, ptrdiff_t stride);
+/* the scalar reference of the fused kernel (fdj_idct_rq_fn); always returns 1 */
+int fdj_idct_islow_rq(const int16_t coef[64], const int32_t q[64], const fdj_requant_table *rt,
+                      uint8_t *out, ptrdiff_t stride);
 
 /* dec_idct_emul.c: libjpeg-turbo's AVX2 ISLOW arithmetic for hostile blocks */
 void fdj_idct_islow_avx2_emul(const int16_t coef[64], const uint16_t q[64], uint8_t *out,

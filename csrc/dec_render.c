@@ -1,6 +1,7 @@
 /*
  * dec_render.c -- upsampling (jdsample.c) and colour conversion (jdcolor.c)
- * of decoded component rows into output pixels.
+ * of decoded component rows into output pixels (T.81 A.1.1 sampling factors,
+ * JFIF 1.02 YCbCr, Adobe APP14 transforms); the last decoder stage.
  *
  * Upsampling is libjpeg-turbo's default "fancy" (triangular) filter where it
  * applies (h2v1 and h2v2 with more than 2 samples per row, h1v2 always) and
@@ -33,6 +34,7 @@ int fdj_render_spec_init(fdj_render_spec *spec, int width, int height, int num_c
     spec->jpeg_color = jpeg_color;
     spec->out_format = out_format;
     spec->simd = fdj_simd_level();
+    fdj_kernels_init(&spec->kern, spec->simd);
     for (c = 0; c < num_components; c++) {
         if (max_h % h[c] || max_v % v[c])
             return FDJ_ERR_UNSUPPORTED; /* libjpeg: fractional sampling not implemented */
@@ -162,8 +164,8 @@ static const uint8_t *upsample_row(const fdj_render_spec *spec, int c, const fdj
         const uint8_t *far = comp_row(cr, (y & 1) ? k + 1 : k - 1, rows);
         if (hx == 1)
             up_h1v2_fancy(near, far, w, (y & 1) ? 2 : 1, tmp);
-        else if (spec->simd >= FDJ_SIMD_AVX2)
-            fdj_h2v2_fancy_row_avx2(near, far, w, tmp);
+        else if (spec->kern.h2v2_fancy_row)
+            spec->kern.h2v2_fancy_row(near, far, w, tmp);
         else
             up_h2v2_fancy(near, far, w, tmp);
         return tmp;
@@ -225,8 +227,8 @@ void fdj_render_rows(const fdj_render_spec *spec, const fdj_comp_rows comp[],
         case FDJ_CS_YCBCR:
             if (channels == 1)
                 memcpy(o, row[0], (size_t)w);
-            else if (spec->simd >= FDJ_SIMD_AVX2)
-                fdj_ycc_rgb_row_avx2(row[0], row[1], row[2], w, o);
+            else if (spec->kern.ycc_rgb_row)
+                spec->kern.ycc_rgb_row(row[0], row[1], row[2], w, o);
             else
                 ycc_to_rgb(row[0], row[1], row[2], w, o);
             break;

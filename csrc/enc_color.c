@@ -17,71 +17,7 @@
  */
 #include "enc_internal.h"
 
-/* 16-bit fixed point RGB -> YCbCr coefficients, FIX(x) = round(x * 65536) */
-#define FIX_0_29900 19595
-#define FIX_0_58700 38470
-#define FIX_0_11400 7471
-#define FIX_0_16874 11059
-#define FIX_0_33126 21709
-#define FIX_0_41869 27439
-#define FIX_0_08131 5329
-#define ONE_HALF ((int32_t)1 << 15)
-#define CBCR_OFFSET ((int32_t)128 << 16)
-
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#define ENC_X86_SIMD 1
-#include <immintrin.h>
-
-/* AVX2 sibling of the YCbCr conversion for packed RGB rows (3 bytes per pixel):
- * eight pixels per step, the same int32 expressions as the scalar loop, so the
- * same bytes.  Returns the number of pixels done (a multiple of 8). */
-__attribute__((target("avx2"))) static int rgb_ycc_row_avx2(const uint8_t *src, int width,
-                                                            uint8_t *y, uint8_t *cb, uint8_t *cr)
-{
-    const __m128i r_lo = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i r_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 2, 5, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i g_lo = _mm_setr_epi8(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i g_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, 0, 3, 6, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i b_lo = _mm_setr_epi8(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i b_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, 1, 4, 7, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m256i cy_r = _mm256_set1_epi32(FIX_0_29900), cy_g = _mm256_set1_epi32(FIX_0_58700);
-    const __m256i cy_b = _mm256_set1_epi32(FIX_0_11400), half = _mm256_set1_epi32(ONE_HALF);
-    const __m256i cb_r = _mm256_set1_epi32(-FIX_0_16874), cb_g = _mm256_set1_epi32(-FIX_0_33126);
-    const __m256i cr_g = _mm256_set1_epi32(-FIX_0_41869), cr_b = _mm256_set1_epi32(-FIX_0_08131);
-    const __m256i off = _mm256_set1_epi32(CBCR_OFFSET + ONE_HALF - 1);
-    int x;
-    for (x = 0; x + 8 <= width; x += 8) {
-        const uint8_t *s = src + 3 * x;
-        __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)s);
-        __m128i hi = _mm_loadl_epi64((const __m128i *)(const void *)(s + 16));
-        __m256i r = _mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(lo, r_lo), _mm_shuffle_epi8(hi, r_hi)));
-        __m256i g = _mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(lo, g_lo), _mm_shuffle_epi8(hi, g_hi)));
-        __m256i b = _mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(lo, b_lo), _mm_shuffle_epi8(hi, b_hi)));
-        __m256i vy = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(r, cy_r), _mm256_mullo_epi32(g, cy_g)),
-                                      _mm256_add_epi32(_mm256_mullo_epi32(b, cy_b), half));
-        __m256i vcb = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(r, cb_r), _mm256_mullo_epi32(g, cb_g)),
-                                       _mm256_add_epi32(_mm256_slli_epi32(b, 15), off));
-        __m256i vcr = _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(r, 15), _mm256_mullo_epi32(g, cr_g)),
-                                       _mm256_add_epi32(_mm256_mullo_epi32(b, cr_b), off));
-        __m256i p;
-        vy = _mm256_srai_epi32(vy, 16);
-        vcb = _mm256_srai_epi32(vcb, 16);
-        vcr = _mm256_srai_epi32(vcr, 16);
-        /* pack 8 int32 lanes (0..255) to 8 bytes */
-        p = _mm256_permute4x64_epi64(_mm256_packus_epi32(vy, vcb), 0xD8); /* y0-7 | cb0-7 (16-bit) */
-        {
-            __m128i yb = _mm256_castsi256_si128(p), cbb = _mm256_extracti128_si256(p, 1);
-            __m256i q = _mm256_permute4x64_epi64(_mm256_packus_epi32(vcr, vcr), 0xD8);
-            __m128i crb = _mm256_castsi256_si128(q);
-            __m128i yc = _mm_packus_epi16(yb, cbb); /* y0-7 cb0-7 */
-            _mm_storel_epi64((__m128i *)(void *)(y + x), yc);
-            _mm_storel_epi64((__m128i *)(void *)(cb + x), _mm_srli_si128(yc, 8));
-            _mm_storel_epi64((__m128i *)(void *)(cr + x), _mm_packus_epi16(crb, crb));
-        }
-    }
-    return x;
-}
-#endif
+#include "enc_color_consts.h"
 
 int fdj_enc_band_init(fdj_enc_band *b, const fdj_enc_frame *f, char *msg)
 {
@@ -103,7 +39,11 @@ int fdj_enc_band_init(fdj_enc_band *b, const fdj_enc_frame *f, char *msg)
             return fdj_fail(msg, FDJ_ERR_TOO_LARGE, "image too wide");
         total += sz[2 * c] + sz[2 * c + 1];
     }
-    b->simd = fdj_simd_level() >= FDJ_SIMD_AVX2;
+    {
+        fdj_kernels k;
+        fdj_kernels_init(&k, fdj_simd_level());
+        b->rgb_ycc_row = k.rgb_ycc_row;
+    }
     b->storage = (uint8_t *)malloc(total ? total : 1);
     if (!b->storage)
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory for %zu bytes of row buffers", total);
@@ -131,18 +71,15 @@ void fdj_enc_band_free(fdj_enc_band *b)
 
 /* Colour-convert one input row into the components' full-resolution rows. */
 static void convert_row(const fdj_enc_frame *f, const uint8_t *src, ptrdiff_t col_stride,
-                        ptrdiff_t chan_stride, uint8_t *const dst[], int width, int simd)
+                        ptrdiff_t chan_stride, uint8_t *const dst[], int width,
+                        fdj_rgb_ycc_row_fn rgb_ycc_row)
 {
     int x = 0, c;
     if (f->jpeg_color == FDJ_CS_YCBCR) {
         uint8_t *y = dst[0], *cb = dst[1], *cr = dst[2];
         const uint8_t *s;
-#ifdef ENC_X86_SIMD
-        if (simd && col_stride == 3 && chan_stride == 1)
-            x = rgb_ycc_row_avx2(src, width, y, cb, cr);
-#else
-        (void)simd;
-#endif
+        if (rgb_ycc_row && col_stride == 3 && chan_stride == 1)
+            x = rgb_ycc_row(src, width, y, cb, cr);
         s = src + x * col_stride;
         for (; x < width; x++, s += col_stride) {
             int32_t r = s[0], g = s[chan_stride], bl = s[2 * chan_stride];
@@ -227,7 +164,7 @@ void fdj_enc_band_convert(fdj_enc_band *b, const fdj_enc_frame *f, int mcu_row,
         for (c = 0; c < f->ncomp; c++)
             dst[c] = b->full[c] + (ptrdiff_t)r * b->full_width;
         convert_row(f, pixels + (ptrdiff_t)y * row_stride, col_stride, chan_stride, dst, f->width,
-                    b->simd);
+                    b->rgb_ycc_row);
         for (c = 0; c < f->ncomp; c++)
             if (b->full_width > f->width)
                 memset(dst[c] + f->width, dst[c][f->width - 1], (size_t)(b->full_width - f->width));

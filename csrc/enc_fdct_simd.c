@@ -1,5 +1,7 @@
 /*
- * enc_fdct_simd.c -- AVX2 sibling of the ISLOW forward DCT (enc_fdct.c).
+ * enc_fdct_simd.c -- AVX2 siblings of the ISLOW forward DCT (T.81 A.3.3; one
+ * block, or two side by side in 16-bit lanes) and of the quantizer (A.3.4);
+ * scalar references in enc_fdct.c, chosen in fdj_simd.c.
  *
  * Same int32 expressions as the scalar code, eight rows (then eight columns)
  * per instruction.  The input is 8-bit samples, so every intermediate stays
@@ -7,46 +9,13 @@
  */
 #include "enc_internal.h"
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#define FDJ_X86_SIMD 1
-#include <immintrin.h>
-#define FDJ_AVX2 __attribute__((target("avx2")))
+#ifdef FDJ_X86_SIMD
+#include "fdj_simd_x86.h"
 #endif
 
-#define CONST_BITS 13
-#define PASS1_BITS 2
-
-fdj_fdct_fn fdj_fdct_islow_for(int level)
-{
-#ifdef FDJ_X86_SIMD
-    if (level >= FDJ_SIMD_AVX2)
-        return fdj_fdct_islow_avx2;
-#endif
-    (void)level;
-    return fdj_fdct_islow;
-}
+#include "fdj_islow.h"
 
 #ifdef FDJ_X86_SIMD
-
-FDJ_AVX2 static inline void transpose8(__m256i r[8])
-{
-    __m256i t0 = _mm256_unpacklo_epi32(r[0], r[1]), t1 = _mm256_unpackhi_epi32(r[0], r[1]);
-    __m256i t2 = _mm256_unpacklo_epi32(r[2], r[3]), t3 = _mm256_unpackhi_epi32(r[2], r[3]);
-    __m256i t4 = _mm256_unpacklo_epi32(r[4], r[5]), t5 = _mm256_unpackhi_epi32(r[4], r[5]);
-    __m256i t6 = _mm256_unpacklo_epi32(r[6], r[7]), t7 = _mm256_unpackhi_epi32(r[6], r[7]);
-    __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
-    __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
-    __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
-    __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
-    r[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
-    r[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
-    r[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
-    r[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
-    r[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
-    r[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
-    r[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
-    r[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
-}
 
 #define MUL(a, c) _mm256_mullo_epi32((a), _mm256_set1_epi32(c))
 #define ADD _mm256_add_epi32
@@ -112,13 +81,213 @@ FDJ_AVX2 void fdj_fdct_islow_avx2(const uint8_t *in, ptrdiff_t stride, int32_t o
         x[i] = _mm256_sub_epi32(_mm256_cvtepu8_epi32(row), center);
     }
     /* pass 1 along rows: make x[k] = column k (lanes = rows) */
-    transpose8(x);
+    fdj_transpose8x32(x);
     fdct_pass(x, 0);
     /* x[k] = coefficient column k per row; pass 2 along columns */
-    transpose8(x);
+    fdj_transpose8x32(x);
     fdct_pass(x, 1);
     for (i = 0; i < 8; i++)
         _mm256_storeu_si256((__m256i *)(void *)(out + 8 * i), x[i]);
+}
+
+
+
+/* Two blocks at once in 16-bit lanes (block a in the low 128 bits of every
+ * vector, block b in the high 128 bits).  Each output of jfdctint.c is a
+ * linear form in the butterfly terms; those forms are evaluated with
+ * pmaddwd on pairs of terms (16 x 16 -> 32-bit products, exact), so every
+ * output is the same integer the scalar code computes before its DESCALE:
+ *   z1 + t13*c = t12*4433 + t13*10703, etc., and the odd part
+ *   d7 = -11363 t4 + 9633 t5 - 6436 t6 + 2260 t7   (and three more),
+ * which is the scalar's tmp/z sequence multiplied out.  Range: samples-128
+ * fit 8 bits; pass-1 outputs are within +-4096 and pass-2 butterflies within
+ * +-16384, so all 16-bit terms are exact; the two DC-like sums of pass 2
+ * (up to +-32768) are formed in 32 bits. */
+FDJ_AVX2 static inline void transpose16x8(__m256i r[8])
+{
+    __m256i t0 = _mm256_unpacklo_epi16(r[0], r[1]), t1 = _mm256_unpackhi_epi16(r[0], r[1]);
+    __m256i t2 = _mm256_unpacklo_epi16(r[2], r[3]), t3 = _mm256_unpackhi_epi16(r[2], r[3]);
+    __m256i t4 = _mm256_unpacklo_epi16(r[4], r[5]), t5 = _mm256_unpackhi_epi16(r[4], r[5]);
+    __m256i t6 = _mm256_unpacklo_epi16(r[6], r[7]), t7 = _mm256_unpackhi_epi16(r[6], r[7]);
+    __m256i u0 = _mm256_unpacklo_epi32(t0, t2), u1 = _mm256_unpackhi_epi32(t0, t2);
+    __m256i u2 = _mm256_unpacklo_epi32(t1, t3), u3 = _mm256_unpackhi_epi32(t1, t3);
+    __m256i u4 = _mm256_unpacklo_epi32(t4, t6), u5 = _mm256_unpackhi_epi32(t4, t6);
+    __m256i u6 = _mm256_unpacklo_epi32(t5, t7), u7 = _mm256_unpackhi_epi32(t5, t7);
+    r[0] = _mm256_unpacklo_epi64(u0, u4);
+    r[1] = _mm256_unpackhi_epi64(u0, u4);
+    r[2] = _mm256_unpacklo_epi64(u1, u5);
+    r[3] = _mm256_unpackhi_epi64(u1, u5);
+    r[4] = _mm256_unpacklo_epi64(u2, u6);
+    r[5] = _mm256_unpackhi_epi64(u2, u6);
+    r[6] = _mm256_unpacklo_epi64(u3, u7);
+    r[7] = _mm256_unpackhi_epi64(u3, u7);
+}
+
+/* DESCALE(a*ca + b*cb, shift) per 16-bit lane, as 16-bit results */
+FDJ_AVX2 static inline __m256i dot2(__m256i a, __m256i b, int ca, int cb, int shift)
+{
+    const __m256i c = _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)cb << 16) | (uint16_t)ca));
+    const __m256i round = _mm256_set1_epi32(1 << (shift - 1));
+    __m256i lo = _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), c);
+    __m256i hi = _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), c);
+    lo = _mm256_srai_epi32(_mm256_add_epi32(lo, round), shift);
+    hi = _mm256_srai_epi32(_mm256_add_epi32(hi, round), shift);
+    return _mm256_packs_epi32(lo, hi);
+}
+
+/* DESCALE(a*c0 + b*c1 + e*c2 + f*c3, shift) */
+FDJ_AVX2 static inline __m256i dot4(__m256i a, __m256i b, __m256i e, __m256i f, int c0, int c1,
+                                      int c2, int c3, int shift)
+{
+    const __m256i k01 = _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)c1 << 16) | (uint16_t)c0));
+    const __m256i k23 = _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)c3 << 16) | (uint16_t)c2));
+    const __m256i round = _mm256_set1_epi32(1 << (shift - 1));
+    __m256i lo = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), k01),
+                                  _mm256_madd_epi16(_mm256_unpacklo_epi16(e, f), k23));
+    __m256i hi = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), k01),
+                                  _mm256_madd_epi16(_mm256_unpackhi_epi16(e, f), k23));
+    lo = _mm256_srai_epi32(_mm256_add_epi32(lo, round), shift);
+    hi = _mm256_srai_epi32(_mm256_add_epi32(hi, round), shift);
+    return _mm256_packs_epi32(lo, hi);
+}
+
+FDJ_AVX2 static inline void fdct16_pass(__m256i x[8], int pass2)
+{
+    const int shift = pass2 ? CONST_BITS + PASS1_BITS : CONST_BITS - PASS1_BITS;
+    __m256i t0 = _mm256_add_epi16(x[0], x[7]), t7 = _mm256_sub_epi16(x[0], x[7]);
+    __m256i t1 = _mm256_add_epi16(x[1], x[6]), t6 = _mm256_sub_epi16(x[1], x[6]);
+    __m256i t2 = _mm256_add_epi16(x[2], x[5]), t5 = _mm256_sub_epi16(x[2], x[5]);
+    __m256i t3 = _mm256_add_epi16(x[3], x[4]), t4 = _mm256_sub_epi16(x[3], x[4]);
+    __m256i t10 = _mm256_add_epi16(t0, t3), t13 = _mm256_sub_epi16(t0, t3);
+    __m256i t11 = _mm256_add_epi16(t1, t2), t12 = _mm256_sub_epi16(t1, t2);
+    if (pass2) {
+        x[0] = dot2(t10, t11, 1, 1, PASS1_BITS);
+        x[4] = dot2(t10, t11, 1, -1, PASS1_BITS);
+    } else {
+        x[0] = _mm256_slli_epi16(_mm256_add_epi16(t10, t11), PASS1_BITS);
+        x[4] = _mm256_slli_epi16(_mm256_sub_epi16(t10, t11), PASS1_BITS);
+    }
+    x[2] = dot2(t12, t13, FIX_0_541196100, FIX_0_541196100 + FIX_0_765366865, shift);
+    x[6] = dot2(t12, t13, FIX_0_541196100 - FIX_1_847759065, FIX_0_541196100, shift);
+    x[7] = dot4(t4, t5, t6, t7, FIX_0_298631336 - FIX_0_899976223 - FIX_1_961570560 + FIX_1_175875602,
+                FIX_1_175875602, FIX_1_175875602 - FIX_1_961570560,
+                FIX_1_175875602 - FIX_0_899976223, shift);
+    x[5] = dot4(t4, t5, t6, t7, FIX_1_175875602,
+                FIX_2_053119869 - FIX_2_562915447 - FIX_0_390180644 + FIX_1_175875602,
+                FIX_1_175875602 - FIX_2_562915447, FIX_1_175875602 - FIX_0_390180644, shift);
+    x[3] = dot4(t4, t5, t6, t7, FIX_1_175875602 - FIX_1_961570560,
+                FIX_1_175875602 - FIX_2_562915447,
+                FIX_3_072711026 - FIX_2_562915447 - FIX_1_961570560 + FIX_1_175875602,
+                FIX_1_175875602, shift);
+    x[1] = dot4(t4, t5, t6, t7, FIX_1_175875602 - FIX_0_899976223,
+                FIX_1_175875602 - FIX_0_390180644, FIX_1_175875602,
+                FIX_1_501321110 - FIX_0_899976223 - FIX_0_390180644 + FIX_1_175875602, shift);
+}
+
+FDJ_AVX2 void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
+                                     int32_t outa[64], int32_t outb[64])
+{
+    const __m256i center = _mm256_set1_epi16(128);
+    __m256i x[8];
+    int i;
+    for (i = 0; i < 8; i++) {
+        __m128i rows = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(a + i * stride)),
+                                          _mm_loadl_epi64((const __m128i *)(const void *)(b + i * stride)));
+        /* lanes 0..7: row i of a, lanes 8..15: row i of b (one per 128-bit half) */
+        x[i] = _mm256_sub_epi16(_mm256_cvtepu8_epi16(rows), center);
+    }
+    transpose16x8(x); /* x[k] = column k: pass 1 runs along rows */
+    fdct16_pass(x, 0);
+    transpose16x8(x); /* x[k] = row k: pass 2 runs along columns */
+    fdct16_pass(x, 1);
+    for (i = 0; i < 8; i++) {
+        _mm256_storeu_si256((__m256i *)(void *)(outa + 8 * i), _mm256_cvtepi16_epi32(_mm256_castsi256_si128(x[i])));
+        _mm256_storeu_si256((__m256i *)(void *)(outb + 8 * i), _mm256_cvtepi16_epi32(_mm256_extracti128_si256(x[i], 1)));
+    }
+}
+
+
+/* The same float operations eight lanes at a time: |x|, + bias, * inv,
+ * truncate, sign of x (q is 0 whenever x is). */
+FDJ_AVX2 static inline __m256i quantize8(const int32_t *dct, const fdj_divisors *d, int i)
+{
+    __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(dct + i));
+    __m256 a = _mm256_cvtepi32_ps(_mm256_abs_epi32(x));
+    __m256 f = _mm256_mul_ps(_mm256_add_ps(a, _mm256_loadu_ps(d->bias + i)), _mm256_loadu_ps(d->inv + i));
+    return _mm256_sign_epi32(_mm256_cvttps_epi32(f), x);
+}
+
+/* Shuffles that gather zigzag runs of 8 from the natural rows: output group g
+ * (zigzag 8g..8g+7) is the OR of the listed rows' shuffles (generated from
+ * T.81 Figure A.6). */
+static const int8_t zz_shuffle[36][16] = {
+    {0, 1, 2, 3, -1, -1, -1, -1, -1, -1, 4, 5, 6, 7, -1, -1},  /* group 0 from row 0 */
+    {-1, -1, -1, -1, 0, 1, -1, -1, 2, 3, -1, -1, -1, -1, 4, 5},  /* group 0 from row 1 */
+    {-1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 0 from row 2 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9, 10, 11},  /* group 1 from row 0 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7, -1, -1, -1, -1},  /* group 1 from row 1 */
+    {2, 3, -1, -1, -1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1},  /* group 1 from row 2 */
+    {-1, -1, 0, 1, -1, -1, 2, 3, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 1 from row 3 */
+    {-1, -1, -1, -1, 0, 1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 1 from row 4 */
+    {8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 2 from row 1 */
+    {-1, -1, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 2 from row 2 */
+    {-1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 2 from row 3 */
+    {-1, -1, -1, -1, -1, -1, 2, 3, -1, -1, -1, -1, -1, -1, 4, 5},  /* group 2 from row 4 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1, 2, 3, -1, -1},  /* group 2 from row 5 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1},  /* group 2 from row 6 */
+    {-1, -1, -1, -1, -1, -1, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1},  /* group 3 from row 0 */
+    {-1, -1, -1, -1, 10, 11, -1, -1, -1, -1, 12, 13, -1, -1, -1, -1},  /* group 3 from row 1 */
+    {-1, -1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1},  /* group 3 from row 2 */
+    {6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9},  /* group 3 from row 3 */
+    {6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9},  /* group 4 from row 4 */
+    {-1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7, -1, -1},  /* group 4 from row 5 */
+    {-1, -1, -1, -1, 2, 3, -1, -1, -1, -1, 4, 5, -1, -1, -1, -1},  /* group 4 from row 6 */
+    {-1, -1, -1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, -1, -1},  /* group 4 from row 7 */
+    {-1, -1, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 5 from row 1 */
+    {-1, -1, 12, 13, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 5 from row 2 */
+    {10, 11, -1, -1, -1, -1, -1, -1, 12, 13, -1, -1, -1, -1, -1, -1},  /* group 5 from row 3 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1},  /* group 5 from row 4 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9, -1, -1},  /* group 5 from row 5 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7},  /* group 5 from row 6 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 14, 15, -1, -1, -1, -1},  /* group 6 from row 3 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, 12, 13, -1, -1, 14, 15, -1, -1},  /* group 6 from row 4 */
+    {-1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1, -1, -1, 12, 13},  /* group 6 from row 5 */
+    {-1, -1, -1, -1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 6 from row 6 */
+    {4, 5, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 6 from row 7 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1},  /* group 7 from row 5 */
+    {10, 11, -1, -1, -1, -1, 12, 13, -1, -1, 14, 15, -1, -1, -1, -1},  /* group 7 from row 6 */
+    {-1, -1, 8, 9, 10, 11, -1, -1, -1, -1, -1, -1, 12, 13, 14, 15},  /* group 7 from row 7 */
+};
+#define M(i) _mm_loadu_si128((const __m128i *)(const void *)zz_shuffle[i])
+
+FDJ_AVX2 void fdj_quantize_avx2(const int32_t dct[64], const fdj_divisors *d, int16_t out[64])
+{
+    __m128i row[8];
+    int r;
+    for (r = 0; r < 8; r++) {
+        __m256i q = quantize8(dct, d, 8 * r);
+        row[r] = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    }
+    _mm_storeu_si128((__m128i *)(void *)(out + 0), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[0], M(0)), _mm_shuffle_epi8(row[1], M(1))), _mm_shuffle_epi8(row[2], M(2))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 8), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[0], M(3)), _mm_shuffle_epi8(row[1], M(4))), _mm_shuffle_epi8(row[2], M(5))), _mm_shuffle_epi8(row[3], M(6))), _mm_shuffle_epi8(row[4], M(7))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 16), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[1], M(8)), _mm_shuffle_epi8(row[2], M(9))), _mm_shuffle_epi8(row[3], M(10))), _mm_shuffle_epi8(row[4], M(11))), _mm_shuffle_epi8(row[5], M(12))), _mm_shuffle_epi8(row[6], M(13))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 24), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[0], M(14)), _mm_shuffle_epi8(row[1], M(15))), _mm_shuffle_epi8(row[2], M(16))), _mm_shuffle_epi8(row[3], M(17))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 32), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[4], M(18)), _mm_shuffle_epi8(row[5], M(19))), _mm_shuffle_epi8(row[6], M(20))), _mm_shuffle_epi8(row[7], M(21))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 40), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[1], M(22)), _mm_shuffle_epi8(row[2], M(23))), _mm_shuffle_epi8(row[3], M(24))), _mm_shuffle_epi8(row[4], M(25))), _mm_shuffle_epi8(row[5], M(26))), _mm_shuffle_epi8(row[6], M(27))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 48), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[3], M(28)), _mm_shuffle_epi8(row[4], M(29))), _mm_shuffle_epi8(row[5], M(30))), _mm_shuffle_epi8(row[6], M(31))), _mm_shuffle_epi8(row[7], M(32))));
+    _mm_storeu_si128((__m128i *)(void *)(out + 56), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[5], M(33)), _mm_shuffle_epi8(row[6], M(34))), _mm_shuffle_epi8(row[7], M(35))));
+}
+#undef M
+
+FDJ_AVX2 void fdj_quantize_dequantize_avx2(const int32_t dct[64], const fdj_divisors *d,
+                                           int32_t out[64])
+{
+    int i;
+    for (i = 0; i < 64; i += 8) {
+        __m256i q = quantize8(dct, d, i);
+        __m256i t = _mm256_loadu_si256((const __m256i *)(const void *)(d->q + i));
+        _mm256_storeu_si256((__m256i *)(void *)(out + i), _mm256_mullo_epi32(q, t));
+    }
 }
 
 #endif /* FDJ_X86_SIMD */

@@ -60,7 +60,7 @@ typedef struct fdj_enc_band {
     uint8_t *plane[FDJ_MAX_COMPONENTS]; /* v*8 rows of bw*8 downsampled samples */
     ptrdiff_t plane_stride[FDJ_MAX_COMPONENTS];
     uint8_t *storage;
-    int simd;                   /* fdj_simd_level() at init */
+    fdj_rgb_ycc_row_fn rgb_ycc_row; /* SIMD sibling of the RGB -> YCbCr loop, or NULL */
 } fdj_enc_band;
 
 int fdj_enc_band_init(fdj_enc_band *b, const fdj_enc_frame *f, char *msg);
@@ -85,31 +85,34 @@ typedef struct fdj_divisors {
     float bias[64];             /* 4q + 0.5, natural order */
     float inv[64];              /* 1 / (8q) */
     int32_t q[64];
-    int simd;                   /* use the AVX2 build of the loops */
+    fdj_quantize_fn quantize;   /* the level's kernels (fdj_kernels_init) */
+    fdj_dequantize_fn quantize_dequantize;
 } fdj_divisors;
 
-void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64], int simd_level);
+void fdj_enc_divisors_init(fdj_divisors *d, const uint16_t qtable[64], const fdj_kernels *k);
 /* ISLOW forward DCT of an 8x8 block of samples (level shift included);
  * output is 8 times the orthonormal DCT, natural order (scalar reference;
- * fdj_fdct_islow_for() in enc_fdct_simd.c picks the AVX2 sibling). */
+ * the AVX2 siblings are in enc_fdct_simd.c). */
 void fdj_fdct_islow(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
-/* AVX2: the ISLOW FDCT of two blocks at once in 16-bit lanes (equal to
- * fdj_fdct_islow for all 8-bit input).  Only when fdj_simd_level() >= AVX2
- * on x86 GCC/Clang builds (FDJ_HAVE_FDCT2). */
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#define FDJ_HAVE_FDCT2 1
-void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
-                          int32_t outa[64], int32_t outb[64]);
-#endif
+/* Scalar references of the quantizer (fdj_quantize_fn, fdj_dequantize_fn). */
+void fdj_quantize_scalar(const int32_t dct[64], const fdj_divisors *d, int16_t out[64]);
+void fdj_quantize_dequantize_scalar(const int32_t dct[64], const fdj_divisors *d, int32_t out[64]);
 /* Quantize a DCT block (natural order) into zigzag order. */
-void fdj_quantize_block(const int32_t dct[64], const fdj_divisors *d, int16_t out[64]);
+static inline void fdj_quantize_block(const int32_t dct[64], const fdj_divisors *d, int16_t out[64])
+{
+    d->quantize(dct, d, out);
+}
 /* Quantize then dequantize (natural order, int32), for the fused purify path. */
-void fdj_quantize_dequantize(const int32_t dct[64], const fdj_divisors *d, int32_t out[64]);
+static inline void fdj_quantize_dequantize(const int32_t dct[64], const fdj_divisors *d,
+                                           int32_t out[64])
+{
+    d->quantize_dequantize(dct, d, out);
+}
 /* DCT and quantize every real block of a band into the frame's coefficient arrays. */
 void fdj_enc_band_transform(const fdj_enc_band *b, fdj_enc_frame *f, int mcu_row,
-                            const fdj_divisors *div, fdj_fdct_fn fdct);
+                            const fdj_divisors *div, const fdj_kernels *k);
 
-/* ---- Huffman coding (enc_huff.c) ---- */
+/* ---- Huffman tables (enc_huff_table.c) ---- */
 /* Largest magnitude category (T.81 F.1.2.1: SSSS) of a DC difference / AC value:
  * 11 / 10 at 8 bits, 15 / 14 at 12 bits (libjpeg's MAX_COEF_BITS + 1). */
 #define FDJ_ENC_DC_MAX(f) ((f)->precision == 12 ? 15 : 11)
@@ -131,8 +134,9 @@ int fdj_huff_derive(const fdj_huff_spec *s, fdj_huff_code *c, char *msg);
 /* libjpeg's jpeg_gen_optimal_table: code lengths limited to 16, all-ones code reserved. */
 int fdj_huff_optimal(const uint32_t freq_in[257], fdj_huff_spec *out, char *msg);
 
+/* ---- drivers (enc_main.c) ---- */
 /* Write the complete marker stream and entropy data for a frame whose
- * coefficient arrays are filled (enc_huff.c drives enc_marker.c). */
+ * coefficient arrays are filled (through enc_marker.c and the entropy coders). */
 int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_buf *out,
                        char *msg);
 

@@ -69,13 +69,6 @@ void fdj_idct_4x4(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
 void fdj_idct_2x2(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
 void fdj_idct_1x1(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
 
-/* round(v / t) * t, half away from zero: the requantizer (one-pass FD) */
-FDJ_INLINE int32_t fdj_requantize(int32_t v, int32_t t)
-{
-    int32_t q = v >= 0 ? (v + (t >> 1)) / t : -((-v + (t >> 1)) / t);
-    return q * t;
-}
-
 /* ---- upsampling and colour conversion to output pixels (dec_render.c) ---- */
 /* How component sample rows become output pixels (jdsample.c + jdcolor.c). */
 typedef struct fdj_render_spec {
@@ -89,6 +82,7 @@ typedef struct fdj_render_spec {
     int out_format;                     /* enum fdj_out_format */
     int invert_cmyk;                    /* invert CMYK output (Pillow's Adobe convention) */
     int simd;                           /* fdj_simd_level() at init (fdj_simd.h) */
+    fdj_kernels kern;                   /* that level's kernels */
 } fdj_render_spec;
 
 /* Fill a spec for full-size decoding (block size 8 everywhere).  Returns

@@ -1,19 +1,30 @@
 /*
- * fdj_simd.h -- run-time choice of the SIMD kernels.
+ * fdj_simd.h -- the SIMD kernels and their one point of choice.
  *
- * Every hot kernel has a scalar reference (dec_idct.c, enc_fdct.c,
- * dec_render.c) and x86 AVX2 siblings (dec_idct_simd.c, enc_fdct_simd.c,
- * dec_color_simd.c) that produce the same bytes for every input; where a
- * 32-bit SIMD lane could overflow on hostile input, the sibling checks the
- * range and hands the block to the scalar code.  The level is looked up once
- * per decode/encode/purify call (no global state) and stored in the stage's
- * context; FDJPEG_SIMD=0 in the environment forces the scalar path.
+ * Every hot kernel has a scalar reference (dec_idct.c, dec_dequant.c,
+ * dec_render.c, enc_fdct.c, enc_color.c, enc_huff.c) and an x86 sibling
+ * (dec_idct_simd.c, dec_color_simd.c, enc_fdct_simd.c, enc_color_simd.c,
+ * enc_huff_simd.c) that produces the same bytes for every input; where a
+ * 32-bit lane could overflow on hostile input, the sibling refuses the block
+ * and the caller takes the scalar reference.  The platform is detected here,
+ * once; the kernels of a level are listed in one table (fdj_kernels_init, in
+ * fdj_simd.c).  The level is looked up once per decode/encode/purify call (no
+ * global state) and kept in the stage's context; FDJPEG_SIMD=0 in the
+ * environment forces the scalar references everywhere.
  */
 #ifndef FDJ_SIMD_H
 #define FDJ_SIMD_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* x86 with GCC/Clang: AVX2 kernels compiled per function, chosen at run time.
+ * Only the *_simd.c files use FDJ_AVX2/FDJ_SSE2 (and include fdj_simd_x86.h). */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define FDJ_X86_SIMD 1
+#define FDJ_AVX2 __attribute__((target("avx2")))
+#define FDJ_SSE2 __attribute__((target("sse2")))
+#endif
 
 enum fdj_simd_level {
     FDJ_SIMD_SCALAR = 0,
@@ -33,37 +44,94 @@ typedef void (*fdj_fdct_fn)(const uint8_t *in, ptrdiff_t stride, int32_t out[64]
  * of real images): the caller decodes it with fdj_idct_islow_avx2_emul. */
 typedef int (*fdj_idct_q_fn)(const int16_t coef[64], const int32_t q[64], uint8_t *out,
                              ptrdiff_t stride);
-fdj_idct_q_fn fdj_idct_islow_q_for(int level); /* NULL: no fused kernel, dequantize first */
 
 /* One-pass FD requantization table with its division constants: for
  * n < 2^15, floor(n / t) = (n * magic) >> shift (Granlund-Montgomery,
- * magic = ceil(2^shift / t), shift = 15 + ceil(log2 t), so n * magic < 2^31). */
+ * magic = ceil(2^shift / t), shift = 15 + ceil(log2 t), so n * magic < 2^31).
+ * Filled by fdj_requant_table_init (dec_dequant.c). */
 typedef struct fdj_requant_table {
     int32_t t[64], half[64];
     uint32_t magic[64], shift[64];
 } fdj_requant_table;
 void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64]);
 
-/* Dequantize, one-pass FD requantize by rt->t (fdj_requantize), ISLOW IDCT. */
-typedef void (*fdj_idct_rq_fn)(const int16_t coef[64], const int32_t q[64],
-                               const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
-fdj_idct_rq_fn fdj_idct_islow_rq_for(int level); /* NULL: no fused kernel */
+/* Dequantize, one-pass FD requantize by rt->t (dec_dequant.c), ISLOW IDCT.
+ * Returns 0, writing nothing, for a block the kernel cannot compute exactly:
+ * the caller takes the scalar reference fdj_idct_islow_rq (dec_dequant.c). */
+typedef int (*fdj_idct_rq_fn)(const int16_t coef[64], const int32_t q[64],
+                              const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
 
-/* The ISLOW IDCT / FDCT for a level (scalar for levels without a sibling). */
+/* ISLOW FDCT of two blocks side by side (a and b, same stride). */
+typedef void (*fdj_fdct2_fn)(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
+                             int32_t outa[64], int32_t outb[64]);
+
+struct fdj_divisors;
+/* Quantize a DCT block (natural order) into zigzag order / quantize and
+ * dequantize it (natural order), with the encoder's divisors (enc_internal.h). */
+typedef void (*fdj_quantize_fn)(const int32_t dct[64], const struct fdj_divisors *d,
+                                int16_t out[64]);
+typedef void (*fdj_dequantize_fn)(const int32_t dct[64], const struct fdj_divisors *d,
+                                  int32_t out[64]);
+
+/* RGB (3 bytes per pixel) -> Y, Cb, Cr rows; returns the pixels done, from 0. */
+typedef int (*fdj_rgb_ycc_row_fn)(const uint8_t *src, int width, uint8_t *y, uint8_t *cb,
+                                  uint8_t *cr);
+/* YCbCr -> interleaved RGB for one row (libjpeg's jdcolor.c arithmetic). */
+typedef void (*fdj_ycc_rgb_row_fn)(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,
+                                   uint8_t *out);
+/* h2v2 fancy upsampling of one output row (jdsample.c). */
+typedef void (*fdj_h2v2_row_fn)(const uint8_t *near, const uint8_t *far, int w, uint8_t *out);
+/* Bit k set where zz[k] != 0 (k = 1..63) / where |zz[k]| > thr (k = 0..63). */
+typedef uint64_t (*fdj_nonzero_ac_fn)(const int16_t *zz);
+typedef uint64_t (*fdj_abs_above_fn)(const int16_t *zz, int thr);
+
+/* The kernels of one level.  A NULL entry: the level has no sibling for that
+ * kernel, and its caller runs the scalar reference it owns. */
+typedef struct fdj_kernels {
+    int level;
+    const char *name;                   /* "avx2" / "scalar" (fdj_kernel_name) */
+    fdj_idct_fn idct_islow;             /* never NULL */
+    fdj_idct_q_fn idct_islow_q;
+    fdj_idct_rq_fn idct_islow_rq;
+    fdj_fdct_fn fdct_islow;             /* never NULL */
+    fdj_fdct2_fn fdct_islow2;
+    fdj_quantize_fn quantize;           /* never NULL */
+    fdj_dequantize_fn quantize_dequantize; /* never NULL */
+    fdj_rgb_ycc_row_fn rgb_ycc_row;
+    fdj_ycc_rgb_row_fn ycc_rgb_row;
+    fdj_h2v2_row_fn h2v2_fancy_row;
+    fdj_nonzero_ac_fn nonzero_ac;       /* never NULL */
+    fdj_abs_above_fn abs_above;         /* never NULL */
+} fdj_kernels;
+
+/* The kernels of a level (the scalar references below FDJ_SIMD_AVX2). */
+void fdj_kernels_init(fdj_kernels *k, int level);
+
+/* Shorthands over fdj_kernels_init (NULL where the level has no sibling). */
 fdj_idct_fn fdj_idct_islow_for(int level);
 fdj_fdct_fn fdj_fdct_islow_for(int level);
+fdj_idct_q_fn fdj_idct_islow_q_for(int level);
+fdj_idct_rq_fn fdj_idct_islow_rq_for(int level);
 
-/* AVX2 siblings: callable only when fdj_simd_level() >= FDJ_SIMD_AVX2. */
+/* ---- the x86 siblings: callable only when fdj_simd_level() >= FDJ_SIMD_AVX2 ---- */
+#ifdef FDJ_X86_SIMD
 void fdj_idct_islow_avx2(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
 int fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
                           ptrdiff_t stride);
-void fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
-                            const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
+int fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
+                           const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
 void fdj_fdct_islow_avx2(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
-/* YCbCr -> interleaved RGB for one row (libjpeg's jdcolor.c arithmetic). */
+void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
+                          int32_t outa[64], int32_t outb[64]);
+void fdj_quantize_avx2(const int32_t dct[64], const struct fdj_divisors *d, int16_t out[64]);
+void fdj_quantize_dequantize_avx2(const int32_t dct[64], const struct fdj_divisors *d,
+                                  int32_t out[64]);
+int fdj_rgb_ycc_row_avx2(const uint8_t *src, int width, uint8_t *y, uint8_t *cb, uint8_t *cr);
 void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,
                           uint8_t *out);
-/* h2v2 fancy upsampling of one output row (jdsample.c), interior part. */
 void fdj_h2v2_fancy_row_avx2(const uint8_t *near, const uint8_t *far, int w, uint8_t *out);
+uint64_t fdj_nonzero_ac_sse2(const int16_t *zz);
+uint64_t fdj_abs_above_sse2(const int16_t *zz, int thr);
+#endif
 
 #endif /* FDJ_SIMD_H */

@@ -1,5 +1,6 @@
 /*
- * purify.c -- fused Feature Distillation on pixels (fdj_purify).
+ * purify.c -- fused Feature Distillation on pixels (fdj_purify; T.81 A.3.3
+ * FDCT/IDCT, A.3.4 quantization by T).
  *
  * The encoder's front end (colour conversion, edge replication, downsampling,
  * ISLOW FDCT, quantization by T) and the decoder's back end (dequantization,
@@ -17,8 +18,7 @@ typedef struct purify_state {
     fdj_enc_frame f;
     fdj_enc_band band;
     fdj_divisors div[4];
-    fdj_fdct_fn fdct;
-    fdj_idct_fn idct;
+    fdj_kernels k;              /* the level's kernels (fdj_simd.h) */
     uint8_t *ring_mem;
     uint8_t **rows[FDJ_MAX_COMPONENTS];   /* ring row pointers per component */
     int ring[FDJ_MAX_COMPONENTS];         /* rows in each ring */
@@ -76,23 +76,20 @@ static void band_roundtrip(purify_state *s, int mcu_row)
             int ring_row = ((row0 + by) * 8) % s->ring[c];
             uint8_t *dst = s->rows[c][ring_row];
             bx = 0;
-#ifdef FDJ_HAVE_FDCT2
-            if (dv->simd) {
+            if (s->k.fdct_islow2) {
                 int32_t ws2[64];
                 for (; bx + 2 <= cp->width_in_blocks; bx += 2) {
-                    fdj_fdct_islow2_avx2(src + bx * 8, src + bx * 8 + 8, s->band.plane_stride[c], ws,
-                                         ws2);
+                    s->k.fdct_islow2(src + bx * 8, src + bx * 8 + 8, s->band.plane_stride[c], ws, ws2);
                     fdj_quantize_dequantize(ws, dv, dq);
-                    s->idct(dq, dst + bx * 8, s->ring_stride[c]);
+                    s->k.idct_islow(dq, dst + bx * 8, s->ring_stride[c]);
                     fdj_quantize_dequantize(ws2, dv, dq);
-                    s->idct(dq, dst + bx * 8 + 8, s->ring_stride[c]);
+                    s->k.idct_islow(dq, dst + bx * 8 + 8, s->ring_stride[c]);
                 }
             }
-#endif
             for (; bx < cp->width_in_blocks; bx++) {
-                s->fdct(src + bx * 8, s->band.plane_stride[c], ws);
+                s->k.fdct_islow(src + bx * 8, s->band.plane_stride[c], ws);
                 fdj_quantize_dequantize(ws, dv, dq);
-                s->idct(dq, dst + bx * 8, s->ring_stride[c]);
+                s->k.idct_islow(dq, dst + bx * 8, s->ring_stride[c]);
             }
         }
     }
@@ -120,13 +117,9 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     st = fdj_enc_setup_frame(p, &s->f, msg);
     if (st != FDJ_OK)
         goto done_state;
+    fdj_kernels_init(&s->k, fdj_simd_level());
     for (t = 0; t < p->num_qtables; t++)
-        fdj_enc_divisors_init(&s->div[t], p->qtable[t], fdj_simd_level());
-    {
-        int level = fdj_simd_level();
-        s->fdct = fdj_fdct_islow_for(level);
-        s->idct = fdj_idct_islow_for(level);
-    }
+        fdj_enc_divisors_init(&s->div[t], p->qtable[t], &s->k);
     for (c = 0; c < s->f.ncomp; c++) {
         h[c] = s->f.comp[c].h;
         v[c] = s->f.comp[c].v;

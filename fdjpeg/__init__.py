@@ -29,18 +29,38 @@ def build_info():
     return {"version": __version__, "c_version": _c_version(), "kernels": _kernel_name()}
 
 
-def open(fp, *args, **kwargs):  # noqa: A001 - mirrors PIL.Image.open
-    """Pillow drop-in: see :func:`fdjpeg.pillow.open`."""
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Pillow is not imported by ``import fdjpeg``
+    from typing import Any, List, Optional, Tuple, Union
+
+    from PIL import Image
+
+    from fdjpeg.pillow import FDJpegImageFile, FileLike, TableSpec
+
+
+def open(fp: "FileLike", mode: str = "r", formats: "Optional[Union[List[str], Tuple[str, ...]]]" = None, *,  # noqa: A001
+         purify: "TableSpec" = None) -> "FDJpegImageFile":
+    """Open a JPEG like ``PIL.Image.open``, lazily; the pixels are decoded by fdjpeg and, with
+    ``purify=`` (True = the package's FD table), purified in the decoder.  See
+    :func:`fdjpeg.pillow.open`.
+
+        im = fdjpeg.open("photo.jpg", purify=True)   # a PIL.Image.Image, format "JPEG"
+    """
     from fdjpeg import pillow
 
-    return pillow.open(fp, *args, **kwargs)
+    return pillow.open(fp, mode, formats, purify=purify)
 
 
-def save(im, fp, *args, **kwargs):
-    """Pillow drop-in: see :func:`fdjpeg.pillow.save`."""
+def save(im: "Image.Image", fp: "FileLike", format: "Optional[str]" = None, **params: "Any") -> None:
+    """Save ``im`` as JPEG, byte for byte what Pillow writes, with Pillow's JPEG keywords plus
+    fdjpeg's ``table=`` (an FD table).  See :func:`fdjpeg.pillow.save`.
+
+        fdjpeg.save(im, "out.jpg", quality=90)
+    """
     from fdjpeg import pillow
 
-    return pillow.save(im, fp, *args, **kwargs)
+    return pillow.save(im, fp, format, **params)
 
 
 def offgrid_score(image, table=None, **kwargs):

@@ -56,6 +56,3 @@ def kernel_name():
 
 include "_decode.pxi"
 include "_encode.pxi"
-
-
-include "_simd_test.pxi"

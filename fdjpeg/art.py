@@ -6,16 +6,27 @@
 
 It follows ART's ``JpegCompression`` conventions (clip values (0, 1) or (0, 255), channels
 first or last, NHWC/NCHW images and NFHWC/NCFHW videos, 3-channel data as RGB and other channel
-counts one grey channel at a time), with two differences: floats become uint8 by rounding,
-floor(255*x + 0.5), not by truncation, and the gradient is BPDA's identity.
+counts one grey channel at a time), with two differences: values become 8-bit pixels by rounding,
+floor(255*x/clip_max + 0.5), not by truncation, and the gradient is BPDA's identity.  Dtypes and
+ranges follow the one rule of the torch and ART integrations (``fdjpeg._pixelrule``,
+docs/integrations.md): uint8 or floating point on the scale [0, clip_values[1]]; a value outside
+it (normalized input, 0..255 data with clip_values (0, 1), NaN) raises ``ValueError``, never clipped.
 ART is imported when this module is imported, never by ``import fdjpeg``.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional, Tuple
+
 import numpy as np
 
 from art.config import ART_NUMPY_DTYPE
 from art.defences.preprocessor.preprocessor import Preprocessor
 
 from fdjpeg._fdops import MODES, distill, resolve_table
+from fdjpeg._pixelrule import from_pixels, to_pixels
+
+if TYPE_CHECKING:
+    from fdjpeg.pillow import TableSpec
 
 __all__ = ["FeatureDistillation"]
 
@@ -31,12 +42,20 @@ class FeatureDistillation(Preprocessor):
     :param apply_fit: apply while training.
     :param apply_predict: apply while predicting.
     :param verbose: show a progress bar (tqdm).
+
+    Inputs are uint8 or floating point on the scale [0, clip_values[1]]; values off that scale
+    (normalized data, NaN) raise ``ValueError`` - the dtype rule shared with ``fdjpeg.torch``.
+
+        fd = FeatureDistillation(clip_values=(0.0, 1.0), channels_first=True)
+        x_purified, _ = fd(x)            # (N, 3, H, W) float32 in [0, 1] -> same shape and scale
+        classifier = PyTorchClassifier(model, ..., preprocessing_defences=[fd])
     """
 
     params = ["clip_values", "table", "mode", "subsampling", "channels_first", "verbose"]
 
-    def __init__(self, clip_values, table=None, mode="1p", subsampling="4:4:4", channels_first=False,
-                 apply_fit=True, apply_predict=True, verbose=False):
+    def __init__(self, clip_values: Tuple[float, float], table: TableSpec = None, mode: str = "1p",
+                 subsampling: str = "4:4:4", channels_first: bool = False, apply_fit: bool = True,
+                 apply_predict: bool = True, verbose: bool = False) -> None:
         super().__init__(is_fitted=True, apply_fit=apply_fit, apply_predict=apply_predict)
         self.clip_values = clip_values
         self.table = resolve_table(table)
@@ -46,20 +65,17 @@ class FeatureDistillation(Preprocessor):
         self.verbose = verbose
         self._check_params()
 
-    def __call__(self, x, y=None):
+    def __call__(self, x: np.ndarray, y: Optional[Any] = None) -> Tuple[np.ndarray, Optional[Any]]:
         """Purify ``x`` (NHWC/NCHW images or NFHWC/NCFHW videos); ``y`` is returned unchanged."""
         x = np.asarray(x)
         ndim = x.ndim
         if ndim not in (4, 5):
             raise ValueError("Feature Distillation applies to images (4-D) and videos (5-D) only.")
-        if x.size and x.min() < 0.0:
-            raise ValueError("Negative values in input `x`: Feature Distillation needs unnormalized input.")
+        x8 = to_pixels(x, self.clip_values[1], f"fdjpeg.art.FeatureDistillation(clip_values={tuple(self.clip_values)})")
         if self.channels_first:
-            x = np.moveaxis(x, 1, -1)
+            x8 = np.moveaxis(x8, 1, -1)
         if ndim == 4:
-            x = x[:, None]
-        scale = 255.0 if self.clip_values[1] == 1.0 else 1.0
-        x8 = np.floor(np.clip(x.astype(np.float64) * scale, 0.0, 255.0) + 0.5).astype(np.uint8)
+            x8 = x8[:, None]
         out = np.empty_like(x8)
         it = np.ndindex(x8.shape[:2])
         if self.verbose:
@@ -73,19 +89,18 @@ class FeatureDistillation(Preprocessor):
             else:
                 for c in range(img.shape[-1]):
                     out[idx][..., c] = distill(img[..., c], self.table, self.mode, self.subsampling)
-        res = out.astype(ART_NUMPY_DTYPE) / ART_NUMPY_DTYPE(scale)
-        res = res.astype(ART_NUMPY_DTYPE)
+        res = from_pixels(out, ART_NUMPY_DTYPE, self.clip_values[1]).astype(ART_NUMPY_DTYPE)
         if ndim == 4:
             res = res[:, 0]
         if self.channels_first:
             res = np.moveaxis(res, -1, 1)
         return np.ascontiguousarray(res), y
 
-    def estimate_gradient(self, x, grad):
+    def estimate_gradient(self, x: np.ndarray, grad: np.ndarray) -> np.ndarray:
         """BPDA: the defence is treated as the identity in the backward pass."""
         return grad
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         from fdjpeg._tableforms import table_slots
 
         self.table = resolve_table(self.table)

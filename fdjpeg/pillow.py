@@ -7,6 +7,7 @@ through fdjpeg.
 
     import fdjpeg.pillow
     fdjpeg.pillow.register(purify=True)            # Image.open/save of JPEGs now use fdjpeg
+    DataLoader(ds, num_workers=4, worker_init_fn=fdjpeg.pillow.worker_init)  # spawn workers too
     ...
     fdjpeg.pillow.unregister()                     # Pillow's own plugin again, exactly
 
@@ -15,26 +16,51 @@ Pillow's own marker parser, so ``.info``, ``.quantization``, ``.layer``, ``getex
 ``get_sampling()`` and ``quality="keep"`` behave exactly as with Pillow; only the pixels come
 from fdjpeg (with ``purify=``, purified in the decoder).  Like Pillow, opening is lazy and
 ``draft()`` selects a reduced-size decode (scaled IDCT, 1/2, 1/4 or 1/8).
+
+Saving writes Pillow's file byte for byte; calls fdjpeg's encoder does not write itself (modes
+such as YCbCr, ``smooth``/``streamtype``, values Pillow treats its own way) are handed to Pillow's
+encoder (:func:`pillow_road` says which), so code written for Pillow keeps working after
+:func:`register`.  tests/test_pillow_parity.py checks both sides against Pillow itself.
 """
+from __future__ import annotations
+
 import builtins
 import io
+import json
 import os
 import struct
+import warnings
+from typing import IO, Any, Dict, List, Optional, Tuple, Union, cast
 
 import numpy as np
-from PIL import Image, ImageFile, JpegImagePlugin, JpegPresets, UnidentifiedImageError
+import numpy.typing as npt
+from PIL import Image, ImageFile, JpegImagePlugin, JpegPresets, MpoImagePlugin, UnidentifiedImageError
 
-__all__ = ["open", "save", "register", "unregister", "is_registered", "FDJpegImageFile", "SAVE_KEYWORDS"]
+#: What ``open(fp)`` / ``save(im, fp)`` take, as in Pillow: a path or a binary file object.
+FileLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]", IO[bytes]]
+#: An FD table in the forms ``fdjpeg.decode(purify=)`` takes: None (no purification), True (the
+#: package's FD table), one (8, 8)/(64,) table, (luma, chroma), or one table per component.
+TableSpec = Union[None, bool, npt.ArrayLike]
+
+__all__ = ["open", "save", "register", "unregister", "is_registered", "worker_init", "pillow_road", "encode_image",
+           "FDJpegImageFile", "FDMpoImageFile", "SAVE_KEYWORDS", "ENV_VAR"]
 
 # ---------------------------------------------------------------------------
 # reading
 
 
 class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
-    """Pillow's JPEG image file with fdjpeg decoding the pixels."""
+    """Pillow's JPEG image file with fdjpeg decoding the pixels (what :func:`open` returns).
+
+    The header, ``.info``, ``.quantization``, ``getexif()`` and ``draft()`` are Pillow's own;
+    ``load()`` decodes with fdjpeg, purified with ``fdjpeg_purify`` when it is set::
+
+        im = fdjpeg.open("photo.jpg", purify=True)
+        assert isinstance(im, FDJpegImageFile) and im.fdjpeg_purify is True
+    """
 
     #: FD purification applied in the decoder (None = plain decode); set by ``open``/``register``.
-    fdjpeg_purify = None
+    fdjpeg_purify: TableSpec = None
     #: sample precision P of the frame (8 for what Pillow itself opens; 12-bit lossy and 2..16-bit
     #: lossless otherwise, which Pillow refuses: see ``_open``)
     fdjpeg_precision = 8
@@ -81,19 +107,29 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
             self._mode = "I;16"
         self.info["fdjpeg_precision"] = precision
 
-    def draft(self, mode, size):
+    def draft(self, mode: Optional[str], size: Optional[Tuple[int, int]]
+              ) -> Optional[Tuple[str, Tuple[int, int, float, float]]]:
+        """As Pillow's ``draft``: a reduced-size (1/2, 1/4, 1/8) and/or greyscale decode.
+
+        Without ``purify`` a ``"YCbCr"`` draft (raw planes) is decoded by Pillow's own decoder,
+        exactly as Pillow does.  With ``purify`` it is declined (RGB stays, purified): fdjpeg
+        has no raw-YCbCr output, and the defense is never dropped for a draft.
+        """
         if self.fdjpeg_precision != 8:
-            return None  # no reduced-size decoding above 8 bits
-        # fdjpeg has no raw-YCbCr output; a draft is a request, so keep RGB in that case
-        if mode == "YCbCr":
+            return None  # no reduced-size decoding above 8 bits (fdjpeg_precision)
+        if mode == "YCbCr" and self.fdjpeg_purify is not None:
             mode = None
         return super().draft(mode, size)
 
-    def load(self):
-        if not self.tile:
-            return super().load()  # already loaded, or raises "cannot load this image"
+    def load(self) -> Any:
+        """Decode the pixels with fdjpeg (purified with ``fdjpeg_purify``), once."""
+        if not self.tile or self.fp is None or getattr(self.fp, "closed", False):
+            # loaded already, closed, or no image: Pillow's own answer (and exception type)
+            return super().load()
+        if self.mode == "YCbCr" and self.fdjpeg_purify is None:
+            return super().load()  # a raw-YCbCr draft: Pillow's decoder (see draft)
         fp = self.fp
-        fp.seek(0)
+        fp.seek(self.tile[0][2])  # 0, or the frame's offset in an MPO file
         data = fp.read()
         scale = self.decoderconfig[0] if self.decoderconfig else 1
         if Image.MAX_IMAGE_PIXELS is None:
@@ -133,13 +169,38 @@ def _decode_pixels(data, *, purify, mode, scale, max_pixels, allow_truncated):
                          allow_truncated=allow_truncated)
 
 
-def _open_image(fp, filename, purify):
+class FDMpoImageFile(MpoImagePlugin.MpoImageFile, FDJpegImageFile):
+    """Pillow's MPO (multi-picture JPEG, e.g. many phone and stereo camera files) with fdjpeg
+    decoding every frame (purified with ``fdjpeg_purify``); ``format == "MPO"``, ``n_frames``,
+    ``seek()`` and ``tell()`` are Pillow's.
+
+        im = fdjpeg.open("stereo.mpo", purify=True)
+        im.seek(1)                          # the second picture, purified too
+    """
+
+
+def _open_image(fp: IO[bytes], filename: Union[str, bytes, None], purify: TableSpec) -> FDJpegImageFile:
+    """Pillow's ``jpeg_factory`` with fdjpeg's classes: a JPEG, or an MPO when its MP header
+    says it holds more than one picture (Ultra HDR files stay JPEG, as in Pillow)."""
     im = FDJpegImageFile(fp, filename)
     im.fdjpeg_purify = purify
+    try:
+        mpheader = im._getmp()
+        if mpheader is not None and mpheader[45057] > 1:
+            for segment, content in im.applist:
+                if segment == "APP1" and b' hdrgm:Version="' in content:
+                    return im
+            im.__class__ = FDMpoImageFile
+            cast(FDMpoImageFile, im)._after_jpeg_open(mpheader)
+    except (TypeError, IndexError):
+        pass
+    except SyntaxError:
+        warnings.warn("Image appears to be a malformed MPO file, it will be interpreted as a base JPEG file")
     return im
 
 
-def open(fp, mode="r", formats=None, *, purify=None):
+def open(fp: FileLike, mode: str = "r", formats: Optional[Union[List[str], Tuple[str, ...]]] = None, *,
+         purify: TableSpec = None) -> FDJpegImageFile:
     """Open a JPEG like ``PIL.Image.open`` (path, pathlib.Path or binary file object), lazily.
 
     ``formats``: as in Pillow; fdjpeg opens JPEG only, so a list without "JPEG" finds nothing.
@@ -148,6 +209,10 @@ def open(fp, mode="r", formats=None, *, purify=None):
     table).  Errors come in Pillow's types: ``UnidentifiedImageError`` for data that is not a JPEG
     Pillow would open, ``DecompressionBombError`` above twice ``Image.MAX_IMAGE_PIXELS`` (and the
     warning above it), ``OSError`` for bad image data when the pixels are loaded.
+
+        im = fdjpeg.pillow.open("photo.jpg", purify=True)   # lazy: header only
+        im.draft("RGB", (im.width // 2, im.height // 2))     # optional reduced-size decode
+        pixels = np.asarray(im)                              # decoded (and purified) here
     """
     if mode != "r":
         raise ValueError(f"bad mode {mode!r}")
@@ -156,7 +221,7 @@ def open(fp, mode="r", formats=None, *, purify=None):
     if isinstance(fp, io.StringIO):
         raise ValueError("StringIO cannot be used to open an image. Binary data must be used instead.")
     exclusive_fp = False
-    filename = ""
+    filename: Union[str, bytes] = ""
     if isinstance(fp, (str, bytes, os.PathLike)):
         filename = os.fspath(fp)
         fp = builtins.open(filename, "rb")
@@ -169,7 +234,8 @@ def open(fp, mode="r", formats=None, *, purify=None):
             exclusive_fp = True
         prefix = fp.read(16)
         im = None
-        wanted = formats is None or any(str(f).upper() in ("JPEG", "MPO") for f in formats)
+        # as Pillow: MPO files are opened by the JPEG plugin, so "JPEG" must be among formats
+        wanted = formats is None or any(str(f).upper() == "JPEG" for f in formats)
         if wanted and JpegImagePlugin._accept(prefix):
             fp.seek(0)
             try:
@@ -208,8 +274,8 @@ SAVE_KEYWORDS = {
     "restart_marker_blocks": "restart interval in MCUs",
     "restart_marker_rows": "restart interval in MCU rows",
     "keep_rgb": "store RGB without converting to YCbCr (Adobe transform 0)",
-    "smooth": "NOT implemented by fdjpeg (libjpeg's input smoothing): a nonzero value raises",
-    "streamtype": "NOT implemented by fdjpeg (abbreviated tables-only/image-only streams): nonzero raises",
+    "smooth": "libjpeg's input smoothing: not in fdjpeg's encoder, a nonzero value goes to Pillow's encoder",
+    "streamtype": "abbreviated (tables-only / image-only) streams: nonzero goes to Pillow's encoder",
     "table": "fdjpeg: an FD table (any form fdjpeg.encode takes, True = package default); Pillow's "
              "default subsampling (4:2:0) still applies: pass subsampling=0 to keep the two-pass grid exact",
 }
@@ -281,16 +347,8 @@ def _segment(marker, payload):
 
 def _plan(im, params):
     """Resolve Pillow's JPEG keywords into an explicit encoding plan (a dict)."""
-    for key in _UNIMPLEMENTED:
-        if params.get(key):
-            raise NotImplementedError(
-                f"fdjpeg does not implement Pillow's JPEG keyword {key}={params[key]!r}; "
-                "save with Pillow for that (fdjpeg.pillow.unregister())"
-            )
     mode = im.mode
-    if mode == "YCbCr":  # Pillow writes these planes as is; fdjpeg's encoder takes RGB only
-        raise NotImplementedError("fdjpeg cannot write mode YCbCr as JPEG (Pillow can; or convert to RGB)")
-    if mode not in ("1", "L", "RGB", "RGBX", "CMYK"):
+    if mode not in _NATIVE_MODES:
         raise OSError(f"cannot write mode {mode} as JPEG")
 
     quality = params.get("quality", -1)
@@ -344,7 +402,8 @@ def _plan(im, params):
         comp_slots = None
     elif qtables is not None:
         scale = 100 if quality == -1 else _quality_scaling(quality)
-        tables = [_scale_table(t, scale, False).reshape(8, 8) for t in qtables]
+        # Pillow's encoder forces baseline (entries clamped to 255) when a quality is given
+        tables = [_scale_table(t, scale, quality != -1).reshape(8, 8) for t in qtables]
         last = len(tables) - 1
         comp_slots = [min(c, last) for c in range(ncomp)]
     else:
@@ -377,12 +436,16 @@ def _plan(im, params):
     else:
         dpi = None
 
+    # segment order as Pillow's encoder writes them: Exif, the caller's extra, XMP, ICC, comment
     segments = b""
     exif = _exif_bytes(params.get("exif", b""))
     if len(exif) > _MAX_BYTES_IN_MARKER:
         raise ValueError("EXIF data is too long")
     if exif:
         segments += _segment(0xE1, exif)
+    extra = params.get("extra", b"")
+    if extra:
+        segments += bytes(extra)
     xmp = params.get("xmp")
     if xmp:
         head = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -402,9 +465,6 @@ def _plan(im, params):
         raise ValueError("Comment is too long")
     if comment:
         segments += _segment(0xFE, bytes(comment))
-    extra = params.get("extra", b"")
-    if extra:
-        segments += bytes(extra)
 
     return {
         "mode": mode,
@@ -441,8 +501,136 @@ def _pixels_for(im, mode):
     return np.asarray(im)
 
 
-def encode_image(im, **params):
-    """Encode a PIL image with Pillow's JPEG keywords; returns the JPEG bytes."""
+_NATIVE_MODES = ("1", "L", "RGB", "RGBX", "CMYK")
+_FLAG_KEYS = ("optimize", "progressive", "progression", "keep_rgb")
+_BYTES_KEYS = ("icc_profile", "xmp")
+_PRESET_NAMES = frozenset(JpegPresets.presets)
+
+
+def _is_int(v):
+    return type(v) is int or type(v) is bool
+
+
+def _is_real(v):
+    return type(v) in (int, float, bool) and v == v and abs(v) != float("inf")
+
+
+def _native_qtables(q):
+    if q is None:
+        return True
+    if isinstance(q, str):
+        if q == "keep" or q in _PRESET_NAMES:
+            return True
+        try:
+            _validate_qtables(q)
+        except ValueError:
+            return False
+        return True
+    if type(q) not in (list, tuple, dict):
+        return False
+    tables = [q[k] for k in range(len(q)) if k in q] if isinstance(q, dict) else list(q)
+    if isinstance(q, dict) and not all(type(k) is int for k in q):
+        return False
+    return 0 < len(tables) < 5 and all(
+        type(t) in (list, tuple) and len(t) == 64 and all(type(v) is int and 1 <= v <= 65535 for v in t)
+        for t in tables)
+
+
+def pillow_road(im: Image.Image, **params: Any) -> Optional[str]:
+    """Why ``save(im, **params)`` goes to Pillow's own encoder, or None when fdjpeg encodes it.
+
+    fdjpeg's encoder takes the calls it writes byte for byte as Pillow does (checked by
+    tests/test_pillow_parity.py): modes 1, L, RGB, RGBX and CMYK and the ordinary values of
+    every JPEG keyword.  Everything else - a mode Pillow writes that fdjpeg does not (YCbCr) or
+    cannot (a mode Pillow refuses too), ``smooth``/``streamtype`` other than 0, and values
+    Pillow accepts or refuses in its own way (``quality=True``, ``subsampling=7``, negative or
+    non-integer tables, non-bytes metadata...) - is handed to Pillow's encoder, so the bytes,
+    or the exception, are exactly Pillow's.  With fdjpeg's ``table=`` there is no such road
+    (Pillow has no FD table): those calls raise instead.
+
+        >>> from PIL import Image
+        >>> pillow_road(Image.new("RGB", (8, 8)), quality=90) is None
+        True
+        >>> pillow_road(Image.new("YCbCr", (8, 8)))
+        'mode YCbCr'
+    """
+    mode = im.mode
+    if mode not in _NATIVE_MODES:
+        return f"mode {mode}"
+    if not (0 < im.width <= 65500 and 0 < im.height <= 65500):
+        return f"size {im.width}x{im.height}"
+    for key in _UNIMPLEMENTED:
+        if key in params and not (_is_int(params[key]) and params[key] == 0):
+            return f"{key}={params[key]!r}"
+    if "quality" in params:
+        q = params["quality"]
+        if not ((type(q) is int and -1000 <= q <= 1000) or (type(q) is str and (q == "keep" or q in _PRESET_NAMES))):
+            return f"quality={q!r}"
+    if "subsampling" in params:
+        v = params["subsampling"]
+        if not ((type(v) is int and -1 <= v <= 2) or (type(v) is str and (v in _SUBSAMPLING_NAMES or v == "keep"
+                                                                            or v in _PRESET_NAMES))):
+            return f"subsampling={v!r}"
+    if not _native_qtables(params.get("qtables")):
+        return "qtables value"
+    for key in _FLAG_KEYS:
+        if key in params and not _is_int(params[key]):
+            return f"{key}={params[key]!r}"
+    for key in ("restart_marker_blocks", "restart_marker_rows"):
+        if key in params and not (_is_int(params[key]) and 0 <= params[key] <= 65535):
+            return f"{key}={params[key]!r}"
+    if "dpi" in params:
+        dpi = params["dpi"]
+        if not (type(dpi) in (tuple, list) and len(dpi) == 2 and all(_is_real(x) for x in dpi)
+                and all(0 <= round(x) <= 65535 for x in dpi)):
+            return f"dpi={dpi!r}"
+    for key in _BYTES_KEYS:
+        if key in params and not (params[key] is None or type(params[key]) in (bytes, bytearray)):
+            return f"{key} of type {type(params[key]).__name__}"
+    if "extra" in params and type(params["extra"]) is not bytes:
+        return f"extra of type {type(params['extra']).__name__}"
+    if "exif" in params and type(params["exif"]) not in (bytes, Image.Exif):
+        return f"exif of type {type(params['exif']).__name__}"
+    comment = params.get("comment", im.info.get("comment"))
+    if not (comment is None or type(comment) in (bytes, str)):
+        return f"comment of type {type(comment).__name__}"
+    return None
+
+
+def _encode_with_pillow(im, params):
+    """Pillow's own JPEG encoder (JpegImagePlugin._save) on ``params``: exactly Pillow's bytes."""
+    buf = io.BytesIO()
+    saved = getattr(im, "encoderinfo", None), getattr(im, "encoderconfig", None)
+    im.encoderinfo = dict(params)
+    im.encoderconfig = ()
+    try:
+        JpegImagePlugin._save(im, buf, "")
+    finally:
+        if saved[0] is None:
+            del im.encoderinfo
+        else:
+            im.encoderinfo = saved[0]
+        if saved[1] is None:
+            del im.encoderconfig
+        else:
+            im.encoderconfig = saved[1]
+    return buf.getvalue()
+
+
+def encode_image(im: Image.Image, **params: Any) -> bytes:
+    """Encode a PIL image with Pillow's JPEG keywords (plus fdjpeg's ``table=``); returns the
+    JPEG bytes.  Calls fdjpeg does not encode itself go to Pillow's encoder (:func:`pillow_road`).
+
+        >>> from PIL import Image
+        >>> encode_image(Image.new("L", (8, 8)), quality=90)[:2]
+        b'\\xff\\xd8'
+    """
+    road = pillow_road(im, **params)
+    if road is not None:
+        if params.get("table") is not None and params.get("table") is not False:
+            raise NotImplementedError(f"fdjpeg's table= cannot be combined with {road} (which only "
+                                      "Pillow's encoder writes, and it has no FD table)")
+        return _encode_with_pillow(im, params)
     plan = _plan(im, params)
     pixels = _pixels_for(im, plan["mode"])
     return _encode_plan(pixels, plan)
@@ -466,12 +654,13 @@ def _encode_plan(pixels, plan):
     h_samp = [h] + [1] * (ncomp - 1)
     v_samp = [v] + [1] * (ncomp - 1)
     adobe = mode == "CMYK" or plan["keep_rgb"]
+    # libjpeg leaves JFIF out for CMYK and stored RGB; Pillow's encoder turns it on with a dpi
     unit, xd, yd = (1, plan["dpi"][0], plan["dpi"][1]) if plan["dpi"] else (0, 1, 1)
     return _codec.encode_pixels(
         np.ascontiguousarray(pixels), in_color, tabs, comp_slots, h_samp, v_samp,
         optimize=plan["optimize"], progressive=plan["progressive"],
         restart_interval=plan["restart_blocks"], restart_rows=plan["restart_rows"],
-        keep_rgb=plan["keep_rgb"], write_jfif=not adobe, density_unit=unit, x_density=xd,
+        keep_rgb=plan["keep_rgb"], write_jfif=not adobe or plan["dpi"] is not None, density_unit=unit, x_density=xd,
         y_density=yd, write_adobe=adobe, extra_segments=plan["segments"], max_pixels=2**62)
 
 
@@ -480,13 +669,20 @@ def _pillow_save(im, fp, filename):
     fp.write(encode_image(im, **im.encoderinfo))
 
 
-def save(im, fp, format=None, **params):
+def save(im: Image.Image, fp: FileLike, format: Optional[str] = None, **params: Any) -> None:
     """Save ``im`` as JPEG with fdjpeg, taking ``PIL.Image.Image.save``'s arguments.
 
     ``fp``: path, pathlib.Path or binary file object.  ``format``: None or "JPEG"/"JPG".
     ``params``: Pillow's JPEG keywords (see ``SAVE_KEYWORDS``) plus fdjpeg's ``table=``.
-    Keywords that are not JPEG keywords are ignored, as Pillow ignores them; the JPEG keywords
-    fdjpeg does not implement raise ``NotImplementedError`` instead of being dropped.
+    The file is the one Pillow writes, byte for byte; keywords that are not JPEG keywords are
+    ignored, as Pillow ignores them.  Calls fdjpeg's encoder does not write itself (``smooth``,
+    ``streamtype``, mode YCbCr, values Pillow treats its own way: see :func:`pillow_road`) are
+    encoded by Pillow's own encoder, so bytes and exceptions stay Pillow's.  ``table=`` (an FD
+    table, two-pass: the sensor side) is fdjpeg's alone; with such a call it raises
+    ``NotImplementedError``.
+
+        fdjpeg.pillow.save(im, "out.jpg", quality=90, optimize=True)   # Pillow's keywords
+        fdjpeg.pillow.save(im, "sensor.jpg", table=True, subsampling=0)  # the FD table
     """
     if not isinstance(im, Image.Image):
         raise TypeError(f"im must be a PIL.Image.Image, not {type(im).__name__}")
@@ -499,6 +695,8 @@ def save(im, fp, format=None, **params):
         if other not in (None, "JPEG", "MPO"):
             raise ValueError(f"fdjpeg.save writes JPEG, but {os.fsdecode(fp)!r} has a {other} "
                              "extension (pass format='JPEG' to insist)")
+    if params.pop("save_all", None):  # as Image.save: JPEG has no multi-frame writer
+        raise KeyError("JPEG (no multi-frame JPEG writer; save_all=True is refused as Pillow refuses it)")
     im.load()
     data = encode_image(im, **params)
     if isinstance(fp, (str, bytes, os.PathLike)):
@@ -511,19 +709,57 @@ def save(im, fp, format=None, **params):
 # ---------------------------------------------------------------------------
 # plugin registration
 
-_saved = {}
+#: environment variable in which :func:`register` records its arguments (JSON), so that child
+#: processes (which inherit ``os.environ``) and :func:`worker_init` can re-apply them.
+ENV_VAR = "FDJPEG_PILLOW_REGISTER"
+
+_saved: Dict[str, Any] = {}
+_state: Dict[str, Any] = {}  # the arguments of the active registration in this process (empty = none)
 
 
 def _factory_for(purify):
     def factory(fp, filename=None):
         return _open_image(fp, filename, purify)
 
+    factory._fdjpeg = True  # type: ignore[attr-defined]
     return factory
 
 
-def register(purify=None, *, save=True):
+def _jsonable(value):
+    """``purify`` as JSON-able data (tables as nested lists), or raise TypeError."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):  # {slot: table} reads like the list of its values in slot order
+        try:
+            return [_jsonable(value[k]) for k in sorted(value)]
+        except TypeError:
+            raise TypeError("a purify dict maps the slots 0..n-1 to tables") from None
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    raise TypeError(f"purify must be None, True or a table (array/list of numbers), not {type(value).__name__}")
+
+
+def register(purify: TableSpec = None, *, save: bool = True) -> None:
     """Route Pillow's own ``Image.open`` (and, with ``save=True``, ``Image.save``) of JPEGs through
-    fdjpeg; ``purify`` is applied to every JPEG opened.  Calling it again updates ``purify``."""
+    fdjpeg; ``purify`` is applied to every JPEG opened.  Calling it again updates ``purify``.
+
+    The registration lives in this process's Pillow registry: a child started with ``fork``
+    inherits it; one started with ``spawn`` or ``forkserver`` (the default on macOS and Windows,
+    and ``DataLoader(multiprocessing_context="spawn")``) starts with Pillow's own plugin.  Pass
+    :func:`worker_init` as the pool's ``initializer`` / the DataLoader's ``worker_init_fn`` so
+    that every worker re-applies this registration; :func:`is_registered` checks a process.
+    The arguments are also recorded in ``os.environ[ENV_VAR]`` (inherited by child processes).
+
+        fdjpeg.pillow.register(purify=True)
+        loader = DataLoader(folder_dataset, num_workers=4, multiprocessing_context="spawn",
+                            worker_init_fn=fdjpeg.pillow.worker_init)
+    """
+    state = {"purify": purify, "save": bool(save)}
+    env = json.dumps({"purify": _jsonable(purify), "save": bool(save)})
     Image.preinit()  # import Pillow's JPEG plugin now, so a later init() cannot re-register it
     if not _saved:
         _saved["open"] = Image.OPEN.get("JPEG")
@@ -533,10 +769,20 @@ def register(purify=None, *, save=True):
         Image.register_save("JPEG", _pillow_save)
     elif _saved.get("save") is not None:
         Image.SAVE["JPEG"] = _saved["save"]
+    _state.clear()
+    _state.update(state)
+    os.environ[ENV_VAR] = env
 
 
-def unregister():
-    """Restore Pillow's own JPEG plugin exactly as it was before :func:`register`."""
+def unregister() -> None:
+    """Restore Pillow's own JPEG plugin exactly as it was before :func:`register` (and forget
+    the registration recorded for workers); harmless when not registered.
+
+        fdjpeg.pillow.unregister()
+        assert not fdjpeg.pillow.is_registered()
+    """
+    os.environ.pop(ENV_VAR, None)
+    _state.clear()
     if not _saved:
         return
     if _saved["open"] is not None:
@@ -546,5 +792,70 @@ def unregister():
     _saved.clear()
 
 
-def is_registered():
-    return bool(_saved)
+def is_registered() -> bool:
+    """True when ``PIL.Image.open`` in *this* process opens JPEGs with fdjpeg (e.g. False in a
+    ``spawn`` worker until :func:`worker_init` ran there).
+
+        def check_worker(*_):   # e.g. in a worker, or as an assertion in __getitem__
+            assert fdjpeg.pillow.is_registered(), "this worker would decode unpurified pixels"
+    """
+    entry = Image.OPEN.get("JPEG")
+    return entry is not None and bool(getattr(entry[0], "_fdjpeg", False))
+
+
+def _env_state():
+    raw = os.environ.get(ENV_VAR)
+    if not raw:
+        return None
+    try:
+        state = json.loads(raw)
+        return {"purify": state["purify"], "save": bool(state.get("save", True))}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"os.environ[{ENV_VAR!r}] is not a registration written by "
+                         f"fdjpeg.pillow.register: {raw[:80]!r}") from exc
+
+
+def _apply(state):
+    register(state["purify"], save=state["save"])
+
+
+class _WorkerInit:
+    """Type of :data:`worker_init`: a picklable callable that re-applies, in a worker process,
+    the :func:`register` call of the process that pickled it (or of ``os.environ[ENV_VAR]``).
+
+        with multiprocessing.get_context("spawn").Pool(4, initializer=fdjpeg.pillow.worker_init) as pool:
+            arrays = pool.map(load_with_image_open, paths)   # purified in every worker
+    """
+
+    def __init__(self, state: Optional[Dict[str, Any]] = None) -> None:
+        self._state = state
+
+    def __call__(self, *_: object) -> None:
+        """Re-apply the parent's registration in this (worker) process; no-op without one."""
+        if self._state is not None:
+            state = self._state  # pickled: the parent's registration ({} = none)
+        elif _state and is_registered():
+            return  # this process has it already (a fork worker inherits it): keep it as is
+        else:
+            state = _env_state()
+        if state:
+            _apply(state)
+
+    def __reduce__(self) -> Tuple[Any, Tuple[Optional[Dict[str, Any]]]]:
+        # pickled (spawn/forkserver workers): carry the registration active now in the parent
+        # (or its absence), so the worker gets exactly that even where its os.environ is older
+        # (a forkserver started while another registration was active)
+        state = self._state if self._state is not None else dict(_state)
+        return (_WorkerInit, (state,))
+
+    def __repr__(self) -> str:
+        return "fdjpeg.pillow.worker_init"
+
+
+#: ``worker_init(*_)``: re-apply the parent's :func:`register` (including ``purify=``) in a worker
+#: process.  Picklable; use it as is as ``multiprocessing.Pool(initializer=worker_init)`` or
+#: ``DataLoader(..., worker_init_fn=worker_init)``; it ignores its arguments (a DataLoader passes
+#: the worker id).  The registration travels with the pickled ``worker_init`` (spawn,
+#: forkserver) and in ``os.environ[ENV_VAR]``; without a registration in the parent it does
+#: nothing.
+worker_init = _WorkerInit()

@@ -8,23 +8,38 @@ differentiable wrappers ``bpda_feature_distillation`` / ``FeatureDistillationBPD
     transform = FeatureDistillation()          # package FD table, one-pass purification
     loader = DataLoader(dataset_with(transform), num_workers=4)
 
-A float tensor in [0, 1] becomes uint8 as floor(255*x + 0.5) (values outside are clipped), is
-purified, and comes back as the same dtype divided by 255: the defense always acts on the 8-bit
-pixels a camera or file would hold.
+Dtypes and ranges follow the one rule of the torch and ART integrations (``fdjpeg._pixelrule``,
+docs/integrations.md): uint8 is taken as pixels; floating point must lie in [0, 1] and becomes
+the pixel floor(255*x + 0.5); values outside [0, 1] (0..255 floats, ``Normalize``d tensors) raise
+``ValueError`` instead of being clipped; the result comes back in the input's dtype and scale.
+A float tensor that requires grad keeps a BPDA (identity) gradient.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import numpy as np
 
-from fdjpeg._fdops import check_mode, distill, distill_batch, resolve_table, to_uint8
+from fdjpeg._fdops import check_mode, distill, distill_batch, resolve_table
+from fdjpeg._pixelrule import from_pixels, to_pixels
 
 try:  # optional: only tensors and the BPDA wrapper need torch
     import torch as _torch
 except ImportError:  # pragma: no cover - exercised only without torch
-    _torch = None
+    _torch = None  # type: ignore[assignment]
+
+if TYPE_CHECKING:
+    import torch
+    from PIL import Image
+
+    from fdjpeg.pillow import TableSpec
+
+_Img = TypeVar("_Img", "Image.Image", np.ndarray, "torch.Tensor")
 
 __all__ = ["FeatureDistillation", "bpda_feature_distillation", "FeatureDistillationBPDA"]
 
 
-def _need_torch():
+def _need_torch() -> Any:
     if _torch is None:
         raise ImportError("this needs PyTorch: pip install torch")
     return _torch
@@ -39,26 +54,34 @@ class FeatureDistillation:
     subsampling: chroma subsampling used by the purification ("4:4:4" keeps the grid exact).
 
     Picklable (plain attributes), so it works inside a DataLoader with worker processes.
+    Dtypes and ranges: uint8 as pixels, floats in [0, 1]; anything off that scale raises
+    ``ValueError`` (the rule in the module docstring); a float tensor that requires grad keeps
+    a BPDA (identity) gradient, as :class:`FeatureDistillationBPDA` gives.
+
+        transform = FeatureDistillation()                  # the package's FD table
+        y = transform(torch.rand(3, 224, 224))             # float in [0, 1] -> same dtype out
+        pil = transform(Image.open("photo.jpg").convert("RGB"))
     """
 
-    def __init__(self, table=None, mode="1p", subsampling="4:4:4"):
+    def __init__(self, table: TableSpec = None, mode: str = "1p", subsampling: str = "4:4:4") -> None:
         self.table = resolve_table(table)
         self.mode = check_mode(mode)
         self.subsampling = subsampling
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(mode={self.mode!r}, subsampling={self.subsampling!r})"
 
-    def _pixels(self, hwc):
+    def _pixels(self, hwc: np.ndarray) -> np.ndarray:
         return distill(hwc, self.table, self.mode, self.subsampling)
 
-    def __call__(self, img):
+    def __call__(self, img: _Img) -> _Img:
+        """Purify one image (or a batch of tensors): same type, shape, dtype and scale out."""
         try:
             from PIL import Image
         except ImportError:  # pragma: no cover
-            Image = None
+            Image = None  # type: ignore[assignment]
         if Image is not None and isinstance(img, Image.Image):
-            return self._pil(img, Image)
+            return self._pil(img, Image)  # type: ignore[return-value]
         if isinstance(img, np.ndarray):
             return self._array(img)
         if _torch is not None and isinstance(img, _torch.Tensor):
@@ -67,37 +90,36 @@ class FeatureDistillation:
             f"FeatureDistillation takes a PIL image, a numpy array or a torch tensor, not {type(img).__name__}"
         )
 
-    def _pil(self, img, Image):
+    def _pil(self, img: Image.Image, Image: Any) -> Image.Image:
         if img.mode not in ("L", "RGB"):
             raise ValueError(f"PIL image mode must be 'L' or 'RGB', not {img.mode!r} (convert it first)")
         out = self._pixels(np.asarray(img))
         return Image.fromarray(out)
 
-    def _array(self, arr):
-        if arr.dtype != np.uint8:
-            raise TypeError(f"numpy input must be uint8 (H, W) or (H, W, C), not {arr.dtype}")
+    def _array(self, arr: np.ndarray) -> np.ndarray:
         if arr.ndim not in (2, 3):
             raise ValueError(f"numpy input must be (H, W) or (H, W, C), got shape {arr.shape}")
-        return self._pixels(arr)
+        hi = 255 if arr.dtype == np.uint8 else 1.0
+        pixels = to_pixels(arr, hi, _WHO)
+        return from_pixels(self._pixels(pixels), arr.dtype, hi)
 
-    def _tensor(self, t):
+    def _tensor(self, t: torch.Tensor) -> torch.Tensor:
         if t.ndim not in (3, 4) or t.shape[-3] not in (1, 3):
             raise ValueError(f"tensor input must be (C, H, W) or (N, C, H, W) with C 1 or 3, got {tuple(t.shape)}")
         if not (t.dtype == _torch.uint8 or t.is_floating_point()):
-            raise TypeError(f"tensor input must be uint8 or floating point in [0, 1], not {t.dtype}")
-        arr = t.detach().cpu().numpy()
-        batch = arr[None] if arr.ndim == 3 else arr
-        hwc = to_uint8(np.moveaxis(batch, 1, -1))
-        out = np.moveaxis(distill_batch(hwc, self.table, self.mode, self.subsampling), -1, 1)
-        return _to_tensor_like(out[0] if arr.ndim == 3 else out, t)
+            raise TypeError(f"{_WHO} takes uint8 or floating-point tensors (floats in [0, 1]), not {t.dtype}")
+        if t.requires_grad and _torch.is_grad_enabled():
+            # BPDA: exact purification forward, identity backward (as FeatureDistillationBPDA)
+            return _BPDA.apply(t, self.table, self.mode, self.subsampling)
+        return _purify_batch(t, self.table, self.mode, self.subsampling)
 
 
-def _to_tensor_like(out, t):
+def _to_tensor_like(out: np.ndarray, t: torch.Tensor) -> torch.Tensor:
     """uint8 (.., C, H, W) numpy result -> a tensor of t's dtype (floats / 255) and device.
     The conversion runs in numpy: torch's thread pool is slow to wake up for small tensors."""
     torch = _torch
     if t.is_floating_point():
-        np_dtype = torch.empty(0, dtype=t.dtype).numpy().dtype if t.dtype != torch.bfloat16 else np.float32
+        np_dtype = torch.empty(0, dtype=t.dtype).numpy().dtype if t.dtype != torch.bfloat16 else np.dtype(np.float32)
         res = torch.from_numpy(np.ascontiguousarray(out, dtype=np_dtype) / np_dtype.type(255.0))
         if res.dtype != t.dtype:
             res = res.to(t.dtype)
@@ -106,13 +128,23 @@ def _to_tensor_like(out, t):
     return res if t.device.type == "cpu" else res.to(t.device)
 
 
-def _purify_batch(x, table, mode, subsampling):
-    """x: float tensor (N, C, H, W) or (C, H, W) in [0, 1] -> purified float tensor, same shape."""
-    arr = x.detach().cpu().numpy()
+_WHO = "fdjpeg.torch.FeatureDistillation"
+
+
+def _purify_batch(x: torch.Tensor, table: Any, mode: str, subsampling: str, who: str = _WHO) -> torch.Tensor:
+    """x: uint8 or float tensor (N, C, H, W) or (C, H, W) -> purified tensor, same shape, dtype
+    and scale (the dtype/range rule of ``fdjpeg._pixelrule``)."""
+    cpu = x.detach().cpu()
+    if cpu.dtype == _torch.bfloat16:
+        cpu = cpu.float()
+    arr = cpu.numpy()
     batch = arr[None] if arr.ndim == 3 else arr
-    out = np.moveaxis(distill_batch(to_uint8(np.moveaxis(batch, 1, -1)), table, mode, subsampling), -1, 1)
+    hwc = to_pixels(np.moveaxis(batch, 1, -1), 255 if arr.dtype == np.uint8 else 1.0, who)
+    out = np.moveaxis(distill_batch(hwc, table, mode, subsampling), -1, 1)
     return _to_tensor_like(out[0] if arr.ndim == 3 else out, x)
 
+
+_BPDA_WHO = "fdjpeg.torch.bpda_feature_distillation"
 
 if _torch is not None:
 
@@ -120,41 +152,54 @@ if _torch is not None:
         """Forward: exact FD purification; backward: identity (Athalye et al.'s BPDA)."""
 
         @staticmethod
-        def forward(ctx, x, table, mode, subsampling):
-            return _purify_batch(x, table, mode, subsampling)
+        def forward(ctx: Any, x: torch.Tensor, table: Any, mode: str, subsampling: str) -> torch.Tensor:
+            return _purify_batch(x, table, mode, subsampling, _BPDA_WHO)
 
         @staticmethod
-        def backward(ctx, grad):
+        def backward(ctx: Any, grad: torch.Tensor) -> tuple:  # type: ignore[override]
             return grad, None, None, None
 
-    def bpda_feature_distillation(x, table=None, mode="1p", subsampling="4:4:4"):
+    def bpda_feature_distillation(x: torch.Tensor, table: TableSpec = None, mode: str = "1p",
+                                  subsampling: str = "4:4:4") -> torch.Tensor:
         """Differentiable FD for adaptive attacks: forward purifies exactly (uint8 rounding
-        included), backward passes the gradient through unchanged."""
+        included), backward passes the gradient through unchanged (BPDA).  ``x``: a float
+        tensor (C, H, W) or (N, C, H, W) in [0, 1] (the dtype rule of this module; off the
+        scale raises ``ValueError``).
+
+            x = torch.rand(1, 3, 32, 32, requires_grad=True)
+            bpda_feature_distillation(x).sum().backward()   # x.grad == ones
+        """
         if not x.is_floating_point():
-            raise TypeError("bpda_feature_distillation takes a floating-point tensor in [0, 1]")
+            raise TypeError(f"{_BPDA_WHO} takes a floating-point tensor in [0, 1], not {x.dtype}")
         return _BPDA.apply(x, resolve_table(table), check_mode(mode), subsampling)
 
     class FeatureDistillationBPDA(_torch.nn.Module):
-        """``nn.Module`` form of :func:`bpda_feature_distillation`, e.g.
-        ``nn.Sequential(FeatureDistillationBPDA(), normalize, model)``."""
+        """``nn.Module`` form of :func:`bpda_feature_distillation` (exact forward, identity
+        backward), for adaptive attacks against the defended model:
 
-        def __init__(self, table=None, mode="1p", subsampling="4:4:4"):
+            model = nn.Sequential(FeatureDistillationBPDA(), normalize, classifier)
+        """
+
+        def __init__(self, table: TableSpec = None, mode: str = "1p", subsampling: str = "4:4:4") -> None:
             super().__init__()
             self.table = resolve_table(table)
             self.mode = check_mode(mode)
             self.subsampling = subsampling
 
-        def forward(self, x):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
             return bpda_feature_distillation(x, self.table, self.mode, self.subsampling)
 
-        def extra_repr(self):
+        def extra_repr(self) -> str:
             return f"mode={self.mode!r}, subsampling={self.subsampling!r}"
 
 else:  # pragma: no cover
 
-    def bpda_feature_distillation(*args, **kwargs):
+    def bpda_feature_distillation(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+        """Needs PyTorch (raises ImportError without it)."""
         _need_torch()
 
-    class FeatureDistillationBPDA:
-        def __init__(self, *args, **kwargs):
+    class FeatureDistillationBPDA:  # type: ignore[no-redef]
+        """Needs PyTorch (raises ImportError without it)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             _need_torch()

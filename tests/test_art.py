@@ -84,6 +84,34 @@ def test_nchw_255_gray_channels_and_video():
         fd(-np.ones((1, 3, 8, 8), np.float32))
 
 
+def test_one_rule_with_torch():
+    """Finding 2: ART and torch read dtypes and ranges by one rule (fdjpeg._pixelrule): the same
+    pixels for the same data, the same errors for data off the scale."""
+    from fdjpeg.torch import FeatureDistillation as TorchFD
+
+    x8 = batch_uint8(2)
+    rng = np.random.default_rng(5)
+    x = np.clip(x8 / 255.0 + rng.uniform(-0.0019, 0.0019, x8.shape), 0, 1).astype(np.float32)
+    art_out, _ = FeatureDistillation(clip_values=(0.0, 1.0))(x)
+    torch_out = TorchFD()(torch.from_numpy(x).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy()
+    np.testing.assert_array_equal(art_out, torch_out)
+    # clip_values (0, 255): uint8 and float data on the 0..255 scale, the same pixels
+    out255, _ = FeatureDistillation(clip_values=(0, 255))(x8)
+    np.testing.assert_array_equal(out255, TorchFD()(torch.from_numpy(x8).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy())
+    assert out255.dtype == np.float32
+    # off the scale: ValueError from both, never clipped
+    fd01 = FeatureDistillation(clip_values=(0.0, 1.0))
+    for bad in (x8.astype(np.float32), x - 0.5, np.full_like(x, np.nan)):
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            fd01(bad)
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            TorchFD()(torch.from_numpy(bad).permute(0, 3, 1, 2))
+    with pytest.raises(ValueError, match=r"\[0, 255\]"):
+        FeatureDistillation(clip_values=(0, 255))(x8.astype(np.float32) * 1.5)
+    with pytest.raises(TypeError, match="int64"):
+        fd01(x8.astype(np.int64))
+
+
 def _classifier(defences):
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 5, stride=2), torch.nn.ReLU(), torch.nn.Flatten(),

@@ -230,9 +230,14 @@ def test_draft_gray_and_thumbnail():
     ref.thumbnail((64, 64))
     im.thumbnail((64, 64))
     np.testing.assert_array_equal(np.asarray(im), np.asarray(ref))
-    im = fdjpeg.open(io.BytesIO(data))
-    im.draft("YCbCr", None)  # no raw-YCbCr output: the request is declined, RGB stays
+    im, ref = fdjpeg.open(io.BytesIO(data)), Image.open(io.BytesIO(data))
+    assert im.draft("YCbCr", None) == ref.draft("YCbCr", None)  # raw planes: Pillow's decoder
+    assert im.mode == "YCbCr"
+    np.testing.assert_array_equal(np.asarray(im), np.asarray(ref))
+    im = fdjpeg.open(io.BytesIO(data), purify=FD)
+    im.draft("YCbCr", None)  # with purify= the request is declined (RGB stays, purified)
     assert im.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(im), fdjpeg.decode(data, purify=FD))
 
 
 def test_purify_in_decoder_matches_coefficient_reference(tmp_path):
@@ -440,12 +445,46 @@ def test_save_fd_table(tmp_path):
         fd_bytes(RGB, table=FD, quality=50)
 
 
-def test_save_errors_and_unimplemented(tmp_path):
-    with pytest.raises(NotImplementedError, match="smooth"):
-        fd_bytes(RGB, smooth=10)
-    with pytest.raises(NotImplementedError, match="streamtype"):
-        fd_bytes(RGB, streamtype=1)
-    fd_bytes(RGB, smooth=0, streamtype=0)  # the defaults are fine
+def test_registered_save_hands_what_fdjpeg_lacks_to_pillow(tmp_path):
+    """Finding 6: after register(), third-party Image.save calls with keywords or modes fdjpeg's
+    encoder lacks keep working, with exactly Pillow's bytes; fdjpeg.save does the same."""
+    ycbcr = Image.fromarray(RGB).convert("YCbCr")
+    cases = [(Image.fromarray(RGB), {"smooth": 10}), (Image.fromarray(RGB), {"streamtype": 1}),
+             (Image.fromarray(RGB), {"streamtype": 2}), (Image.fromarray(GRAY), {"smooth": 50, "quality": 60}),
+             (ycbcr, {}), (ycbcr, {"quality": 90, "subsampling": 0})]
+    expected = [pil_bytes(im, **kw) for im, kw in cases]
+    assert expected[0] != pil_bytes(RGB)  # smoothing changes the file
+    try:
+        fdpil.register(purify=FD)
+        for (im, kw), want in zip(cases, expected):
+            buf = io.BytesIO()
+            im.save(buf, "JPEG", **kw)
+            assert buf.getvalue() == want, kw
+            assert fdpil.pillow_road(im, **kw) is not None
+            p = tmp_path / "third-party.jpg"
+            im.save(p, **kw)
+            assert p.read_bytes() == want
+    finally:
+        fdpil.unregister()
+    for (im, kw), want in zip(cases, expected):
+        assert fd_bytes(im, **kw) == want
+    assert fdpil.pillow_road(Image.fromarray(RGB), smooth=0, streamtype=0, quality=80) is None
+    with pytest.raises(NotImplementedError, match="smooth"):  # Pillow's encoder has no FD table
+        fd_bytes(RGB, smooth=10, table=FD)
+    with pytest.raises(OSError, match="RGBA"):
+        fd_bytes(Image.new("RGBA", (8, 8)))
+    with pytest.raises(OSError, match="RGBA"):
+        pil_bytes(Image.new("RGBA", (8, 8)))
+    with pytest.raises(ValueError):
+        fdjpeg.save(Image.fromarray(RGB), io.BytesIO(), format="PNG")
+    with pytest.raises(TypeError):
+        fdjpeg.save(RGB, io.BytesIO())
+    assert set(fdpil.SAVE_KEYWORDS) >= {"quality", "subsampling", "qtables", "optimize", "progressive", "dpi",
+                                        "icc_profile", "exif", "comment", "restart_marker_blocks",
+                                        "restart_marker_rows", "keep_rgb", "smooth", "streamtype", "xmp"}
+
+
+def test_save_errors_and_unimplemented():
     for kw, exc in (({"quality": "bogus"}, ValueError), ({"quality": 2.5}, ValueError),
                     ({"qtables": [[1] * 63]}, ValueError), ({"qtables": [[1] * 64] * 5}, ValueError),
                     ({"qtables": "1 2 x"}, ValueError), ({"subsampling": "4:4:0"}, TypeError),
@@ -455,19 +494,6 @@ def test_save_errors_and_unimplemented(tmp_path):
             fd_bytes(RGB, **kw)
         with pytest.raises(exc):
             pil_bytes(RGB, **kw)
-    with pytest.raises(OSError, match="RGBA"):
-        fd_bytes(Image.new("RGBA", (8, 8)))
-    with pytest.raises(OSError, match="RGBA"):
-        pil_bytes(Image.new("RGBA", (8, 8)))
-    with pytest.raises(NotImplementedError, match="YCbCr"):
-        fd_bytes(Image.new("YCbCr", (8, 8)))
-    with pytest.raises(ValueError):
-        fdjpeg.save(Image.fromarray(RGB), io.BytesIO(), format="PNG")
-    with pytest.raises(TypeError):
-        fdjpeg.save(RGB, io.BytesIO())
-    assert set(fdpil.SAVE_KEYWORDS) >= {"quality", "subsampling", "qtables", "optimize", "progressive", "dpi",
-                                        "icc_profile", "exif", "comment", "restart_marker_blocks",
-                                        "restart_marker_rows", "keep_rgb", "smooth", "streamtype", "xmp"}
 
 
 def test_save_to_path(tmp_path):
@@ -514,3 +540,136 @@ def test_register_routes_pillow_and_unregister_restores(tmp_path):
     assert type(im) is JpegImagePlugin.JpegImageFile
     assert not fdpil.is_registered()
     fdpil.unregister()  # harmless when not registered
+
+
+# --------------------------------------------------------------------------- worker processes
+
+import multiprocessing  # noqa: E402
+import os  # noqa: E402
+import pickle  # noqa: E402
+import sys  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import _workers  # noqa: E402
+
+START_METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
+
+
+@pytest.fixture
+def jpeg_file(tmp_path):
+    data = GENERATED[1][1]
+    path = tmp_path / "w.jpg"
+    path.write_bytes(data)
+    return str(path), data
+
+
+@pytest.mark.parametrize("method", START_METHODS)
+def test_pool_workers_get_the_registration(method, jpeg_file):
+    """Finding 1: Pool(initializer=worker_init) purifies in every start method; spawn and
+    forkserver workers without it are not registered (and say so), fork workers inherit it."""
+    path, data = jpeg_file
+    purified = fdjpeg.decode(data, purify=FD)
+    plain = np.asarray(Image.open(io.BytesIO(data)))
+    assert not np.array_equal(purified, plain)
+    ctx = multiprocessing.get_context(method)
+    try:
+        fdpil.register(purify=FD)
+        assert fdpil.is_registered()
+        with ctx.Pool(1, initializer=fdpil.worker_init) as pool:
+            registered, cls, pixels = pool.apply(_workers.probe, (path,))
+        assert registered and cls == "FDJpegImageFile"
+        np.testing.assert_array_equal(pixels, purified)
+        with ctx.Pool(1) as pool:  # no initializer
+            registered, cls, pixels = pool.apply(_workers.probe, (path,))
+        if method == "fork":  # the registry is copied with the process
+            assert registered
+            np.testing.assert_array_equal(pixels, purified)
+        else:  # a fresh interpreter: Pillow's own plugin, and is_registered() tells
+            assert not registered and cls == "JpegImageFile"
+            np.testing.assert_array_equal(pixels, plain)
+    finally:
+        fdpil.unregister()
+    assert not fdpil.is_registered()
+    with ctx.Pool(1, initializer=fdpil.worker_init) as pool:  # nothing to re-apply: Pillow's own
+        registered, cls, pixels = pool.apply(_workers.probe, (path,))
+    assert not registered and cls == "JpegImageFile"
+
+
+def test_worker_init_carries_the_registration_and_env(jpeg_file):
+    path, data = jpeg_file
+    assert fdpil.ENV_VAR not in os.environ
+    fdpil.worker_init()  # no registration anywhere: a no-op
+    fdpil.worker_init(3)  # DataLoader passes the worker id
+    assert not fdpil.is_registered()
+    try:
+        fdpil.register(purify=FD, save=False)
+        assert Image.SAVE["JPEG"] is JpegImagePlugin._save
+        env = os.environ[fdpil.ENV_VAR]
+        carried = pickle.loads(pickle.dumps(fdpil.worker_init))
+        fdpil.unregister()
+        assert not fdpil.is_registered() and fdpil.ENV_VAR not in os.environ
+        carried(0)  # the pickled initializer re-applies the parent's registration, purify= included
+        assert fdpil.is_registered() and Image.SAVE["JPEG"] is JpegImagePlugin._save
+        np.testing.assert_array_equal(np.asarray(Image.open(path)), fdjpeg.decode(data, purify=FD))
+        fdpil.unregister()
+        os.environ[fdpil.ENV_VAR] = env  # what a child process inherits
+        fdpil.worker_init()
+        assert fdpil.is_registered()
+        np.testing.assert_array_equal(np.asarray(Image.open(path)), fdjpeg.decode(data, purify=FD))
+        fdpil.unregister()
+        os.environ[fdpil.ENV_VAR] = "not json"
+        with pytest.raises(ValueError, match=fdpil.ENV_VAR):
+            fdpil.worker_init()
+    finally:
+        fdpil.unregister()
+    assert fdpil.ENV_VAR not in os.environ
+    with pytest.raises(TypeError, match="purify"):
+        fdpil.register(purify=object())
+    assert not fdpil.is_registered()
+
+
+def test_mpo_frames_are_purified(tmp_path):
+    """Multi-picture files (MPO: many phone and stereo-camera JPEGs) open as Pillow opens them
+    (format MPO, frames), and every frame is decoded - and purified - by fdjpeg, registered too."""
+    frames = [Image.fromarray(RGB), Image.fromarray(RGB[::-1].copy()), Image.fromarray(RGB[:, ::-1].copy())]
+    buf = io.BytesIO()
+    frames[0].save(buf, "MPO", save_all=True, append_images=frames[1:], quality=85)
+    data = buf.getvalue()
+    ref = Image.open(io.BytesIO(data))
+    assert ref.format == "MPO" and ref.n_frames == 3
+    path = tmp_path / "three.mpo"
+    path.write_bytes(data)
+    for im in (fdjpeg.open(io.BytesIO(data), purify=FD), None):
+        if im is None:
+            fdpil.register(purify=FD)
+            try:
+                im = Image.open(path)
+                im.load()
+            finally:
+                fdpil.unregister()
+        assert isinstance(im, fdpil.FDMpoImageFile) and im.format == "MPO" and im.n_frames == 3
+        for i in range(3):
+            ref.seek(i)
+            im.seek(i)
+            plain = np.asarray(ref)
+            got = np.asarray(im)
+            np.testing.assert_array_equal(got, fdjpeg.decode(data[ref.offset:], purify=FD))
+            assert not np.array_equal(got, plain)
+
+
+def test_worker_init_from_env_keeps_every_table_form(jpeg_file):
+    """The environment copy of the registration (JSON) means the same tables in every form."""
+    path, data = jpeg_file
+    chroma = np.full((8, 8), 23, np.uint16)
+    for purify in (True, FD, FD.ravel().tolist(), [FD, chroma], {0: FD, 1: chroma}):
+        want = fdjpeg.decode(data, purify=purify)
+        try:
+            fdpil.register(purify=purify)
+            env = os.environ[fdpil.ENV_VAR]
+            fdpil.unregister()
+            os.environ[fdpil.ENV_VAR] = env  # as a spawned child inherits it
+            fdpil.worker_init()
+            assert fdpil.is_registered()
+            np.testing.assert_array_equal(np.asarray(Image.open(path)), want)
+        finally:
+            fdpil.unregister()

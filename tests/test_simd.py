@@ -6,10 +6,18 @@ must hand the block to the scalar code), and both must equal a numpy model of li
 jidctint.c / jfdctint.c arithmetic.  Image level: decode, decode(purify=), encode and purify
 with FDJPEG_SIMD=0 (scalar everywhere) must give the same bytes as the default kernels, and
 decode must still equal Pillow.
+
+The block-level hooks are not part of the fdjpeg module: csrc/tests/simd_hooks.c is built
+with the C library by `make hooks` (csrc/Makefile) into a test-only shared library, loaded
+here through ctypes.
 """
+import ctypes
 import io
 import os
 import pathlib
+import shutil
+import subprocess
+import sys
 from contextlib import contextmanager
 
 import numpy as np
@@ -17,13 +25,92 @@ import pytest
 from PIL import Image
 
 import fdjpeg
-from fdjpeg import _codec
 
 skdata = pytest.importorskip("skimage.data")
 
-CORPUS = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-AVX2 = _codec._simd_level() >= 2
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+AVX2 = fdjpeg.build_info()["kernels"] == "avx2"
 needs_avx2 = pytest.mark.skipif(not AVX2, reason="this CPU (or FDJPEG_SIMD) gives no AVX2 kernels")
+
+
+class KernelHooks:
+    """The kernel table's test entry points (csrc/tests/simd_hooks.c) on numpy arrays."""
+
+    def __init__(self, path):
+        lib = self.lib = ctypes.CDLL(str(path))
+        p, n = ctypes.c_void_p, ctypes.c_size_t
+        lib.fdj_hook_simd_level.restype = ctypes.c_int
+        lib.fdj_hook_idct_blocks.argtypes = [p, n, ctypes.c_int, p]
+        lib.fdj_hook_fdct_blocks.argtypes = [p, n, ctypes.c_int, p]
+        lib.fdj_hook_idct_turbo_emul_blocks.argtypes = [p, n, p, p]
+        lib.fdj_hook_idct_turbo_emul_blocks.restype = None
+        lib.fdj_hook_idct_fused_blocks.argtypes = [p, n, p, p, p, p]
+
+    @staticmethod
+    def _ptr(a):
+        return a.ctypes.data_as(ctypes.c_void_p)
+
+    def _simd_level(self):
+        """Active SIMD level: 0 scalar, 2 AVX2 (FDJPEG_SIMD=0 forces 0)."""
+        return self.lib.fdj_hook_simd_level()
+
+    def _idct_blocks(self, coef, level):
+        """ISLOW IDCT of (n, 64) int32 dequantized blocks with the kernel of `level`;
+        (n, 8, 8) uint8."""
+        src = np.ascontiguousarray(coef, dtype=np.int32).reshape(-1, 64)
+        dst = np.empty((src.shape[0], 8, 8), dtype=np.uint8)
+        if self.lib.fdj_hook_idct_blocks(self._ptr(src), src.shape[0], level, self._ptr(dst)) != 0:
+            raise ValueError(f"SIMD level {level} is not available here")
+        return dst
+
+    def _fdct_blocks(self, pixels, level):
+        """ISLOW FDCT of (n, 8, 8) uint8 blocks with the kernel of `level`; (n, 64) int32."""
+        src = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 64)
+        dst = np.empty((src.shape[0], 64), dtype=np.int32)
+        if self.lib.fdj_hook_fdct_blocks(self._ptr(src), src.shape[0], level, self._ptr(dst)) != 0:
+            raise ValueError(f"SIMD level {level} is not available here")
+        return dst
+
+    def _idct_turbo_emul_blocks(self, coef, q):
+        """libjpeg-turbo's AVX2 ISLOW arithmetic on (n, 64) int16 blocks, uint16 table q."""
+        c = np.ascontiguousarray(coef, dtype=np.int16).reshape(-1, 64)
+        qa = np.ascontiguousarray(q, dtype=np.uint16).reshape(64)
+        dst = np.empty((c.shape[0], 8, 8), dtype=np.uint8)
+        self.lib.fdj_hook_idct_turbo_emul_blocks(self._ptr(c), c.shape[0], self._ptr(qa), self._ptr(dst))
+        return dst
+
+    def _idct_fused_blocks(self, coef, q, t=None):
+        """The decoder's fused kernels on (n, 64) int16 coefficients with an int32 table q
+        (and, with t, one-pass requantization by t); (n, 8, 8) uint8.  Without t returns
+        (pixels, accepted): refused blocks (accepted False, pixels zero) are the ones the
+        decoder hands to the libjpeg-turbo emulation."""
+        c = np.ascontiguousarray(coef, dtype=np.int16).reshape(-1, 64)
+        qa = np.ascontiguousarray(q, dtype=np.int32).reshape(64)
+        ta = None if t is None else np.ascontiguousarray(t, dtype=np.uint16).reshape(64)
+        dst = np.zeros((c.shape[0], 8, 8), dtype=np.uint8)
+        acc = np.ones(c.shape[0], dtype=np.uint8)
+        st = self.lib.fdj_hook_idct_fused_blocks(self._ptr(c), c.shape[0], self._ptr(qa),
+                                                 None if ta is None else self._ptr(ta),
+                                                 self._ptr(dst), self._ptr(acc))
+        if st != 0:
+            raise ValueError("no fused IDCT kernel is active")
+        return dst if t is not None else (dst, acc.astype(bool))
+
+
+@pytest.fixture(scope="module")
+def hooks(tmp_path_factory):
+    """Build the test-only hook library with csrc/Makefile (needs make and a C compiler)."""
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if sys.platform == "win32" or not cc or not shutil.which("make"):
+        pytest.skip("the kernel hooks need make and a C compiler")
+    build = tmp_path_factory.mktemp("hooks")
+    env = dict(os.environ, CC=cc)
+    env.pop("CFLAGS", None)
+    r = subprocess.run(["make", "-j2", "-C", str(ROOT / "csrc"), f"BUILD={build}", "hooks"],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    return KernelHooks(build / "libfdjpeg_test_hooks.so")
 
 
 @contextmanager
@@ -121,24 +208,24 @@ def _random_blocks(rng, n, scale):
     return np.clip(b, -2 ** 31, 2 ** 31 - 1).astype(np.int32)
 
 
-def test_idct_model_matches_scalar_kernel():
+def test_idct_model_matches_scalar_kernel(hooks):
     rng = np.random.default_rng(1)
     blocks = np.concatenate([_random_blocks(rng, 3000, 40), _random_blocks(rng, 1000, 3000)])
-    assert np.array_equal(_codec._idct_blocks(blocks, 0), idct_model(blocks))
+    assert np.array_equal(hooks._idct_blocks(blocks, 0), idct_model(blocks))
 
 
 @needs_avx2
 @pytest.mark.parametrize("scale", [1, 30, 300, 3000, 30000, 3e6, 3e9])
-def test_idct_avx2_equals_scalar_random(scale):
+def test_idct_avx2_equals_scalar_random(scale, hooks):
     rng = np.random.default_rng(int(scale) % 1000 + 7)
     blocks = _random_blocks(rng, 4000, scale)
-    simd = _codec._idct_blocks(blocks, 2)
-    assert np.array_equal(simd, _codec._idct_blocks(blocks, 0))
+    simd = hooks._idct_blocks(blocks, 2)
+    assert np.array_equal(simd, hooks._idct_blocks(blocks, 0))
     assert np.array_equal(simd, idct_model(blocks))
 
 
 @needs_avx2
-def test_idct_avx2_equals_scalar_extreme():
+def test_idct_avx2_equals_scalar_extreme(hooks):
     rng = np.random.default_rng(3)
     lim = [32767, 32768, 65535, 2 ** 20, 2 ** 31 - 1]
     blocks = []
@@ -158,13 +245,13 @@ def test_idct_avx2_equals_scalar_extreme():
     edge[1, ::2] = -32767
     blocks.append(edge)
     blocks = np.concatenate(blocks).astype(np.int32)
-    simd = _codec._idct_blocks(blocks, 2)
-    assert np.array_equal(simd, _codec._idct_blocks(blocks, 0))
+    simd = hooks._idct_blocks(blocks, 2)
+    assert np.array_equal(simd, hooks._idct_blocks(blocks, 0))
     assert np.array_equal(simd, idct_model(blocks))
 
 
 @needs_avx2
-def test_idct_avx2_on_real_coefficients():
+def test_idct_avx2_on_real_coefficients(hooks):
     """Dequantized blocks of real files (as the decoder feeds the kernel)."""
     img = np.ascontiguousarray(skdata.astronaut())
     blocks = []
@@ -174,17 +261,17 @@ def test_idct_avx2_on_real_coefficients():
         for c, tab in zip(coefs["coefficients"], coefs["tables"]):
             blocks.append(c.reshape(-1, 64).astype(np.int32) * np.asarray(tab, np.int32).reshape(64))
     blocks = np.concatenate(blocks)
-    assert np.array_equal(_codec._idct_blocks(blocks, 2), _codec._idct_blocks(blocks, 0))
+    assert np.array_equal(hooks._idct_blocks(blocks, 2), hooks._idct_blocks(blocks, 0))
 
 
-def test_fdct_model_matches_scalar_kernel():
+def test_fdct_model_matches_scalar_kernel(hooks):
     rng = np.random.default_rng(5)
     px = rng.integers(0, 256, size=(3000, 8, 8), dtype=np.uint8)
-    assert np.array_equal(_codec._fdct_blocks(px, 0), fdct_model(px))
+    assert np.array_equal(hooks._fdct_blocks(px, 0), fdct_model(px))
 
 
 @needs_avx2
-def test_fdct_avx2_equals_scalar():
+def test_fdct_avx2_equals_scalar(hooks):
     rng = np.random.default_rng(6)
     px = [rng.integers(0, 256, size=(4000, 8, 8), dtype=np.uint8),
           np.zeros((1, 8, 8), np.uint8), np.full((1, 8, 8), 255, np.uint8)]
@@ -194,21 +281,21 @@ def test_fdct_avx2_equals_scalar():
     h, w = (img.shape[0] // 8) * 8, (img.shape[1] // 8) * 8
     px.append(img[:h, :w].reshape(h // 8, 8, w // 8, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8))
     px = np.concatenate(px)
-    simd = _codec._fdct_blocks(px, 2)
-    assert np.array_equal(simd, _codec._fdct_blocks(px, 0))
+    simd = hooks._fdct_blocks(px, 2)
+    assert np.array_equal(simd, hooks._fdct_blocks(px, 0))
     assert np.array_equal(simd, fdct_model(px))
 
 
-def test_level_hook_refuses_unavailable_level():
+def test_level_hook_refuses_unavailable_level(hooks):
     with scalar_kernels():
-        assert _codec._simd_level() == 0
+        assert hooks._simd_level() == 0
         assert fdjpeg.build_info()["kernels"] == "scalar"
         with pytest.raises(ValueError):
-            _codec._idct_blocks(np.zeros((1, 64), np.int32), 2)
+            hooks._idct_blocks(np.zeros((1, 64), np.int32), 2)
 
 
-def test_build_info_names_the_active_kernels():
-    assert fdjpeg.build_info()["kernels"] == ("avx2" if AVX2 else "scalar")
+def test_build_info_names_the_active_kernels(hooks):
+    assert fdjpeg.build_info()["kernels"] == ("avx2" if hooks._simd_level() >= 2 else "scalar")
 
 
 # ----------------------------------------------------------------------------- image level
@@ -293,7 +380,7 @@ def _requantize(v, t):
 
 @needs_avx2
 @pytest.mark.parametrize("kind", ["typical", "large", "hostile", "edge", "magic"])
-def test_fused_dequantize_requantize_idct(kind):
+def test_fused_dequantize_requantize_idct(kind, hooks):
     rng = np.random.default_rng({"typical": 21, "large": 22, "hostile": 23, "edge": 24, "magic": 25}[kind])
     n = 3000
     if kind == "typical":
@@ -321,21 +408,21 @@ def test_fused_dequantize_requantize_idct(kind):
         tabs = [rng.integers(1, 65536, size=64), np.full(64, 65535), np.full(64, 2)]
     coef = np.clip(coef, -32768, 32767).astype(np.int16)
     v = coef.astype(np.int64) * q.astype(np.int64)
-    plain = _codec._idct_blocks(v.astype(np.int32), 0)
-    fused, accepted = _codec._idct_fused_blocks(coef, q)
+    plain = hooks._idct_blocks(v.astype(np.int32), 0)
+    fused, accepted = hooks._idct_fused_blocks(coef, q)
     # accepted blocks: the exact result, which is also libjpeg-turbo's AVX2 result (Pillow)
-    turbo = _codec._idct_turbo_emul_blocks(coef, q.astype(np.int64) & 0xFFFF)
+    turbo = hooks._idct_turbo_emul_blocks(coef, q.astype(np.int64) & 0xFFFF)
     assert np.array_equal(fused[accepted], plain[accepted])
     assert np.array_equal(fused[accepted], turbo[accepted])
     if kind == "hostile":
         assert not accepted.any() or not accepted.all()  # the 16-bit limits are reached
     for t in tabs:
-        ref = _codec._idct_blocks(_requantize(v, t.astype(np.int64)).astype(np.int32), 0)
-        assert np.array_equal(_codec._idct_fused_blocks(coef, q, t), ref)
+        ref = hooks._idct_blocks(_requantize(v, t.astype(np.int64)).astype(np.int32), 0)
+        assert np.array_equal(hooks._idct_fused_blocks(coef, q, t), ref)
 
 
 @needs_avx2
-def test_fused_kernel_takes_every_block_of_real_files():
+def test_fused_kernel_takes_every_block_of_real_files(hooks):
     """The libjpeg-turbo guard costs nothing on real data: every block of real files is
     accepted, and equals both the scalar IDCT and the libjpeg-turbo AVX2 model."""
     files = []
@@ -348,11 +435,11 @@ def test_fused_kernel_takes_every_block_of_real_files():
         for c, tab in zip(r["coefficients"], r["tables"]):
             coef = c.reshape(-1, 64)
             q = np.asarray(tab, np.int64).reshape(64)
-            fused, accepted = _codec._idct_fused_blocks(coef, q.astype(np.int16).astype(np.int32))
+            fused, accepted = hooks._idct_fused_blocks(coef, q.astype(np.int16).astype(np.int32))
             assert accepted.all()
             v = (coef.astype(np.int64) * q.astype(np.int16)).astype(np.int32)
-            assert np.array_equal(fused, _codec._idct_blocks(v, 0))
-            assert np.array_equal(fused, _codec._idct_turbo_emul_blocks(coef, q))
+            assert np.array_equal(fused, hooks._idct_blocks(v, 0))
+            assert np.array_equal(fused, hooks._idct_turbo_emul_blocks(coef, q))
 
 
 def test_requant_division_constants():

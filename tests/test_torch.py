@@ -83,12 +83,60 @@ def test_bad_inputs():
     t = FeatureDistillation()
     with pytest.raises(TypeError):
         t([1, 2, 3])
-    with pytest.raises(TypeError):
-        t(np.zeros((8, 8, 3), np.float32))
+    with pytest.raises(TypeError, match="int16"):
+        t(np.zeros((8, 8, 3), np.int16))
+    with pytest.raises(TypeError, match="int64"):
+        t(torch.zeros(3, 8, 8, dtype=torch.int64))
     with pytest.raises(ValueError):
         t(torch.zeros(2, 8, 8))
     with pytest.raises(ValueError):
         t(Image.new("RGBA", (8, 8)))
+
+
+def test_float_out_of_range_raises_instead_of_clipping():
+    """Finding 2: 0..255 floats, Normalize'd tensors and NaN raise a ValueError saying what the
+    transform expects (they used to be clipped: a white image, silently)."""
+    t = FeatureDistillation()
+    arr = images()[0]
+    x255 = torch.from_numpy(arr).permute(2, 0, 1).float()           # t(img.float()): 0..255
+    with pytest.raises(ValueError, match=r"\[0, 1\].*divide by 255"):
+        t(x255)
+    normalized = (x255 / 255 - 0.45) / 0.225
+    with pytest.raises(ValueError, match=r"\[0, 1\].*Normalize"):
+        t(normalized)
+    with pytest.raises(ValueError, match="NaN"):
+        t(torch.full((3, 8, 8), float("nan")))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        t(x255.numpy().transpose(1, 2, 0).copy())                     # float arrays: the same rule
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        bpda_feature_distillation(x255.unsqueeze(0))
+    # half a pixel step either side still rounds to a pixel (float noise is not an error)
+    edge = torch.tensor([-0.49 / 255, 1 + 0.49 / 255]).repeat(3, 8, 4)
+    assert set(torch.round(t(edge) * 255).unique().tolist()) <= set(range(256))
+    for bad in (-0.51 / 255, 1 + 0.51 / 255):
+        with pytest.raises(ValueError):
+            t(torch.full((3, 8, 8), bad))
+    # float arrays on [0, 1] are purified like the float tensor, in their dtype
+    x = (arr / 255.0).astype(np.float32)
+    out = t(x)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(np.round(out * 255).astype(np.uint8), pillow_fd(arr))
+
+
+def test_requires_grad_keeps_a_bpda_gradient():
+    """Finding 2: a tensor that requires grad is not detached: the transform is BPDA (exact
+    forward, identity backward), the same as FeatureDistillationBPDA."""
+    arr = images()[1]
+    x = (torch.from_numpy(arr).permute(2, 0, 1).float() / 255.0).requires_grad_(True)
+    y = FeatureDistillation()(x)
+    assert y.requires_grad and y.grad_fn is not None
+    np.testing.assert_array_equal(np.round(y.detach().permute(1, 2, 0).numpy() * 255).astype(np.uint8), pillow_fd(arr))
+    w = torch.randn_like(x)
+    (y * w).sum().backward()
+    torch.testing.assert_close(x.grad, w, rtol=0, atol=0)
+    torch.testing.assert_close(y, FeatureDistillationBPDA()(x.unsqueeze(0))[0], rtol=0, atol=0)
+    with torch.no_grad():  # no graph wanted: a plain tensor
+        assert not FeatureDistillation()(x).requires_grad
 
 
 def test_picklable():
@@ -154,3 +202,47 @@ def test_bpda_module_in_a_model():
     torch.testing.assert_close(out, rest(xp))
     with pytest.raises(TypeError):
         bpda_feature_distillation(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))
+
+
+# --------------------------------------------------------------------------- Image.open in workers
+
+import multiprocessing  # noqa: E402
+import pathlib  # noqa: E402
+import sys  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import _workers  # noqa: E402
+
+import fdjpeg.pillow  # noqa: E402
+
+
+@pytest.mark.parametrize("method", [m for m in ("fork", "spawn", "forkserver")
+                                    if m in multiprocessing.get_all_start_methods()])
+def test_dataloader_workers_purify_with_worker_init(method, tmp_path):
+    """Finding 1: a folder dataset that calls Image.open, after register(purify=T): with
+    worker_init_fn=fdjpeg.pillow.worker_init every worker decodes purified pixels."""
+    paths, purified, plain = [], [], []
+    for i, arr in enumerate(images()[:2]):
+        p = tmp_path / f"{i}.jpg"
+        Image.fromarray(arr).save(p, quality=90)
+        paths.append(str(p))
+        purified.append(fdjpeg.decode(p.read_bytes(), purify=FD))
+        plain.append(np.asarray(Image.open(p)))
+    assert not np.array_equal(purified[0], plain[0])
+    try:
+        fdjpeg.pillow.register(purify=FD)
+        loader = torch.utils.data.DataLoader(_workers.JpegPaths(paths), batch_size=None, num_workers=1,
+                                             multiprocessing_context=method,
+                                             worker_init_fn=fdjpeg.pillow.worker_init)
+        got = list(loader)
+        assert [int(flag) for flag, _ in got] == [1, 1]
+        for (_, px), ref in zip(got, purified):
+            np.testing.assert_array_equal(px.numpy(), ref)
+        if method == "spawn":  # without worker_init_fn the worker is not registered, and says so
+            loader = torch.utils.data.DataLoader(_workers.JpegPaths(paths), batch_size=None, num_workers=1,
+                                                 multiprocessing_context=method)
+            got = list(loader)
+            assert [int(flag) for flag, _ in got] == [0, 0]
+            np.testing.assert_array_equal(got[0][1].numpy(), plain[0])
+    finally:
+        fdjpeg.pillow.unregister()

@@ -1,7 +1,9 @@
 /*
- * decoder.c -- the decoder driver: header parse, scan loop, coefficient
- * buffers, dequantize (+ one-pass FD requantize) + IDCT into a ring of sample
- * rows, upsampling and colour conversion into the caller's buffer.
+ * dec_main.c -- the decoder's entry points and driver (libjpeg's jdapimin.c,
+ * jdmaster.c, jdcoefct.c): header parse (T.81 B.2), the scan loop (E.2),
+ * coefficient buffers, then per row group dequantize (+ one-pass FD
+ * requantize) + IDCT (dec_dequant.c) into a ring of sample rows, and
+ * upsampling + colour conversion (dec_render.c) into the caller's buffer.
  *
  * Single-scan sequential files are decoded one MCU row at a time (memory
  * proportional to the width); multi-scan files (progressive, non-interleaved)
@@ -10,8 +12,6 @@
  */
 #include "dec_internal.h"
 #include "dec_hiprec.h"
-
-int fdj_prepare_scan_tables(fdj_decoder *d);
 
 void fdj_decode_options_init(fdj_decode_options *opt)
 {
@@ -114,12 +114,8 @@ int fdj_decoder_open(fdj_decoder *d, const uint8_t *data, size_t size,
         d->opt.scale_denom != 8)
         return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "scale_denom must be 1, 2, 4 or 8, not %d",
                             d->opt.scale_denom);
-    if (d->opt.purify_count < 0 || d->opt.purify_count > FDJ_MAX_COMPONENTS)
-        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "purify_count must be 0..4");
-    for (c = 0; c < d->opt.purify_count; c++)
-        for (int k = 0; k < 64; k++)
-            if (d->opt.purify[c][k] == 0)
-                return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "purify table entries must be 1..65535");
+    if ((st = fdj_dequant_check_purify(d, &d->opt)) != FDJ_OK)
+        return st;
     fdj_arith_reset_conditioning(d);
     d->data = data;
     d->size = data ? size : 0;
@@ -182,13 +178,9 @@ int fdj_decoder_open(fdj_decoder *d, const uint8_t *data, size_t size,
 
 int fdj_decoder_set_purify(fdj_decoder *d, const fdj_decode_options *opt)
 {
-    int c, k;
-    if (opt->purify_count < 0 || opt->purify_count > FDJ_MAX_COMPONENTS)
-        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "purify_count must be 0..4");
-    for (c = 0; c < opt->purify_count; c++)
-        for (k = 0; k < 64; k++)
-            if (opt->purify[c][k] == 0)
-                return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "purify table entries must be 1..65535");
+    int st = fdj_dequant_check_purify(d, opt);
+    if (st != FDJ_OK)
+        return st;
     d->opt.purify_count = opt->purify_count;
     memcpy(d->opt.purify, opt->purify, sizeof d->opt.purify);
     return FDJ_OK;
@@ -432,13 +424,7 @@ typedef struct out_state {
     int grp_v[FDJ_MAX_COMPONENTS];  /* block rows per row group */
     int out_rows_per_group;
     int groups;
-    int32_t qmul[FDJ_MAX_COMPONENTS][64];
-    int32_t purify[FDJ_MAX_COMPONENTS][64];
-    fdj_requant_table rq[FDJ_MAX_COMPONENTS]; /* purify tables for the fused kernel */
-    int do_purify[FDJ_MAX_COMPONENTS];
-    fdj_idct_fn idct8;              /* ISLOW IDCT kernel (fdj_simd.h) */
-    fdj_idct_q_fn idct8q;           /* fused dequantize + IDCT kernel, or NULL */
-    fdj_idct_rq_fn idct8rq;         /* fused dequantize + requantize + IDCT, or NULL */
+    fdj_dequant dq;                 /* dequantize (+ FD requantize) + IDCT (dec_dequant.c) */
 } out_state;
 
 static void free_out(fdj_decoder *d, out_state *o)
@@ -460,9 +446,7 @@ static int setup_out(fdj_decoder *d, out_state *o)
     st = compute_geometry(d, &o->g);
     if (st != FDJ_OK)
         return st;
-    o->idct8 = fdj_idct_islow_for(o->g.spec.simd);
-    o->idct8q = fdj_idct_islow_q_for(o->g.spec.simd);
-    o->idct8rq = fdj_idct_islow_rq_for(o->g.spec.simd);
+    fdj_dequant_init(&o->dq, d, o->g.bs, o->g.spec.simd);
     if (fdj_render_scratch_init(&o->scratch, &o->g.spec) != FDJ_OK)
         return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for row buffers");
     if (d->ncomp == 1) {
@@ -475,7 +459,6 @@ static int setup_out(fdj_decoder *d, out_state *o)
     for (c = 0; c < d->ncomp; c++) {
         fdj_dcomp *k = &d->comp[c];
         size_t stride = (size_t)k->bw * (size_t)o->g.bs[c], nrows, i;
-        const uint16_t *t = NULL;
         o->grp_v[c] = d->ncomp == 1 ? 1 : k->v;
         nrows = (size_t)3 * (size_t)o->grp_v[c] * (size_t)o->g.bs[c];
         k->ring = (uint8_t *)fdj_malloc2(stride ? stride : 1, nrows);
@@ -489,83 +472,22 @@ static int setup_out(fdj_decoder *d, out_state *o)
         k->ring_n = (int)nrows;
         o->rows[c].rows = k->ring_rows;
         o->rows[c].ring = (int)nrows;
-        for (i = 0; i < 64; i++)
-            o->qmul[c][i] = (int32_t)(int16_t)k->q[i]; /* libjpeg keeps multipliers as short */
-        if (d->opt.purify_count == 1)
-            t = d->opt.purify[0];
-        else if (d->opt.purify_count == 2)
-            t = d->opt.purify[c == 0 ? 0 : 1];
-        else if (d->opt.purify_count > 2)
-            t = d->opt.purify[c < d->opt.purify_count ? c : d->opt.purify_count - 1];
-        o->do_purify[c] = t != NULL;
-        if (t)
-            for (i = 0; i < 64; i++)
-                o->purify[c][i] = t[i];
-        if (t)
-            fdj_requant_table_init(&o->rq[c], t);
     }
     return FDJ_OK;
 }
 
-/* Dequantize, requantize, IDCT the block rows of group r of component c. */
+/* Dequantize (+ requantize) and IDCT the block rows of group r of component c. */
 static void idct_group(fdj_decoder *d, out_state *o, int c, int r, const int16_t *coef,
                        size_t block_row_stride)
 {
     fdj_dcomp *k = &d->comp[c];
-    int bs = o->g.bs[c], j, bx;
-    const int32_t *q = o->qmul[c], *t = o->purify[c];
-    int purify = o->do_purify[c];
-    void (*idct)(const int32_t *, uint8_t *, ptrdiff_t) =
-        bs == 8 ? o->idct8 : bs == 4 ? fdj_idct_4x4 : bs == 2 ? fdj_idct_2x2 : fdj_idct_1x1;
-    ptrdiff_t stride = (ptrdiff_t)k->bw * bs;
+    int bs = o->g.bs[c], j;
     for (j = 0; j < o->grp_v[c]; j++) {
         int brow = r * o->grp_v[c] + j;
-        const int16_t *src = coef + (size_t)j * block_row_stride;
-        uint8_t *dst;
         if (brow >= k->height_in_blocks)
             break;
-        dst = k->ring_rows[((size_t)brow * bs) % (size_t)k->ring_n];
-        if (bs == 8 && !purify) {
-            /* blocks that can reach 16-bit limits take libjpeg-turbo's AVX2 arithmetic
-             * (what Pillow shows on x86-64); all others the exact fast kernels */
-            for (bx = 0; bx < k->width_in_blocks; bx++) {
-                const int16_t *blk = src + (size_t)bx * 64;
-                uint8_t *ob = dst + (ptrdiff_t)bx * 8;
-                if (o->idct8q) {
-                    /* the fused kernel refuses exactly the blocks that need the emulation,
-                     * with vector range checks instead of a scalar pass over the block */
-                    if (!o->idct8q(blk, q, ob, stride))
-                        fdj_idct_islow_avx2_emul(blk, k->q, ob, stride);
-                } else if (fdj_idct_block_is_hostile(blk, k->q)) {
-                    fdj_idct_islow_avx2_emul(blk, k->q, ob, stride);
-                } else {
-                    int32_t tmp[64];
-                    int i;
-                    for (i = 0; i < 64; i++)
-                        tmp[i] = blk[i] * q[i];
-                    idct(tmp, ob, stride);
-                }
-            }
-            continue;
-        }
-        if (bs == 8 && purify && o->idct8rq) {
-            for (bx = 0; bx < k->width_in_blocks; bx++)
-                o->idct8rq(src + (size_t)bx * 64, q, &o->rq[c], dst + (ptrdiff_t)bx * 8, stride);
-            continue;
-        }
-        for (bx = 0; bx < k->width_in_blocks; bx++) {
-            const int16_t *blk = src + (size_t)bx * 64;
-            int32_t tmp[64];
-            int i;
-            if (purify) {
-                for (i = 0; i < 64; i++)
-                    tmp[i] = blk[i] ? fdj_requantize(blk[i] * q[i], t[i]) : 0;
-            } else {
-                for (i = 0; i < 64; i++)
-                    tmp[i] = blk[i] * q[i];
-            }
-            idct(tmp, dst + (ptrdiff_t)bx * bs, stride);
-        }
+        fdj_dequant_row(&o->dq, c, coef + (size_t)j * block_row_stride, k->width_in_blocks,
+                        k->ring_rows[((size_t)brow * bs) % (size_t)k->ring_n], (ptrdiff_t)k->bw * bs);
     }
 }
 

@@ -1,0 +1,163 @@
+/*
+ * dec_dequant.c -- the decoder's dequantization stage (libjpeg's jddctmgr.c):
+ * coefficient block row -> dequantize (T.81 A.3.4) -> Feature Distillation
+ * requantization, when asked for -> inverse DCT (A.3.3) -> sample rows.
+ *
+ * It owns the purify-table check, the choice of table per component, the
+ * scalar reference of the fused dequantize + requantize + IDCT kernel and the
+ * choice, per block, between the fast kernels (fdj_simd.h), that reference
+ * and the libjpeg-turbo-arithmetic emulation (dec_idct_emul.c).
+ */
+#include "dec_internal.h"
+
+/* Feature Distillation, the decoder half (Liu et al., "Feature Distillation:
+ * DNN-Oriented JPEG Compression Against Adversarial Examples", CVPR 2019,
+ * the one-pass defense): each dequantized DCT coefficient D = c * q is
+ * requantized by the defense's table T to T * round(D / T), rounding half away
+ * from zero, before the IDCT.  Zero coefficients stay zero.  |D| <= 2^30, so
+ * nothing overflows.  The fused SIMD sibling (fdj_idct_islow_rq_avx2)
+ * computes the same values. */
+static void fd_requantize_block(const int16_t coef[64], const int32_t q[64], const int32_t t[64],
+                                int32_t out[64])
+{
+    int i;
+    for (i = 0; i < 64; i++) {
+        int32_t d = coef[i] * q[i], n;
+        if (!d) {
+            out[i] = 0;
+            continue;
+        }
+        n = ((d > 0 ? d : -d) + (t[i] >> 1)) / t[i]; /* round(|D| / T), halves up */
+        out[i] = (d > 0 ? n : -n) * t[i];
+    }
+}
+
+/* The scalar reference of the fused kernel: dequantize, requantize, ISLOW IDCT. */
+int fdj_idct_islow_rq(const int16_t coef[64], const int32_t q[64], const fdj_requant_table *rt,
+                      uint8_t *out, ptrdiff_t stride)
+{
+    int32_t tmp[64];
+    fd_requantize_block(coef, q, rt->t, tmp);
+    fdj_idct_islow(tmp, out, stride);
+    return 1;
+}
+
+/* Division constants of a requantization table (fdj_simd.h). */
+void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64])
+{
+    int i;
+    for (i = 0; i < 64; i++) {
+        uint32_t d = t[i] ? t[i] : 1, l = 0;
+        while (((uint32_t)1 << l) < d)
+            l++; /* ceil(log2 d) */
+        rt->t[i] = (int32_t)d;
+        rt->half[i] = (int32_t)(d >> 1);
+        rt->shift[i] = 15 + l;
+        rt->magic[i] = (uint32_t)((((uint64_t)1 << (15 + l)) + d - 1) / d);
+    }
+}
+
+int fdj_dequant_check_purify(fdj_decoder *d, const fdj_decode_options *opt)
+{
+    int c, k;
+    if (opt->purify_count < 0 || opt->purify_count > FDJ_MAX_COMPONENTS)
+        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "purify_count must be 0..4");
+    for (c = 0; c < opt->purify_count; c++)
+        for (k = 0; k < 64; k++)
+            if (opt->purify[c][k] == 0)
+                return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "purify table entries must be 1..65535");
+    return FDJ_OK;
+}
+
+/* The purify table of component c: one table for all, two for luma/chroma,
+ * more one per component (the last repeated); NULL without purification. */
+static const uint16_t *purify_table_for(const fdj_decode_options *opt, int c)
+{
+    if (opt->purify_count == 1)
+        return opt->purify[0];
+    if (opt->purify_count == 2)
+        return opt->purify[c == 0 ? 0 : 1];
+    if (opt->purify_count > 2)
+        return opt->purify[c < opt->purify_count ? c : opt->purify_count - 1];
+    return NULL;
+}
+
+void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int simd)
+{
+    int c, i;
+    fdj_kernels kern;
+    fdj_kernels_init(&kern, simd);
+    memset(dq, 0, sizeof *dq);
+    dq->idct8 = kern.idct_islow;
+    dq->idct8q = kern.idct_islow_q;
+    dq->idct8rq = kern.idct_islow_rq;
+    for (c = 0; c < d->ncomp; c++) {
+        fdj_dequant_comp *k = &dq->comp[c];
+        const uint16_t *t = purify_table_for(&d->opt, c);
+        k->bs = bs[c];
+        memcpy(k->q, d->comp[c].q, sizeof k->q);
+        for (i = 0; i < 64; i++)
+            k->qmul[i] = (int32_t)(int16_t)k->q[i]; /* libjpeg keeps multipliers as short */
+        k->purify = t != NULL;
+        if (t)
+            fdj_requant_table_init(&k->rq, t);
+    }
+}
+
+/* Without purification, 8x8: blocks that can reach 16-bit limits take
+ * libjpeg-turbo's AVX2 arithmetic (what Pillow shows on x86-64); all others the
+ * exact fast kernels.  The fused kernel refuses exactly the blocks that need the
+ * emulation, with vector range checks instead of a scalar pass over the block. */
+static void plain_row8(const fdj_dequant *dq, const fdj_dequant_comp *k, const int16_t *coef,
+                       int nblocks, uint8_t *out, ptrdiff_t stride)
+{
+    int bx, i;
+    for (bx = 0; bx < nblocks; bx++) {
+        const int16_t *blk = coef + (size_t)bx * 64;
+        uint8_t *ob = out + (ptrdiff_t)bx * 8;
+        if (dq->idct8q) {
+            if (!dq->idct8q(blk, k->qmul, ob, stride))
+                fdj_idct_islow_avx2_emul(blk, k->q, ob, stride);
+        } else if (fdj_idct_block_is_hostile(blk, k->q)) {
+            fdj_idct_islow_avx2_emul(blk, k->q, ob, stride);
+        } else {
+            int32_t tmp[64];
+            for (i = 0; i < 64; i++)
+                tmp[i] = blk[i] * k->qmul[i];
+            dq->idct8(tmp, ob, stride);
+        }
+    }
+}
+
+void fdj_dequant_row(const fdj_dequant *dq, int c, const int16_t *coef, int nblocks,
+                     uint8_t *out, ptrdiff_t stride)
+{
+    const fdj_dequant_comp *k = &dq->comp[c];
+    int bs = k->bs, bx, i;
+    fdj_idct_fn idct = bs == 8 ? dq->idct8 : bs == 4 ? fdj_idct_4x4 : bs == 2 ? fdj_idct_2x2 : fdj_idct_1x1;
+    if (bs == 8 && !k->purify) {
+        plain_row8(dq, k, coef, nblocks, out, stride);
+        return;
+    }
+    if (bs == 8) {
+        /* the fused sibling refuses blocks whose values leave its exact range */
+        for (bx = 0; bx < nblocks; bx++) {
+            const int16_t *blk = coef + (size_t)bx * 64;
+            uint8_t *ob = out + (ptrdiff_t)bx * 8;
+            if (!dq->idct8rq || !dq->idct8rq(blk, k->qmul, &k->rq, ob, stride))
+                fdj_idct_islow_rq(blk, k->qmul, &k->rq, ob, stride);
+        }
+        return;
+    }
+    /* scaled output (1/2, 1/4, 1/8): the reduced IDCTs */
+    for (bx = 0; bx < nblocks; bx++) {
+        const int16_t *blk = coef + (size_t)bx * 64;
+        int32_t tmp[64];
+        if (k->purify)
+            fd_requantize_block(blk, k->qmul, k->rq.t, tmp);
+        else
+            for (i = 0; i < 64; i++)
+                tmp[i] = blk[i] * k->qmul[i];
+        idct(tmp, out + (ptrdiff_t)bx * bs, stride);
+    }
+}

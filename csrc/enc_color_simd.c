@@ -1,0 +1,62 @@
+/*
+ * enc_color_simd.c -- AVX2 sibling of the encoder's RGB -> YCbCr conversion
+ * (enc_color.c; JFIF 1.02, libjpeg's jccolor.c arithmetic).
+ */
+#include "enc_internal.h"
+#include "enc_color_consts.h"
+
+#ifdef FDJ_X86_SIMD
+#include "fdj_simd_x86.h"
+
+
+/* AVX2 sibling of the YCbCr conversion for packed RGB rows (3 bytes per pixel):
+ * eight pixels per step, the same int32 expressions as the scalar loop, so the
+ * same bytes.  Returns the number of pixels done (a multiple of 8). */
+FDJ_AVX2 int fdj_rgb_ycc_row_avx2(const uint8_t *src, int width, uint8_t *y, uint8_t *cb,
+                                  uint8_t *cr)
+{
+    const __m128i r_lo = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i r_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 2, 5, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i g_lo = _mm_setr_epi8(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i g_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, 0, 3, 6, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i b_lo = _mm_setr_epi8(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i b_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, 1, 4, 7, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i cy_r = _mm256_set1_epi32(FIX_0_29900), cy_g = _mm256_set1_epi32(FIX_0_58700);
+    const __m256i cy_b = _mm256_set1_epi32(FIX_0_11400), half = _mm256_set1_epi32(ONE_HALF);
+    const __m256i cb_r = _mm256_set1_epi32(-FIX_0_16874), cb_g = _mm256_set1_epi32(-FIX_0_33126);
+    const __m256i cr_g = _mm256_set1_epi32(-FIX_0_41869), cr_b = _mm256_set1_epi32(-FIX_0_08131);
+    const __m256i off = _mm256_set1_epi32(CBCR_OFFSET + ONE_HALF - 1);
+    int x;
+    for (x = 0; x + 8 <= width; x += 8) {
+        const uint8_t *s = src + 3 * x;
+        __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)s);
+        __m128i hi = _mm_loadl_epi64((const __m128i *)(const void *)(s + 16));
+        __m256i r = _mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(lo, r_lo), _mm_shuffle_epi8(hi, r_hi)));
+        __m256i g = _mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(lo, g_lo), _mm_shuffle_epi8(hi, g_hi)));
+        __m256i b = _mm256_cvtepu8_epi32(_mm_or_si128(_mm_shuffle_epi8(lo, b_lo), _mm_shuffle_epi8(hi, b_hi)));
+        __m256i vy = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(r, cy_r), _mm256_mullo_epi32(g, cy_g)),
+                                      _mm256_add_epi32(_mm256_mullo_epi32(b, cy_b), half));
+        __m256i vcb = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(r, cb_r), _mm256_mullo_epi32(g, cb_g)),
+                                       _mm256_add_epi32(_mm256_slli_epi32(b, 15), off));
+        __m256i vcr = _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(r, 15), _mm256_mullo_epi32(g, cr_g)),
+                                       _mm256_add_epi32(_mm256_mullo_epi32(b, cr_b), off));
+        __m256i p;
+        vy = _mm256_srai_epi32(vy, 16);
+        vcb = _mm256_srai_epi32(vcb, 16);
+        vcr = _mm256_srai_epi32(vcr, 16);
+        /* pack 8 int32 lanes (0..255) to 8 bytes */
+        p = _mm256_permute4x64_epi64(_mm256_packus_epi32(vy, vcb), 0xD8); /* y0-7 | cb0-7 (16-bit) */
+        {
+            __m128i yb = _mm256_castsi256_si128(p), cbb = _mm256_extracti128_si256(p, 1);
+            __m256i q = _mm256_permute4x64_epi64(_mm256_packus_epi32(vcr, vcr), 0xD8);
+            __m128i crb = _mm256_castsi256_si128(q);
+            __m128i yc = _mm_packus_epi16(yb, cbb); /* y0-7 cb0-7 */
+            _mm_storel_epi64((__m128i *)(void *)(y + x), yc);
+            _mm_storel_epi64((__m128i *)(void *)(cb + x), _mm_srli_si128(yc, 8));
+            _mm_storel_epi64((__m128i *)(void *)(cr + x), _mm_packus_epi16(crb, crb));
+        }
+    }
+    return x;
+}
+
+#endif /* FDJ_X86_SIMD */

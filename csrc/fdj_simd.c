@@ -1,0 +1,74 @@
+/*
+ * fdj_simd.c -- the one place where kernels are chosen: the CPU's SIMD level
+ * (lowered by FDJPEG_SIMD) and, per level, the table of kernels every stage
+ * takes its kernels from (fdj_simd.h).
+ */
+#include "enc_entropy.h"
+#include "fdj_internal.h"
+
+int fdj_simd_level(void)
+{
+    const char *env = getenv("FDJPEG_SIMD");
+    if (env && (strcmp(env, "0") == 0 || strcmp(env, "scalar") == 0 || strcmp(env, "off") == 0))
+        return FDJ_SIMD_SCALAR;
+#ifdef FDJ_X86_SIMD
+    if (__builtin_cpu_supports("avx2"))
+        return FDJ_SIMD_AVX2;
+#endif
+    return FDJ_SIMD_SCALAR;
+}
+
+/* The kernels of a level, filled in the caller's struct (with -fPIC a static
+ * table of function pointers would be writable relocated data). NULL: no
+ * sibling, the caller owns the scalar reference (fused IDCTs: dec_dequant.c;
+ * row kernels: dec_render.c, enc_color.c). */
+void fdj_kernels_init(fdj_kernels *k, int level)
+{
+    memset(k, 0, sizeof *k);
+    k->level = FDJ_SIMD_SCALAR;
+    k->name = "scalar";
+    k->idct_islow = fdj_idct_islow;
+    k->fdct_islow = fdj_fdct_islow;
+    k->quantize = fdj_quantize_scalar;
+    k->quantize_dequantize = fdj_quantize_dequantize_scalar;
+    k->nonzero_ac = fdj_nonzero_ac_scalar;
+    k->abs_above = fdj_abs_above_scalar;
+#ifdef FDJ_X86_SIMD
+    if (level >= FDJ_SIMD_AVX2) {
+        k->level = FDJ_SIMD_AVX2;
+        k->name = "avx2";
+        k->idct_islow = fdj_idct_islow_avx2;
+        k->idct_islow_q = fdj_idct_islow_q_avx2;
+        k->idct_islow_rq = fdj_idct_islow_rq_avx2;
+        k->fdct_islow = fdj_fdct_islow_avx2;
+        k->fdct_islow2 = fdj_fdct_islow2_avx2;
+        k->quantize = fdj_quantize_avx2;
+        k->quantize_dequantize = fdj_quantize_dequantize_avx2;
+        k->rgb_ycc_row = fdj_rgb_ycc_row_avx2;
+        k->ycc_rgb_row = fdj_ycc_rgb_row_avx2;
+        k->h2v2_fancy_row = fdj_h2v2_fancy_row_avx2;
+        k->nonzero_ac = fdj_nonzero_ac_sse2; /* SSE2 is part of every AVX2 CPU */
+        k->abs_above = fdj_abs_above_sse2;
+    }
+#endif
+    (void)level;
+}
+
+const char *fdj_kernel_name(void)
+{
+    fdj_kernels k;
+    fdj_kernels_init(&k, fdj_simd_level());
+    return k.name;
+}
+
+#define FDJ_KERNEL_OF(type, fn, field)                                                           \
+    type fn(int level)                                                                           \
+    {                                                                                            \
+        fdj_kernels k;                                                                           \
+        fdj_kernels_init(&k, level);                                                             \
+        return k.field;                                                                          \
+    }
+FDJ_KERNEL_OF(fdj_idct_fn, fdj_idct_islow_for, idct_islow)
+FDJ_KERNEL_OF(fdj_fdct_fn, fdj_fdct_islow_for, fdct_islow)
+FDJ_KERNEL_OF(fdj_idct_q_fn, fdj_idct_islow_q_for, idct_islow_q)
+FDJ_KERNEL_OF(fdj_idct_rq_fn, fdj_idct_islow_rq_for, idct_islow_rq)

@@ -1,0 +1,80 @@
+/*
+ * simd_hooks.c -- test-only entry points into the kernel table (fdj_simd.h),
+ * built by `make hooks` into libfdjpeg_test_hooks.so and loaded by
+ * tests/test_simd.py through ctypes: run the kernel a SIMD level selects on
+ * raw blocks, so the AVX2 siblings can be checked bit for bit against the
+ * scalar references on any input, hostile ones included.  Not part of the
+ * library or of the Python module.
+ */
+#include "dec_internal.h"
+#include "enc_internal.h"
+
+int fdj_hook_simd_level(void) { return fdj_simd_level(); }
+
+/* The kernels of `level`; -1 when the level is not available here. */
+static int kernels_at(int level, fdj_kernels *k)
+{
+    if (level > fdj_simd_level())
+        return -1;
+    fdj_kernels_init(k, level);
+    return 0;
+}
+
+/* ISLOW IDCT of n (64,) int32 dequantized blocks with the kernel of `level`. */
+int fdj_hook_idct_blocks(const int32_t *in, size_t n, int level, uint8_t *out)
+{
+    fdj_kernels k;
+    size_t i;
+    if (kernels_at(level, &k))
+        return -1;
+    for (i = 0; i < n; i++)
+        k.idct_islow(in + 64 * i, out + 64 * i, 8);
+    return 0;
+}
+
+/* ISLOW FDCT of n 8x8 uint8 blocks with the kernel of `level`. */
+int fdj_hook_fdct_blocks(const uint8_t *in, size_t n, int level, int32_t *out)
+{
+    fdj_kernels k;
+    size_t i;
+    if (kernels_at(level, &k))
+        return -1;
+    for (i = 0; i < n; i++)
+        k.fdct_islow(in + 64 * i, 8, out + 64 * i);
+    return 0;
+}
+
+/* libjpeg-turbo's AVX2 ISLOW arithmetic (dec_idct_emul.c) on n int16 blocks. */
+void fdj_hook_idct_turbo_emul_blocks(const int16_t *coef, size_t n, const uint16_t *q, uint8_t *out)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        fdj_idct_islow_avx2_emul(coef + 64 * i, q, out + 64 * i, 8);
+}
+
+/* The decoder's fused kernels of the active level on n int16 blocks with the
+ * int32 table q.  Without t (NULL): dequantize + IDCT, accepted[i] = 0 where
+ * the kernel refuses the block (its pixels stay as they were).  With t:
+ * dequantize + requantize by t + IDCT, a refused block taking the scalar
+ * reference as the decoder does.  -1 when no fused kernel is active. */
+int fdj_hook_idct_fused_blocks(const int16_t *coef, size_t n, const int32_t *q, const uint16_t *t,
+                               uint8_t *out, uint8_t *accepted)
+{
+    fdj_kernels k;
+    fdj_requant_table rt;
+    size_t i;
+    fdj_kernels_init(&k, fdj_simd_level());
+    if (t ? !k.idct_islow_rq : !k.idct_islow_q)
+        return -1;
+    if (t)
+        fdj_requant_table_init(&rt, t);
+    for (i = 0; i < n; i++) {
+        if (t) {
+            if (!k.idct_islow_rq(coef + 64 * i, q, &rt, out + 64 * i, 8))
+                fdj_idct_islow_rq(coef + 64 * i, q, &rt, out + 64 * i, 8);
+        } else {
+            accepted[i] = (uint8_t)(k.idct_islow_q(coef + 64 * i, q, out + 64 * i, 8) != 0);
+        }
+    }
+    return 0;
+}
