@@ -63,9 +63,9 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
     fdjpeg_purify: TableSpec = None
     #: sample precision P of the frame (8 for what Pillow itself opens; 12-bit lossy and 2..16-bit
     #: lossless otherwise, which Pillow refuses: see ``_open``)
-    fdjpeg_precision = 8
+    fdjpeg_precision: int = 8
 
-    def _open(self):
+    def _open(self) -> None:
         try:
             super()._open()
         except SyntaxError as e:
@@ -73,7 +73,7 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
                 raise
             self._open_other_precision()
 
-    def _open_other_precision(self):
+    def _open_other_precision(self) -> None:
         """Pillow's header parser refuses precisions other than 8 ("cannot handle 12-bit
         layers"); run it on a copy whose frame header says 8 (so ``.info``, ``.layer``,
         ``.quantization`` are Pillow's), then set the mode fdjpeg delivers:
@@ -85,6 +85,8 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
         import fdjpeg
 
         fp = self.fp
+        if fp is None:
+            raise SyntaxError("no file to read")
         fp.seek(0)
         data = fp.read()
         try:
