@@ -41,21 +41,25 @@ static void undifference(const int32_t *diff, const uint16_t *prev, uint16_t *cu
     rb = prev[0];
     ra = (diff[0] + rb) & 0xFFFF;
     cur[0] = (uint16_t)ra;
-    for (x = 1; x < width; x++) {
-        rc = rb;
-        rb = prev[x];
-        switch (psv) {
-        case 1: pred = ra; break;
-        case 2: pred = rb; break;
-        case 3: pred = rc; break;
-        case 4: pred = ra + rb - rc; break;
-        case 5: pred = ra + ((rb - rc) >> 1); break;
-        case 6: pred = rb + ((ra - rc) >> 1); break;
-        default: pred = (ra + rb) >> 1; break;
-        }
-        ra = (diff[x] + pred) & 0xFFFF;
-        cur[x] = (uint16_t)ra;
+    /* one loop per predictor (Table H.1): the switch stays out of the sample loop */
+#define UNDIFF_LOOP(PRED)                                                                       \
+    for (x = 1; x < width; x++) {                                                               \
+        rc = rb;                                                                                \
+        rb = prev[x];                                                                           \
+        pred = (PRED);                                                                          \
+        ra = (diff[x] + pred) & 0xFFFF;                                                         \
+        cur[x] = (uint16_t)ra;                                                                  \
     }
+    switch (psv) {
+    case 1: UNDIFF_LOOP(ra) break;
+    case 2: UNDIFF_LOOP(rb) break;
+    case 3: UNDIFF_LOOP(rc) break;
+    case 4: UNDIFF_LOOP(ra + rb - rc) break;
+    case 5: UNDIFF_LOOP(ra + ((rb - rc) >> 1)) break;
+    case 6: UNDIFF_LOOP(rb + ((ra - rc) >> 1)) break;
+    default: UNDIFF_LOOP((ra + rb) >> 1) break;
+    }
+#undef UNDIFF_LOOP
 }
 
 static int decode_scan(fdj_decoder *d, lossless_comp *lc)
