@@ -55,6 +55,14 @@ void fdj_idct12_islow(const int32_t in[64], uint16_t *out, ptrdiff_t stride)
     for (i = 0; i < 8; i++) {
         const int32_t *p = in + i;
         int64_t z1, z2, z3, z4, z5, tmp0, tmp1, tmp2, tmp3, tmp10, tmp11, tmp12, tmp13;
+        if ((p[8] | p[16] | p[24] | p[32] | p[40] | p[48] | p[56]) == 0) {
+            /* jidctint.c's shortcut; the full pass gives the same value */
+            int32_t dc = (int32_t)(uint32_t)((uint64_t)(int64_t)p[0] << PASS1_BITS);
+            int k;
+            for (k = 0; k < 8; k++)
+                ws[8 * k + i] = dc;
+            continue;
+        }
         z2 = p[16];
         z3 = p[48];
         z1 = (z2 + z3) * FIX_0_541196100;
@@ -103,6 +111,13 @@ void fdj_idct12_islow(const int32_t in[64], uint16_t *out, ptrdiff_t stride)
         const int32_t *w = ws + 8 * i;
         uint16_t *o = (uint16_t *)((uint8_t *)out + (ptrdiff_t)i * stride);
         int64_t z1, z2, z3, z4, z5, tmp0, tmp1, tmp2, tmp3, tmp10, tmp11, tmp12, tmp13;
+        if ((w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) == 0) {
+            uint16_t v = range12(DESCALE((int64_t)w[0], PASS1_BITS + 3));
+            int k;
+            for (k = 0; k < 8; k++)
+                o[k] = v;
+            continue;
+        }
         z2 = w[2];
         z3 = w[6];
         z1 = (z2 + z3) * FIX_0_541196100;
