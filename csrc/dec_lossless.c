@@ -118,6 +118,11 @@ static int decode_scan(fdj_decoder *d, lossless_comp *lc)
                 memset(lc[ci].diff, 0, (size_t)v * (size_t)lc[ci].pw * sizeof(int32_t));
                 lc[ci].first_row = 1;
             }
+        } else if (d->scan_ncomp == 1) {
+            /* one sample per MCU: the whole row in one call */
+            fdj_huff_decode_diff_row(d, &d->dc[d->scan_td[0]], lc[d->scan_comp[0]].diff, mcus_x);
+            if (d->br.nbits < 0)
+                d->insufficient = 1;
         } else {
             for (mx = 0; mx < mcus_x; mx++) {
                 for (i = 0; i < d->scan_ncomp; i++) {
