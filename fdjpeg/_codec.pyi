@@ -31,7 +31,7 @@ class Decoder:
     def read_coefficients(self) -> List[npt.NDArray[np.int16]]: ...
 
 def encode_pixels(
-    pixels: npt.NDArray[np.uint8],
+    pixels: npt.NDArray[Any],  # uint8, or uint16 with precision=12
     in_color: int,
     qtables: Any,
     comp_qtable: Sequence[int],
@@ -50,6 +50,7 @@ def encode_pixels(
     write_adobe: bool = ...,
     extra_segments: bytes = ...,
     max_pixels: int = ...,
+    precision: int = ...,
 ) -> bytes: ...
 def write_coefficient_arrays(
     coefficients: List[npt.NDArray[np.int16]],
@@ -72,6 +73,7 @@ def write_coefficient_arrays(
     y_density: int = ...,
     write_adobe: bool = ...,
     extra_segments: bytes = ...,
+    precision: int = ...,
 ) -> bytes: ...
 def purify_pixels(
     pixels: npt.NDArray[np.uint8],
