@@ -243,6 +243,11 @@ def test_12bit_modes_match_libjpeg_conversions():
     g1 = imagecodecs.jpeg8_encode(np.ascontiguousarray(img[..., 0]), level=85, bitspersample=12)
     assert_same(fdjpeg.decode(g1, mode="RGB"), imagecodecs.jpeg8_decode(g1, outcolorspace="RGB"),
                 "L -> RGB")
+    rgb = fdjpeg.encode(img, quality=90, keep_rgb=True)  # Adobe transform 0: RGB stored
+    assert fdjpeg.inspect(rgb)["jpeg_color"] == "rgb"
+    assert_same(fdjpeg.decode(rgb, mode="L"), imagecodecs.jpeg8_decode(rgb, outcolorspace="GRAY"),
+                "RGB -> L")
+    assert_same(fdjpeg.decode(rgb), ref_decode(rgb), "RGB")
 
 
 def _patch_precision(data, precision):
