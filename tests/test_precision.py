@@ -510,6 +510,15 @@ def test_12bit_encode_beyond_imagecodecs_options():
         fdjpeg.purify(img, True)  # fused purification stays 8-bit
 
 
+def test_12bit_ycck_as_libjpeg():
+    """A 12-bit YCCK frame (the T.83 4-component coefficients written with Adobe transform 2):
+    libjpeg-turbo's ycck_cmyk_convert at 12 bits, then fdjpeg's CMYK inversion."""
+    data = (PRECISION / "t83_E1_12bit_huffman_interleaved_4comp.jpg").read_bytes()
+    ycck = fdjpeg.write_coefficients(fdjpeg.read_coefficients(data), jpeg_color="ycck")
+    assert fdjpeg.inspect(ycck)["jpeg_color"] == "ycck"
+    assert_same(as_libjpeg(fdjpeg.decode(ycck), 12), ref_decode(ycck), "YCCK")
+
+
 def test_12bit_coefficients_round_trip_and_transcode_purify():
     from fdjpeg.cli import transcode_purify
 
