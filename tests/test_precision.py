@@ -536,3 +536,40 @@ def test_12bit_coefficients_round_trip_and_transcode_purify():
         want = fdjpeg.decode(data, purify=True)
         assert_same(fdjpeg.decode(pur), want, path.name)
         assert_same(as_libjpeg(want, 12), ref_decode(pur), "libjpeg decodes the transcode")
+
+
+@pytest.mark.skipif(JPEGTRAN is None, reason="needs jpegtran (CI has it)")
+def test_12bit_truncation_follows_the_8bit_rules(tmp_path):
+    """allow_truncated at 12 bits follows fdjpeg's 8-bit rules, which are Pillow's: the same
+    decision for the 8-bit twin of the file (same coefficients, precision byte 8) as Pillow
+    makes, including the one place where Pillow and libjpeg-with-an-EOI-appended disagree
+    (data ending in the 0xFF of the next scan's SOS marker: Pillow keeps a zero image)."""
+    import io
+
+    from PIL import Image, ImageFile
+
+    base = twelve_bit_coefficient_file(1, None, seed=5)
+    src = tmp_path / "in.jpg"
+    src.write_bytes(base)
+    d8 = subprocess.run([JPEGTRAN, "-progressive", str(src)], check=True,
+                        capture_output=True).stdout
+    d12 = _patch_precision(d8, 12)
+    soss = [i for i in range(len(d8) - 1) if d8[i] == 0xFF and d8[i + 1] == 0xDA]
+    old = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    try:
+        for s in soss[1:]:
+            for cut in (s - 1, s, s + 30):
+                pil = np.asarray(Image.open(io.BytesIO(d8[:cut])))
+                got8 = fdjpeg.decode(d8[:cut], allow_truncated=True)
+                got12 = fdjpeg.decode(d12[:cut], allow_truncated=True)
+                np.testing.assert_array_equal(got8, pil)
+                assert got12.any() == pil.any(), cut
+                if pil.any():  # decoded data: libjpeg-turbo's 12-bit decoder with the EOI
+                    try:
+                        want = ref_decode(d12[:cut] + b"\xff\xd9")
+                    except Exception:
+                        continue
+                    assert_same(got12, want, f"cut {cut}")
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = old
