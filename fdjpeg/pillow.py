@@ -36,6 +36,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageFile, JpegImagePlugin, JpegPresets, MpoImagePlugin, UnidentifiedImageError
 
+from fdjpeg import tables as _tables
+
 #: What ``open(fp)`` / ``save(im, fp)`` take, as in Pillow: a path or a binary file object.
 FileLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]", IO[bytes]]
 #: An FD table in the forms ``fdjpeg.decode(purify=)`` takes: None (no purification), True (the
@@ -286,18 +288,6 @@ _SUBSAMPLING_NAMES = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2, "4:1:1": 2}
 _MAX_BYTES_IN_MARKER = 65533
 
 
-def _quality_scaling(quality):
-    """libjpeg's jpeg_quality_scaling: quality clamped to 1..100 -> percentage scale factor."""
-    quality = min(max(int(quality), 1), 100)
-    return 5000 // quality if quality < 50 else 200 - 2 * quality
-
-
-def _scale_table(base, scale, force_baseline):
-    """libjpeg's jpeg_add_quant_table arithmetic on a natural-order table."""
-    t = (np.asarray(base, dtype=np.int64) * scale + 50) // 100
-    return np.clip(t, 1, 255 if force_baseline else 32767).astype(np.uint16)
-
-
 def _validate_qtables(qtables):
     """Pillow's qtables forms -> list of 1..4 lists of 64 ints (same errors as Pillow)."""
     if qtables is None:
@@ -403,16 +393,15 @@ def _plan(im, params):
         tables = fd_table  # handed to fdjpeg.encode as given
         comp_slots = None
     elif qtables is not None:
-        scale = 100 if quality == -1 else _quality_scaling(quality)
-        # Pillow's encoder forces baseline (entries clamped to 255) when a quality is given
-        tables = [_scale_table(t, scale, quality != -1).reshape(8, 8) for t in qtables]
+        # libjpeg's quality arithmetic (fdjpeg.tables.scaled; quality 50 is scale 100, the
+        # tables as given); Pillow's encoder forces baseline (entries <= 255) with a quality
+        tables = [_tables.scaled(t, 50 if quality == -1 else quality, force_baseline=quality != -1)
+                  for t in qtables]
         last = len(tables) - 1
         comp_slots = [min(c, last) for c in range(ncomp)]
     else:
         q = 75 if quality == -1 else quality
-        scale = _quality_scaling(q)
-        luma = _scale_table(_ANNEX_K_LUMA, scale, True).reshape(8, 8)
-        chroma = _scale_table(_ANNEX_K_CHROMA, scale, True).reshape(8, 8)
+        luma, chroma = _tables.standard(q), _tables.standard(q, chroma=True)
         if ncomp == 1 or mode == "CMYK" or keep_rgb:
             tables = [luma]
             comp_slots = [0] * ncomp
@@ -481,18 +470,6 @@ def _plan(im, params):
         "dpi": dpi,
         "segments": segments,
     }
-
-
-_ANNEX_K_LUMA = np.array([
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
-    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=np.int64)
-_ANNEX_K_CHROMA = np.array([
-    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
-    24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99,
-    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
-    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99], dtype=np.int64)
 
 
 def _pixels_for(im, mode):

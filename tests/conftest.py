@@ -9,7 +9,11 @@ not be able to go green that way, so:
 * ``FDJPEG_REQUIRE_TOOLS=1``: a test that needs cjpeg/djpeg/jpegtran, clang or a C
   toolchain (cc, make, nm) FAILS when it is missing.
 
-``.ci/run`` exports both.  The check is central: the helpers below fail directly, and the
+* ``FDJPEG_NO_SKIP=1``: ANY skip fails (a missing test dependency behind ``importorskip``, a
+  platform guard): the suite CI runs has no legitimate skip; one that becomes legitimate is
+  written as an ``xfail`` with its reason.
+
+``.ci/run`` exports all three.  The check is central: the helpers below fail directly, and the
 hook at the end turns any skip whose reason names the corpus or one of those tools into a
 failure, so a test written with a plain ``pytest.skip``/``skipif`` is covered as well.
 """
@@ -28,6 +32,7 @@ IMAGENET = CORPUS / "imagenet-sample"
 
 REQUIRE_CORPUS = os.environ.get("FDJPEG_REQUIRE_CORPUS", "") not in ("", "0")
 REQUIRE_TOOLS = os.environ.get("FDJPEG_REQUIRE_TOOLS", "") not in ("", "0")
+NO_SKIP = os.environ.get("FDJPEG_NO_SKIP", "") not in ("", "0")
 
 # a skip reason that names one of these is a missing corpus / a missing tool
 _CORPUS_REASON = re.compile(r"corpus|imagenet", re.IGNORECASE)
@@ -66,6 +71,8 @@ def _strict_reason(reason: str) -> str | None:
         return "FDJPEG_REQUIRE_CORPUS"
     if REQUIRE_TOOLS and _TOOL_REASON.search(reason):
         return "FDJPEG_REQUIRE_TOOLS"
+    if NO_SKIP:
+        return "FDJPEG_NO_SKIP"
     return None
 
 

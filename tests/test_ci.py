@@ -15,7 +15,8 @@ from conftest import REPO
 
 def _pytest(node, env_extra, tmp_path):
     env = {k: v for k, v in os.environ.items()
-           if k not in ("FDJPEG_REQUIRE_CORPUS", "FDJPEG_REQUIRE_TOOLS", "FDJPEG_CORPUS")}
+           if k not in ("FDJPEG_REQUIRE_CORPUS", "FDJPEG_REQUIRE_TOOLS", "FDJPEG_CORPUS",
+                        "FDJPEG_NO_SKIP")}
     env.update(env_extra)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rsf",
@@ -47,3 +48,25 @@ def test_missing_corpus_or_tool_fails_when_required(node, kind, tmp_path):
 
     rc, out = _pytest(node, {**hide, var: "1"}, tmp_path)
     assert rc == 1 and ("1 failed" in out or "1 error" in out) and var in out, out[-3000:]
+
+
+def test_any_skip_fails_under_no_skip(tmp_path):
+    """A test-only dependency that is missing (importorskip) or any other skip: skipped
+    normally, a failure with FDJPEG_NO_SKIP=1 (the whole module, and a single test)."""
+    tests = REPO / "tests"
+    mod = tests / f"test_zz_noskip_probe_{os.getpid()}.py"
+    mod.write_text("import pytest\n"
+                   "def test_inside():\n"
+                   "    pytest.importorskip('fdjpeg_no_such_module_for_this_probe')\n")
+    try:
+        rc, out = _pytest(str(mod.relative_to(REPO)), {}, tmp_path)
+        assert rc == 0 and "1 skipped" in out, out[-3000:]
+        rc, out = _pytest(str(mod.relative_to(REPO)), {"FDJPEG_NO_SKIP": "1"}, tmp_path)
+        assert rc == 1 and "1 failed" in out and "FDJPEG_NO_SKIP" in out, out[-3000:]
+        mod.write_text("import pytest\n"
+                       "pytest.importorskip('fdjpeg_no_such_module_for_this_probe')\n"
+                       "def test_never():\n    pass\n")
+        rc, out = _pytest(str(mod.relative_to(REPO)), {"FDJPEG_NO_SKIP": "1"}, tmp_path)
+        assert rc != 0 and "FDJPEG_NO_SKIP" in out, out[-3000:]
+    finally:
+        mod.unlink()
