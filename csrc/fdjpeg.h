@@ -151,6 +151,50 @@ int fdj_decoder_output_shape(const fdj_decoder *dec, int *height, int *width,
 /* Decode all pixels into out (height rows of width*channels bytes, rows
  * row_stride bytes apart). */
 int fdj_decoder_decode(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride);
+/* Region decode: the pixels of fdj_decoder_decode's output (same options, so the
+ * coordinates are in the scaled output) from column x, row y, width x height of them,
+ * into out (height rows of width*channels bytes, row_stride apart): exactly the full
+ * decode cropped.  Only the MCUs the region touches (and the one-MCU ring around it
+ * that fancy upsampling reads) are dequantized, IDCT'd, upsampled and colour
+ * converted.  Single-scan sequential Huffman files are entropy-decoded only up to the
+ * region's last MCU row (plus one for vertical upsampling context); with restart
+ * markers, whole intervals before the region are skipped by scanning for their
+ * markers.  Data after that row is not read, so damage or truncation there is not
+ * reported.  Progressive, multi-scan and arithmetic files decode every coefficient
+ * (as a full decode) and render only the region.  FDJ_ERR_ARGUMENT for an empty
+ * region or one outside the output; FDJ_ERR_UNSUPPORTED for lossless or non-8-bit
+ * frames (decode them whole and crop). */
+int fdj_decoder_decode_region(fdj_decoder *dec, int x, int y, int width, int height,
+                              uint8_t *out, ptrdiff_t row_stride);
+/* Streaming decode: the output rows, top to bottom, a strip at a time.  Each call
+ * writes up to max_rows rows (width*channels bytes each, row_stride apart) into out
+ * and sets *rows_read; after the last row it returns FDJ_OK with *rows_read == 0.
+ * Purification (fdj_decode_options.purify / fdj_decoder_set_purify) applies as in
+ * fdj_decoder_decode, and the rows are exactly its rows.  Do not mix with
+ * fdj_decoder_decode on the same open.
+ *
+ * Memory: for a single-scan sequential file the decoder holds, besides the input,
+ *   one MCU row of coefficients    sum_c 128 * bw_c * v_c           bytes
+ *   a ring of three MCU rows       sum_c 3 * v_c * s_c * bw_c * s_c bytes
+ *   render scratch                 (W_out + 64) * (N + 1)           bytes
+ * (bw_c = blocks of component c per row padded to whole MCUs, h_c/v_c its sampling
+ * factors, s_c its IDCT size, 8 at scale 1, N components): for an 8-bit 4:2:0 colour
+ * file at scale 1 that is about 48 W + 72 W + 4 (W + 64) = 124 W bytes plus the fixed
+ * decoder state, whatever the height (a 4000-pixel-wide frame: about 0.5 MB).  Progressive and multi-scan files keep
+ * every coefficient (2 bytes per sample of every component) as libjpeg does.
+ * Lossless and non-8-bit frames: FDJ_ERR_UNSUPPORTED.
+ *
+ *     fdj_decoder *dec = fdj_decoder_new();
+ *     int h, w, ch, n;
+ *     fdj_decoder_open(dec, jpeg, jpeg_size, &opt);   (check every status)
+ *     fdj_decoder_output_shape(dec, &h, &w, &ch);
+ *     uint8_t *strip = malloc((size_t)16 * w * ch);
+ *     while (fdj_decoder_read_rows(dec, strip, (ptrdiff_t)w * ch, 16, &n) == FDJ_OK && n > 0)
+ *         consume(strip, n);
+ *     fdj_decoder_free(dec);
+ */
+int fdj_decoder_read_rows(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride, int max_rows,
+                          int *rows_read);
 /* Decode entropy data only and write the quantized coefficients (no purify)
  * per component: height_in_blocks * width_in_blocks blocks of 64 int16 in
  * natural order, row-major over blocks. coef[c] must hold that many. */
