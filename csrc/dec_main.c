@@ -566,7 +566,7 @@ static size_t find_restart(const fdj_decoder *d, size_t pos, long k)
 static int engine_start(fdj_decoder *d, fdj_engine *e, int x0, int y0, int x1, int y1, int full)
 {
     out_geom *g;
-    int st, c, mcuw, mcols, rpg, mx0, mx1, g0, g1, ctx_h = 0, hx_any = 0, zero_all = 0;
+    int st, c, mcuw, mcols, mx0, mx1, g0, g1, zero_all = 0;
     e->rx0 = x0;
     e->ry0 = y0;
     e->rx1 = x1;
@@ -600,7 +600,6 @@ static int engine_start(fdj_decoder *d, fdj_engine *e, int x0, int y0, int x1, i
     g = &e->o.g;
     e->channels = fdj_render_channels(&g->spec);
     e->zero_from = g->height;
-    rpg = e->o.out_rows_per_group;
     if (d->ncomp == 1) {
         mcuw = g->bs[0];
         mcols = d->comp[0].width_in_blocks;
@@ -608,28 +607,57 @@ static int engine_start(fdj_decoder *d, fdj_engine *e, int x0, int y0, int x1, i
         mcuw = d->max_h * g->min_bs;
         mcols = d->mcus_x;
     }
-    for (c = 0; c < d->ncomp; c++) {
-        if (g->spec.hx[c] > 1)
-            hx_any = 1;
+    for (c = 0; c < d->ncomp; c++)
         if (g->spec.vx[c] > 1)
-            e->ctx_v = 1;
-    }
-    ctx_h = hx_any;
-    /* MCU columns and groups the region touches, widened by the upsampling context */
-    mx0 = x0 / mcuw;
-    mx1 = (int)(((int64_t)x1 + mcuw - 1) / mcuw);
-    if (ctx_h) {
-        mx0 = mx0 > 0 ? mx0 - 1 : 0;
-        mx1 = mx1 + 1;
+            e->ctx_v = 1; /* rendering a group reads the first rows of the next */
+    /* MCU columns and groups holding the component samples the region reads: fancy
+     * upsampling by 2 reads one sample beyond each output sample's own (libjpeg's
+     * triangle filter), so a component upsampled by hx/vx needs samples
+     * [x0/hx - 1, (x1-1)/hx + 1], clamped to the image */
+    mx0 = mcols;
+    mx1 = 0;
+    g0 = e->o.groups;
+    g1 = 0;
+    for (c = 0; c < d->ncomp; c++) {
+        int hx = g->spec.hx[c], vx = g->spec.vx[c];
+        int spc = (d->ncomp == 1 ? 1 : d->comp[c].h) * g->bs[c];   /* samples per MCU column */
+        int spg = e->o.grp_v[c] * g->bs[c];                          /* sample rows per group */
+        int lo = x0 / hx - (hx > 1), hi = (x1 - 1) / hx + (hx > 1);
+        int top = y0 / vx - (vx > 1), bot = (y1 - 1) / vx + (vx > 1);
+        if (lo < 0)
+            lo = 0;
+        if (top < 0)
+            top = 0;
+        if (lo / spc < mx0)
+            mx0 = lo / spc;
+        if (hi / spc + 1 > mx1)
+            mx1 = hi / spc + 1;
+        if (top / spg < g0)
+            g0 = top / spg;
+        if (bot / spg + 1 > g1)
+            g1 = bot / spg + 1;
     }
     if (mx1 > mcols)
         mx1 = mcols;
-    g0 = y0 / rpg;
-    g1 = (int)(((int64_t)y1 + rpg - 1) / rpg);
-    e->ga = e->ctx_v && g0 > 0 ? g0 - 1 : g0;
-    e->gb = e->ctx_v ? g1 + 1 : g1;
-    if (e->gb > e->o.groups)
-        e->gb = e->o.groups;
+    for (;;) {
+        /* libjpeg upsamples a row of 2 samples or fewer by replication, not the triangle
+         * filter: a window must not make a component that narrow where the image is not */
+        int narrow = 0;
+        for (c = 0; c < d->ncomp; c++) {
+            int spc = (d->ncomp == 1 ? 1 : d->comp[c].h) * g->bs[c], cw = g->spec.comp_width[c];
+            int w1 = mx1 * spc < cw ? mx1 * spc : cw;
+            if (g->spec.hx[c] > 1 && w1 - mx0 * spc <= 2 && cw > 2)
+                narrow = 1;
+        }
+        if (!narrow)
+            break;
+        if (mx0 > 0)
+            mx0--;
+        else
+            mx1++;
+    }
+    e->ga = g0;
+    e->gb = g1 < e->o.groups ? g1 : e->o.groups;
     e->wx0 = mx0 * mcuw;
     e->wspec = g->spec;
     e->wspec.width = (int)((int64_t)mx1 * mcuw < g->width ? (int64_t)mx1 * mcuw : g->width) - e->wx0;
