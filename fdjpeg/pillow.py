@@ -42,6 +42,32 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
             mode = None
         return super().draft(mode, size)
 
+    def crop(self, box=None):
+        # before load(): decode only the box (fdjpeg.decode(region=)), same pixels as
+        # Pillow's load-then-crop; boxes reaching outside the image take Pillow's path
+        if box is not None and self.tile and self.fp is not None:
+            try:
+                x0, y0, x1, y1 = (int(round(v)) for v in box)
+            except (TypeError, ValueError):
+                return super().crop(box)
+            if 0 <= x0 < x1 <= self.size[0] and 0 <= y0 < y1 <= self.size[1]:
+                return self._new(Image.frombytes(
+                    self.mode, (x1 - x0, y1 - y0),
+                    np.ascontiguousarray(self._fdjpeg_pixels((x0, y0, x1 - x0, y1 - y0)))).im)
+        return super().crop(box)
+
+    def _fdjpeg_pixels(self, region=None):
+        self.fp.seek(0)
+        data = self.fp.read()
+        scale = self.decoderconfig[0] if self.decoderconfig else 1
+        if Image.MAX_IMAGE_PIXELS is None:
+            max_pixels = 2**62
+        else:
+            max_pixels = 2 * int(Image.MAX_IMAGE_PIXELS)
+        return _decode_pixels(data, purify=self.fdjpeg_purify, mode=self.mode, scale=scale,
+                              max_pixels=max_pixels,
+                              allow_truncated=bool(ImageFile.LOAD_TRUNCATED_IMAGES), region=region)
+
     def load(self):
         if not self.tile:
             return super().load()  # already loaded, or raises "cannot load this image"
@@ -74,12 +100,12 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
         return Image.Image.load(self)
 
 
-def _decode_pixels(data, *, purify, mode, scale, max_pixels, allow_truncated):
+def _decode_pixels(data, *, purify, mode, scale, max_pixels, allow_truncated, region=None):
     """Pixels of ``data`` for Pillow's mode ("L", "RGB" or "CMYK") at 1/scale size."""
     import fdjpeg
 
     return fdjpeg.decode(data, purify=purify, mode=mode, scale=scale, max_pixels=max_pixels,
-                         allow_truncated=allow_truncated)
+                         allow_truncated=allow_truncated, region=region)
 
 
 def _open_image(fp, filename, purify):

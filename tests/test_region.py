@@ -318,3 +318,116 @@ def test_read_rows_errors():
     dec.read_rows(buf[:4])
     with pytest.raises(ValueError):  # no mixing with a whole decode
         dec.decode()
+
+
+# ---- users of region decode: fdjpeg.open(...).crop and the torch random-resized-crop ----
+
+@pytest.mark.parametrize("kind", ["420", "gray", "cmyk", "progressive"])
+def test_pillow_crop_before_load_decodes_the_region(kind, tmp_path):
+    img = photo(90, 117, seed=15)
+    if kind == "cmyk":
+        data = pil_bytes(img, mode="CMYK", quality=85)
+    elif kind == "gray":
+        data = pil_bytes(img, mode="L", quality=85)
+    else:
+        data = pil_bytes(img, quality=85, subsampling="4:2:0", progressive=kind == "progressive")
+    path = tmp_path / "a.jpg"
+    path.write_bytes(data)
+    for box in [(0, 0, 117, 90), (5, 7, 60, 50), (116, 89, 117, 90), (10.4, 20.6, 40.5, 33.2)]:
+        im = fdjpeg.open(path)
+        got = im.crop(box)
+        assert im.tile, "crop before load() must not load the whole image"
+        ref = Image.open(path).crop(box)
+        assert got.mode == ref.mode and got.size == ref.size
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(ref))
+        np.testing.assert_array_equal(np.asarray(im.crop(box)), np.asarray(ref))  # still lazy
+    # boxes reaching outside (Pillow pads them) and loaded images take Pillow's own crop
+    for box in [(-5, -5, 20, 20), (100, 80, 130, 100)]:
+        np.testing.assert_array_equal(np.asarray(fdjpeg.open(path).crop(box)),
+                                      np.asarray(Image.open(path).crop(box)))
+    im = fdjpeg.open(path)
+    im.load()
+    np.testing.assert_array_equal(np.asarray(im.crop((3, 4, 50, 60))),
+                                  np.asarray(Image.open(path).crop((3, 4, 50, 60))))
+
+
+def test_pillow_crop_after_draft():
+    data = pil_bytes(photo(90, 117, seed=16), quality=85, subsampling="4:2:0")
+    im = fdjpeg.open(io.BytesIO(data))
+    im.draft("RGB", (30, 23))
+    ref = Image.open(io.BytesIO(data))
+    ref.draft("RGB", (30, 23))
+    assert im.size == ref.size == (59, 45)  # Pillow picks the scale that stays >= the request
+    np.testing.assert_array_equal(np.asarray(im.crop((4, 3, 20, 19))),
+                                  np.asarray(ref.crop((4, 3, 20, 19))))
+
+
+def test_pillow_crop_purified():
+    data = pil_bytes(photo(64, 80, seed=17), quality=95, subsampling="4:2:0")
+    im = fdjpeg.open(io.BytesIO(data), purify=True)
+    np.testing.assert_array_equal(np.asarray(im.crop((9, 10, 70, 50))),
+                                  fdjpeg.decode(data, purify=True)[10:50, 9:70])
+
+
+@pytest.mark.parametrize("output", ["pil", "numpy", "tensor"])
+def test_random_resized_crop_decode(output):
+    torch = pytest.importorskip("torch")
+    from fdjpeg.torch import RandomResizedCropDecode
+
+    data = pil_bytes(photo(150, 210, seed=18), quality=90, subsampling="4:2:0")
+    t = RandomResizedCropDecode((48, 64), output=output)
+    full = Image.open(io.BytesIO(data))
+    full.load()
+    seen = set()
+    for seed in range(25):
+        torch.manual_seed(seed)
+        got = t(data)
+        torch.manual_seed(seed)
+        x, y, w, h = t.get_params(210, 150)
+        seen.add((x, y, w, h))
+        assert 0 <= x and x + w <= 210 and 0 <= y and y + h <= 150
+        ref = np.asarray(full.crop((x, y, x + w, y + h)).resize((64, 48), Image.Resampling.BILINEAR))
+        if output == "pil":
+            got = np.asarray(got)
+        elif output == "tensor":
+            assert got.dtype == torch.uint8 and tuple(got.shape) == (3, 48, 64)
+            got = got.permute(1, 2, 0).numpy()
+        np.testing.assert_array_equal(got, ref)
+    assert len(seen) > 20  # the crops really are random
+
+
+def test_random_resized_crop_params_follow_torchvision_rules():
+    torch = pytest.importorskip("torch")
+    from fdjpeg.torch import RandomResizedCropDecode
+
+    t = RandomResizedCropDecode(32, scale=(0.25, 0.5), ratio=(0.5, 2.0))
+    torch.manual_seed(0)
+    for _ in range(200):
+        x, y, w, h = t.get_params(300, 200)
+        # round() of the sqrt gives a little slack around the area and ratio bounds
+        assert 0.25 * 60000 * 0.95 <= w * h <= 0.5 * 60000 * 1.05
+        assert 0.5 * 0.9 <= w / h <= 2.0 * 1.1
+    # impossible ratios: torchvision's centre-crop fallback
+    t = RandomResizedCropDecode(32, scale=(1.0, 1.0), ratio=(3.0, 4.0))
+    assert t.get_params(100, 100) == (0, 33, 100, 33)
+    with pytest.raises(ValueError):
+        RandomResizedCropDecode(0)
+    with pytest.raises(ValueError):
+        RandomResizedCropDecode(8, output="list")
+
+
+def test_random_resized_crop_purify_and_path(tmp_path):
+    torch = pytest.importorskip("torch")
+    from fdjpeg.torch import RandomResizedCropDecode
+
+    data = pil_bytes(photo(100, 100, seed=19), quality=95)
+    path = tmp_path / "x.jpg"
+    path.write_bytes(data)
+    t = RandomResizedCropDecode(20, purify="fd", output="numpy")
+    torch.manual_seed(3)
+    got = t(path)
+    torch.manual_seed(3)
+    x, y, w, h = t.get_params(100, 100)
+    crop = fdjpeg.decode(data, purify="fd")[y:y + h, x:x + w]
+    ref = np.asarray(Image.fromarray(crop).resize((20, 20), Image.Resampling.BILINEAR))
+    np.testing.assert_array_equal(got, ref)
