@@ -8,7 +8,11 @@
  * Single-scan sequential files are decoded one MCU row at a time (memory
  * proportional to the width); multi-scan files (progressive, non-interleaved)
  * keep whole-image coefficient buffers, as libjpeg does, and are rendered
- * from them row group by row group.
+ * from them row group by row group.  One row engine does all output: the whole
+ * image (fdj_decoder_decode), a region of it (fdj_decoder_decode_region: only the
+ * MCUs it touches are transformed, nothing after its last MCU row is read,
+ * restart intervals before it are skipped, as libjpeg-turbo's jpeg_crop_scanline /
+ * jpeg_skip_scanlines do) or strips on demand (fdj_decoder_read_rows).
  */
 #include "dec_internal.h"
 
