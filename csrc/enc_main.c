@@ -619,13 +619,12 @@ fail:
 /* Code MCU row my from the strip. */
 static int code_mcu_row(fdj_encoder *e, int my)
 {
-    /* fdj_enc_band_convert addresses rows of the whole image (y * row_stride); the strip
-     * holds rows my*rows .. : hand it the address the image would start at */
-    ptrdiff_t y0 = (ptrdiff_t)my * e->f.max_v * 8;
-    const uint8_t *base =
-        (const uint8_t *)((uintptr_t)e->strip - (uintptr_t)(y0 * e->strip_stride));
+    /* fdj_enc_band_convert reads rows mcu_row * 8 max_v .. of an image: the strip is MCU
+     * row 0 of the image that starts at this MCU row (same width, the rows left) */
+    fdj_enc_frame rest = e->f;
+    rest.height = e->f.height - my * e->f.max_v * 8;
     fdj_enc_band_rows(&e->f, my);
-    fdj_enc_band_convert(&e->band, &e->f, my, base, e->strip_stride, e->channels, 1);
+    fdj_enc_band_convert(&e->band, &rest, 0, e->strip, e->strip_stride, e->channels, 1);
     fdj_enc_band_transform(&e->band, &e->f, my, e->div, &e->kern);
     fdj_enc_fill_dummy_blocks(&e->f);
     return fdj_enc_stream_rows(e->stream, my);
