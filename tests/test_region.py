@@ -431,3 +431,40 @@ def test_random_resized_crop_purify_and_path(tmp_path):
     crop = fdjpeg.decode(data, purify="fd")[y:y + h, x:x + w]
     ref = np.asarray(Image.fromarray(crop).resize((20, 20), Image.Resampling.BILINEAR))
     np.testing.assert_array_equal(got, ref)
+
+
+def _conformance_files():
+    root = CORPUS / "conformance"
+    return sorted(str(p.relative_to(CORPUS)) for p in root.rglob("*.jpg")) if root.is_dir() else []
+
+
+@pytest.mark.parametrize("rel", _conformance_files() or ["conformance"])
+def test_region_every_conformance_file(rel):
+    """Every conformance file (YCCK, CMYK, 16-bit tables, odd sizes, lossless, ...): a region
+    is the full decode cropped -- Pillow's where it decodes the file and fdjpeg agrees with it
+    (test_decode_any lists the rest), fdjpeg's own otherwise.  A file refused at its headers
+    is refused for a region too; one refused later in its data may still give a region that
+    lies before the damage, or the same error, never another kind of exception."""
+    data = need_corpus(CORPUS / rel).read_bytes()
+    try:
+        full = fdjpeg.decode(data)
+    except fdjpeg.JPEGError as e:
+        try:
+            _codec.Decoder(data)
+        except fdjpeg.JPEGError:
+            with pytest.raises(type(e)):
+                fdjpeg.decode(data, region=(0, 0, 1, 1))
+            return
+        for region in [(0, 0, 1, 1), (0, 0, 8, 8)]:
+            try:
+                fdjpeg.decode(data, region=region)
+            except fdjpeg.JPEGError:
+                pass
+        return
+    try:
+        ref = pil_full(data)
+    except (OSError, SyntaxError):
+        ref = None
+    if ref is None or ref.shape != full.shape or not np.array_equal(full, ref):
+        ref = full
+    check_regions(data, ref, n=8)
