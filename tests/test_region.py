@@ -468,3 +468,70 @@ def test_region_every_conformance_file(rel):
     if ref is None or ref.shape != full.shape or not np.array_equal(full, ref):
         ref = full
     check_regions(data, ref, n=8)
+
+
+# ---- damaged input: region decode and strips fail only with JPEGError, and agree with
+# ---- the full decode wherever it succeeds
+
+def _region_everything(data, rng):
+    opts = {"max_pixels": 1 << 22, "max_scans": 200}
+    for kw in ({}, {"allow_truncated": True, "scale": 2}, {"purify": True}, {"mode": "L"}):
+        try:
+            full = fdjpeg.decode(data, **opts, **kw)
+        except fdjpeg.JPEGError:
+            full = None
+        if full is None:
+            try:
+                dec = fdjpeg._api._open(data, **opts, **kw)
+            except fdjpeg.JPEGError:
+                continue
+            h, w, _ = dec.output_shape()
+        else:
+            h, w = full.shape[:2]
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        region = (x, y, int(rng.integers(1, w - x + 1)), int(rng.integers(1, h - y + 1)))
+        try:
+            got = fdjpeg.decode(data, region=region, **opts, **kw)
+        except fdjpeg.JPEGError:
+            assert full is None, f"region {region} refused where the full decode succeeds ({kw})"
+            continue
+        if full is not None:
+            x, y, rw, rh = region
+            np.testing.assert_array_equal(got, full[y:y + rh, x:x + rw], err_msg=str((region, kw)))
+        try:
+            strips = read_all_rows(data, int(rng.integers(1, 20)), **opts, **kw)
+        except fdjpeg.JPEGError:
+            assert full is None
+            continue
+        assert full is not None
+        np.testing.assert_array_equal(strips, full)
+
+
+def test_region_on_mutated_files():
+    rng = np.random.default_rng(77)
+    bases = [pil_bytes(photo(40, 52, seed=20), quality=85, subsampling="4:2:0", restart_marker_rows=1),
+             pil_bytes(photo(33, 41, seed=21), quality=80, progressive=True),
+             cjpeg_bytes(photo(30, 45, seed=22), "-sample", "2x1,1x1,1x1", "-restart", "2B"),
+             cjpeg_bytes(photo(24, 24, seed=23), "-arithmetic")]
+    for base in bases:
+        for _ in range(120):
+            b = bytearray(base)
+            for _ in range(int(rng.integers(1, 4))):
+                at = int(rng.integers(2, len(b)))
+                kind = rng.integers(0, 3)
+                if kind == 0:
+                    b[at] = int(rng.integers(0, 256))
+                elif kind == 1:
+                    del b[at:at + int(rng.integers(1, 12))]
+                else:
+                    b[at:at] = bytes(rng.integers(0, 256, int(rng.integers(1, 6)), dtype=np.uint8))
+            _region_everything(bytes(b), rng)
+
+
+def test_region_on_malformed_corpus():
+    folder = need_corpus(CORPUS / "malformed")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg"))
+    assert files
+    rng = np.random.default_rng(78)
+    for p in files:
+        _region_everything(p.read_bytes(), rng)
