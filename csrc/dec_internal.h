@@ -73,6 +73,8 @@ typedef struct fdj_dcomp {
     int bs;                                    /* IDCT output size 8/4/2/1 */
 } fdj_dcomp;
 
+typedef struct fdj_engine fdj_engine;
+
 struct fdj_decoder {
     const uint8_t *data;
     size_t size, pos;
@@ -115,6 +117,9 @@ struct fdj_decoder {
     int arith_fail_imcu;       /* iMCU row where arithmetic data ran out, -1 if it did not */
 
     int decoded;               /* pixel or coefficient decode has run */
+    struct fdj_engine *engine; /* fdj_decoder_read_rows in progress (dec_main.c) */
+    int rows_read_done;        /* read_rows delivered every row */
+    int rows_read_failed;      /* read_rows failed with this status: it keeps failing */
     int coefs_allocated;
 };
 

@@ -144,6 +144,7 @@ int fdj_enc_stream_begin(fdj_enc_stream **s, const fdj_enc_frame *f, const fdj_e
 int fdj_enc_stream_rows(fdj_enc_stream *s, int mcu_row);
 /* Flush and write EOI when ok; always frees the stream. */
 int fdj_enc_stream_end(fdj_enc_stream *s, int ok);
+size_t fdj_enc_stream_size(void); /* bytes fdj_enc_stream_begin allocates */
 
 /* ---- markers (enc_marker.c) ---- */
 void fdj_mark_soi(fdj_buf *b);

@@ -73,6 +73,10 @@ cdef extern from "fdjpeg.h" nogil:
     int fdj_decoder_set_purify(fdj_decoder *dec, const fdj_decode_options *opt)
     int fdj_decoder_output_shape(const fdj_decoder *dec, int *height, int *width, int *channels)
     int fdj_decoder_decode(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride)
+    int fdj_decoder_decode_region(fdj_decoder *dec, int x, int y, int width, int height,
+                                  uint8_t *out, ptrdiff_t row_stride)
+    int fdj_decoder_read_rows(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride,
+                              int max_rows, int *rows_read)
     int fdj_decoder_read_coefficients(fdj_decoder *dec, int16_t *const *coef)
     const fdj_marker *fdj_decoder_markers(const fdj_decoder *dec, size_t *count)
     const char *fdj_decoder_message(const fdj_decoder *dec)
