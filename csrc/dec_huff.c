@@ -450,6 +450,16 @@ int fdj_huff_decode_diff(fdj_decoder *d, const fdj_huff *t)
     return extend(get_bits(b, s), s);
 }
 
+void fdj_huff_decode_diff_row(fdj_decoder *d, const fdj_huff *t, int32_t *out, int n)
+{
+    fdj_bits *b = &d->br;
+    int i;
+    for (i = 0; i < n; i++) {
+        int s = huff_decode(b, t);
+        out[i] = s == 0 ? 0 : s >= 16 ? 32768 : extend(get_bits(b, s), s);
+    }
+}
+
 static void refine_coef(fdj_bits *b, int16_t *c, int p1, int m1)
 {
     if (get_bits(b, 1)) {

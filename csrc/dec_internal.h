@@ -142,6 +142,8 @@ int fdj_process_restart(fdj_decoder *d);
 void fdj_reset_entropy(fdj_decoder *d);
 int fdj_prepare_scan_tables(fdj_decoder *d); /* check/derive the tables the scan needs */
 int fdj_huff_decode_diff(fdj_decoder *d, const fdj_huff *t); /* lossless difference */
+/* n lossless differences in a row (a single-component scan's MCU row) */
+void fdj_huff_decode_diff_row(fdj_decoder *d, const fdj_huff *t, int32_t *out, int n);
 
 /* dec_arith.c */
 void fdj_arith_reset_conditioning(fdj_decoder *d); /* DAC defaults, at SOI */

@@ -1,17 +1,20 @@
 /*
- * dec_lossless.c -- lossless (SOF3) decoding, 8-bit samples (T.81 Annex H):
+ * dec_lossless.c -- lossless (SOF3) decoding, 2 to 16-bit samples (T.81 Annex H):
  * Huffman-coded differences (H.1.2.2), the seven predictors (Table H.1),
  * point transform, restarts, then the usual upsampling (by replication:
  * libjpeg-turbo has no fancy upsampling at block size 1) and colour
  * conversion.  Arithmetic as libjpeg-turbo 3 (jdlhuff.c/jddiffct.c/
  * jdlossls.c): differences and reconstructed values are kept modulo 2^16,
- * the output sample is (value << Pt) truncated to 8 bits.
+ * the output sample is (value << Pt) truncated to the sample type: 8 bits for
+ * P <= 8 (uint8 output), 16 bits above (uint16 output; libjpeg-turbo's 12-bit
+ * samples are signed shorts, whose bits are the same).  Above 8 bits (and
+ * below), only null colour conversions, as libjpeg-turbo (dec_render16.c).
  */
-#include "dec_internal.h"
+#include "dec_hiprec.h"
 
 typedef struct lossless_comp {
     int pw, ph;           /* padded plane size in samples (whole MCUs) */
-    uint8_t *plane;       /* output samples pw * ph */
+    uint8_t *plane;       /* output samples pw * ph (uint16_t when P > 8) */
     uint16_t *prev;       /* previous reconstructed row (pw) */
     uint16_t *cur;
     int32_t *diff;        /* one MCU row of differences: v rows of pw */
@@ -38,21 +41,25 @@ static void undifference(const int32_t *diff, const uint16_t *prev, uint16_t *cu
     rb = prev[0];
     ra = (diff[0] + rb) & 0xFFFF;
     cur[0] = (uint16_t)ra;
-    for (x = 1; x < width; x++) {
-        rc = rb;
-        rb = prev[x];
-        switch (psv) {
-        case 1: pred = ra; break;
-        case 2: pred = rb; break;
-        case 3: pred = rc; break;
-        case 4: pred = ra + rb - rc; break;
-        case 5: pred = ra + ((rb - rc) >> 1); break;
-        case 6: pred = rb + ((ra - rc) >> 1); break;
-        default: pred = (ra + rb) >> 1; break;
-        }
-        ra = (diff[x] + pred) & 0xFFFF;
-        cur[x] = (uint16_t)ra;
+    /* one loop per predictor (Table H.1): the switch stays out of the sample loop */
+#define UNDIFF_LOOP(PRED)                                                                       \
+    for (x = 1; x < width; x++) {                                                               \
+        rc = rb;                                                                                \
+        rb = prev[x];                                                                           \
+        pred = (PRED);                                                                          \
+        ra = (diff[x] + pred) & 0xFFFF;                                                         \
+        cur[x] = (uint16_t)ra;                                                                  \
     }
+    switch (psv) {
+    case 1: UNDIFF_LOOP(ra) break;
+    case 2: UNDIFF_LOOP(rb) break;
+    case 3: UNDIFF_LOOP(rc) break;
+    case 4: UNDIFF_LOOP(ra + rb - rc) break;
+    case 5: UNDIFF_LOOP(ra + ((rb - rc) >> 1)) break;
+    case 6: UNDIFF_LOOP(rb + ((ra - rc) >> 1)) break;
+    default: UNDIFF_LOOP((ra + rb) >> 1) break;
+    }
+#undef UNDIFF_LOOP
 }
 
 static int decode_scan(fdj_decoder *d, lossless_comp *lc)
@@ -111,6 +118,11 @@ static int decode_scan(fdj_decoder *d, lossless_comp *lc)
                 memset(lc[ci].diff, 0, (size_t)v * (size_t)lc[ci].pw * sizeof(int32_t));
                 lc[ci].first_row = 1;
             }
+        } else if (d->scan_ncomp == 1) {
+            /* one sample per MCU: the whole row in one call */
+            fdj_huff_decode_diff_row(d, &d->dc[d->scan_td[0]], lc[d->scan_comp[0]].diff, mcus_x);
+            if (d->br.nbits < 0)
+                d->insufficient = 1;
         } else {
             for (mx = 0; mx < mcus_x; mx++) {
                 for (i = 0; i < d->scan_ncomp; i++) {
@@ -143,9 +155,15 @@ static int decode_scan(fdj_decoder *d, lossless_comp *lc)
                 undifference(c->diff + (size_t)y * c->pw, c->prev, c->cur, k->dw, psv,
                              c->first_row, initial);
                 c->first_row = 0;
-                dst = c->plane + (size_t)row * c->pw;
-                for (x = 0; x < k->dw; x++)
-                    dst[x] = (uint8_t)((unsigned)c->cur[x] << pt);
+                if (d->info.precision > 8) {
+                    uint16_t *dst16 = (uint16_t *)c->plane + (size_t)row * c->pw;
+                    for (x = 0; x < k->dw; x++)
+                        dst16[x] = (uint16_t)((unsigned)c->cur[x] << pt);
+                } else {
+                    dst = c->plane + (size_t)row * c->pw;
+                    for (x = 0; x < k->dw; x++)
+                        dst[x] = (uint8_t)((unsigned)c->cur[x] << pt);
+                }
                 swap = c->prev;
                 c->prev = c->cur;
                 c->cur = swap;
@@ -169,6 +187,7 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
     const uint8_t *planes[FDJ_MAX_COMPONENTS];
     ptrdiff_t strides[FDJ_MAX_COMPONENTS];
     int c, st, hs[FDJ_MAX_COMPONENTS], vs[FDJ_MAX_COMPONENTS];
+    int sb = fdj_sample_bytes(d->info.precision);
     int mcus_x = (int)(((int64_t)d->info.width + d->max_h - 1) / d->max_h);
     int mcus_y = (int)(((int64_t)d->info.height + d->max_v - 1) / d->max_v);
     if (d->opt.scale_denom != 1)
@@ -182,7 +201,7 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         size_t n, dn;
         lc[c].pw = d->ncomp == 1 ? k->dw : mcus_x * k->h;
         lc[c].ph = d->ncomp == 1 ? k->dh : mcus_y * k->v;
-        if (!fdj_mul3_size((size_t)lc[c].pw, (size_t)lc[c].ph, 1, &n) ||
+        if (!fdj_mul3_size((size_t)lc[c].pw, (size_t)lc[c].ph, (size_t)sb, &n) ||
             !fdj_mul3_size((size_t)lc[c].pw, (size_t)k->v, sizeof(int32_t), &dn)) {
             st = fdj_fail_dec(d, FDJ_ERR_TOO_LARGE, "lossless sample plane size overflows");
             goto done;
@@ -225,7 +244,7 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
             ch = d->opt.out_format == FDJ_OUT_RGB ? 3 : d->opt.out_format == FDJ_OUT_GRAY ? 1
                  : d->ncomp == 1 ? 1 : d->ncomp == 4 ? 4 : 3;
             for (r = 0; r < d->info.height; r++)
-                memset(out + (ptrdiff_t)r * row_stride, 0, (size_t)w * (size_t)ch);
+                memset(out + (ptrdiff_t)r * row_stride, 0, (size_t)w * (size_t)ch * (size_t)sb);
             d->truncated = 1;
             d->status = 0;
             d->msg[0] = 0;
@@ -254,9 +273,32 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         planes[c] = lc[c].plane;
         strides[c] = lc[c].pw;
     }
-    st = fdj_render_planes(&spec, planes, strides, out, row_stride);
+    if (d->info.precision != 8) {
+        /* 8-bit lossless keeps its long-standing (Pillow-compared) conversions */
+        const char *why;
+        if (fdj_render16_check(&spec, 1, &why) != FDJ_OK) {
+            st = fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "%s", why);
+            goto done;
+        }
+    }
+    if (d->info.precision > 8)
+        st = fdj_render16_planes(&spec, d->info.precision, (const uint16_t *const *)planes,
+                                 strides, out, row_stride);
+    else if (d->info.precision < 8 && spec.invert_cmyk) {
+        /* 4 components below 8 bits: inverted with 2^P - 1 - v, as above 8 bits */
+        int r, x, maxv = (1 << d->info.precision) - 1;
+        spec.invert_cmyk = 0;
+        st = fdj_render_planes(&spec, planes, strides, out, row_stride);
+        for (r = 0; st == FDJ_OK && r < d->info.height; r++) {
+            uint8_t *o = out + (ptrdiff_t)r * row_stride;
+            for (x = 0; x < 4 * d->info.width; x++)
+                o[x] = (uint8_t)(maxv - o[x]);
+        }
+    } else
+        st = fdj_render_planes(&spec, planes, strides, out, row_stride);
     if (st != FDJ_OK)
-        st = fdj_fail_dec(d, st, "out of memory while rendering");
+        st = fdj_fail_dec(d, st, st == FDJ_ERR_NOMEM ? "out of memory while rendering"
+                                                     : "unsupported output for this frame");
 done:
     for (c = 0; c < FDJ_MAX_COMPONENTS; c++) {
         free(lc[c].plane);

@@ -15,6 +15,7 @@
  * jpeg_skip_scanlines do) or strips on demand (fdj_decoder_read_rows).
  */
 #include "dec_internal.h"
+#include "dec_hiprec.h"
 
 void fdj_decode_options_init(fdj_decode_options *opt)
 {
@@ -911,6 +912,47 @@ static int run_engine(fdj_decoder *d, int x, int y, int w, int h, int full, uint
     return st;
 }
 
+/* 12-bit DCT frames: every scan into the coefficient buffers, then the 12-bit output
+ * (dec_idct12.c, dec_render16.c).  Truncation and arithmetic-cut rules as the 8-bit path. */
+static int decode_whole_hiprec(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride, int w, int h,
+                               int ch)
+{
+    int st;
+    st = decode_all_scans(d);
+    if (d->opt.allow_truncated &&
+        (st == FDJ_ERR_TRUNCATED ||
+         (st == FDJ_ERR_CORRUPT && (d->pos > d->real_size || d->truncated)))) {
+        /* cut inside a marker segment between scans: libjpeg suspends (or fails on the
+         * appended EOI read as segment data) before any output, and Pillow returns its
+         * zero-filled image */
+        int r;
+        for (r = 0; r < h; r++)
+            memset(out + (ptrdiff_t)r * row_stride, 0, (size_t)w * (size_t)ch);
+        d->truncated = 1;
+        d->msg[0] = 0;
+        d->status = 0;
+        return FDJ_OK;
+    }
+    if (st != FDJ_OK)
+        return st;
+    if (d->info.progressive && (st = fdj_smooth_coefficients(d)) != FDJ_OK)
+        return st;
+    {
+        out_geom g;
+        if ((st = compute_geometry(d, &g)) != FDJ_OK)
+            return st;
+        st = fdj_output12_from_full(d, &g.spec, out, row_stride);
+    }
+    if (st == FDJ_OK && d->info.arithmetic && d->opt.allow_truncated && d->opt.scale_denom == 1) {
+        /* Pillow's view of arithmetic data that ends early: only the rows output before
+         * libjpeg failed (fdj_arith_rows_kept), the rest of its buffer stays zero */
+        int r, keep = fdj_arith_rows_kept(d, h);
+        for (r = keep < 0 ? h : keep; r < h; r++)
+            memset(out + (ptrdiff_t)r * row_stride, 0, (size_t)w * (size_t)ch);
+    }
+    return st;
+}
+
 int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
 {
     int st, h, w, ch;
@@ -919,11 +961,14 @@ int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
     st = fdj_decoder_output_shape(d, &h, &w, &ch);
     if (st != FDJ_OK)
         return st;
+    ch *= fdj_sample_bytes(d->info.precision); /* bytes per pixel: uint16 samples above 8 bits */
     if (!out || row_stride < (ptrdiff_t)w * ch)
         return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "output buffer row stride too small");
     d->decoded = 1;
     if (d->info.lossless)
         return fdj_decode_lossless(d, out, row_stride);
+    if (d->info.precision != 8)
+        return decode_whole_hiprec(d, out, row_stride, w, h, ch);
     return run_engine(d, 0, 0, w, h, 1, out, row_stride);
 }
 

@@ -210,12 +210,15 @@ static int get_sof(fdj_decoder *d, int marker, const uint8_t *p, size_t len, siz
         return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED,
                             "hierarchical JPEG (SOF%d) is not supported", marker - 0xC0);
     }
+    /* as libjpeg-turbo 3: lossless 2..16 bits, lossy 8 or 12 bits */
     if (inf->lossless) {
-        if (inf->precision != 8)
-            return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "%d-bit lossless JPEG is not supported (8-bit only, as Pillow)",
+        if (inf->precision < 2 || inf->precision > 16)
+            return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED,
+                                "%d-bit lossless JPEG is not supported (2 to 16 bits, as libjpeg-turbo)",
                                 inf->precision);
-    } else if (inf->precision != 8) {
-        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "%d-bit sample precision is not supported (8-bit only, as Pillow)",
+    } else if (inf->precision != 8 && inf->precision != 12) {
+        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED,
+                            "%d-bit sample precision is not supported (8 or 12 bits, as libjpeg-turbo)",
                             inf->precision);
     }
     if (w == 0 || nf == 0)

@@ -144,7 +144,8 @@ static inline void range_error(coder *cd, int comp)
 {
     if (cd->status == FDJ_OK)
         cd->status = fdj_fail(cd->msg, FDJ_ERR_ARGUMENT,
-                              "coefficient out of range for 8-bit JPEG in component %d", comp);
+                              "coefficient out of range for %d-bit JPEG in component %d",
+                              cd->f->precision == 12 ? 12 : 8, comp);
 }
 
 /* Blocks are stored in zigzag order (the quantizer writes them so), which is

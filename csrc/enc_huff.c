@@ -51,7 +51,7 @@ static void encode_block_seq(coder *cd, const int16_t *zz, int ci)
     int n = nbits_of((uint32_t)(diff < 0 ? -diff : diff)), last = 0;
     uint64_t nz = cd->nonzero_ac(zz);
     cd->last_dc[ci] = zz[0];
-    if (FDJ_UNLIKELY(n > 11 || dc->size[n] == 0)) {
+    if (FDJ_UNLIKELY(n > FDJ_ENC_DC_MAX(cd->f) || dc->size[n] == 0)) {
         range_error(cd, ci);
         return;
     }
@@ -68,7 +68,7 @@ static void encode_block_seq(coder *cd, const int16_t *zz, int ci)
         }
         n = nbits_of((uint32_t)(v < 0 ? -v : v));
         sym = (r << 4) + n;
-        if (FDJ_UNLIKELY(n > 10 || ac->size[sym] == 0)) {
+        if (FDJ_UNLIKELY(n > FDJ_ENC_AC_MAX(cd->f) || ac->size[sym] == 0)) {
             range_error(cd, ci);
             return;
         }
@@ -88,7 +88,7 @@ static void count_block_seq(coder *cd, const int16_t *zz, int ci)
     int n = nbits_of((uint32_t)(diff < 0 ? -diff : diff)), last = 0;
     uint64_t nz = cd->nonzero_ac(zz);
     cd->last_dc[ci] = zz[0];
-    if (FDJ_UNLIKELY(n > 11)) {
+    if (FDJ_UNLIKELY(n > FDJ_ENC_DC_MAX(cd->f))) {
         range_error(cd, ci);
         return;
     }
@@ -103,7 +103,7 @@ static void count_block_seq(coder *cd, const int16_t *zz, int ci)
             r -= 16;
         }
         n = nbits_of((uint32_t)(v < 0 ? -v : v));
-        if (FDJ_UNLIKELY(n > 10)) {
+        if (FDJ_UNLIKELY(n > FDJ_ENC_AC_MAX(cd->f))) {
             range_error(cd, ci);
             return;
         }

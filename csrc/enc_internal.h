@@ -33,6 +33,7 @@ typedef struct fdj_enc_frame {
     int mcus_x, mcus_y;         /* MCUs of the interleaved scan */
     int jpeg_color;             /* enum fdj_colorspace of the stored components */
     int cmyk_invert;            /* CMYK input is stored inverted (Adobe convention) */
+    int precision;              /* 8, or 12 (enc12.c): larger magnitude categories, SOF1 */
     uint16_t qtable[4][64];     /* natural order */
     fdj_enc_comp comp[FDJ_MAX_COMPONENTS];
 } fdj_enc_frame;
@@ -112,6 +113,10 @@ void fdj_enc_band_transform(const fdj_enc_band *b, fdj_enc_frame *f, int mcu_row
                             const fdj_divisors *div, const fdj_kernels *k);
 
 /* ---- Huffman tables (enc_huff_table.c) ---- */
+/* Largest magnitude category (T.81 F.1.2.1: SSSS) of a DC difference / AC value:
+ * 11 / 10 at 8 bits, 15 / 14 at 12 bits (libjpeg's MAX_COEF_BITS + 1). */
+#define FDJ_ENC_DC_MAX(f) ((f)->precision == 12 ? 15 : 11)
+#define FDJ_ENC_AC_MAX(f) ((f)->precision == 12 ? 14 : 10)
 typedef struct fdj_huff_spec {
     uint8_t bits[17];           /* bits[k]: number of codes of length k (k = 1..16) */
     uint8_t vals[256];

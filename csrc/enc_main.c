@@ -7,6 +7,7 @@
  * streamed by MCU rows.
  */
 #include "enc_entropy.h"
+#include "enc12.h"
 
 /* T.81 Annex K.1, natural order */
 static const uint16_t std_luma_q[64] = {
@@ -92,6 +93,9 @@ int fdj_enc_setup_frame(const fdj_encode_params *p, fdj_enc_frame *f, char *msg)
         return fdj_fail(msg, FDJ_ERR_ARGUMENT, "in_color must be 1 (gray), 3 (RGB) or 4 (CMYK), not %d",
                         p->in_color);
     }
+    if (p->precision != 0 && p->precision != 8 && p->precision != 12)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "precision must be 8 or 12, not %d", p->precision);
+    f->precision = p->precision == 12 ? 12 : 8;
     if (p->num_qtables < 1 || p->num_qtables > 4)
         return fdj_fail(msg, FDJ_ERR_ARGUMENT, "num_qtables must be 1..4, not %d", p->num_qtables);
     memcpy(f->qtable, p->qtable, sizeof f->qtable);
@@ -249,6 +253,8 @@ int fdj_encode(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     *out_size = 0;
     if (!pixels)
         return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no pixels");
+    if (p && p->precision == 12)
+        return fdj_encode12(p, pixels, row_stride, col_stride, chan_stride, out, out_size, msg);
     fdj_buf_init(&b);
     st = fdj_enc_setup_frame(p, &f, msg);
     if (st != FDJ_OK)
@@ -355,7 +361,7 @@ static void file_header(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_
     if (p->extra_size)
         fdj_buf_put(out, p->extra_segments, p->extra_size);
     any16 = fdj_mark_dqts(out, f);
-    fdj_mark_sof(out, f, progressive ? 2 : any16 ? 1 : 0);
+    fdj_mark_sof(out, f, progressive ? 2 : (any16 || f->precision == 12) ? 1 : 0);
 }
 
 int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_buf *out,
@@ -365,7 +371,8 @@ int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_b
     scan_desc scans[32];
     int nscans, i, st = FDJ_OK, last_restart = 0;
     int progressive = p->progressive != 0;
-    int optimize = p->optimize || progressive;
+    /* libjpeg forces optimal tables at 12 bits: Annex K's have no 12-bit magnitudes */
+    int optimize = p->optimize || progressive || f->precision == 12;
 
     cd = (coder *)calloc(1, sizeof *cd);
     if (!cd)

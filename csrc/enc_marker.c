@@ -88,7 +88,7 @@ void fdj_mark_sof(fdj_buf *b, const fdj_enc_frame *f, int sof_type)
     fdj_buf_byte(b, 0xFF);
     fdj_buf_byte(b, (uint8_t)(0xC0 + sof_type));
     fdj_buf_u16be(b, (unsigned)(8 + 3 * f->ncomp));
-    fdj_buf_byte(b, 8);
+    fdj_buf_byte(b, (uint8_t)(f->precision == 12 ? 12 : 8));
     fdj_buf_u16be(b, (unsigned)f->height);
     fdj_buf_u16be(b, (unsigned)f->width);
     fdj_buf_byte(b, (uint8_t)f->ncomp);

@@ -27,7 +27,7 @@ static void encode_dc_first(coder *cd, const int16_t *zz, int ci, int al)
     uint32_t a = (uint32_t)(diff < 0 ? -diff : diff);
     int n = nbits_of(a);
     cd->last_dc[ci] = t;
-    if (FDJ_UNLIKELY(n > 11))
+    if (FDJ_UNLIKELY(n > FDJ_ENC_DC_MAX(cd->f)))
         range_error(cd, ci);
     emit_symbol(cd, 0, cd->f->comp[ci].dc_tbl, n);
     emit_bits(cd, (uint32_t)(diff < 0 ? diff - 1 : diff), n);
@@ -73,7 +73,7 @@ static void encode_ac_first(coder *cd, const int16_t *zz, int ss, int se, int al
             r -= 16;
         }
         n = nbits_of((uint32_t)t);
-        if (FDJ_UNLIKELY(n > 10))
+        if (FDJ_UNLIKELY(n > FDJ_ENC_AC_MAX(cd->f)))
             range_error(cd, 0);
         emit_symbol(cd, 1, cd->ac_tbl, (r << 4) + n);
         emit_bits(cd, (uint32_t)t2, n);

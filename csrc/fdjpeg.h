@@ -148,8 +148,14 @@ int fdj_decoder_set_purify(fdj_decoder *dec, const fdj_decode_options *opt);
 /* Output geometry for the options given at open. */
 int fdj_decoder_output_shape(const fdj_decoder *dec, int *height, int *width,
                              int *channels);
-/* Decode all pixels into out (height rows of width*channels bytes, rows
- * row_stride bytes apart). */
+/* Decode all pixels into out (height rows of width*channels samples, rows
+ * row_stride bytes apart).  Samples are uint8_t for precision <= 8 and
+ * native-endian uint16_t (2 bytes each) above: 12-bit lossy (0..4095, as
+ * libjpeg-turbo 3's 12-bit decoder; scale_denom 1 only; one-pass purification
+ * tables keep their 8-bit meaning and are applied scaled by 16) and 9..16-bit
+ * lossless (as libjpeg-turbo, which converts no colour in lossless mode: above
+ * and below 8 bits only grey, RGB and CMYK frames, native output or grey->RGB).
+ * 4-component output above 8 bits follows invert_adobe_cmyk with 2^P-1 - v. */
 int fdj_decoder_decode(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride);
 /* Region decode: the pixels of fdj_decoder_decode's output (same options, so the
  * coordinates are in the scaled output) from column x, row y, width x height of them,
@@ -198,6 +204,8 @@ int fdj_decoder_decode_region(fdj_decoder *dec, int x, int y, int width, int hei
  */
 int fdj_decoder_read_rows(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride, int max_rows,
                           int *rows_read);
+/* Bytes per output sample of the opened frame: 1 (precision <= 8) or 2. */
+int fdj_decoder_sample_bytes(const fdj_decoder *dec);
 /* Decode entropy data only and write the quantized coefficients (no purify)
  * per component: height_in_blocks * width_in_blocks blocks of 64 int16 in
  * natural order, row-major over blocks. coef[c] must hold that many. */
@@ -237,6 +245,11 @@ typedef struct fdj_encode_params {
     const uint8_t *extra_segments; /* complete marker segments (APPn/COM) written after APP0 */
     size_t extra_size;
     uint64_t max_pixels;    /* 0 -> FDJ_DEFAULT_MAX_PIXELS */
+    int precision;          /* 0 or 8: uint8 samples; 12: uint16 samples 0..4095 (2 bytes
+                               each, native order; strides still in bytes), written as
+                               libjpeg-turbo 3's 12-bit compressor writes them: SOF1 (SOF2
+                               progressive), optimal Huffman tables always (libjpeg forces
+                               them at 12 bits).  fdj_write_coefficients: the frame's P. */
 } fdj_encode_params;
 
 /* Defaults: 4:4:4, no tables (caller must set), JFIF on, density 1x1 unit 0. */

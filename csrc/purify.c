@@ -107,6 +107,8 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     int done_rows = 0;
     if (msg)
         msg[0] = 0;
+    if (p && p->precision == 12)
+        return fdj_fail(msg, FDJ_ERR_UNSUPPORTED, "fused purification of 12-bit pixels is not supported");
     if (!pixels || !out)
         return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no pixels or no output");
     s = (purify_state *)calloc(1, sizeof *s);

@@ -127,6 +127,13 @@ def decode(data, *, purify=None, mode=None, scale=1, max_pixels=None, max_scans=
            allow_truncated=False, out=None, region=None):
     """Decode a JPEG to a uint8 array, bit-exact with Pillow (libjpeg-turbo).
 
+    Frames of more than 8 bits, which Pillow refuses, decode bit-exactly as libjpeg-turbo 3
+    to a **uint16** array: 12-bit lossy (values 0..4095) and 9..16-bit lossless; 2..7-bit
+    lossless gives uint8 (``inspect(data)["dtype"]`` tells which before decoding). Above 8 bits
+    (and below) lossless frames get no colour conversion, as in libjpeg-turbo (grey, RGB,
+    CMYK; YCbCr raises UnsupportedJPEGError); 4-component output is inverted with 2^P - 1 - v
+    as 8-bit CMYK is (Pillow's convention); ``scale`` must be 1 for 12-bit data.
+
     Parameters
     ----------
     data : bytes-like
@@ -137,6 +144,8 @@ def decode(data, *, purify=None, mode=None, scale=1, max_pixels=None, max_scans=
         Any form of :func:`fdjpeg.tables.parse`: one table for all components,
         two tables (luma, chroma), one per component, a name ("fd", "q75"), a
         step or a table file.
+        On 12-bit data the table keeps its 8-bit meaning: D is requantized to 16*T
+        (12-bit DCT coefficients are 16 times the 8-bit ones for the same image).
     mode : None, "L", "RGB" or "CMYK"
         None gives (H, W) for grayscale, (H, W, 3) RGB for colour and (H, W, 4)
         CMYK (Pillow's convention) for 4-component files.
@@ -152,8 +161,8 @@ def decode(data, *, purify=None, mode=None, scale=1, max_pixels=None, max_scans=
         coefficients, i.e. grey, as libjpeg does) instead of raising
         :class:`fdjpeg.TruncatedJPEGError`.
     out : numpy.ndarray, optional
-        A writeable uint8 array of the output shape with contiguous rows to
-        decode into (no allocation).
+        A writeable uint8 (uint16 above 8 bits) array of the output shape with
+        contiguous rows to decode into (no allocation).
     region : (x, y, width, height), optional
         Decode only this rectangle of the output (coordinates of the output, i.e.
         after ``scale``): exactly ``decode(data, ...)[y:y+height, x:x+width]``,
@@ -179,7 +188,8 @@ def read_coefficients(data, *, max_pixels=None, max_scans=None, allow_truncated=
     Returns a dict with ``coefficients`` (one int16 array per component, shape
     (blocks_high, blocks_wide, 8, 8), natural order), ``tables`` (the (8, 8)
     table each component was quantized with), ``sampling`` ((h, v) per
-    component), ``width``, ``height``, ``component_ids`` and ``jpeg_color``.
+    component), ``width``, ``height``, ``component_ids``, ``jpeg_color`` and
+    ``precision`` (8 or 12: 12-bit coefficients are about 16 times larger).
     """
     dec = _open(data, max_pixels=max_pixels, max_scans=max_scans, allow_truncated=allow_truncated)
     coefs = dec.read_coefficients()
@@ -193,6 +203,7 @@ def read_coefficients(data, *, max_pixels=None, max_scans=None, allow_truncated=
         "height": info["height"],
         "jpeg_color": info["jpeg_color"],
         "progressive": info["progressive"],
+        "precision": info["precision"],
     }
 
 
@@ -272,6 +283,8 @@ def inspect(data, *, max_pixels=None):
     h, w, ch = dec.output_shape()
     comps = info["components"]
     mode = {1: "L", 3: "RGB", 4: "CMYK"}[ch]
+    if ch == 1 and info["precision"] > 8:
+        mode = "I;16"  # as fdjpeg.open gives it (uint16 samples)
     res = {
         "width": info["width"],
         "height": info["height"],
@@ -288,6 +301,7 @@ def inspect(data, *, max_pixels=None):
         "arithmetic": info["arithmetic"],
         "lossless": info["lossless"],
         "precision": info["precision"],
+        "dtype": dec.sample_dtype().name,  # decode()'s output: uint16 above 8 bits
         "jpeg_color": info["jpeg_color"],
         "qtables": info["qtables"],
         "qtable_bits": info["qtable_bits"],

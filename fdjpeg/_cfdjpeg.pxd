@@ -77,6 +77,7 @@ cdef extern from "fdjpeg.h" nogil:
                                   uint8_t *out, ptrdiff_t row_stride)
     int fdj_decoder_read_rows(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride,
                               int max_rows, int *rows_read)
+    int fdj_decoder_sample_bytes(const fdj_decoder *dec)
     int fdj_decoder_read_coefficients(fdj_decoder *dec, int16_t *const *coef)
     const fdj_marker *fdj_decoder_markers(const fdj_decoder *dec, size_t *count)
     const char *fdj_decoder_message(const fdj_decoder *dec)
@@ -94,6 +95,7 @@ cdef extern from "fdjpeg.h" nogil:
         const uint8_t *extra_segments
         size_t extra_size
         uint64_t max_pixels
+        int precision
 
     void fdj_encode_params_init(fdj_encode_params *p)
     void fdj_quality_table(int quality, int chroma, int force_baseline, uint16_t *out)

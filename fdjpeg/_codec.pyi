@@ -25,7 +25,8 @@ class Decoder:
     def info(self) -> Dict[str, Any]: ...
     def markers(self) -> List[Tuple[int, int, int]]: ...
     def output_shape(self) -> Tuple[int, int, int]: ...
-    def decode(self, out: Optional[npt.NDArray[np.uint8]] = ...) -> npt.NDArray[np.uint8]: ...
+    def sample_dtype(self) -> np.dtype[Any]: ...
+    def decode(self, out: Optional[npt.NDArray[Any]] = ...) -> npt.NDArray[Any]: ...  # uint8, or uint16 above 8 bits
     def decode_region(
         self, x: int, y: int, width: int, height: int,
         out: Optional[npt.NDArray[np.uint8]] = ...,
@@ -35,7 +36,7 @@ class Decoder:
     def read_coefficients(self) -> List[npt.NDArray[np.int16]]: ...
 
 def encode_pixels(
-    pixels: npt.NDArray[np.uint8],
+    pixels: npt.NDArray[Any],  # uint8, or uint16 with precision=12
     in_color: int,
     qtables: Any,
     comp_qtable: Sequence[int],
@@ -54,6 +55,7 @@ def encode_pixels(
     write_adobe: bool = ...,
     extra_segments: bytes = ...,
     max_pixels: int = ...,
+    precision: int = ...,
 ) -> bytes: ...
 def write_coefficient_arrays(
     coefficients: List[npt.NDArray[np.int16]],
@@ -76,6 +78,7 @@ def write_coefficient_arrays(
     y_density: int = ...,
     write_adobe: bool = ...,
     extra_segments: bytes = ...,
+    precision: int = ...,
 ) -> bytes: ...
 def purify_pixels(
     pixels: npt.NDArray[np.uint8],

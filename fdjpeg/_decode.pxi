@@ -124,25 +124,32 @@ cdef class Decoder:
         _raise_status(fdj_decoder_output_shape(self.dec, &h, &w, &ch), fdj_decoder_message(self.dec))
         return (h, w, ch)
 
+    def sample_dtype(self):
+        """numpy dtype of decode()'s output: uint8 up to 8 bits, uint16 above."""
+        return np.dtype(np.uint16) if fdj_decoder_sample_bytes(self.dec) == 2 else np.dtype(np.uint8)
+
     def decode(self, out=None):
-        """Decode the pixels into a new (or the given) uint8 array."""
+        """Decode the pixels into a new (or the given) uint8 array (uint16 for
+        frames of more than 8 bits)."""
         cdef int status
         cdef cnp.ndarray arr
         cdef uint8_t *dst
         cdef Py_ssize_t stride
+        cdef int sb = fdj_decoder_sample_bytes(self.dec)
         h, w, ch = self.output_shape()
         shape = (h, w) if ch == 1 else (h, w, ch)
+        dtype = np.uint16 if sb == 2 else np.uint8
         if out is None:
-            arr = np.empty(shape, dtype=np.uint8)
+            arr = np.empty(shape, dtype=dtype)
         else:
             if not isinstance(out, np.ndarray):
                 raise TypeError("out must be a numpy array")
             o = out
-            if o.dtype != np.uint8 or tuple(o.shape) != shape:
-                raise ValueError(f"out must be uint8 with shape {shape}, got {o.dtype} {o.shape}")
+            if o.dtype != dtype or tuple(o.shape) != shape:
+                raise ValueError(f"out must be {np.dtype(dtype).name} with shape {shape}, got {o.dtype} {o.shape}")
             if not o.flags.writeable:
                 raise ValueError("out must be writeable")
-            if o.strides[o.ndim - 1] != 1 or (o.ndim == 3 and o.strides[1] != ch):
+            if o.strides[o.ndim - 1] != sb or (o.ndim == 3 and o.strides[1] != ch * sb):
                 raise ValueError("out must have contiguous rows")
             arr = o
         dst = <uint8_t *>cnp.PyArray_DATA(arr)

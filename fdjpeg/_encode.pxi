@@ -56,8 +56,10 @@ def encode_pixels(cnp.ndarray pixels, int in_color, qtables, comp_qtable, h_samp
                   bint optimize=False, bint progressive=False, int restart_interval=0,
                   int restart_rows=0, bint keep_rgb=False, bint write_jfif=True,
                   int density_unit=0, int x_density=1, int y_density=1,
-                  bint write_adobe=False, extra_segments=b"", uint64_t max_pixels=0):
-    """Encode a uint8 (H, W) or (H, W, C) array with any strides (checked by the caller)."""
+                  bint write_adobe=False, extra_segments=b"", uint64_t max_pixels=0,
+                  int precision=8):
+    """Encode a uint8 (H, W) or (H, W, C) array with any strides (checked by the caller);
+    precision=12: a uint16 array of 12-bit samples."""
     cdef fdj_encode_params p
     cdef char msg[FDJ_MSG_SIZE]
     cdef uint8_t *out = NULL
@@ -66,14 +68,15 @@ def encode_pixels(cnp.ndarray pixels, int in_color, qtables, comp_qtable, h_samp
     cdef const uint8_t *src
     cdef ptrdiff_t rs, cs, chs
     cdef const uint8_t[::1] extra
-    if pixels.dtype != np.uint8:
-        raise TypeError("pixels must be uint8")
+    if pixels.dtype != (np.uint16 if precision == 12 else np.uint8):
+        raise TypeError("pixels must be uint16 for precision 12, else uint8")
     if pixels.ndim not in (2, 3):
         raise ValueError("pixels must be 2-D or 3-D")
     _fill_params(&p, <int>pixels.shape[1], <int>pixels.shape[0], in_color, qtables, comp_qtable,
                  h_samp, v_samp, optimize, progressive, restart_interval, restart_rows,
                  keep_rgb, write_jfif, density_unit, x_density, y_density, write_adobe,
                  max_pixels)
+    p.precision = precision
     extra = bytes(extra_segments)
     if extra.shape[0] > 0:
         p.extra_segments = &extra[0]
@@ -94,8 +97,9 @@ def write_coefficient_arrays(list coefficients, int width, int height, int in_co
                              bint progressive=False, int restart_interval=0,
                              int restart_rows=0, bint keep_rgb=False, bint write_jfif=True,
                              int density_unit=0, int x_density=1, int y_density=1,
-                             bint write_adobe=False, extra_segments=b""):
-    """Write C-contiguous int16 (bh, bw, 8, 8) arrays (checked by the caller) as a JPEG."""
+                             bint write_adobe=False, extra_segments=b"", int precision=8):
+    """Write C-contiguous int16 (bh, bw, 8, 8) arrays (checked by the caller) as a JPEG
+    (precision 12: a 12-bit frame, SOF1/SOF2 with optimal tables)."""
     cdef fdj_encode_params p
     cdef char msg[FDJ_MSG_SIZE]
     cdef uint8_t *out = NULL
@@ -107,6 +111,7 @@ def write_coefficient_arrays(list coefficients, int width, int height, int in_co
     _fill_params(&p, width, height, in_color, qtables, comp_qtable, h_samp, v_samp, optimize,
                  progressive, restart_interval, restart_rows, keep_rgb, write_jfif,
                  density_unit, x_density, y_density, write_adobe, 0)
+    p.precision = precision
     if len(coefficients) > 4:
         raise ValueError("at most 4 components")
     for c in range(4):

@@ -126,7 +126,10 @@ def _quality_slots(quality, in_color, keep_rgb):
 def encode(raw, table=None, *, quality=None, subsampling="4:4:4", optimize=False,
            restart_interval=0, restart_rows=0, progressive=False, keep_rgb=False, dpi=None,
            extra_segments=b"", max_pixels=None):
-    """Encode a uint8 image as a JPEG file (bytes).
+    """Encode a uint8 image as a JPEG file (bytes); a uint16 image of 12-bit samples
+    (0..4095) as a 12-bit JPEG, exactly as libjpeg-turbo 3's 12-bit compressor writes it
+    (``imagecodecs.jpeg8_encode(raw, bitspersample=12)``): SOF1 (SOF2 progressive) and
+    optimal Huffman tables always.
 
     raw: (H, W) or (H, W, 1) gray, (H, W, 3) RGB, (H, W, 4) CMYK (written
     inverted with an Adobe marker, as Pillow does); any strides.
@@ -147,7 +150,11 @@ def encode(raw, table=None, *, quality=None, subsampling="4:4:4", optimize=False
     away from zero).  Entries above 32767 are valid T.81 but some libjpeg-based
     readers take them as negative.
     """
-    _check_pixels(raw)
+    precision = 8
+    if isinstance(raw, np.ndarray) and raw.dtype == np.uint16:
+        precision = 12
+    else:
+        _check_pixels(raw)
     in_color, channels = _image_kind(raw.shape, "raw")
     factors = _factors(subsampling)
     optimize = _check_bool(optimize, "optimize")
@@ -180,7 +187,8 @@ def encode(raw, table=None, *, quality=None, subsampling="4:4:4", optimize=False
         pixels, in_color, tabs, slots, h_samp, v_samp, optimize=optimize,
         progressive=progressive, restart_interval=restart_interval, restart_rows=restart_rows,
         keep_rgb=keep_rgb, write_jfif=not adobe, density_unit=unit, x_density=xd,
-        y_density=yd, write_adobe=adobe, extra_segments=extra, max_pixels=max_pixels)
+        y_density=yd, write_adobe=adobe, extra_segments=extra, max_pixels=max_pixels,
+        precision=precision)
 
 
 def purify(pixels, table=True, *, subsampling="4:4:4", keep_rgb=False):
@@ -230,8 +238,11 @@ def _blocks(n, f):
 
 def write_coefficients(coefficients, tables=None, *, width=None, height=None, sampling=None,
                        jpeg_color=None, optimize=False, progressive=False, restart_interval=0,
-                       restart_rows=0, dpi=None, extra_segments=b""):
+                       restart_rows=0, dpi=None, extra_segments=b"", precision=None):
     """Write quantized DCT coefficients as a JPEG file (lossless transcoding).
+
+    precision: 8 (default) or 12 (a 12-bit frame, as ``read_coefficients`` reports it
+    for 12-bit files: SOF1/SOF2, always optimal Huffman tables, as libjpeg-turbo).
 
     coefficients: one int16 array (blocks_high, blocks_wide, 8, 8) per component
     (1, 3 or 4), natural order, as ``fdjpeg.read_coefficients`` / ``jpeglib``
@@ -247,6 +258,7 @@ def write_coefficients(coefficients, tables=None, *, width=None, height=None, sa
     """
     if isinstance(coefficients, dict):
         src = coefficients
+        precision = src.get("precision", 8) if precision is None else precision
         coefficients = src["coefficients"]
         tables = src.get("tables") if tables is None else tables
         width = src.get("width") if width is None else width
@@ -305,11 +317,14 @@ def write_coefficients(coefficients, tables=None, *, width=None, height=None, sa
     restart_rows = _check_int(restart_rows, "restart_rows", 0, 65535)
     unit, xd, yd = _density(dpi)
     adobe = jpeg_color in ("rgb", "cmyk", "ycck")
+    precision = 8 if precision is None else precision
+    if precision not in (8, 12):
+        raise ValueError(f"precision must be 8 or 12, not {precision!r}")
     out = _codec.write_coefficient_arrays(
         arrays, width, height, in_color, tabs, slots, h_samp, v_samp, optimize=optimize,
         progressive=progressive, restart_interval=restart_interval, restart_rows=restart_rows,
         keep_rgb=keep_rgb, write_jfif=not adobe, density_unit=unit, x_density=xd, y_density=yd,
-        write_adobe=adobe, extra_segments=_extra(extra_segments))
+        write_adobe=adobe, extra_segments=_extra(extra_segments), precision=precision)
     if jpeg_color == "ycck":
         out = _adobe_transform(out, 2)
     return out
@@ -369,10 +384,7 @@ def transcode(data, purify=None, *, keep_metadata=True, max_pixels=None, max_sca
             "transcode needs DCT coefficients; a lossless (SOF3) JPEG has none to requantize "
             "(decode it, then fdjpeg.encode(pixels, table) or fdjpeg.purify(pixels, table); "
             "the CLI 'fdjpeg purify' does this for you)")
-    if info["precision"] != 8:
-        raise UnsupportedJPEGError(
-            f"transcode writes 8-bit JPEG files; this one has {info['precision']}-bit samples "
-            "(use fdjpeg.decode(data, purify=table) for its purified pixels)")
+    precision = info["precision"]  # 8 or 12 (lossy)
     coefs = dec.read_coefficients()
     qfile = [c["qtable"] for c in info["components"]]
     if purify is None or purify is False:
@@ -381,6 +393,12 @@ def transcode(data, purify=None, *, keep_metadata=True, max_pixels=None, max_sca
         new = coefs
     else:
         tabs, slots = table_slots(purify, ncomp)
+        if precision == 12:
+            # T keeps its 8-bit meaning at 12 bits and applies as 16 T (as decode(purify=T))
+            if max(int(t.max()) for t in tabs) > 4095:
+                raise ValueError("a 12-bit purification writes 16 T: table entries must be "
+                                 "<= 4095")
+            tabs = [(np.asarray(t, dtype=np.uint32) * 16).astype(np.uint16) for t in tabs]
         target = [tabs[slots[c]] for c in range(ncomp)]
         table_form = [t.reshape(8, 8) for t in tabs]
         if len(tabs) == 1:
@@ -398,4 +416,4 @@ def transcode(data, purify=None, *, keep_metadata=True, max_pixels=None, max_sca
     return write_coefficients(
         new, table_form, width=info["width"], height=info["height"],
         sampling=[(c["h"], c["v"]) for c in info["components"]],
-        jpeg_color=info["jpeg_color"], **kw)
+        jpeg_color=info["jpeg_color"], precision=precision, **kw)

@@ -63,6 +63,53 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
 
     #: FD purification applied in the decoder (None = plain decode); set by ``open``/``register``.
     fdjpeg_purify: TableSpec = None
+    #: sample precision P of the frame (8 for what Pillow itself opens; 12-bit lossy and 2..16-bit
+    #: lossless otherwise, which Pillow refuses: see ``_open``)
+    fdjpeg_precision: int = 8
+
+    def _open(self) -> None:
+        try:
+            super()._open()
+        except SyntaxError as e:
+            if "-bit layers" not in str(e):
+                raise
+            self._open_other_precision()
+
+    def _open_other_precision(self) -> None:
+        """Pillow's header parser refuses precisions other than 8 ("cannot handle 12-bit
+        layers"); run it on a copy whose frame header says 8 (so ``.info``, ``.layer``,
+        ``.quantization`` are Pillow's), then set the mode fdjpeg delivers:
+        grey above 8 bits -> "I;16" (the samples as decoded, 0..2^P-1); colour above 8 bits ->
+        "RGB"/"CMYK" holding the most significant 8 bits of each sample (v >> (P - 8), what
+        Pillow does with 16-bit RGB PNG and TIFF: it has no 16-bit colour mode; use
+        ``fdjpeg.decode`` for every bit); 2..7-bit lossless -> "L"/"RGB"/"CMYK" with the
+        samples as decoded."""
+        import fdjpeg
+
+        fp = self.fp
+        if fp is None:
+            raise SyntaxError("no file to read")
+        fp.seek(0)
+        data = fp.read()
+        try:
+            info = fdjpeg.inspect(data)
+        except fdjpeg.JPEGError as e:
+            raise SyntaxError(str(e)) from None
+        precision = info["precision"]
+        i = next((off for name, off, _ in info["markers"] if name.startswith("SOF")), None)
+        if i is None or precision == 8:
+            raise SyntaxError("no frame header")
+        patched = bytearray(data)
+        patched[i + 4] = 8
+        self.fp = io.BytesIO(bytes(patched))
+        try:
+            super()._open()
+        finally:
+            self.fp = fp
+        self.fdjpeg_precision = self.bits = precision
+        if precision > 8 and self.layers == 1:
+            self._mode = "I;16"
+        self.info["fdjpeg_precision"] = precision
 
     def draft(self, mode: Optional[str], size: Optional[Tuple[int, int]]
               ) -> Optional[Tuple[str, Tuple[int, int, float, float]]]:
@@ -72,6 +119,8 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
         exactly as Pillow does.  With ``purify`` it is declined (RGB stays, purified): fdjpeg
         has no raw-YCbCr output, and the defense is never dropped for a draft.
         """
+        if self.fdjpeg_precision != 8:
+            return None  # no reduced-size decoding above 8 bits (fdjpeg_precision)
         if mode == "YCbCr" and self.fdjpeg_purify is not None:
             mode = None
         return super().draft(mode, size)
@@ -107,9 +156,15 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
             max_pixels = 2**62
         else:
             max_pixels = 2 * int(Image.MAX_IMAGE_PIXELS)
-        return _decode_pixels(data, purify=self.fdjpeg_purify, mode=self.mode, scale=scale,
-                              max_pixels=max_pixels,
-                              allow_truncated=bool(ImageFile.LOAD_TRUNCATED_IMAGES), region=region)
+        arr = _decode_pixels(data, purify=self.fdjpeg_purify,
+                             mode=None if self.mode == "I;16" else self.mode, scale=scale,
+                             max_pixels=max_pixels,
+                             allow_truncated=bool(ImageFile.LOAD_TRUNCATED_IMAGES), region=region)
+        if self.mode == "I;16":
+            arr = arr.astype("<u2", copy=False)
+        elif arr.dtype == np.uint16:  # colour above 8 bits: the top 8 bits (see _open_other_precision)
+            arr = (arr >> (self.fdjpeg_precision - 8)).astype(np.uint8)
+        return arr
 
     def load(self) -> Any:
         """Decode the pixels with fdjpeg (purified with ``fdjpeg_purify``), once."""

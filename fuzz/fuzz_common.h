@@ -55,7 +55,7 @@ static inline void fuzz_check_failure(int st, const char *msg)
 /* Decode pixels after a successful open; returns the status. */
 static inline int fuzz_decode_pixels(fdj_decoder *dec)
 {
-    int h = 0, w = 0, c = 0, st;
+    int h = 0, w = 0, c = 0, st, sb;
     uint8_t *out;
     st = fdj_decoder_output_shape(dec, &h, &w, &c);
     if (st != FDJ_OK) {
@@ -64,9 +64,15 @@ static inline int fuzz_decode_pixels(fdj_decoder *dec)
     }
     FUZZ_ASSERT(h > 0 && w > 0 && (c == 1 || c == 3 || c == 4));
     FUZZ_ASSERT((uint64_t)h * (uint64_t)w <= FUZZ_MAX_PIXELS);
+    /* uint16 samples above 8 bits (12-bit lossy, 9..16-bit lossless) */
+    sb = fdj_decoder_sample_bytes(dec);
+    FUZZ_ASSERT(sb == (fdj_decoder_info(dec)->precision > 8 ? 2 : 1));
+    c *= sb;
     out = (uint8_t *)malloc((size_t)h * (size_t)w * (size_t)c);
     if (!out)
         return FDJ_ERR_NOMEM;
+    /* a row stride one sample short is refused before any work */
+    FUZZ_ASSERT(fdj_decoder_decode(dec, out, (ptrdiff_t)w * c - 1) == FDJ_ERR_ARGUMENT);
     st = fdj_decoder_decode(dec, out, (ptrdiff_t)w * c);
     if (st != FDJ_OK)
         fuzz_check_failure(st, fdj_decoder_message(dec));

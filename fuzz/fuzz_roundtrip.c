@@ -9,7 +9,10 @@
  *     writes fdj_encode's bytes, into a callback and into an exact-size caller buffer.
  *
  * Input: 8 header bytes, then (optionally) 128 bytes of table, then pixels
- * (cycled if short).
+ * (cycled if short).  Bit 7 of the flags byte selects 12-bit encoding (uint16
+ * samples from byte pairs, masked to 12 bits): the file must decode as 12-bit
+ * with the right shape, and its coefficients written back (precision 12) must
+ * decode to the same samples.
  */
 #include "fuzz_common.h"
 
@@ -119,6 +122,69 @@ done:
     fdj_decoder_free(dec);
 }
 
+/* 12-bit: encode, decode (uint16), coefficients written back decode the same */
+static void check_12bit(fdj_encode_params *p, const uint8_t *rest, size_t nrest, int ch)
+{
+    size_t npx = (size_t)p->width * p->height * ch, i, nout;
+    uint16_t *src = (uint16_t *)malloc(npx * 2), *pix = NULL, *pix2 = NULL;
+    uint8_t *jpg = NULL, *jpg2 = NULL;
+    int16_t *planes[FDJ_MAX_COMPONENTS] = {0};
+    const int16_t *cplanes[FDJ_MAX_COMPONENTS] = {0};
+    size_t n = 0, n2 = 0;
+    char msg[FDJ_MSG_SIZE];
+    fdj_decoder *dec = NULL;
+    int st, hh, ww, cc, k, outc = ch == FDJ_IN_GRAY ? 1 : ch == FDJ_IN_RGB ? 3 : 4;
+    if (!src)
+        return;
+    for (i = 0; i < npx; i++)
+        src[i] = (uint16_t)((nrest >= 2 ? (rest[(2 * i) % nrest] << 8 | rest[(2 * i + 1) % nrest])
+                                        : (unsigned)(i * 37)) & 0x0FFF);
+    p->precision = 12;
+    st = fdj_encode(p, (const uint8_t *)src, (ptrdiff_t)p->width * ch * 2, ch * 2, 2, &jpg, &n, msg);
+    if (st != FDJ_OK) {
+        FUZZ_ASSERT(st == FDJ_ERR_ARGUMENT || st == FDJ_ERR_UNSUPPORTED);
+        FUZZ_ASSERT(msg[0] != 0 && jpg == NULL);
+        goto done;
+    }
+    dec = fdj_decoder_new();
+    if (!dec)
+        goto done;
+    FUZZ_ASSERT(fdj_decoder_open(dec, jpg, n, NULL) == FDJ_OK);
+    FUZZ_ASSERT(fdj_decoder_info(dec)->precision == 12 && fdj_decoder_sample_bytes(dec) == 2);
+    FUZZ_ASSERT(fdj_decoder_output_shape(dec, &hh, &ww, &cc) == FDJ_OK);
+    FUZZ_ASSERT(hh == p->height && ww == p->width && cc == outc);
+    nout = (size_t)hh * ww * cc;
+    pix = (uint16_t *)malloc(nout * 2);
+    pix2 = (uint16_t *)malloc(nout * 2);
+    for (k = 0; k < fdj_decoder_info(dec)->num_components; k++) {
+        const fdj_component_info *ci = &fdj_decoder_info(dec)->comp[k];
+        planes[k] = (int16_t *)malloc((size_t)ci->width_in_blocks * ci->height_in_blocks * 64 * 2);
+        cplanes[k] = planes[k];
+        if (!planes[k])
+            goto done;
+    }
+    if (!pix || !pix2)
+        goto done;
+    FUZZ_ASSERT(fdj_decoder_decode(dec, (uint8_t *)pix, (ptrdiff_t)ww * cc * 2) == FDJ_OK);
+    for (i = 0; i < nout; i++)
+        FUZZ_ASSERT(pix[i] <= 4095);
+    FUZZ_ASSERT(fdj_decoder_open(dec, jpg, n, NULL) == FDJ_OK);
+    FUZZ_ASSERT(fdj_decoder_read_coefficients(dec, planes) == FDJ_OK);
+    FUZZ_ASSERT(fdj_write_coefficients(p, cplanes, &jpg2, &n2, msg) == FDJ_OK);
+    FUZZ_ASSERT(fdj_decoder_open(dec, jpg2, n2, NULL) == FDJ_OK);
+    FUZZ_ASSERT(fdj_decoder_decode(dec, (uint8_t *)pix2, (ptrdiff_t)ww * cc * 2) == FDJ_OK);
+    FUZZ_ASSERT(memcmp(pix, pix2, nout * 2) == 0);
+done:
+    for (k = 0; k < FDJ_MAX_COMPONENTS; k++)
+        free(planes[k]);
+    fdj_decoder_free(dec);
+    fdj_free(jpg);
+    fdj_free(jpg2);
+    free(pix);
+    free(pix2);
+    free(src);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const int colors[3] = {FDJ_IN_GRAY, FDJ_IN_RGB, FDJ_IN_CMYK};
@@ -173,6 +239,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int q = 1 + data[5] % 100;
         fdj_quality_table(q, 0, !((flags >> 5) & 1), p.qtable[0]);
         fdj_quality_table(q, 1, !((flags >> 5) & 1), p.qtable[1]);
+    }
+    if ((flags >> 7) & 1) {
+        check_12bit(&p, rest, nrest, ch);
+        return 0;
     }
     npx = (size_t)w * h * ch;
     src = (uint8_t *)malloc(npx);

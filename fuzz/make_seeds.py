@@ -172,6 +172,29 @@ def lossless_seeds():
     return out
 
 
+def precision_seeds():
+    """12-bit lossy (every sampling, optimized) and 2..16-bit lossless files from
+    imagecodecs' libjpeg-turbo 3, when it is installed."""
+    try:
+        import imagecodecs
+    except ImportError:
+        return {}
+    out = {}
+    rng = np.random.default_rng(12)
+    for i, sub in enumerate(("444", "422", "420", "411", "440")):
+        img = rng.integers(0, 4096, (9 + i, 21 - i, 3)).astype(np.uint16)
+        out[f"p12_{sub}.jpg"] = imagecodecs.jpeg8_encode(img, level=40 + 10 * i, bitspersample=12,
+                                                         subsampling=sub, optimize=i % 2 == 1)
+    out["p12_gray.jpg"] = imagecodecs.jpeg8_encode(rng.integers(0, 4096, (17, 9)).astype(np.uint16),
+                                                   level=90, bitspersample=12)
+    for bits in (2, 6, 10, 12, 16):
+        for pred in (1, 4, 7):
+            img = rng.integers(0, 1 << bits, (7, 11)).astype(np.uint16 if bits > 8 else np.uint8)
+            out[f"lossless{bits}_p{pred}.jpg"] = imagecodecs.jpeg8_encode(
+                img, lossless=True, bitspersample=bits, predictor=pred)
+    return out
+
+
 def roundtrip_seeds():
     rng = np.random.default_rng(7)
     out = {}
@@ -197,7 +220,8 @@ def main():
     n = 0
     corpus = Path(a.corpus)
     if corpus.is_dir():
-        files = [p for sub in ("conformance", "malformed") for p in (corpus / sub).rglob("*")
+        files = [p for sub in ("conformance", "malformed", "precision")
+                 for p in (corpus / sub).rglob("*")
                  if p.is_file() and p.suffix.lower() in (".jpg", ".jpeg") and p.stat().st_size <= MAX_SEED]
         inet = sorted((corpus / "imagenet-sample").glob("*.JPEG"), key=lambda p: p.stat().st_size)[:20]
         for p in files + inet:
@@ -208,7 +232,7 @@ def main():
             shutil.copyfile(p, dec / ("regression_" + p.name))
             n += 1
     with tempfile.TemporaryDirectory() as tmp:
-        gen = {**pillow_seeds(), **tool_seeds(tmp), **lossless_seeds()}
+        gen = {**pillow_seeds(), **tool_seeds(tmp), **lossless_seeds(), **precision_seeds()}
     for name, data in gen.items():
         (dec / name).write_bytes(data)
     for name, data in roundtrip_seeds().items():

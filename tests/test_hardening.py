@@ -133,8 +133,8 @@ GRAY_SOF0_8x8 = b"\xff\xc0\x00\x0b\x08\x00\x08\x00\x08\x01\x01\x11\x00"
     (SOI + b"\xff\xc0\x00\x0b\x08\x00\x08\x00\x00\x01\x01\x11\x00" + EOI, JPEGError, "empty image"),
     (SOI + b"\xff\xc0\x00\x0b\x08\x00\x08\x00\x08\x01\x01\x51\x00" + EOI, JPEGError,
      "bad sampling factors 5x1 for component"),
-    (SOI + b"\xff\xc1\x00\x0b\x0c\x00\x08\x00\x08\x01\x01\x11\x00" + EOI, UnsupportedJPEGError,
-     "12-bit sample precision is not supported"),
+    (SOI + b"\xff\xc1\x00\x0b\x10\x00\x08\x00\x08\x01\x01\x11\x00" + EOI, UnsupportedJPEGError,
+     "16-bit sample precision is not supported"),
     (SOI + b"\xff\xc0\x00\x0b\x08\x00\x00\x00\x08\x01\x01\x11\x00" + EOI, UnsupportedJPEGError,
      "height 0"),
     (SOI + b"\xff\xdd\x00\x05\x00\x01\x00" + EOI, JPEGError, "bad DRI length 5 at offset 2"),
@@ -307,7 +307,9 @@ def test_encode_misuse():
     img = pattern(10, 12)
     raises(TypeError, "numpy uint8 array", fdjpeg.encode, img.tolist())
     raises(TypeError, "dtype uint8", fdjpeg.encode, img.astype(np.float32))
-    raises(TypeError, "dtype uint8", fdjpeg.encode, img.astype(np.uint16))
+    raises(TypeError, "dtype uint8", fdjpeg.encode, img.astype(np.int16))
+    # uint16 is 12-bit input (tests/test_precision.py): samples above 4095 are refused
+    raises(ValueError, "0..4095", fdjpeg.encode, img.astype(np.uint16) * 17)
     raises(ValueError, "1, 3 or 4 channels", fdjpeg.encode, np.zeros((4, 4, 2), np.uint8))
     raises(ValueError, "shape", fdjpeg.encode, np.zeros((4, 4, 3, 1), np.uint8))
     raises(ValueError, "must not be empty", fdjpeg.encode, np.zeros((0, 4, 3), np.uint8))

@@ -27,6 +27,8 @@ def needs(code):
         mods.append("art")
     if "dask" in code:
         mods += ["dask", "distributed"]
+    if "pydicom" in code:
+        mods.append("pydicom")
     return mods
 
 

@@ -186,10 +186,14 @@ def test_transcode_requantized_coefficient_out_of_range():
     assert out[0, 0, 0, :3].tolist() == [500, -2, 2]
 
 
-def test_transcode_refuses_higher_precision():
-    """transcode writes 8-bit files: a 12-bit JPEG is refused (never written as 8-bit)."""
+def test_transcode_keeps_higher_precision():
+    """transcode writes a 12-bit JPEG as a 12-bit frame (never as 8-bit): T applies as 16 T,
+    so the file decodes like decode(data, purify=T) (tests/test_precision.py checks it with
+    libjpeg-turbo too)."""
     from conftest import need_corpus
 
     path = need_corpus(CORPUS / "precision" / "dicom_extended_12bit_gray.jpg")
-    with pytest.raises(fdjpeg.UnsupportedJPEGError, match="12-bit"):
-        fdjpeg.transcode(path.read_bytes(), purify=True)
+    data = path.read_bytes()
+    out = fdjpeg.transcode(data, purify=True)
+    assert fdjpeg.inspect(out)["precision"] == 12
+    np.testing.assert_array_equal(fdjpeg.decode(out), fdjpeg.decode(data, purify=True))
