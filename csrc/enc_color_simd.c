@@ -1,6 +1,7 @@
 /*
- * enc_color_simd.c -- AVX2 sibling of the encoder's RGB -> YCbCr conversion
- * (enc_color.c; JFIF 1.02, libjpeg's jccolor.c arithmetic).
+ * enc_color_simd.c -- AVX2 siblings of the encoder's RGB -> YCbCr conversion
+ * (enc_color.c; JFIF 1.02, libjpeg's jccolor.c arithmetic) and of its h2v1 /
+ * h2v2 box downsampling (jcsample.c's rounding).
  */
 #include "enc_internal.h"
 #include "enc_color_consts.h"
@@ -55,6 +56,49 @@ FDJ_AVX2 int fdj_rgb_ycc_row_avx2(const uint8_t *src, int width, uint8_t *y, uin
             _mm_storel_epi64((__m128i *)(void *)(cb + x), _mm_srli_si128(yc, 8));
             _mm_storel_epi64((__m128i *)(void *)(cr + x), _mm_packus_epi16(crb, crb));
         }
+    }
+    return x;
+}
+
+/* Sums of horizontally adjacent byte pairs of 32 bytes, as 16 int16 lanes. */
+FDJ_AVX2 static inline __m256i pair_sums(const uint8_t *p)
+{
+    return _mm256_maddubs_epi16(_mm256_loadu_si256((const __m256i *)(const void *)p),
+                                _mm256_set1_epi8(1));
+}
+
+/* Two vectors of 16 int16 values 0..255 -> 32 bytes in order. */
+FDJ_AVX2 static inline void store_packed(uint8_t *out, __m256i lo, __m256i hi)
+{
+    _mm256_storeu_si256((__m256i *)(void *)out,
+                        _mm256_permute4x64_epi64(_mm256_packus_epi16(lo, hi), 0xD8));
+}
+
+/* AVX2 sibling of the h2v1 row (enc_color.c fdj_h2v1_down_row): out[x] =
+ * (a[2x] + a[2x+1] + (x & 1)) >> 1, 32 outputs per step. */
+FDJ_AVX2 int fdj_h2v1_down_row_avx2(const uint8_t *a, int out_cols, uint8_t *out)
+{
+    const __m256i bias = _mm256_set1_epi32(0x00010000); /* 0, 1, 0, 1, ... */
+    int x;
+    for (x = 0; x + 32 <= out_cols; x += 32) {
+        __m256i lo = _mm256_srli_epi16(_mm256_add_epi16(pair_sums(a + 2 * x), bias), 1);
+        __m256i hi = _mm256_srli_epi16(_mm256_add_epi16(pair_sums(a + 2 * x + 32), bias), 1);
+        store_packed(out + x, lo, hi);
+    }
+    return x;
+}
+
+/* AVX2 sibling of the h2v2 row (enc_color.c fdj_h2v2_down_row): out[x] =
+ * (a[2x] + a[2x+1] + b[2x] + b[2x+1] + 1 + (x & 1)) >> 2, 32 outputs per step. */
+FDJ_AVX2 int fdj_h2v2_down_row_avx2(const uint8_t *a, const uint8_t *b, int out_cols, uint8_t *out)
+{
+    const __m256i bias = _mm256_set1_epi32(0x00020001); /* 1, 2, 1, 2, ... */
+    int x;
+    for (x = 0; x + 32 <= out_cols; x += 32) {
+        __m256i lo = _mm256_add_epi16(_mm256_add_epi16(pair_sums(a + 2 * x), pair_sums(b + 2 * x)), bias);
+        __m256i hi = _mm256_add_epi16(_mm256_add_epi16(pair_sums(a + 2 * x + 32), pair_sums(b + 2 * x + 32)),
+                                      bias);
+        store_packed(out + x, _mm256_srli_epi16(lo, 2), _mm256_srli_epi16(hi, 2));
     }
     return x;
 }

@@ -45,6 +45,8 @@ void fdj_kernels_init(fdj_kernels *k, int level)
         k->quantize = fdj_quantize_avx2;
         k->quantize_dequantize = fdj_quantize_dequantize_avx2;
         k->rgb_ycc_row = fdj_rgb_ycc_row_avx2;
+        k->h2v1_down_row = fdj_h2v1_down_row_avx2;
+        k->h2v2_down_row = fdj_h2v2_down_row_avx2;
         k->ycc_rgb_row = fdj_ycc_rgb_row_avx2;
         k->h2v2_fancy_row = fdj_h2v2_fancy_row_avx2;
         k->nonzero_ac = fdj_nonzero_ac_sse2; /* SSE2 is part of every AVX2 CPU */

@@ -76,6 +76,11 @@ typedef void (*fdj_dequantize_fn)(const int32_t dct[64], const struct fdj_diviso
 /* RGB (3 bytes per pixel) -> Y, Cb, Cr rows; returns the pixels done, from 0. */
 typedef int (*fdj_rgb_ycc_row_fn)(const uint8_t *src, int width, uint8_t *y, uint8_t *cb,
                                   uint8_t *cr);
+/* Box downsampling of one output row by 2 horizontally (h2v1: row a) or 2x2
+ * (h2v2: rows a, b) with libjpeg-turbo's alternating bias (enc_color.c);
+ * returns the output columns done, from 0 (an even number). */
+typedef int (*fdj_h2v1_down_row_fn)(const uint8_t *a, int out_cols, uint8_t *out);
+typedef int (*fdj_h2v2_down_row_fn)(const uint8_t *a, const uint8_t *b, int out_cols, uint8_t *out);
 /* YCbCr -> interleaved RGB for one row (libjpeg's jdcolor.c arithmetic). */
 typedef void (*fdj_ycc_rgb_row_fn)(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,
                                    uint8_t *out);
@@ -98,6 +103,8 @@ typedef struct fdj_kernels {
     fdj_quantize_fn quantize;           /* never NULL */
     fdj_dequantize_fn quantize_dequantize; /* never NULL */
     fdj_rgb_ycc_row_fn rgb_ycc_row;
+    fdj_h2v1_down_row_fn h2v1_down_row;
+    fdj_h2v2_down_row_fn h2v2_down_row;
     fdj_ycc_rgb_row_fn ycc_rgb_row;
     fdj_h2v2_row_fn h2v2_fancy_row;
     fdj_nonzero_ac_fn nonzero_ac;       /* never NULL */
@@ -127,6 +134,8 @@ void fdj_quantize_avx2(const int32_t dct[64], const struct fdj_divisors *d, int1
 void fdj_quantize_dequantize_avx2(const int32_t dct[64], const struct fdj_divisors *d,
                                   int32_t out[64]);
 int fdj_rgb_ycc_row_avx2(const uint8_t *src, int width, uint8_t *y, uint8_t *cb, uint8_t *cr);
+int fdj_h2v1_down_row_avx2(const uint8_t *a, int out_cols, uint8_t *out);
+int fdj_h2v2_down_row_avx2(const uint8_t *a, const uint8_t *b, int out_cols, uint8_t *out);
 void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,
                           uint8_t *out);
 void fdj_h2v2_fancy_row_avx2(const uint8_t *near, const uint8_t *far, int w, uint8_t *out);

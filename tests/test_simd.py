@@ -46,6 +46,7 @@ class KernelHooks:
         lib.fdj_hook_idct_turbo_emul_blocks.argtypes = [p, n, p, p]
         lib.fdj_hook_idct_turbo_emul_blocks.restype = None
         lib.fdj_hook_idct_fused_blocks.argtypes = [p, n, p, p, p, p]
+        lib.fdj_hook_downsample_row.argtypes = [p, p, ctypes.c_int, ctypes.c_int, p]
 
     @staticmethod
     def _ptr(a):
@@ -96,6 +97,18 @@ class KernelHooks:
         if st != 0:
             raise ValueError("no fused IDCT kernel is active")
         return dst if t is not None else (dst, acc.astype(bool))
+
+    def _downsample_row(self, a, b, level):
+        """The encoder's h2v1 (b None) or h2v2 downsampling of uint8 rows of even length at
+        `level`; (len(a) // 2,) uint8 and the columns the level's SIMD kernel did."""
+        a = np.ascontiguousarray(a, dtype=np.uint8)
+        b = None if b is None else np.ascontiguousarray(b, dtype=np.uint8)
+        out = np.empty(a.size // 2, dtype=np.uint8)
+        done = self.lib.fdj_hook_downsample_row(self._ptr(a), None if b is None else self._ptr(b),
+                                                out.size, level, self._ptr(out))
+        if done < 0:
+            raise ValueError(f"SIMD level {level} is not available here")
+        return out, done
 
 
 @pytest.fixture(scope="module")
@@ -286,6 +299,33 @@ def test_fdct_avx2_equals_scalar(hooks):
     assert np.array_equal(simd, fdct_model(px))
 
 
+def downsample_model(a, b=None):
+    """jcsample.c's h2v1 / h2v2 box downsampling: alternating bias 0,1 / 1,2 along the row."""
+    a = a.astype(np.int32)
+    x = np.arange(a.size // 2)
+    if b is None:
+        return ((a[0::2] + a[1::2] + (x & 1)) >> 1).astype(np.uint8)
+    b = b.astype(np.int32)
+    return ((a[0::2] + a[1::2] + b[0::2] + b[1::2] + 1 + (x & 1)) >> 2).astype(np.uint8)
+
+
+@pytest.mark.parametrize("kind", ["h2v1", "h2v2"])
+def test_downsample_avx2_equals_scalar_and_model(kind, hooks):
+    rng = np.random.default_rng(5)
+    rows = [rng.integers(0, 256, size=(2, 2 * n), dtype=np.uint8) for n in (1, 15, 16, 31, 32, 33, 63, 64, 65, 200, 1000)]
+    rows += [np.full((2, 128), 255, np.uint8), np.zeros((2, 128), np.uint8),
+             np.tile(np.array([[255, 0], [0, 255]], np.uint8), (1, 64))]
+    levels = [0] + ([2] if hooks._simd_level() >= 2 else [])
+    for ab in rows:
+        b = None if kind == "h2v1" else ab[1]
+        want = downsample_model(ab[0], b)
+        for level in levels:
+            got, done = hooks._downsample_row(ab[0], b, level)
+            assert np.array_equal(got, want), (kind, level, ab.shape)
+            # the AVX2 kernel does whole 32-column steps, the scalar reference the rest
+            assert done == (want.size // 32 * 32 if level == 2 else 0)
+
+
 def test_level_hook_refuses_unavailable_level(hooks):
     with scalar_kernels():
         assert hooks._simd_level() == 0
@@ -343,7 +383,7 @@ def test_decode_purify_simd_equals_scalar():
 
 
 @needs_avx2
-@pytest.mark.parametrize("subsampling", ["4:4:4", "4:2:0"])
+@pytest.mark.parametrize("subsampling", ["4:4:4", "4:2:2", "4:2:0"])
 def test_encode_and_purify_simd_equal_scalar(subsampling):
     fd = fdjpeg.tables.feature_distillation()
     for name, img in _images():

@@ -78,3 +78,24 @@ int fdj_hook_idct_fused_blocks(const int16_t *coef, size_t n, const int32_t *q, 
     }
     return 0;
 }
+
+/* One downsampled row as the encoder computes it at `level`: the level's
+ * kernel (if any) for the leading columns, the scalar reference for the rest.
+ * b == NULL: h2v1 of row a; else h2v2 of rows a, b (2 * out_cols bytes each). */
+int fdj_hook_downsample_row(const uint8_t *a, const uint8_t *b, int out_cols, int level, uint8_t *out)
+{
+    fdj_kernels k;
+    int x0 = 0;
+    if (kernels_at(level, &k))
+        return -1;
+    if (b) {
+        if (k.h2v2_down_row)
+            x0 = k.h2v2_down_row(a, b, out_cols, out);
+        fdj_h2v2_down_row(a, b, x0, out_cols, out);
+    } else {
+        if (k.h2v1_down_row)
+            x0 = k.h2v1_down_row(a, out_cols, out);
+        fdj_h2v1_down_row(a, x0, out_cols, out);
+    }
+    return x0;
+}
