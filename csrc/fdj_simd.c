@@ -33,6 +33,7 @@ void fdj_kernels_init(fdj_kernels *k, int level)
     k->quantize_dequantize = fdj_quantize_dequantize_scalar;
     k->nonzero_ac = fdj_nonzero_ac_scalar;
     k->abs_above = fdj_abs_above_scalar;
+    k->huff_block_seq = fdj_huff_block_seq_scalar;
 #ifdef FDJ_X86_SIMD
     if (level >= FDJ_SIMD_AVX2) {
         k->level = FDJ_SIMD_AVX2;
@@ -51,6 +52,9 @@ void fdj_kernels_init(fdj_kernels *k, int level)
         k->h2v2_fancy_row = fdj_h2v2_fancy_row_avx2;
         k->nonzero_ac = fdj_nonzero_ac_sse2; /* SSE2 is part of every AVX2 CPU */
         k->abs_above = fdj_abs_above_sse2;
+        if (__builtin_cpu_supports("bmi2") && __builtin_cpu_supports("bmi") &&
+            __builtin_cpu_supports("lzcnt"))
+            k->huff_block_seq = fdj_huff_block_seq_bmi2;
     }
 #endif
     (void)level;

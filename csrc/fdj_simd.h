@@ -89,6 +89,10 @@ typedef void (*fdj_h2v2_row_fn)(const uint8_t *near, const uint8_t *far, int w, 
 /* Bit k set where zz[k] != 0 (k = 1..63) / where |zz[k]| > thr (k = 0..63). */
 typedef uint64_t (*fdj_nonzero_ac_fn)(const int16_t *zz);
 typedef uint64_t (*fdj_abs_above_fn)(const int16_t *zz, int thr);
+/* Huffman-code one zigzag block of a sequential scan into the coder's bit
+ * writer (enc_huff_block.h; struct coder is enc_entropy.h's). */
+struct coder;
+typedef void (*fdj_huff_block_fn)(struct coder *cd, const int16_t *zz, int ci);
 
 /* The kernels of one level.  A NULL entry: the level has no sibling for that
  * kernel, and its caller runs the scalar reference it owns. */
@@ -109,6 +113,7 @@ typedef struct fdj_kernels {
     fdj_h2v2_row_fn h2v2_fancy_row;
     fdj_nonzero_ac_fn nonzero_ac;       /* never NULL */
     fdj_abs_above_fn abs_above;         /* never NULL */
+    fdj_huff_block_fn huff_block_seq;   /* never NULL */
 } fdj_kernels;
 
 /* The kernels of a level (the scalar references below FDJ_SIMD_AVX2). */
@@ -141,6 +146,8 @@ void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr
 void fdj_h2v2_fancy_row_avx2(const uint8_t *near, const uint8_t *far, int w, uint8_t *out);
 uint64_t fdj_nonzero_ac_sse2(const int16_t *zz);
 uint64_t fdj_abs_above_sse2(const int16_t *zz, int thr);
+/* needs BMI1/BMI2/LZCNT as well (fdj_kernels_init checks) */
+void fdj_huff_block_seq_bmi2(struct coder *cd, const int16_t *zz, int ci);
 #endif
 
 #endif /* FDJ_SIMD_H */
