@@ -34,6 +34,7 @@ void fdj_kernels_init(fdj_kernels *k, int level)
     k->nonzero_ac = fdj_nonzero_ac_scalar;
     k->abs_above = fdj_abs_above_scalar;
     k->huff_block_seq = fdj_huff_block_seq_scalar;
+    k->huff_mcu_seq = fdj_decode_mcu_sequential_scalar;
 #ifdef FDJ_X86_SIMD
     if (level >= FDJ_SIMD_AVX2) {
         k->level = FDJ_SIMD_AVX2;
@@ -53,8 +54,10 @@ void fdj_kernels_init(fdj_kernels *k, int level)
         k->nonzero_ac = fdj_nonzero_ac_sse2; /* SSE2 is part of every AVX2 CPU */
         k->abs_above = fdj_abs_above_sse2;
         if (__builtin_cpu_supports("bmi2") && __builtin_cpu_supports("bmi") &&
-            __builtin_cpu_supports("lzcnt"))
+            __builtin_cpu_supports("lzcnt")) {
             k->huff_block_seq = fdj_huff_block_seq_bmi2;
+            k->huff_mcu_seq = fdj_decode_mcu_sequential_bmi2;
+        }
     }
 #endif
     (void)level;

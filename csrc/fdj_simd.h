@@ -34,6 +34,11 @@ enum fdj_simd_level {
 /* The best level this CPU supports, lowered by FDJPEG_SIMD ("0"/"scalar"/"off"). */
 int fdj_simd_level(void);
 
+/* Scalar references the kernel table names (dec_huff.c). */
+struct fdj_decoder;
+int fdj_decode_mcu_sequential_scalar(struct fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                                     const int block_comp[]);
+
 typedef void (*fdj_idct_fn)(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
 typedef void (*fdj_fdct_fn)(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
 
@@ -93,6 +98,10 @@ typedef uint64_t (*fdj_abs_above_fn)(const int16_t *zz, int thr);
  * writer (enc_huff_block.h; struct coder is enc_entropy.h's). */
 struct coder;
 typedef void (*fdj_huff_block_fn)(struct coder *cd, const int16_t *zz, int ci);
+/* Huffman-decode one MCU of a sequential scan (dec_huff_mcu.h). */
+struct fdj_decoder;
+typedef int (*fdj_huff_mcu_fn)(struct fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                               const int block_comp[]);
 
 /* The kernels of one level.  A NULL entry: the level has no sibling for that
  * kernel, and its caller runs the scalar reference it owns. */
@@ -114,6 +123,7 @@ typedef struct fdj_kernels {
     fdj_nonzero_ac_fn nonzero_ac;       /* never NULL */
     fdj_abs_above_fn abs_above;         /* never NULL */
     fdj_huff_block_fn huff_block_seq;   /* never NULL */
+    fdj_huff_mcu_fn huff_mcu_seq;       /* never NULL */
 } fdj_kernels;
 
 /* The kernels of a level (the scalar references below FDJ_SIMD_AVX2). */
@@ -148,6 +158,8 @@ uint64_t fdj_nonzero_ac_sse2(const int16_t *zz);
 uint64_t fdj_abs_above_sse2(const int16_t *zz, int thr);
 /* needs BMI1/BMI2/LZCNT as well (fdj_kernels_init checks) */
 void fdj_huff_block_seq_bmi2(struct coder *cd, const int16_t *zz, int ci);
+int fdj_decode_mcu_sequential_bmi2(struct fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                                   const int block_comp[]);
 #endif
 
 #endif /* FDJ_SIMD_H */
