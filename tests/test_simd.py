@@ -48,6 +48,7 @@ class KernelHooks:
         lib.fdj_hook_idct_fused_blocks.argtypes = [p, n, p, p, p, p]
         lib.fdj_hook_downsample_row.argtypes = [p, p, ctypes.c_int, ctypes.c_int, p]
         lib.fdj_hook_huff_blocks.argtypes = [p, n, ctypes.c_int, p, n, ctypes.POINTER(n), p]
+        lib.fdj_hook_rgb_ycc_row.argtypes = [p, ctypes.c_int, ctypes.c_int, p, p, p]
 
     @staticmethod
     def _ptr(a):
@@ -126,6 +127,17 @@ class KernelHooks:
             raise ValueError(f"SIMD level {level} is not available here")
         assert st != -2
         return st, out[:n.value].tobytes(), msg.value.decode()
+
+    def _rgb_ycc_row(self, rgb, level):
+        """The RGB -> YCbCr row kernel of `level` on (w, 3) uint8: (y, cb, cr) of the pixels
+        it converted."""
+        src = np.ascontiguousarray(rgb, dtype=np.uint8).reshape(-1, 3)
+        w = src.shape[0]
+        planes = [np.zeros(w, np.uint8) for _ in range(3)]
+        done = self.lib.fdj_hook_rgb_ycc_row(self._ptr(src), w, level, *map(self._ptr, planes))
+        if done < 0:
+            raise ValueError(f"SIMD level {level} is not available here")
+        return tuple(p[:done] for p in planes)
 
 
 @pytest.fixture(scope="module")
@@ -419,6 +431,33 @@ def test_huffman_block_coder_range_errors_agree(bad, hooks):
     st, _, msg = results[0]
     assert st != 0 and "out of range" in msg
     assert all((r[0], r[2]) == (st, msg) for r in results)
+
+
+def rgb_ycc_model(rgb):
+    """jccolor.c's RGB -> YCbCr in 16-bit fixed point (JFIF 1.02)."""
+    r, g, b = (rgb[:, i].astype(np.int64) for i in range(3))
+    y = (19595 * r + 38470 * g + 7471 * b + 32768) >> 16
+    cb = (-11059 * r - 21709 * g + 32768 * b + (128 << 16) + 32767) >> 16
+    cr = (32768 * r - 27439 * g - 5329 * b + (128 << 16) + 32767) >> 16
+    return tuple(v.astype(np.uint8) for v in (y, cb, cr))
+
+
+@needs_avx2
+def test_rgb_ycc_avx2_equals_model(hooks):
+    """Every RGB triple whose channels are 0, 1, 127, 128, 254, 255 or random, in rows whose
+    widths hit the 16- and 8-pixel steps and their tails."""
+    rng = np.random.default_rng(9)
+    edge = np.array([0, 1, 127, 128, 254, 255])
+    grid = np.stack(np.meshgrid(edge, edge, edge), -1).reshape(-1, 3)
+    rows = [grid, rng.integers(0, 256, size=(4096, 3))]
+    rows += [rng.integers(0, 256, size=(w, 3)) for w in (7, 8, 15, 16, 17, 23, 24, 31, 33)]
+    for rgb in rows:
+        rgb = rgb.astype(np.uint8)
+        got = hooks._rgb_ycc_row(rgb, 2)
+        assert got[0].size == rgb.shape[0] // 8 * 8
+        want = rgb_ycc_model(rgb[:got[0].size])
+        for a, b in zip(got, want):
+            assert np.array_equal(a, b)
 
 
 def test_level_hook_refuses_unavailable_level(hooks):

@@ -149,3 +149,15 @@ int fdj_hook_huff_blocks(const int16_t *zz, size_t n, int level, uint8_t *out, s
     free(cd);
     return st;
 }
+
+/* The RGB -> YCbCr row kernel of `level` on a packed RGB row: the pixels it
+ * converts (0 where the level has none; the encoder converts the rest with
+ * its scalar loop), or -1 when the level is unavailable. */
+int fdj_hook_rgb_ycc_row(const uint8_t *src, int width, int level, uint8_t *y, uint8_t *cb,
+                         uint8_t *cr)
+{
+    fdj_kernels k;
+    if (kernels_at(level, &k))
+        return -1;
+    return k.rgb_ycc_row ? k.rgb_ycc_row(src, width, y, cb, cr) : 0;
+}
