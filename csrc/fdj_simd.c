@@ -6,6 +6,17 @@
 #include "enc_entropy.h"
 #include "fdj_internal.h"
 
+#ifdef FDJ_X86_SIMD
+#include <cpuid.h>
+
+/* LZCNT (CPUID 0x80000001 ECX bit 5; clang's __builtin_cpu_supports has no name for it) */
+static int has_lzcnt(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(0x80000001, &a, &b, &c, &d) && ((c >> 5) & 1);
+}
+#endif
+
 int fdj_simd_level(void)
 {
     const char *env = getenv("FDJPEG_SIMD");
@@ -53,8 +64,7 @@ void fdj_kernels_init(fdj_kernels *k, int level)
         k->h2v2_fancy_row = fdj_h2v2_fancy_row_avx2;
         k->nonzero_ac = fdj_nonzero_ac_sse2; /* SSE2 is part of every AVX2 CPU */
         k->abs_above = fdj_abs_above_sse2;
-        if (__builtin_cpu_supports("bmi2") && __builtin_cpu_supports("bmi") &&
-            __builtin_cpu_supports("lzcnt")) {
+        if (__builtin_cpu_supports("bmi2") && __builtin_cpu_supports("bmi") && has_lzcnt()) {
             k->huff_block_seq = fdj_huff_block_seq_bmi2;
             k->huff_mcu_seq = fdj_decode_mcu_sequential_bmi2;
         }
