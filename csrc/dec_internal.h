@@ -76,6 +76,7 @@ typedef struct fdj_dcomp {
 typedef struct fdj_engine fdj_engine;
 
 struct fdj_decoder {
+    fdj_huff_mcu_fn huff_mcu_seq; /* sequential MCU decoder of the kernel level (dec_huff.c) */
     const uint8_t *data;
     size_t size, pos;
     uint8_t *owned_data;       /* allow_truncated: the input plus the EOI Pillow appends */

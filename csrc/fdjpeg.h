@@ -339,6 +339,15 @@ size_t fdj_encode_stream_memory(const fdj_encode_params *p);
 int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
                ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
                ptrdiff_t out_row_stride, char msg[FDJ_MSG_SIZE]);
+/* fdj_purify of count images of one shape (image i at pixels + i * image_stride,
+ * its output at out + i * out_image_stride), split into contiguous shares over
+ * `threads` threads (the calling thread is one of them; at most count).  The
+ * result is the same for every number of threads; on failure the status and
+ * message of the first image in batch order that failed. */
+int fdj_purify_batch(const fdj_encode_params *p, size_t count, const uint8_t *pixels,
+                     ptrdiff_t image_stride, ptrdiff_t row_stride, ptrdiff_t col_stride,
+                     ptrdiff_t chan_stride, uint8_t *out, ptrdiff_t out_image_stride,
+                     ptrdiff_t out_row_stride, int threads, char msg[FDJ_MSG_SIZE]);
 
 /* ---- table arithmetic (transcode.c) ------------------------------------- */
 /* Coefficient-domain Feature Distillation ("transcode"): num_blocks blocks of 64 quantized

@@ -108,6 +108,10 @@ cdef extern from "fdjpeg.h" nogil:
     int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
                    ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
                    ptrdiff_t out_row_stride, char *msg)
+    int fdj_purify_batch(const fdj_encode_params *p, size_t count, const uint8_t *pixels,
+                         ptrdiff_t image_stride, ptrdiff_t row_stride, ptrdiff_t col_stride,
+                         ptrdiff_t chan_stride, uint8_t *out, ptrdiff_t out_image_stride,
+                         ptrdiff_t out_row_stride, int threads, char *msg)
     int fdj_requantize_coefficients(const int16_t *coef, size_t num_blocks,
                                     const uint16_t *qfile, const uint16_t *table,
                                     int16_t *out, char *msg)
