@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import re
+from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from fdjpeg import _codec
 from fdjpeg.errors import UnsupportedJPEGError
 
 __all__ = ["decode", "inspect", "read_coefficients", "DEFAULT_MAX_PIXELS"]
+
+#: What the decoder reads: the JPEG file's bytes in any buffer (bytes, bytearray, memoryview,
+#: a uint8 numpy array, mmap...).
+BytesLike = Union[bytes, bytearray, memoryview, "npt.NDArray[np.uint8]"]
+#: A table form :func:`fdjpeg.tables.parse` reads (None: no purification).
+PurifySpec = Any
 
 DEFAULT_MAX_PIXELS = 2 * 89_478_485  # Pillow's DecompressionBombError threshold
 
@@ -123,8 +131,10 @@ def _decode_region(dec, region, out):
     return dec.decode_region(x, y, w, h, out)
 
 
-def decode(data, *, purify=None, mode=None, scale=1, max_pixels=None, max_scans=None,
-           allow_truncated=False, out=None, region=None):
+def decode(data: BytesLike, *, purify: PurifySpec = None, mode: Optional[str] = None, scale: int = 1,
+           max_pixels: Optional[int] = None, max_scans: Optional[int] = None,
+           allow_truncated: bool = False, out: Optional[np.ndarray] = None,
+           region: Optional[Tuple[int, int, int, int]] = None) -> np.ndarray:
     """Decode a JPEG to a uint8 array, bit-exact with Pillow (libjpeg-turbo).
 
     Frames of more than 8 bits, which Pillow refuses, decode bit-exactly as libjpeg-turbo 3
@@ -182,7 +192,9 @@ def decode(data, *, purify=None, mode=None, scale=1, max_pixels=None, max_scans=
     return dec.decode(out)
 
 
-def read_coefficients(data, *, max_pixels=None, max_scans=None, allow_truncated=False):
+def read_coefficients(data: BytesLike, *, max_pixels: Optional[int] = None,
+                      max_scans: Optional[int] = None,
+                      allow_truncated: bool = False) -> Dict[str, Any]:
     """Quantized DCT coefficients of any DCT-based JPEG (as ``jpeglib`` reads them).
 
     Returns a dict with ``coefficients`` (one int16 array per component, shape
@@ -190,6 +202,14 @@ def read_coefficients(data, *, max_pixels=None, max_scans=None, allow_truncated=
     table each component was quantized with), ``sampling`` ((h, v) per
     component), ``width``, ``height``, ``component_ids``, ``jpeg_color`` and
     ``precision`` (8 or 12: 12-bit coefficients are about 16 times larger).
+
+    Example::
+
+        coefs = fdjpeg.read_coefficients(open("photo.jpg", "rb").read())
+        y = coefs["coefficients"][0]          # (blocks_high, blocks_wide, 8, 8) int16
+        same = fdjpeg.write_coefficients(coefs["coefficients"], coefs["tables"],
+                                         width=coefs["width"], height=coefs["height"],
+                                         sampling=coefs["sampling"])
     """
     dec = _open(data, max_pixels=max_pixels, max_scans=max_scans, allow_truncated=allow_truncated)
     coefs = dec.read_coefficients()
@@ -220,7 +240,7 @@ for _i in range(8):
 _ENTROPY_END = re.compile(rb"\xff+(?![\x00\xd0-\xd7])")
 
 
-def marker_name(code):
+def marker_name(code: int) -> str:
     return _MARKER_NAMES.get(code, f"0x{code:02X}")
 
 
@@ -265,7 +285,7 @@ def _walk_segments(buf):
     return segs
 
 
-def inspect(data, *, max_pixels=None):
+def inspect(data: BytesLike, *, max_pixels: Optional[int] = None) -> Dict[str, Any]:
     """Header facts of a JPEG without decoding pixels.
 
     Returns size, mode, components (ids, sampling, table slots), sampling name,
@@ -275,10 +295,15 @@ def inspect(data, *, max_pixels=None):
     ``jfif_unit``, ``jfif_density``, ``dpi``, ``exif``, ``xmp``,
     ``icc_profile`` (reassembled from APP2 chunks), ``adobe``,
     ``adobe_transform``, ``comment``.
+
+    Example::
+
+        info = fdjpeg.inspect(open("photo.jpg", "rb").read())
+        info["size"], info["sampling"], info["progressive"], info["dpi"]
     """
     dec = _open(data, max_pixels=max_pixels)
     info = dec.info()
-    buf = bytes(memoryview(data).cast("B"))
+    buf = bytes(memoryview(data).cast("B"))  # type: ignore[arg-type]  # any buffer
     segs = _walk_segments(buf)
     h, w, ch = dec.output_shape()
     comps = info["components"]

@@ -18,7 +18,8 @@ pytest.importorskip("mypy")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MODULES = ["fdjpeg/__init__.py", "fdjpeg/pillow.py", "fdjpeg/torch.py", "fdjpeg/art.py", "fdjpeg/_pixelrule.py",
-           "fdjpeg/tables.py", "fdjpeg/detect.py", "fdjpeg/dask.py", "fdjpeg/errors.py"]
+           "fdjpeg/tables.py", "fdjpeg/detect.py", "fdjpeg/dask.py", "fdjpeg/errors.py",
+           "fdjpeg/_api.py", "fdjpeg/_encode_api.py"]
 # library modules whose docstring examples are doctests, run by test_library_docstring_examples_run
 LIBRARY_MODULES = ["fdjpeg.tables", "fdjpeg.detect", "fdjpeg.dask", "fdjpeg.errors"]
 DOCS = [ROOT / "README.md", ROOT / "docs" / "integrations.md"]
@@ -128,6 +129,11 @@ def _callables():
             elif inspect.isfunction(obj):
                 out.append((f"{mod.__name__}.{name}", obj, obj))
     out += [("fdjpeg.open", fdjpeg.open, fdjpeg.open), ("fdjpeg.save", fdjpeg.save, fdjpeg.save)]
+    # the codec's own API, as ``import fdjpeg`` shows it (decode, encode, purify, transcode...)
+    for name in fdjpeg.__all__:
+        obj = getattr(fdjpeg, name)
+        if inspect.isfunction(obj) and name not in ("open", "save"):
+            out.append((f"fdjpeg.{name}", obj, obj))
     return out
 
 
