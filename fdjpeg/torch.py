@@ -158,3 +158,4 @@ else:  # pragma: no cover
     class FeatureDistillationBPDA:
         def __init__(self, *args, **kwargs):
             _need_torch()
+from fdjpeg._fdtorch import FeatureDistillationST, adapt, fd_forward  # noqa: E402,F401  (differentiable FD, adaptation)
