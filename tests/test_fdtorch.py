@@ -219,3 +219,65 @@ def test_adapt_rejects_bad_arguments():
         adapt(model, imgs, distill_params="some")
     with pytest.raises(TypeError):
         adapt(lambda x: x, imgs)
+
+
+# -- attacks through the straight-through forward (fdjpeg._attacks_st) on the tiny model --------
+
+class Linear(torch.nn.Module):
+    """A tiny classifier whose decision depends on every pixel (easy to attack, like a real net)."""
+
+    def __init__(self, size=32):
+        super().__init__()
+        g = torch.Generator().manual_seed(3)
+        self.fc = torch.nn.Linear(3 * size * size, 5)
+        with torch.no_grad():
+            self.fc.weight.copy_(torch.randn(self.fc.weight.shape, generator=g) * 0.05)
+            self.fc.bias.zero_()
+        self.eval()
+
+    def forward(self, x):
+        return self.fc((x - 0.5).flatten(1))
+
+
+def _tiny_seeds(model, table, n=3):
+    imgs = np.ascontiguousarray(tiny_images(n)[:, :32, :32])
+    x = torch.from_numpy(fdjpeg.purify(imgs, table).transpose(0, 3, 1, 2)).float() / 255.0
+    with torch.no_grad():
+        labels = model(x).argmax(1).numpy()  # labels = the defended model's own predictions
+    return imgs, labels
+
+
+def _defended_pred(model, table, u8):
+    x = torch.from_numpy(fdjpeg.purify(u8, table).transpose(0, 3, 1, 2)).float() / 255.0
+    with torch.no_grad():
+        return model(x).argmax(1).numpy()
+
+
+@pytest.mark.parametrize("eps255", [2, 24])
+def test_bpda_st_bounded_and_fools_with_a_large_budget(eps255):
+    from fdjpeg._attacks_st import bpda_st
+
+    model, table = Linear(), 2 * FD
+    seeds, labels = _tiny_seeds(model, table)
+    adv = bpda_st(model, table, seeds, labels, eps=eps255 / 255.0, max_iter=30)
+    assert adv.dtype == np.uint8 and adv.shape == seeds.shape
+    assert np.abs(adv.astype(int) - seeds.astype(int)).max() <= eps255
+    fooled = _defended_pred(model, table, adv) != labels
+    if eps255 == 24:
+        assert fooled.all()
+    assert (adv != seeds).any()
+
+
+@pytest.mark.parametrize("loss", ["ce", "dlr"])
+def test_apgd_through_fd_bounded_and_fools(loss):
+    from fdjpeg._attacks_st import apgd
+
+    model, table = Linear(), 2 * FD
+    seeds, labels = _tiny_seeds(model, table)
+    adv = apgd(model, table, seeds, labels, loss=loss, eps=24 / 255.0, eps_step=8 / 255.0,
+               max_iter=10, batch=2)
+    assert adv.dtype == np.uint8 and adv.shape == seeds.shape
+    assert np.abs(adv.astype(int) - seeds.astype(int)).max() <= 24
+    assert (_defended_pred(model, table, adv) != labels).all()
+    with pytest.raises(ValueError):
+        apgd(model, table, seeds, labels, loss="l2")
