@@ -134,6 +134,48 @@ def apgd(model, table, seeds_u8, labels, loss="ce", eps=8.0 / 255.0, eps_step=2.
 
 # -- the Table 2 run ---------------------------------------------------------------------------
 
+def markdown(res, identity=None):
+    """Table 2's adaptive rows (straight-through BPDA, APGD) beside the identity-BPDA rows."""
+    ds = list(res["defenses"])
+    rows = [("bpda", "BPDA identity, eps 8/255"), ("bpda_st", "BPDA straight-through, eps 8/255"),
+            ("apgd_ce", f"APGD-CE via ST, eps 8/255, {res['settings']['apgd']['max_iter']} it"),
+            ("apgd_dlr", f"APGD-DLR via ST, eps 8/255, {res['settings']['apgd']['max_iter']} it"),
+            ("bpda_eps4", "BPDA identity, eps 4/255"), ("bpda_st_eps4", "BPDA straight-through, eps 4/255"),
+            ("bpda_eps2", "BPDA identity, eps 2/255"), ("bpda_st_eps2", "BPDA straight-through, eps 2/255")]
+    acc = dict(res["acc_m"])
+    ident = (identity or {}).get("acc_m", {})
+    L = [f"# Table 2, adaptive rows (issue #15 section 2)", "",
+         f"Model `{res['model']}`; {res['n_seeds']} seeds ({res['split']}); git {res['git'][:10]} "
+         f"(dirty: {res['git_dirty']}); {res['machine']}.", "",
+         "acc_m (%) of FD k x T under white-box attacks; identity-BPDA rows from "
+         "bench/results/table2.json (same seeds).  `strongest` = per seed, fooled by any "
+         "attack at that eps.", "", "| attack | key | " + " | ".join(ds) + " |",
+         "|---|---|" + "---|" * len(ds)]
+    for key, label in rows:
+        src = ident if key in ("bpda", "bpda_eps2", "bpda_eps4") else acc
+        if key not in src:
+            continue
+        L.append(f"| {label} | `{key}` | " + " | ".join(
+            "—" if src[key].get(d) is None else f"{100 * src[key][d]:.0f}" for d in ds) + " |")
+    # strongest per eps from per-seed outcomes (only attacks run here plus the identity outcomes)
+    out = res.get("outcomes", {})
+    io = (identity or {}).get("outcomes", {})
+    for eps, keys in (("8", ("bpda", "bpda_st", "apgd_ce", "apgd_dlr")),
+                      ("4", ("bpda_eps4", "bpda_st_eps4")), ("2", ("bpda_eps2", "bpda_st_eps2"))):
+        cells = []
+        for d in ds:
+            vecs = [np.array((io if k.startswith("bpda") and "_st" not in k else out)
+                             .get(k, {}).get(d, []), dtype=int) for k in keys]
+            vecs = [v for v in vecs if len(v) == res["n_seeds"]]
+            cells.append(f"{100 * np.min(vecs, axis=0).mean():.0f} ({len(vecs)} attacks)"
+                         if vecs else "—")
+        L.append(f"| strongest at eps {eps}/255 | — | " + " | ".join(cells) + " |")
+    L += ["", "Settings: " + json.dumps(res["settings"]), "",
+          "Seconds per run (this machine, shared): " + json.dumps(res.get("seconds", {})), "",
+          "Command:", "", "    " + res["command"], ""]
+    return "\n".join(L)
+
+
 def main(argv=None):
     import torch
 
@@ -155,7 +197,19 @@ def main(argv=None):
     ap.add_argument("--cache", default="/tmp/fd-cache/table2_adaptive")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", default="bench/results/table2_adaptive.json")
+    ap.add_argument("--md-only", metavar="MD", help="write the markdown for --json and exit")
+    ap.add_argument("--identity", default="bench/results/table2.json")
     a = ap.parse_args(argv)
+    if a.md_only:
+        res = json.loads(Path(a.json).read_text())
+        ident = json.loads(Path(a.identity).read_text()) if Path(a.identity).exists() else None
+        if ident is not None and Path(a.identity).with_suffix(".seeds.json").exists():
+            seeds_doc = json.loads(Path(a.identity).with_suffix(".seeds.json").read_text())
+            if seeds_doc.get("seed_names", [])[:res["n_seeds"]] == res["seed_names"]:
+                ident["outcomes"] = {k: {d: v[:res["n_seeds"]] for d, v in dv.items()}
+                                     for k, dv in seeds_doc.get("outcomes", {}).items()}
+        Path(a.md_only).write_text(markdown(res, ident))
+        return 0
     torch.set_num_threads(a.threads)
     t_start = time.time()
     model, crop = load_model(a.model)
