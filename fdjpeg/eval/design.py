@@ -315,8 +315,8 @@ def proxies(h, design, n_clean=48, n_seeds=40):
     lp = []
     for att in ATTACKS:
         adv = h.attack("base", att, x, y)[:n_seeds]  # the same cached examples cal_score uses
-        y = h.labels[seeds[:n_seeds]]
-        lp.append(_log_softmax(h.logits("base", fdjpeg.purify(adv, table)))[np.arange(len(y)), y])
+        ys = y[:n_seeds]
+        lp.append(_log_softmax(h.logits("base", fdjpeg.purify(adv, table)))[np.arange(len(ys)), ys])
     return kl, float(np.mean(lp))
 
 
