@@ -472,12 +472,17 @@ def stage_eval_fixed(h, st):
 
 
 def stage_eval_search(h, st):
-    """The searched designs on the evaluation split: the last greedy prefix (the one within the
-    calibration budget), with and without adapt()."""
+    """The searched design on the evaluation split, with and without adapt(): the first greedy
+    prefix within the calibration budget, or, when none is, the prefix with the smallest
+    calibration drop (ties: the larger FD-1P mean)."""
     path = st["search"]["path"]
-    greedy = [p for p in path if not any(isinstance(s, list) and len(s) == 1 and
-                                         isinstance(s[0], str) for s in p["steps"])]
-    best = greedy[-1]
+    greedy = [p for p in path if p["steps"] and not any(
+        isinstance(s, list) and len(s) == 1 and isinstance(s[0], str) for s in p["steps"])]
+    ok = [p for p in greedy if p["drop"] <= st["search"]["budget"]]
+    best = ok[0] if ok else min(greedy, key=lambda p: (round(p["drop"], 4), -p["fd1p_avg"]))
+    st["search"]["chosen"] = {"steps": best["steps"], "feasible": bool(ok),
+                              "rule": "first prefix within the budget" if ok else
+                              "no prefix within the budget: smallest calibration drop"}
     d = {"luma": best["luma"], "chroma": best["chroma"], "adapt": None}
     _eval_one(h, st, "searched", d)
     yield st
