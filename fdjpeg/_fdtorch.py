@@ -245,39 +245,40 @@ def _bn_layers(torch, model):
             and m.track_running_stats and m.running_mean is not None]
 
 
-def _bn_input_stats(torch, model, layers, images, batch_size):
-    """Per-channel mean and variance of every BN layer's input over ``images`` (eval mode)."""
-    sums = [None] * len(layers)
-    count = [0] * len(layers)
+def _bn_shift_sequential(torch, model, layers, clean, purified, a, max_pairs):
+    """One forward pass over [clean; purified] (up to ``max_pairs`` pairs) in eval mode; a
+    pre-hook on every BN layer measures the shift FD induces in that layer's input *given the
+    layers before it, already shifted*, and moves the layer's running statistics by ``a`` of it
+    before the layer runs.  Shifting every layer by the shift measured on the unadapted network
+    compounds through the 49 layers of EfficientNet-Lite0 (clean top-1 fell to ~50% in a
+    measurement); the sequential shift does not."""
+    k = min(len(clean), max_pairs)
+    batch = np.concatenate([clean[:k], purified[:k]])
 
-    def hook(i):
-        def f(mod, inp, out):
-            z = inp[0].detach().double()
-            dims = [0] + list(range(2, z.ndim))
-            s1, s2 = z.sum(dims), (z * z).sum(dims)
-            k = z.numel() // z.shape[1]
-            sums[i] = (s1, s2) if sums[i] is None else (sums[i][0] + s1, sums[i][1] + s2)
-            count[i] += k
-        return f
+    def hook(mod, inp):
+        z = inp[0].detach().double()
+        dims = [0] + list(range(2, z.ndim))
+        zc, zf = z[:k], z[k:]
+        mc, mf = zc.mean(dims), zf.mean(dims)
+        vc, vf = zc.var(dims, unbiased=False), zf.var(dims, unbiased=False)
+        ratio = ((vf + mod.eps) / (vc + mod.eps)).clamp(0.5, 2.0) ** a
+        with torch.no_grad():
+            mod.running_mean += (a * (mf - mc)).to(mod.running_mean.dtype)
+            mod.running_var *= ratio.to(mod.running_var.dtype)
 
-    handles = [m.register_forward_hook(hook(i)) for i, m in enumerate(layers)]
+    handles = [m.register_forward_pre_hook(hook) for m in layers]
     try:
         with torch.no_grad():
-            for i in range(0, len(images), batch_size):
-                model(_nchw(torch, images[i:i + batch_size]))
+            model(_nchw(torch, batch))
     finally:
         for h in handles:
             h.remove()
-    out = []
-    for (s1, s2), k in zip(sums, count):
-        mean = s1 / k
-        out.append((mean, (s2 / k - mean * mean).clamp_min(0.0)))
-    return out
+    return k
 
 
-def adapt(model, images, *, table=None, subsampling="4:4:4", bn_shift=0.5, distill_steps=0,
+def adapt(model, images, *, table=None, subsampling="4:4:4", bn_shift=0.1, distill_steps=0,
           distill_params="bn", lr=1e-3, batch_size=16, temperature=1.0, seed=0, inplace=False,
-          log=None):
+          bn_pairs=64, log=None):
     """Adapt ``model`` to Feature-Distilled inputs without labels; returns the adapted model.
 
     model: a torch module mapping float NCHW RGB in [0, 1] to logits (normalisation inside).
@@ -286,11 +287,17 @@ def adapt(model, images, *, table=None, subsampling="4:4:4", bn_shift=0.5, disti
     table: the FD table the deployment uses (any form ``fdjpeg.purify`` takes; None = package
         default); subsampling: as for purify.
     bn_shift: every batch-norm layer's running mean and variance move by this fraction of the
-        shift FD induces in that layer's input statistics (measured in eval mode, clean images vs
-        their purified versions): ``mu += a (mu_fd - mu_clean)``, ``var *= (var_fd / var_clean)^a``.
-        0 leaves BN alone, 1 applies the whole measured shift.  Shifting (rather than recomputing
-        the statistics from the images) keeps the original estimate from ImageNet's training set:
-        recomputing from a few hundred images loses accuracy even on clean images.
+        shift FD induces in that layer's input statistics, measured in eval mode on the first
+        ``bn_pairs`` clean images and their purified versions, layer after layer (each layer's
+        shift is measured with the layers before it already shifted, in one forward pass over
+        the 2 x bn_pairs images): ``mu += a (mu_fd - mu_clean)``,
+        ``var *= clip(var_fd / var_clean, 0.5, 2)^a``.  0 leaves BN alone.  Shifting (rather
+        than recomputing the statistics from the images) keeps the original estimate from
+        ImageNet's training set: recomputing from a few hundred images loses accuracy even on
+        clean images.  Measured on EfficientNet-Lite0 with the paper's table (shift from 32-48
+        calibration images, scored on 100 other calibration images; 90% clean, 83% FD without
+        adaptation): a = 0.5 collapses both (FD 40%, clean 32%), a = 0.1 gives FD 86%, clean 85%.
+        The default is 0.1; treat the shift as experimental and measure it on your model.
     distill_steps: passes of self-distillation over ``images`` after the BN shift (0 = none):
         the student (the adapted model, in eval mode) sees the purified images and is trained to
         match the teacher (the original model on the clean images) by KL divergence at
@@ -299,9 +306,10 @@ def adapt(model, images, *, table=None, subsampling="4:4:4", bn_shift=0.5, disti
         over-fit on few images); "all" trains every parameter.
     inplace: modify and return ``model`` itself; by default a deep copy is adapted.
 
-    Cost (EfficientNet-Lite0, 224 px, one CPU thread): the BN shift is two forward passes over the
-    images (about 0.06 s per image per pass); each distillation pass adds one teacher forward (once)
-    and one forward + backward of the student (about 0.2 s per image).
+    Cost (EfficientNet-Lite0, 224 px, one CPU thread): the BN shift is one forward pass over
+    2 x bn_pairs images (about 0.06 s per image; memory: one batch of 2 x bn_pairs images);
+    each distillation pass adds one teacher forward (once) and one forward + backward of the
+    student (about 0.2 s per image).
     """
     torch = _torch()
     import fdjpeg
@@ -327,16 +335,11 @@ def adapt(model, images, *, table=None, subsampling="4:4:4", bn_shift=0.5, disti
     student.eval()
     layers = _bn_layers(torch, student)
     if bn_shift > 0 and layers:
-        st_clean = _bn_input_stats(torch, student, layers, clean, batch_size)
-        st_fd = _bn_input_stats(torch, student, layers, purified, batch_size)
-        a = float(bn_shift)
-        with torch.no_grad():
-            for m, (mc, vc), (mf, vf) in zip(layers, st_clean, st_fd):
-                m.running_mean += (a * (mf - mc)).to(m.running_mean.dtype)
-                ratio = ((vf + m.eps) / (vc + m.eps)) ** a
-                m.running_var *= ratio.to(m.running_var.dtype)
+        k = _bn_shift_sequential(torch, student, layers, clean, purified, float(bn_shift),
+                                 int(bn_pairs))
         if log:
-            log(f"adapt: shifted {len(layers)} BN layers by {a:g} of FD's induced shift")
+            log(f"adapt: shifted {len(layers)} BN layers by {bn_shift:g} of FD's induced shift "
+                f"({k} image pairs)")
     if distill_steps:
         with torch.no_grad():
             t_logits = torch.cat([teacher(_nchw(torch, clean[i:i + batch_size]))
@@ -364,7 +367,7 @@ def adapt(model, images, *, table=None, subsampling="4:4:4", bn_shift=0.5, disti
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
-                    total += float(loss) * len(idx)
+                    total += float(loss.detach()) * len(idx)
                 if log:
                     log(f"adapt: distillation pass {step + 1}: KL {total / len(clean):.4f}")
         finally:
