@@ -181,6 +181,24 @@ def test_adapt_shifts_bn_statistics_by_the_measured_fraction():
     assert inplace is model
 
 
+def test_adapt_shift_is_sequential():
+    """The second BN layer's shift is measured on inputs that already went through the shifted
+    first layer (recomputed here from the adapted model's own first block)."""
+    model, imgs = Tiny(), tiny_images()
+    table = 3 * FD
+    out = adapt(model, imgs, table=table, bn_shift=1.0)
+
+    def conv2_stats(m, u8):
+        x = torch.from_numpy(u8.transpose(0, 3, 1, 2)).float() / 255.0
+        with torch.no_grad():
+            z = m.conv2(torch.relu(m.bn(m.conv(x - 0.5)))).double()
+        return z.mean((0, 2, 3))
+
+    expect = model.bn2.running_mean.double() + (conv2_stats(out, fdjpeg.purify(imgs, table))
+                                                 - conv2_stats(out, imgs))
+    torch.testing.assert_close(out.bn2.running_mean.double(), expect, rtol=0, atol=1e-5)
+
+
 def test_adapt_self_distillation_reduces_teacher_student_gap():
     model, imgs = Tiny(), tiny_images(8)
     table = 4 * FD
