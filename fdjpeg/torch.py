@@ -336,3 +336,9 @@ class RandomResizedCropDecode:
 
 
 __all__.append("RandomResizedCropDecode")
+
+
+# differentiable FD (the exact forward with straight-through roundings) and label-free adaptation
+from fdjpeg._fdtorch import FeatureDistillationST, adapt, fd_forward  # noqa: E402
+
+__all__ += ["FeatureDistillationST", "adapt", "fd_forward"]
