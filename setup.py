@@ -11,10 +11,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 C_SOURCES = sorted(os.path.relpath(p, HERE) for p in glob.glob(os.path.join(HERE, "csrc", "*.c")))
 
 extra_compile_args = []
+extra_link_args = []
 if sys.platform != "win32":
+    extra_link_args = ["-pthread"]  # fdj_purify_batch's threads (purify.c)
     # -O3 for the kernels; warnings on so the C stays clean.  No -march=native:
     # wheels must run on any x86-64; SIMD is chosen at run time.
-    extra_compile_args = ["-O3", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-function"]
+    extra_compile_args = ["-O3", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-function", "-pthread"]
     if os.environ.get("FDJPEG_DEBUG"):
         extra_compile_args += ["-O0", "-g", "-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
 
@@ -25,6 +27,7 @@ extensions = [
         include_dirs=["csrc", numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=extra_compile_args,
+        extra_link_args=extra_link_args,
     )
 ]
 

@@ -129,6 +129,22 @@ void fdj_buf_init(fdj_buf *b)
     b->data = NULL;
     b->size = b->cap = 0;
     b->failed = 0;
+    b->sink = NULL;
+    b->sink_ctx = NULL;
+}
+
+int fdj_buf_flush(fdj_buf *b)
+{
+    if (b->failed)
+        return 0;
+    if (!b->sink || b->size == 0)
+        return 1;
+    if (b->sink(b->sink_ctx, b->data, b->size) != 0) {
+        b->failed = 1;
+        return 0;
+    }
+    b->size = 0;
+    return 1;
 }
 
 int fdj_buf_reserve(fdj_buf *b, size_t extra)
@@ -142,6 +158,14 @@ int fdj_buf_reserve(fdj_buf *b, size_t extra)
     need = b->size + extra;
     if (need <= b->cap)
         return 1;
+    if (b->sink) {
+        /* fixed capacity: empty it into the sink, never grow */
+        if (!fdj_buf_flush(b))
+            return 0;
+        if (extra <= b->cap)
+            return 1;
+        goto fail;
+    }
     cap = b->cap ? b->cap : 4096;
     while (cap < need) {
         if (cap > SIZE_MAX / 2)
@@ -161,6 +185,12 @@ fail:
 
 void fdj_buf_put(fdj_buf *b, const void *src, size_t n)
 {
+    if (b->sink && n > b->cap && !b->failed) {
+        /* more than the buffer holds (a large caller segment): straight to the sink */
+        if (fdj_buf_flush(b) && b->sink(b->sink_ctx, (const uint8_t *)src, n) != 0)
+            b->failed = 1;
+        return;
+    }
     if (n == 0 || !fdj_buf_reserve(b, n))
         return;
     memcpy(b->data + b->size, src, n);

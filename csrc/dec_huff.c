@@ -9,6 +9,7 @@
  * finished with zeros and the rest of the restart interval is left at zero.
  */
 #include "dec_internal.h"
+#include "dec_huff_mcu.h"
 
 /* Derive the decoding lookup of a stored table (T.81 C.2, F.2.2.3 / libjpeg's
  * jpeg_make_d_derived_tbl): code lengths -> canonical codes, maxcode/valoffset,
@@ -105,7 +106,7 @@ void fdj_bits_init(fdj_bits *b, const uint8_t *data, size_t size, size_t pos)
 size_t fdj_bits_position(const fdj_bits *b) { return b->pos; }
 
 /* Load bytes until at least 57 bits are buffered or a marker/end stops us. */
-static void fill(fdj_bits *b)
+void fdj_bits_fill(fdj_bits *b)
 {
     const uint8_t *p = b->data;
     size_t pos = b->pos, n = b->size;
@@ -161,7 +162,7 @@ static void fill(fdj_bits *b)
 FDJ_INLINE void ensure(fdj_bits *b, int n)
 {
     if (b->nbits < n)
-        fill(b);
+        fdj_bits_fill(b);
 }
 
 FDJ_INLINE unsigned get_bits(fdj_bits *b, int n)
@@ -174,15 +175,6 @@ FDJ_INLINE unsigned get_bits(fdj_bits *b, int n)
     b->acc <<= n;
     b->nbits -= n; /* may go negative: zeros past a marker */
     return v;
-}
-
-/* F.2.2.1 EXTEND without a branch: a coefficient's sign bit is as good as
- * random, and a branch on it mispredicts half the time (this alone is a
- * quarter of the decode time of a typical photo). */
-FDJ_INLINE int extend(unsigned r, int s)
-{
-    unsigned positive_mask = 0u - ((r >> (s - 1)) ^ 1u); /* all ones if the top bit is 0 */
-    return (int)r - (int)(positive_mask & ((1u << s) - 1));
 }
 
 /* Returns the symbol, or -1 for a bad code (libjpeg warns and uses 0). */
@@ -258,6 +250,11 @@ static int table_for(fdj_decoder *d, fdj_huff *t, int is_dc, int slot)
 int fdj_prepare_scan_tables(fdj_decoder *d)
 {
     int i, st;
+    {
+        fdj_kernels k;
+        fdj_kernels_init(&k, fdj_simd_level());
+        d->huff_mcu_seq = k.huff_mcu_seq;
+    }
     for (i = 0; i < d->scan_ncomp; i++) {
         int need_dc = !d->info.progressive || (d->Ss == 0 && d->Ah == 0);
         int need_ac = !d->info.progressive || d->Ss != 0;
@@ -301,143 +298,18 @@ void fdj_reset_entropy(fdj_decoder *d)
     d->arith.need_reset = 1;
 }
 
-/* Codes longer than the lookahead: the canonical maxcode walk (F.2.2.3),
- * on the caller's bit state; -1 for a bad code is mapped to 0 as libjpeg. */
-static int huff_decode_slow(uint64_t *acc, int *nbits, const fdj_huff *t)
-{
-    int l = HUFF_LOOKAHEAD + 1;
-    uint32_t code = (uint32_t)(*acc >> (64 - l));
-    while ((int32_t)code > t->maxcode[l]) {
-        l++;
-        if (l > 16)
-            break;
-        code = (uint32_t)(*acc >> (64 - l));
-    }
-    if (l > 16) {
-        /* libjpeg consumes 17 bits and returns 0 */
-        *acc <<= 17;
-        *nbits -= 17;
-        return 0;
-    }
-    *acc <<= l;
-    *nbits -= l;
-    {
-        int idx = t->valoffset[l] + (int32_t)code;
-        if (idx < 0 || idx > 255)
-            return 0;
-        return t->vals[idx];
-    }
-}
-
-/* The bit buffer lives in locals here (the compiler cannot keep b->acc in a
- * register across stores to int16 blocks and int fields); one refill to more
- * than 56 bits covers a code (<= 16 bits) and its extra bits (<= 15). */
-#define SEQ_REFILL()                                                                              \
-    do {                                                                                          \
-        if (nbits < 32) {                                                                         \
-            if (FDJ_LIKELY(!b->marker_hit && b->pos + 8 <= b->size)) {                            \
-                const uint8_t *p_ = b->data + b->pos;                                             \
-                uint64_t w_ = ((uint64_t)p_[0] << 56) | ((uint64_t)p_[1] << 48) |                 \
-                              ((uint64_t)p_[2] << 40) | ((uint64_t)p_[3] << 32) |                 \
-                              ((uint64_t)p_[4] << 24) | ((uint64_t)p_[5] << 16) |                 \
-                              ((uint64_t)p_[6] << 8) | (uint64_t)p_[7];                           \
-                uint64_t i_ = ~w_;                                                                \
-                if (FDJ_LIKELY(((i_ - 0x0101010101010101ULL) & ~i_ & 0x8080808080808080ULL) == 0)) { \
-                    int k_ = (64 - nbits) >> 3;                                                   \
-                    acc |= (w_ >> (64 - 8 * k_)) << (64 - nbits - 8 * k_);                        \
-                    nbits += 8 * k_;                                                              \
-                    b->pos += (size_t)k_;                                                         \
-                    break;                                                                        \
-                }                                                                                 \
-            }                                                                                     \
-            b->acc = acc;                                                                         \
-            b->nbits = nbits;                                                                     \
-            fill(b);                                                                              \
-            acc = b->acc;                                                                         \
-            nbits = b->nbits;                                                                     \
-        }                                                                                         \
-    } while (0)
-#define SEQ_DECODE(sym, t)                                                                        \
-    do {                                                                                          \
-        int e_ = (t)->look[acc >> (64 - HUFF_LOOKAHEAD)];                                         \
-        if (FDJ_LIKELY(e_)) {                                                                     \
-            acc <<= (e_ >> 8);                                                                    \
-            nbits -= (e_ >> 8);                                                                   \
-            (sym) = e_ & 0xFF;                                                                    \
-        } else {                                                                                  \
-            (sym) = huff_decode_slow(&acc, &nbits, (t));                                          \
-        }                                                                                         \
-    } while (0)
+/* The sequential MCU decoder (dec_huff_mcu.h) of the decoder's kernel level:
+ * the scalar reference here, the BMI2 build in dec_huff_simd.c. */
+#define DEC_HUFF_MCU_NAME fdj_decode_mcu_sequential_scalar
+#define DEC_HUFF_MCU_ATTR
+#include "dec_huff_mcu.h"
 
 int fdj_decode_mcu_sequential(fdj_decoder *d, int16_t *const blocks[], int nblocks,
                               const int block_comp[])
 {
-    fdj_bits *b = &d->br;
-    uint64_t acc;
-    int n, nbits;
-    if (d->insufficient)
-        return FDJ_OK; /* rest of the restart interval stays zero, as libjpeg */
-    acc = b->acc;
-    nbits = b->nbits;
-    for (n = 0; n < nblocks; n++) {
-        int16_t *blk = blocks[n];
-        int si = block_comp[n]; /* index into the scan's component list */
-        fdj_dcomp *comp = &d->comp[d->scan_comp[si]];
-        const fdj_huff *dct = &d->dc[d->scan_td[si]];
-        const fdj_huff *act = &d->ac[d->scan_ta[si]];
-        int s, k, dc_pred = comp->dc_pred;
-        SEQ_REFILL();
-        SEQ_DECODE(s, dct);
-        if (s) {
-            unsigned r = (unsigned)(acc >> (64 - s));
-            acc <<= s;
-            nbits -= s;
-            s = extend(r, s);
-        }
-        if ((dc_pred >= 0 && s > INT32_MAX - dc_pred) || (dc_pred < 0 && s < INT32_MIN - dc_pred)) {
-            b->acc = acc;
-            b->nbits = nbits;
-            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "DC coefficient overflow (corrupt data)");
-        }
-        dc_pred += s;
-        comp->dc_pred = dc_pred;
-        blk[0] = (int16_t)dc_pred;
-        for (k = 1; k < 64; k++) {
-            int rs, r, f;
-            SEQ_REFILL();
-            f = act->fast_ac[acc >> (64 - HUFF_LOOKAHEAD)];
-            if (FDJ_LIKELY(f)) {
-                /* code and extra bits in one lookup: same bits, same value as below */
-                k += (f >> 8) & 15;
-                acc <<= (f & 0xFF);
-                nbits -= (f & 0xFF);
-                blk[fdj_zigzag_to_natural[k]] = (int16_t)(f >> 16);
-                continue;
-            }
-            SEQ_DECODE(rs, act);
-            r = rs >> 4;
-            s = rs & 15;
-            if (s) {
-                unsigned v = (unsigned)(acc >> (64 - s));
-                acc <<= s;
-                nbits -= s;
-                k += r;
-                blk[fdj_zigzag_to_natural[k]] = (int16_t)extend(v, s);
-            } else {
-                if (r != 15)
-                    break;
-                k += 15;
-            }
-        }
-    }
-    b->acc = acc;
-    b->nbits = nbits;
-    if (nbits < 0)
-        d->insufficient = 1;
-    return FDJ_OK;
+    fdj_huff_mcu_fn fn = d->huff_mcu_seq ? d->huff_mcu_seq : fdj_decode_mcu_sequential_scalar;
+    return fn(d, blocks, nblocks, block_comp);
 }
-#undef SEQ_REFILL
-#undef SEQ_DECODE
 
 int fdj_huff_decode_diff(fdj_decoder *d, const fdj_huff *t)
 {

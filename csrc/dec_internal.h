@@ -73,7 +73,10 @@ typedef struct fdj_dcomp {
     int bs;                                    /* IDCT output size 8/4/2/1 */
 } fdj_dcomp;
 
+typedef struct fdj_engine fdj_engine;
+
 struct fdj_decoder {
+    fdj_huff_mcu_fn huff_mcu_seq; /* sequential MCU decoder of the kernel level (dec_huff.c) */
     const uint8_t *data;
     size_t size, pos;
     uint8_t *owned_data;       /* allow_truncated: the input plus the EOI Pillow appends */
@@ -115,6 +118,9 @@ struct fdj_decoder {
     int arith_fail_imcu;       /* iMCU row where arithmetic data ran out, -1 if it did not */
 
     int decoded;               /* pixel or coefficient decode has run */
+    struct fdj_engine *engine; /* fdj_decoder_read_rows in progress (dec_main.c) */
+    int rows_read_done;        /* read_rows delivered every row */
+    int rows_read_failed;      /* read_rows failed with this status: it keeps failing */
     int coefs_allocated;
 };
 

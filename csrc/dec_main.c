@@ -8,7 +8,11 @@
  * Single-scan sequential files are decoded one MCU row at a time (memory
  * proportional to the width); multi-scan files (progressive, non-interleaved)
  * keep whole-image coefficient buffers, as libjpeg does, and are rendered
- * from them row group by row group.
+ * from them row group by row group.  One row engine does all output: the whole
+ * image (fdj_decoder_decode), a region of it (fdj_decoder_decode_region: only the
+ * MCUs it touches are transformed, nothing after its last MCU row is read,
+ * restart intervals before it are skipped, as libjpeg-turbo's jpeg_crop_scanline /
+ * jpeg_skip_scanlines do) or strips on demand (fdj_decoder_read_rows).
  */
 #include "dec_internal.h"
 #include "dec_hiprec.h"
@@ -29,9 +33,13 @@ fdj_decoder *fdj_decoder_new(void)
     return d;
 }
 
+static void engine_free(fdj_decoder *d, fdj_engine *e);
+
 static void release_buffers(fdj_decoder *d)
 {
     int c;
+    engine_free(d, d->engine);
+    d->engine = NULL;
     free(d->owned_data);
     d->owned_data = NULL;
     for (c = 0; c < FDJ_MAX_COMPONENTS; c++) {
@@ -400,7 +408,7 @@ static int decode_all_scans(fdj_decoder *d)
         if (st != FDJ_OK)
             return st;
         st = fdj_read_headers(d);
-        /* a single-scan sequential file is complete after its scan (as in decode_streaming) */
+        /* a single-scan sequential file is complete after its scan (as in the streaming engine) */
         if (st == FDJ_ERR_TRUNCATED && !d->info.progressive && d->info.num_scans == 1 &&
             d->scan_ncomp == d->ncomp && !d->br.hit_end)
             st = 0;
@@ -476,115 +484,349 @@ static int setup_out(fdj_decoder *d, out_state *o)
     return FDJ_OK;
 }
 
-/* Dequantize (+ requantize) and IDCT the block rows of group r of component c. */
-static void idct_group(fdj_decoder *d, out_state *o, int c, int r, const int16_t *coef,
+/* ---- the row engine ----
+ *
+ * Produces any window of output rows and columns, row group by row group (a row group
+ * is one MCU row; one block row for a single-component file): a group is "produced"
+ * when its coefficients are entropy-decoded (single-scan sequential files, on the fly)
+ * or taken from the whole-image buffers (multi-scan files), and, if it is one the
+ * window needs, dequantized (+ FD requantized) and IDCT'd into the ring of sample rows
+ * for the window's block columns only.  Rendering (upsampling + colour conversion) of
+ * a group needs the groups above and below it when a component is upsampled
+ * vertically, and the MCU columns left and right when one is upsampled horizontally:
+ * the window is widened by that context and cropped after rendering, so every pixel
+ * equals the full decode's.  fdj_decoder_decode, fdj_decoder_decode_region and
+ * fdj_decoder_read_rows are all this engine. */
+struct fdj_engine {
+    out_state o;
+    int streaming;                  /* single interleaved sequential scan, decoded on the fly */
+    int full;                       /* whole image: check the scan's end and read to EOI */
+    int16_t *rowbuf[FDJ_MAX_COMPONENTS]; /* one group of coefficients (streaming) */
+    size_t rowsize[FDJ_MAX_COMPONENTS];
+    int togo;                       /* MCUs left in the restart interval */
+    int mcus_per_group;             /* MCUs of one group in the scan */
+    int first_mcu;                  /* MCU column where entropy decoding resumes */
+    int next_group;                 /* next group to produce */
+    int ga, gb;                     /* groups to IDCT: [ga, gb) */
+    int ctx_v;                      /* 1: rendering group r needs group r + 1 */
+    int rx0, ry0, rx1, ry1;         /* the region, output pixels */
+    int next_row;                   /* next output row to deliver */
+    int wx0;                        /* first output column of the rendered window */
+    int channels;
+    int bx0[FDJ_MAX_COMPONENTS], nbx[FDJ_MAX_COMPONENTS]; /* block columns to IDCT */
+    fdj_render_spec wspec;          /* the window's render spec */
+    fdj_comp_rows wrows[FDJ_MAX_COMPONENTS];
+    uint8_t **wptr[FDJ_MAX_COMPONENTS];
+    uint8_t *wline;                 /* one rendered window row; NULL: render into the output */
+    int zero_from;                  /* output rows from here on are zero (Pillow's truncation) */
+    int finished;                   /* every row delivered and the end checked */
+};
+
+static void engine_free(fdj_decoder *d, fdj_engine *e)
+{
+    int c;
+    if (!e)
+        return;
+    for (c = 0; c < FDJ_MAX_COMPONENTS; c++) {
+        free(e->rowbuf[c]);
+        free(e->wptr[c]);
+    }
+    free(e->wline);
+    free_out(d, &e->o);
+    free(e);
+}
+
+/* Byte position just after the k-th restart marker of the scan whose entropy-coded data
+ * starts at pos, or 0 unless everything before it is plain entropy-coded data (stuffed
+ * zeros, fill bytes) with RST0..RST7 in their cyclic order: then decoding from there
+ * gives exactly what decoding every interval before it would (T.81 F.1.2.3: a restart
+ * resets the DC predictions and the bit stream). */
+static size_t find_restart(const fdj_decoder *d, size_t pos, long k)
+{
+    const uint8_t *p = d->data;
+    size_t n = d->size;
+    long seen = 0;
+    while (pos + 1 < n) {
+        const uint8_t *ff = (const uint8_t *)memchr(p + pos, 0xFF, n - pos - 1);
+        int b;
+        if (!ff)
+            return 0;
+        pos = (size_t)(ff - p);
+        b = p[pos + 1];
+        if (b == 0x00) {
+            pos += 2;
+        } else if (b == 0xFF) {
+            pos++;
+        } else if (b == 0xD0 + (int)(seen & 7)) {
+            pos += 2;
+            if (++seen == k)
+                return pos;
+        } else {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int engine_start(fdj_decoder *d, fdj_engine *e, int x0, int y0, int x1, int y1, int full)
+{
+    out_geom *g;
+    int st, c, mcuw, mcols, mx0, mx1, g0, g1, zero_all = 0;
+    e->rx0 = x0;
+    e->ry0 = y0;
+    e->rx1 = x1;
+    e->ry1 = y1;
+    e->next_row = y0;
+    e->full = full;
+    e->streaming = !d->info.progressive && d->scan_ncomp == d->ncomp && !d->info.arithmetic;
+    if (!e->streaming) {
+        /* multi-scan (or arithmetic) files: every coefficient first, as libjpeg (and before
+         * the dequantizer reads the tables, latched at each component's first scan) */
+        st = decode_all_scans(d);
+        if (d->opt.allow_truncated &&
+            (st == FDJ_ERR_TRUNCATED ||
+             (st == FDJ_ERR_CORRUPT && (d->pos > d->real_size || d->truncated)))) {
+            /* cut inside a marker segment between scans: libjpeg suspends (or fails on the
+             * appended EOI read as segment data) before any output, and Pillow returns its
+             * zero-filled image */
+            d->truncated = 1;
+            d->msg[0] = 0;
+            d->status = 0;
+            zero_all = 1;
+        } else if (st != FDJ_OK) {
+            return st;
+        } else if (d->info.progressive && (st = fdj_smooth_coefficients(d)) != FDJ_OK) {
+            return st;
+        }
+    }
+    st = setup_out(d, &e->o);
+    if (st != FDJ_OK)
+        return st;
+    g = &e->o.g;
+    e->channels = fdj_render_channels(&g->spec);
+    e->zero_from = g->height;
+    if (d->ncomp == 1) {
+        mcuw = g->bs[0];
+        mcols = d->comp[0].width_in_blocks;
+    } else {
+        mcuw = d->max_h * g->min_bs;
+        mcols = d->mcus_x;
+    }
+    for (c = 0; c < d->ncomp; c++)
+        if (g->spec.vx[c] > 1)
+            e->ctx_v = 1; /* rendering a group reads the first rows of the next */
+    /* MCU columns and groups holding the component samples the region reads: fancy
+     * upsampling by 2 reads one sample beyond each output sample's own (libjpeg's
+     * triangle filter), so a component upsampled by hx/vx needs samples
+     * [x0/hx - 1, (x1-1)/hx + 1], clamped to the image */
+    mx0 = mcols;
+    mx1 = 0;
+    g0 = e->o.groups;
+    g1 = 0;
+    for (c = 0; c < d->ncomp; c++) {
+        int hx = g->spec.hx[c], vx = g->spec.vx[c];
+        int spc = (d->ncomp == 1 ? 1 : d->comp[c].h) * g->bs[c];   /* samples per MCU column */
+        int spg = e->o.grp_v[c] * g->bs[c];                          /* sample rows per group */
+        int lo = x0 / hx - (hx > 1), hi = (x1 - 1) / hx + (hx > 1);
+        int top = y0 / vx - (vx > 1), bot = (y1 - 1) / vx + (vx > 1);
+        if (lo < 0)
+            lo = 0;
+        if (top < 0)
+            top = 0;
+        if (lo / spc < mx0)
+            mx0 = lo / spc;
+        if (hi / spc + 1 > mx1)
+            mx1 = hi / spc + 1;
+        if (top / spg < g0)
+            g0 = top / spg;
+        if (bot / spg + 1 > g1)
+            g1 = bot / spg + 1;
+    }
+    if (mx1 > mcols)
+        mx1 = mcols;
+    for (;;) {
+        /* libjpeg upsamples a row of 2 samples or fewer by replication, not the triangle
+         * filter: a window must not make a component that narrow where the image is not */
+        int narrow = 0;
+        for (c = 0; c < d->ncomp; c++) {
+            int spc = (d->ncomp == 1 ? 1 : d->comp[c].h) * g->bs[c], cw = g->spec.comp_width[c];
+            int w1 = mx1 * spc < cw ? mx1 * spc : cw;
+            if (g->spec.hx[c] > 1 && w1 - mx0 * spc <= 2 && cw > 2)
+                narrow = 1;
+        }
+        if (!narrow)
+            break;
+        if (mx0 > 0)
+            mx0--;
+        else
+            mx1++;
+    }
+    e->ga = g0;
+    e->gb = g1 < e->o.groups ? g1 : e->o.groups;
+    e->wx0 = mx0 * mcuw;
+    e->wspec = g->spec;
+    e->wspec.width = (int)((int64_t)mx1 * mcuw < g->width ? (int64_t)mx1 * mcuw : g->width) - e->wx0;
+    for (c = 0; c < d->ncomp; c++) {
+        fdj_dcomp *k = &d->comp[c];
+        int bpc = d->ncomp == 1 ? 1 : k->h;      /* blocks per MCU column */
+        int spc = bpc * g->bs[c];                /* samples per MCU column */
+        int b1 = mx1 * bpc, cw1 = mx1 * spc;
+        e->bx0[c] = mx0 * bpc;
+        if (b1 > k->width_in_blocks)
+            b1 = k->width_in_blocks;
+        e->nbx[c] = b1 > e->bx0[c] ? b1 - e->bx0[c] : 0;
+        if (cw1 > g->spec.comp_width[c])
+            cw1 = g->spec.comp_width[c];
+        e->wspec.comp_width[c] = cw1 - mx0 * spc;
+        if (mx0 == 0) {
+            e->wrows[c] = e->o.rows[c];
+        } else {
+            int i;
+            e->wptr[c] = (uint8_t **)fdj_malloc2((size_t)k->ring_n, sizeof(uint8_t *));
+            if (!e->wptr[c])
+                return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for sample rows");
+            for (i = 0; i < k->ring_n; i++)
+                e->wptr[c][i] = k->ring_rows[i] + (size_t)mx0 * (size_t)spc;
+            e->wrows[c].rows = e->wptr[c];
+            e->wrows[c].ring = k->ring_n;
+        }
+    }
+    if (e->wx0 != x0 || e->wx0 + e->wspec.width != x1) {
+        e->wline = (uint8_t *)fdj_malloc2((size_t)e->wspec.width + 64, (size_t)e->channels);
+        if (!e->wline)
+            return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for a row");
+    }
+    if (!e->streaming) {
+        if (zero_all) {
+            e->zero_from = 0;
+            e->ga = e->gb = 0;
+            return FDJ_OK;
+        }
+        if (d->info.arithmetic && d->opt.allow_truncated && d->opt.scale_denom == 1) {
+            /* Pillow's view of arithmetic data that ends early: only the rows output before
+             * libjpeg failed (fdj_arith_rows_kept), the rest of its buffer stays zero */
+            int keep = fdj_arith_rows_kept(d, g->height);
+            if (keep >= 0)
+                e->zero_from = keep;
+        }
+        e->next_group = e->ga;
+        return FDJ_OK;
+    }
+    for (c = 0; c < d->ncomp; c++) {
+        fdj_dcomp *k = &d->comp[c];
+        if (!fdj_mul3_size((size_t)k->bw * 64, (size_t)e->o.grp_v[c], sizeof(int16_t),
+                           &e->rowsize[c]) ||
+            !(e->rowbuf[c] = (int16_t *)malloc(e->rowsize[c] ? e->rowsize[c] : 1)))
+            return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for an MCU row");
+    }
+    st = begin_scan(d);
+    if (st != FDJ_OK)
+        return st;
+    e->togo = d->restart_interval;
+    e->mcus_per_group = mcols;
+    if (!full && d->restart_interval > 0 && e->ga > 0) {
+        /* skip whole restart intervals before the first group needed */
+        long k = (long)(((int64_t)e->ga * mcols) / d->restart_interval);
+        size_t pos = k > 0 ? find_restart(d, d->br.pos, k) : 0;
+        if (pos) {
+            int64_t m = (int64_t)k * d->restart_interval;
+            fdj_bits_init(&d->br, d->data, d->size, pos);
+            fdj_reset_entropy(d);
+            d->next_restart = (int)(k & 7);
+            d->insufficient = 0;
+            e->next_group = (int)(m / mcols);
+            e->first_mcu = (int)(m % mcols);
+        }
+    }
+    return FDJ_OK;
+}
+
+/* Dequantize (+ requantize) and IDCT the window's blocks of group r of component c. */
+static void idct_group(fdj_decoder *d, fdj_engine *e, int c, int r, const int16_t *coef,
                        size_t block_row_stride)
 {
     fdj_dcomp *k = &d->comp[c];
-    int bs = o->g.bs[c], j;
+    out_state *o = &e->o;
+    int bs = o->g.bs[c], j, bx0 = e->bx0[c];
+    if (e->nbx[c] <= 0)
+        return;
     for (j = 0; j < o->grp_v[c]; j++) {
         int brow = r * o->grp_v[c] + j;
         if (brow >= k->height_in_blocks)
             break;
-        fdj_dequant_row(&o->dq, c, coef + (size_t)j * block_row_stride, k->width_in_blocks,
-                        k->ring_rows[((size_t)brow * bs) % (size_t)k->ring_n], (ptrdiff_t)k->bw * bs);
+        fdj_dequant_row(&o->dq, c, coef + (size_t)j * block_row_stride + (size_t)bx0 * 64,
+                        e->nbx[c],
+                        k->ring_rows[((size_t)brow * bs) % (size_t)k->ring_n] + (size_t)bx0 * bs,
+                        (ptrdiff_t)k->bw * bs);
     }
 }
 
-static void render_group(fdj_decoder *d, out_state *o, int r, uint8_t *out, ptrdiff_t stride)
+/* Entropy-decode (streaming) and, if the window needs it, IDCT group r. */
+static int produce_group(fdj_decoder *d, fdj_engine *e, int r)
 {
-    int y0 = r * o->out_rows_per_group, y1 = y0 + o->out_rows_per_group;
-    (void)d;
-    if (y1 > o->g.height)
-        y1 = o->g.height;
-    if (y0 >= y1)
-        return;
-    fdj_render_rows(&o->g.spec, o->rows, &o->scratch, y0, y1, out + (ptrdiff_t)y0 * stride, stride);
-}
-
-static int output_from_full(fdj_decoder *d, uint8_t *out, ptrdiff_t stride)
-{
-    out_state o;
-    int st = setup_out(d, &o), r, c;
-    if (st != FDJ_OK)
-        return st;
-    for (r = 0; r < o.groups; r++) {
-        for (c = 0; c < d->ncomp; c++) {
-            fdj_dcomp *k = &d->comp[c];
-            size_t brs = (size_t)k->bw * 64;
-            idct_group(d, &o, c, r, k->coef + (size_t)r * o.grp_v[c] * brs, brs);
-        }
-        if (r > 0)
-            render_group(d, &o, r - 1, out, stride);
+    int c, st;
+    if (!e->streaming) {
+        if (r >= e->ga)
+            for (c = 0; c < d->ncomp; c++) {
+                fdj_dcomp *k = &d->comp[c];
+                size_t brs = (size_t)k->bw * 64;
+                idct_group(d, e, c, r, k->coef + (size_t)r * e->o.grp_v[c] * brs, brs);
+            }
+        return FDJ_OK;
     }
-    render_group(d, &o, o.groups - 1, out, stride);
-    free_out(d, &o);
-    return FDJ_OK;
-}
-
-/* Single interleaved sequential scan: decode, IDCT and render MCU row by MCU row. */
-static int decode_streaming(fdj_decoder *d, uint8_t *out, ptrdiff_t stride)
-{
-    out_state o;
-    int st = setup_out(d, &o), my, mx, c, togo;
-    int16_t *rowbuf[FDJ_MAX_COMPONENTS] = {0};
-    size_t rowsize[FDJ_MAX_COMPONENTS];
-    int16_t *blocks[40];
-    int bc[40];
-    if (st != FDJ_OK)
-        return st;
-    for (c = 0; c < d->ncomp; c++) {
-        fdj_dcomp *k = &d->comp[c];
-        if (!fdj_mul3_size((size_t)k->bw * 64, (size_t)o.grp_v[c], sizeof(int16_t), &rowsize[c]) ||
-            !(rowbuf[c] = (int16_t *)malloc(rowsize[c] ? rowsize[c] : 1))) {
-            st = fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for an MCU row");
-            goto done;
-        }
-    }
-    st = begin_scan(d);
-    if (st != FDJ_OK)
-        goto done;
-    togo = d->restart_interval;
-    for (my = 0; my < o.groups; my++) {
-        for (c = 0; c < d->ncomp; c++)
-            memset(rowbuf[c], 0, rowsize[c]);
+    {
+        int16_t *blocks[40];
+        int bc[40], mx;
+        /* rows before the window are decoded only for their entropy state: their
+         * coefficients are never read, so their buffer need not be cleared */
+        if (r >= e->ga)
+            for (c = 0; c < d->ncomp; c++)
+                memset(e->rowbuf[c], 0, e->rowsize[c]);
+        d->cur_imcu_row = r;
         if (d->ncomp == 1) {
-            fdj_dcomp *k = &d->comp[0];
             bc[0] = 0;
-            for (mx = 0; mx < k->width_in_blocks; mx++) {
-                blocks[0] = rowbuf[0] + (size_t)mx * 64;
-                if ((st = decode_mcu(d, blocks, 1, bc, &togo)) != FDJ_OK)
-                    goto done;
+            for (mx = e->first_mcu; mx < d->comp[0].width_in_blocks; mx++) {
+                blocks[0] = e->rowbuf[0] + (size_t)mx * 64;
+                if ((st = decode_mcu(d, blocks, 1, bc, &e->togo)) != FDJ_OK)
+                    return st;
             }
         } else {
-            for (mx = 0; mx < d->mcus_x; mx++) {
+            for (mx = e->first_mcu; mx < d->mcus_x; mx++) {
                 int n = 0, i, x, y;
                 for (i = 0; i < d->scan_ncomp; i++) {
                     int ci = d->scan_comp[i];
                     fdj_dcomp *k = &d->comp[ci];
                     for (y = 0; y < k->v; y++)
                         for (x = 0; x < k->h; x++) {
-                            blocks[n] = rowbuf[ci] + ((size_t)y * k->bw + (size_t)mx * k->h + x) * 64;
+                            blocks[n] = e->rowbuf[ci] +
+                                        ((size_t)y * k->bw + (size_t)mx * k->h + x) * 64;
                             bc[n++] = i;
                         }
                 }
-                if ((st = decode_mcu(d, blocks, n, bc, &togo)) != FDJ_OK)
-                    goto done;
+                if ((st = decode_mcu(d, blocks, n, bc, &e->togo)) != FDJ_OK)
+                    return st;
             }
         }
-        if (d->br.hit_end && !d->opt.allow_truncated) {
-            st = end_scan(d);
-            goto done;
-        }
-        for (c = 0; c < d->ncomp; c++)
-            idct_group(d, &o, c, my, rowbuf[c], (size_t)d->comp[c].bw * 64);
-        if (my > 0)
-            render_group(d, &o, my - 1, out, stride);
+        e->first_mcu = 0;
+        if (d->br.hit_end && !d->opt.allow_truncated)
+            return end_scan(d);
+        if (r >= e->ga)
+            for (c = 0; c < d->ncomp; c++)
+                idct_group(d, e, c, r, e->rowbuf[c], (size_t)d->comp[c].bw * 64);
     }
-    render_group(d, &o, o.groups - 1, out, stride);
+    return FDJ_OK;
+}
+
+/* After the last group of a whole-image streaming decode: the scan's end and EOI. */
+static int engine_finish(fdj_decoder *d, fdj_engine *e)
+{
+    int st;
+    e->finished = 1;
+    if (!e->full || !e->streaming)
+        return FDJ_OK;
     st = end_scan(d);
     if (st != FDJ_OK)
-        goto done;
+        return st;
     st = fdj_read_headers(d);
     /* every row is out: libjpeg (and Pillow) stop here if the data after the scan runs
      * out (a marker segment longer than the data, no EOI), if the scan itself ended at
@@ -594,32 +836,88 @@ static int decode_streaming(fdj_decoder *d, uint8_t *out, ptrdiff_t stride)
     if (st > 0)
         st = fdj_fail_dec(d, FDJ_ERR_CORRUPT,
                           "unexpected second scan in a single-scan sequential file (EOI expected)");
-done:
-    for (c = 0; c < d->ncomp; c++)
-        free(rowbuf[c]);
-    free_out(d, &o);
     return st < 0 ? st : FDJ_OK;
 }
 
-int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
+/* Deliver up to nrows more rows of the region into out (row_stride apart); *done gets
+ * the number delivered. */
+static int engine_rows(fdj_decoder *d, fdj_engine *e, uint8_t *out, ptrdiff_t stride, int nrows,
+                       int *done)
 {
-    int st, h, w, ch;
+    int rpg = e->o.out_rows_per_group, y = e->next_row, yend, st;
+    size_t rowbytes = (size_t)(e->rx1 - e->rx0) * (size_t)e->channels;
+    yend = (int64_t)y + nrows < e->ry1 ? y + nrows : e->ry1;
+    *done = 0;
+    while (y < yend) {
+        int r = y / rpg, need = r + e->ctx_v, ye = (r + 1) * rpg, yy;
+        if (need > e->gb - 1)
+            need = e->gb - 1;
+        while (e->next_group <= need) {
+            st = produce_group(d, e, e->next_group);
+            if (st != FDJ_OK)
+                return st;
+            e->next_group++;
+        }
+        if (ye > yend)
+            ye = yend;
+        for (yy = y; yy < ye; yy++) {
+            uint8_t *o = out + (ptrdiff_t)(yy - e->next_row) * stride;
+            if (yy >= e->zero_from)
+                memset(o, 0, rowbytes);
+            else if (!e->wline)
+                fdj_render_rows(&e->wspec, e->wrows, &e->o.scratch, yy, yy + 1, o, stride);
+            else {
+                fdj_render_rows(&e->wspec, e->wrows, &e->o.scratch, yy, yy + 1, e->wline, 0);
+                memcpy(o, e->wline + (size_t)(e->rx0 - e->wx0) * (size_t)e->channels, rowbytes);
+            }
+        }
+        y = ye;
+    }
+    *done = yend - e->next_row;
+    e->next_row = yend;
+    if (e->next_row == e->ry1 && !e->finished) {
+        /* a whole-image streaming decode reads every group and then the end of the scan */
+        if (e->full)
+            while (e->next_group < e->o.groups) {
+                st = produce_group(d, e, e->next_group);
+                if (st != FDJ_OK)
+                    return st;
+                e->next_group++;
+            }
+        return engine_finish(d, e);
+    }
+    return FDJ_OK;
+}
+
+static int check_usable(fdj_decoder *d)
+{
     if (!d->have_sos)
         return d->status ? d->status : fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "decoder is not open");
     if (d->decoded)
         return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "decoder already used: open it again");
-    st = fdj_decoder_output_shape(d, &h, &w, &ch);
-    if (st != FDJ_OK)
-        return st;
-    ch *= fdj_sample_bytes(d->info.precision); /* bytes per pixel: uint16 samples above 8 bits */
-    if (!out || row_stride < (ptrdiff_t)w * ch)
-        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "output buffer row stride too small");
-    d->decoded = 1;
-    if (d->info.lossless)
-        return fdj_decode_lossless(d, out, row_stride);
-    if (!d->info.progressive && d->scan_ncomp == d->ncomp && !d->info.arithmetic &&
-        !d->info.lossless && d->info.precision == 8)
-        return decode_streaming(d, out, row_stride);
+    return FDJ_OK;
+}
+
+static int run_engine(fdj_decoder *d, int x, int y, int w, int h, int full, uint8_t *out,
+                      ptrdiff_t stride)
+{
+    fdj_engine *e = (fdj_engine *)calloc(1, sizeof *e);
+    int st, done;
+    if (!e)
+        return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for the decoder state");
+    st = engine_start(d, e, x, y, x + w, y + h, full);
+    if (st == FDJ_OK)
+        st = engine_rows(d, e, out, stride, h, &done);
+    engine_free(d, e);
+    return st;
+}
+
+/* 12-bit DCT frames: every scan into the coefficient buffers, then the 12-bit output
+ * (dec_idct12.c, dec_render16.c).  Truncation and arithmetic-cut rules as the 8-bit path. */
+static int decode_whole_hiprec(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride, int w, int h,
+                               int ch)
+{
+    int st;
     st = decode_all_scans(d);
     if (d->opt.allow_truncated &&
         (st == FDJ_ERR_TRUNCATED ||
@@ -639,13 +937,11 @@ int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         return st;
     if (d->info.progressive && (st = fdj_smooth_coefficients(d)) != FDJ_OK)
         return st;
-    if (d->info.precision == 12) {
+    {
         out_geom g;
         if ((st = compute_geometry(d, &g)) != FDJ_OK)
             return st;
         st = fdj_output12_from_full(d, &g.spec, out, row_stride);
-    } else {
-        st = output_from_full(d, out, row_stride);
     }
     if (st == FDJ_OK && d->info.arithmetic && d->opt.allow_truncated && d->opt.scale_denom == 1) {
         /* Pillow's view of arithmetic data that ends early: only the rows output before
@@ -655,6 +951,49 @@ int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
             memset(out + (ptrdiff_t)r * row_stride, 0, (size_t)w * (size_t)ch);
     }
     return st;
+}
+
+int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
+{
+    int st, h, w, ch;
+    if ((st = check_usable(d)) != FDJ_OK)
+        return st;
+    st = fdj_decoder_output_shape(d, &h, &w, &ch);
+    if (st != FDJ_OK)
+        return st;
+    ch *= fdj_sample_bytes(d->info.precision); /* bytes per pixel: uint16 samples above 8 bits */
+    if (!out || row_stride < (ptrdiff_t)w * ch)
+        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "output buffer row stride too small");
+    d->decoded = 1;
+    if (d->info.lossless)
+        return fdj_decode_lossless(d, out, row_stride);
+    if (d->info.precision != 8)
+        return decode_whole_hiprec(d, out, row_stride, w, h, ch);
+    return run_engine(d, 0, 0, w, h, 1, out, row_stride);
+}
+
+int fdj_decoder_decode_region(fdj_decoder *d, int x, int y, int width, int height, uint8_t *out,
+                              ptrdiff_t row_stride)
+{
+    int st, h, w, ch;
+    if ((st = check_usable(d)) != FDJ_OK)
+        return st;
+    st = fdj_decoder_output_shape(d, &h, &w, &ch);
+    if (st != FDJ_OK)
+        return st;
+    if (x < 0 || y < 0 || width < 1 || height < 1 || x > w - width || y > h - height)
+        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT,
+                            "region (x=%d, y=%d, width=%d, height=%d) is empty or outside the "
+                            "%dx%d output", x, y, width, height, w, h);
+    if (!out || row_stride < (ptrdiff_t)width * ch)
+        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "output buffer row stride too small");
+    if (d->info.lossless || d->info.precision != 8)
+        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED,
+                            "region decoding needs an 8-bit DCT-based frame (decode it whole "
+                            "and crop)");
+    d->decoded = 1;
+    return run_engine(d, x, y, width, height, x == 0 && y == 0 && width == w && height == h, out,
+                      row_stride);
 }
 
 int fdj_decoder_read_coefficients(fdj_decoder *d, int16_t *const coef[])
@@ -678,4 +1017,53 @@ int fdj_decoder_read_coefficients(fdj_decoder *d, int16_t *const coef[])
                    (size_t)k->width_in_blocks * 64 * sizeof(int16_t));
     }
     return FDJ_OK;
+}
+
+int fdj_decoder_read_rows(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride, int max_rows,
+                          int *rows_read)
+{
+    int st, h, w, ch, done = 0;
+    if (rows_read)
+        *rows_read = 0;
+    if (!rows_read || max_rows < 0)
+        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "read_rows needs rows_read and max_rows >= 0");
+    if (d->rows_read_failed)
+        return d->rows_read_failed;
+    if (!d->engine) {
+        if (d->rows_read_done)
+            return FDJ_OK; /* every row was delivered */
+        if ((st = check_usable(d)) != FDJ_OK)
+            return st;
+        if ((st = fdj_decoder_output_shape(d, &h, &w, &ch)) != FDJ_OK)
+            return st;
+        if (d->info.lossless || d->info.precision != 8)
+            return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED,
+                                "read_rows needs an 8-bit DCT-based frame (use fdj_decoder_decode)");
+        d->decoded = 1;
+        d->engine = (fdj_engine *)calloc(1, sizeof *d->engine);
+        if (!d->engine)
+            return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for the decoder state");
+        st = engine_start(d, d->engine, 0, 0, w, h, 1);
+        if (st != FDJ_OK) {
+            engine_free(d, d->engine);
+            d->engine = NULL;
+            d->rows_read_failed = st;
+            return st;
+        }
+    }
+    if (max_rows == 0)
+        return FDJ_OK;
+    if (!out || row_stride < (ptrdiff_t)(d->engine->rx1 * d->engine->channels))
+        return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "output buffer row stride too small");
+    st = engine_rows(d, d->engine, out, row_stride, max_rows, &done);
+    *rows_read = done;
+    if (st != FDJ_OK || d->engine->finished) {
+        engine_free(d, d->engine);
+        d->engine = NULL;
+        if (st != FDJ_OK)
+            d->rows_read_failed = st;
+        else
+            d->rows_read_done = 1;
+    }
+    return st;
 }

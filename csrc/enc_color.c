@@ -43,6 +43,8 @@ int fdj_enc_band_init(fdj_enc_band *b, const fdj_enc_frame *f, char *msg)
         fdj_kernels k;
         fdj_kernels_init(&k, fdj_simd_level());
         b->rgb_ycc_row = k.rgb_ycc_row;
+        b->h2v1_down_row = k.h2v1_down_row;
+        b->h2v2_down_row = k.h2v2_down_row;
     }
     b->storage = (uint8_t *)malloc(total ? total : 1);
     if (!b->storage)
@@ -106,23 +108,41 @@ static void convert_row(const fdj_enc_frame *f, const uint8_t *src, ptrdiff_t co
     }
 }
 
-static void downsample(const uint8_t *full, ptrdiff_t full_stride, int hx, int vx, uint8_t *out,
-                       ptrdiff_t out_stride, int out_cols, int out_rows)
+/* h2v1 box downsampling of one row from column x0 on (scalar reference; AVX2
+ * sibling in enc_color_simd.c): bias 0, 1, 0, 1, ... along the row. */
+void fdj_h2v1_down_row(const uint8_t *a, int x0, int out_cols, uint8_t *o)
+{
+    int x;
+    for (x = x0; x < out_cols; x++)
+        o[x] = (uint8_t)((a[2 * x] + a[2 * x + 1] + (x & 1)) >> 1);
+}
+
+/* h2v2 box downsampling of rows a, b from column x0 on (scalar reference):
+ * bias 1, 2, 1, 2, ... along the row. */
+void fdj_h2v2_down_row(const uint8_t *a, const uint8_t *b, int x0, int out_cols, uint8_t *o)
+{
+    int x;
+    for (x = x0; x < out_cols; x++)
+        o[x] = (uint8_t)((a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1] + 1 + (x & 1)) >> 2);
+}
+
+static void downsample(const fdj_enc_band *bd, const uint8_t *full, ptrdiff_t full_stride, int hx,
+                       int vx, uint8_t *out, ptrdiff_t out_stride, int out_cols, int out_rows)
 {
     int r, x, i, j;
     if (hx == 2 && vx == 1) {
         for (r = 0; r < out_rows; r++) {
             const uint8_t *a = full + r * full_stride;
             uint8_t *o = out + r * out_stride;
-            for (x = 0; x < out_cols; x++)
-                o[x] = (uint8_t)((a[2 * x] + a[2 * x + 1] + (x & 1)) >> 1);
+            fdj_h2v1_down_row(a, bd->h2v1_down_row ? bd->h2v1_down_row(a, out_cols, o) : 0,
+                              out_cols, o);
         }
     } else if (hx == 2 && vx == 2) {
         for (r = 0; r < out_rows; r++) {
             const uint8_t *a = full + 2 * r * full_stride, *b = a + full_stride;
             uint8_t *o = out + r * out_stride;
-            for (x = 0; x < out_cols; x++)
-                o[x] = (uint8_t)((a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1] + 1 + (x & 1)) >> 2);
+            fdj_h2v2_down_row(a, b, bd->h2v2_down_row ? bd->h2v2_down_row(a, b, out_cols, o) : 0,
+                              out_cols, o);
         }
     } else {
         int n = hx * vx;
@@ -173,7 +193,7 @@ void fdj_enc_band_convert(fdj_enc_band *b, const fdj_enc_frame *f, int mcu_row,
         const fdj_enc_comp *cp = &f->comp[c];
         if (b->plane[c] == b->full[c])
             continue;
-        downsample(b->full[c], b->full_width, f->max_h / cp->h, f->max_v / cp->v, b->plane[c],
+        downsample(b, b->full[c], b->full_width, f->max_h / cp->h, f->max_v / cp->v, b->plane[c],
                    b->plane_stride[c], cp->bw * 8, cp->v * 8);
         {
             /* libjpeg pads the input only to whole row groups (max_v rows);

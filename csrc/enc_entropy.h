@@ -22,7 +22,7 @@ typedef struct bitwriter {
 
 /* Bits accumulate in a 64-bit word and go out as bytes (with 0xFF stuffing)
  * only when the word would overflow, so most codes cost a shift and an or. */
-static void flush_bytes(bitwriter *w)
+static inline void flush_bytes(bitwriter *w)
 {
     uint8_t *p = w->out->data + w->out->size;
     while (w->nbits >= 8) {
@@ -56,6 +56,16 @@ FDJ_INLINE int nbits_of(uint32_t a)
         a >>= 1;
     }
     return n;
+#endif
+}
+
+/* nbits_of for a > 0 */
+FDJ_INLINE int nbits_nonzero(uint32_t a)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return 32 - __builtin_clz(a);
+#else
+    return nbits_of(a);
 #endif
 }
 
@@ -104,6 +114,7 @@ typedef struct coder {
     int status;
     fdj_nonzero_ac_fn nonzero_ac;         /* block bit masks (fdj_simd.h) */
     fdj_abs_above_fn abs_above;
+    fdj_huff_block_fn huff_block_seq;     /* sequential block coder (fdj_simd.h) */
 } coder;
 
 /* The block-mask kernels of a level for a coder. */
@@ -113,6 +124,7 @@ static inline void fdj_enc_coder_kernels(coder *cd, int level)
     fdj_kernels_init(&k, level);
     cd->nonzero_ac = k.nonzero_ac;
     cd->abs_above = k.abs_above;
+    cd->huff_block_seq = k.huff_block_seq;
 }
 
 FDJ_INLINE void emit_symbol(coder *cd, int ac, int tbl, int sym)
@@ -175,6 +187,9 @@ void fdj_enc_sequential_scan(const fdj_enc_frame *f, scan_desc *sc);
 /* Scalar references of the block masks (enc_huff.c; SSE2 siblings in enc_huff_simd.c). */
 uint64_t fdj_nonzero_ac_scalar(const int16_t *zz);
 uint64_t fdj_abs_above_scalar(const int16_t *zz, int thr);
+/* Scalar reference of the sequential block coder (enc_huff.c, from
+ * enc_huff_block.h; BMI2 sibling fdj_huff_block_seq_bmi2 in enc_huff_simd.c). */
+void fdj_huff_block_seq_scalar(coder *cd, const int16_t *zz, int ci);
 
 /* ---- progressive coding (enc_phuff.c) ---- */
 void fdj_phuff_encode_block(coder *cd, const int16_t *zz, int ci);

@@ -40,44 +40,13 @@ uint64_t fdj_abs_above_scalar(const int16_t *zz, int thr)
     return m;
 }
 
-/* Sequential block (F.1.2.1-2): DC difference, then run/size coded AC; each
- * Huffman code goes out together with its extra bits. */
-static void encode_block_seq(coder *cd, const int16_t *zz, int ci)
-{
-    const fdj_enc_comp *cp = &cd->f->comp[ci];
-    const fdj_huff_code *dc = &cd->dc_code[cp->dc_tbl], *ac = &cd->ac_code[cp->ac_tbl];
-    bitwriter *w = &cd->w;
-    int32_t diff = zz[0] - cd->last_dc[ci];
-    int n = nbits_of((uint32_t)(diff < 0 ? -diff : diff)), last = 0;
-    uint64_t nz = cd->nonzero_ac(zz);
-    cd->last_dc[ci] = zz[0];
-    if (FDJ_UNLIKELY(n > FDJ_ENC_DC_MAX(cd->f) || dc->size[n] == 0)) {
-        range_error(cd, ci);
-        return;
-    }
-    put_bits(w, ((uint32_t)dc->code[n] << n) | low_bits(diff < 0 ? diff - 1 : diff, n),
-             dc->size[n] + n);
-    while (nz) {
-        int k = lowest_bit(nz), r = k - last - 1, sym;
-        int32_t v = zz[k];
-        nz &= nz - 1;
-        last = k;
-        while (r > 15) {
-            put_bits(w, ac->code[0xF0], ac->size[0xF0]);
-            r -= 16;
-        }
-        n = nbits_of((uint32_t)(v < 0 ? -v : v));
-        sym = (r << 4) + n;
-        if (FDJ_UNLIKELY(n > FDJ_ENC_AC_MAX(cd->f) || ac->size[sym] == 0)) {
-            range_error(cd, ci);
-            return;
-        }
-        put_bits(w, ((uint32_t)ac->code[sym] << n) | low_bits(v < 0 ? v - 1 : v, n),
-                 ac->size[sym] + n);
-    }
-    if (last != 63)
-        put_bits(w, ac->code[0], ac->size[0]);
-}
+/* The sequential block coder (enc_huff_block.h), scalar reference; the
+ * BMI2 sibling is enc_huff_simd.c's.  Both take the block mask from the
+ * coder's kernel (fdj_nonzero_ac_*). */
+#define ENC_HUFF_BLOCK_NAME fdj_huff_block_seq_scalar
+#define ENC_HUFF_BLOCK_ATTR
+#define ENC_HUFF_NONZERO_AC(zz) cd->nonzero_ac(zz)
+#include "enc_huff_block.h"
 
 /* The same walk, counting symbols for optimal tables. */
 static void count_block_seq(coder *cd, const int16_t *zz, int ci)
@@ -120,7 +89,7 @@ static void encode_block(coder *cd, const int16_t *zz, int ci, int progressive)
     else if (cd->gather)
         count_block_seq(cd, zz, ci);
     else
-        encode_block_seq(cd, zz, ci);
+        cd->huff_block_seq(cd, zz, ci);
 }
 
 static void emit_restart(coder *cd, int num, int progressive)

@@ -61,8 +61,13 @@ typedef struct fdj_enc_band {
     ptrdiff_t plane_stride[FDJ_MAX_COMPONENTS];
     uint8_t *storage;
     fdj_rgb_ycc_row_fn rgb_ycc_row; /* SIMD sibling of the RGB -> YCbCr loop, or NULL */
+    fdj_h2v1_down_row_fn h2v1_down_row; /* SIMD siblings of the downsampling rows, or NULL */
+    fdj_h2v2_down_row_fn h2v2_down_row;
 } fdj_enc_band;
 
+/* Scalar references of the h2v1 / h2v2 downsampling rows, from column x0 on. */
+void fdj_h2v1_down_row(const uint8_t *a, int x0, int out_cols, uint8_t *o);
+void fdj_h2v2_down_row(const uint8_t *a, const uint8_t *b, int x0, int out_cols, uint8_t *o);
 int fdj_enc_band_init(fdj_enc_band *b, const fdj_enc_frame *f, char *msg);
 void fdj_enc_band_free(fdj_enc_band *b);
 /* Convert MCU row `mcu_row` of the input into the band's downsampled planes:
@@ -149,6 +154,7 @@ int fdj_enc_stream_begin(fdj_enc_stream **s, const fdj_enc_frame *f, const fdj_e
 int fdj_enc_stream_rows(fdj_enc_stream *s, int mcu_row);
 /* Flush and write EOI when ok; always frees the stream. */
 int fdj_enc_stream_end(fdj_enc_stream *s, int ok);
+size_t fdj_enc_stream_size(void); /* bytes fdj_enc_stream_begin allocates */
 
 /* ---- markers (enc_marker.c) ---- */
 void fdj_mark_soi(fdj_buf *b);

@@ -51,7 +51,13 @@ typedef struct fdj_buf {
     uint8_t *data;
     size_t size, cap;
     int failed;             /* an allocation failed: all further writes are dropped */
+    /* a fixed-capacity buffer (the streaming encoder): when full, its bytes go to the sink
+     * (nonzero return: failed) instead of growing it; NULL for a growing buffer */
+    int (*sink)(void *ctx, const uint8_t *data, size_t n);
+    void *sink_ctx;
 } fdj_buf;
+/* Hand a sink buffer's bytes to its sink (no-op for a growing buffer); 0 if it failed. */
+int fdj_buf_flush(fdj_buf *b);
 void fdj_buf_init(fdj_buf *b);
 int fdj_buf_reserve(fdj_buf *b, size_t extra);
 void fdj_buf_put(fdj_buf *b, const void *src, size_t n);

@@ -6,6 +6,17 @@
 #include "enc_entropy.h"
 #include "fdj_internal.h"
 
+#ifdef FDJ_X86_SIMD
+#include <cpuid.h>
+
+/* LZCNT (CPUID 0x80000001 ECX bit 5; clang's __builtin_cpu_supports has no name for it) */
+static int has_lzcnt(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(0x80000001, &a, &b, &c, &d) && ((c >> 5) & 1);
+}
+#endif
+
 int fdj_simd_level(void)
 {
     const char *env = getenv("FDJPEG_SIMD");
@@ -33,6 +44,8 @@ void fdj_kernels_init(fdj_kernels *k, int level)
     k->quantize_dequantize = fdj_quantize_dequantize_scalar;
     k->nonzero_ac = fdj_nonzero_ac_scalar;
     k->abs_above = fdj_abs_above_scalar;
+    k->huff_block_seq = fdj_huff_block_seq_scalar;
+    k->huff_mcu_seq = fdj_decode_mcu_sequential_scalar;
 #ifdef FDJ_X86_SIMD
     if (level >= FDJ_SIMD_AVX2) {
         k->level = FDJ_SIMD_AVX2;
@@ -45,10 +58,16 @@ void fdj_kernels_init(fdj_kernels *k, int level)
         k->quantize = fdj_quantize_avx2;
         k->quantize_dequantize = fdj_quantize_dequantize_avx2;
         k->rgb_ycc_row = fdj_rgb_ycc_row_avx2;
+        k->h2v1_down_row = fdj_h2v1_down_row_avx2;
+        k->h2v2_down_row = fdj_h2v2_down_row_avx2;
         k->ycc_rgb_row = fdj_ycc_rgb_row_avx2;
         k->h2v2_fancy_row = fdj_h2v2_fancy_row_avx2;
         k->nonzero_ac = fdj_nonzero_ac_sse2; /* SSE2 is part of every AVX2 CPU */
         k->abs_above = fdj_abs_above_sse2;
+        if (__builtin_cpu_supports("bmi2") && __builtin_cpu_supports("bmi") && has_lzcnt()) {
+            k->huff_block_seq = fdj_huff_block_seq_bmi2;
+            k->huff_mcu_seq = fdj_decode_mcu_sequential_bmi2;
+        }
     }
 #endif
     (void)level;

@@ -34,6 +34,11 @@ enum fdj_simd_level {
 /* The best level this CPU supports, lowered by FDJPEG_SIMD ("0"/"scalar"/"off"). */
 int fdj_simd_level(void);
 
+/* Scalar references the kernel table names (dec_huff.c). */
+struct fdj_decoder;
+int fdj_decode_mcu_sequential_scalar(struct fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                                     const int block_comp[]);
+
 typedef void (*fdj_idct_fn)(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
 typedef void (*fdj_fdct_fn)(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
 
@@ -76,6 +81,11 @@ typedef void (*fdj_dequantize_fn)(const int32_t dct[64], const struct fdj_diviso
 /* RGB (3 bytes per pixel) -> Y, Cb, Cr rows; returns the pixels done, from 0. */
 typedef int (*fdj_rgb_ycc_row_fn)(const uint8_t *src, int width, uint8_t *y, uint8_t *cb,
                                   uint8_t *cr);
+/* Box downsampling of one output row by 2 horizontally (h2v1: row a) or 2x2
+ * (h2v2: rows a, b) with libjpeg-turbo's alternating bias (enc_color.c);
+ * returns the output columns done, from 0 (an even number). */
+typedef int (*fdj_h2v1_down_row_fn)(const uint8_t *a, int out_cols, uint8_t *out);
+typedef int (*fdj_h2v2_down_row_fn)(const uint8_t *a, const uint8_t *b, int out_cols, uint8_t *out);
 /* YCbCr -> interleaved RGB for one row (libjpeg's jdcolor.c arithmetic). */
 typedef void (*fdj_ycc_rgb_row_fn)(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,
                                    uint8_t *out);
@@ -84,6 +94,14 @@ typedef void (*fdj_h2v2_row_fn)(const uint8_t *near, const uint8_t *far, int w, 
 /* Bit k set where zz[k] != 0 (k = 1..63) / where |zz[k]| > thr (k = 0..63). */
 typedef uint64_t (*fdj_nonzero_ac_fn)(const int16_t *zz);
 typedef uint64_t (*fdj_abs_above_fn)(const int16_t *zz, int thr);
+/* Huffman-code one zigzag block of a sequential scan into the coder's bit
+ * writer (enc_huff_block.h; struct coder is enc_entropy.h's). */
+struct coder;
+typedef void (*fdj_huff_block_fn)(struct coder *cd, const int16_t *zz, int ci);
+/* Huffman-decode one MCU of a sequential scan (dec_huff_mcu.h). */
+struct fdj_decoder;
+typedef int (*fdj_huff_mcu_fn)(struct fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                               const int block_comp[]);
 
 /* The kernels of one level.  A NULL entry: the level has no sibling for that
  * kernel, and its caller runs the scalar reference it owns. */
@@ -98,10 +116,14 @@ typedef struct fdj_kernels {
     fdj_quantize_fn quantize;           /* never NULL */
     fdj_dequantize_fn quantize_dequantize; /* never NULL */
     fdj_rgb_ycc_row_fn rgb_ycc_row;
+    fdj_h2v1_down_row_fn h2v1_down_row;
+    fdj_h2v2_down_row_fn h2v2_down_row;
     fdj_ycc_rgb_row_fn ycc_rgb_row;
     fdj_h2v2_row_fn h2v2_fancy_row;
     fdj_nonzero_ac_fn nonzero_ac;       /* never NULL */
     fdj_abs_above_fn abs_above;         /* never NULL */
+    fdj_huff_block_fn huff_block_seq;   /* never NULL */
+    fdj_huff_mcu_fn huff_mcu_seq;       /* never NULL */
 } fdj_kernels;
 
 /* The kernels of a level (the scalar references below FDJ_SIMD_AVX2). */
@@ -127,11 +149,17 @@ void fdj_quantize_avx2(const int32_t dct[64], const struct fdj_divisors *d, int1
 void fdj_quantize_dequantize_avx2(const int32_t dct[64], const struct fdj_divisors *d,
                                   int32_t out[64]);
 int fdj_rgb_ycc_row_avx2(const uint8_t *src, int width, uint8_t *y, uint8_t *cb, uint8_t *cr);
+int fdj_h2v1_down_row_avx2(const uint8_t *a, int out_cols, uint8_t *out);
+int fdj_h2v2_down_row_avx2(const uint8_t *a, const uint8_t *b, int out_cols, uint8_t *out);
 void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,
                           uint8_t *out);
 void fdj_h2v2_fancy_row_avx2(const uint8_t *near, const uint8_t *far, int w, uint8_t *out);
 uint64_t fdj_nonzero_ac_sse2(const int16_t *zz);
 uint64_t fdj_abs_above_sse2(const int16_t *zz, int thr);
+/* needs BMI1/BMI2/LZCNT as well (fdj_kernels_init checks) */
+void fdj_huff_block_seq_bmi2(struct coder *cd, const int16_t *zz, int ci);
+int fdj_decode_mcu_sequential_bmi2(struct fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                                   const int block_comp[]);
 #endif
 
 #endif /* FDJ_SIMD_H */

@@ -157,6 +157,53 @@ int fdj_decoder_output_shape(const fdj_decoder *dec, int *height, int *width,
  * and below 8 bits only grey, RGB and CMYK frames, native output or grey->RGB).
  * 4-component output above 8 bits follows invert_adobe_cmyk with 2^P-1 - v. */
 int fdj_decoder_decode(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride);
+/* Region decode: the pixels of fdj_decoder_decode's output (same options, so the
+ * coordinates are in the scaled output) from column x, row y, width x height of them,
+ * into out (height rows of width*channels bytes, row_stride apart): exactly the full
+ * decode cropped.  Only the MCUs the region touches (and the one-MCU ring around it
+ * that fancy upsampling reads) are dequantized, IDCT'd, upsampled and colour
+ * converted.  Single-scan sequential Huffman files are entropy-decoded only up to the
+ * region's last MCU row (plus one for vertical upsampling context); with restart
+ * markers, whole intervals before the region are skipped by scanning for their
+ * markers.  Data after that row is not read, so damage or truncation there is not
+ * reported.  Progressive, multi-scan and arithmetic files decode every coefficient
+ * (as a full decode) and render only the region.  FDJ_ERR_ARGUMENT for an empty
+ * region or one outside the output; FDJ_ERR_UNSUPPORTED for lossless or non-8-bit
+ * frames (decode them whole and crop). */
+int fdj_decoder_decode_region(fdj_decoder *dec, int x, int y, int width, int height,
+                              uint8_t *out, ptrdiff_t row_stride);
+/* Streaming decode: the output rows, top to bottom, a strip at a time.  Each call
+ * writes up to max_rows rows (width*channels bytes each, row_stride apart) into out
+ * and sets *rows_read; after the last row it returns FDJ_OK with *rows_read == 0.
+ * Purification (fdj_decode_options.purify / fdj_decoder_set_purify) applies as in
+ * fdj_decoder_decode, and the rows are exactly its rows.  Do not mix with
+ * fdj_decoder_decode on the same open.
+ *
+ * Memory: for a single-scan sequential file the decoder holds, besides the input,
+ *   one MCU row of coefficients    sum_c 128 * bw_c * v_c           bytes
+ *   a ring of three MCU rows       sum_c 3 * v_c * s_c * bw_c * s_c bytes
+ *   render scratch                 (W_out + 64) * (N + 1)           bytes
+ * (bw_c = blocks of component c per row padded to whole MCUs, h_c/v_c its sampling
+ * factors, s_c its IDCT size, 8 at scale 1, N components): for an 8-bit 4:2:0 colour
+ * file at scale 1 that is about 48 W + 72 W + 4 (W + 64) = 124 W bytes plus about 8 KiB
+ * of per-decode state (measured by csrc/tests/test_stream.c: 86,920 bytes at W = 640,
+ * the same for 16 rows and 2000), whatever the height; the decoder object itself
+ * (fdj_decoder_new, mostly Huffman lookup tables) is fixed-size.  A 4000-pixel-wide
+ * frame: about 0.5 MB.  Progressive and multi-scan files keep
+ * every coefficient (2 bytes per sample of every component) as libjpeg does.
+ * Lossless and non-8-bit frames: FDJ_ERR_UNSUPPORTED.
+ *
+ *     fdj_decoder *dec = fdj_decoder_new();
+ *     int h, w, ch, n;
+ *     fdj_decoder_open(dec, jpeg, jpeg_size, &opt);   (check every status)
+ *     fdj_decoder_output_shape(dec, &h, &w, &ch);
+ *     uint8_t *strip = malloc((size_t)16 * w * ch);
+ *     while (fdj_decoder_read_rows(dec, strip, (ptrdiff_t)w * ch, 16, &n) == FDJ_OK && n > 0)
+ *         consume(strip, n);
+ *     fdj_decoder_free(dec);
+ */
+int fdj_decoder_read_rows(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride, int max_rows,
+                          int *rows_read);
 /* Bytes per output sample of the opened frame: 1 (precision <= 8) or 2. */
 int fdj_decoder_sample_bytes(const fdj_decoder *dec);
 /* Decode entropy data only and write the quantized coefficients (no purify)
@@ -223,6 +270,67 @@ int fdj_write_coefficients(const fdj_encode_params *p, const int16_t *const coef
                            uint8_t **out, size_t *out_size, char msg[FDJ_MSG_SIZE]);
 void fdj_free(void *ptr);
 
+/* ---- streaming encoder (sensors and other memory-bound callers) --------- */
+/* Rows in, in any number at a time; the JPEG out through a callback or into the caller's
+ * buffer as it is produced.  The bytes equal fdj_encode's with the same params (sequential
+ * files: baseline, or extended with 16-bit tables; any tables, e.g. a two-pass Feature
+ * Distillation table; restart_interval/restart_rows; JFIF/Adobe/extra segments).
+ * optimize and progressive need every block before the first byte: FDJ_ERR_UNSUPPORTED.
+ *
+ * All memory is allocated by fdj_encode_begin, none after (fdj_encode_rows and
+ * fdj_encode_end never allocate): fdj_encode_stream_memory(p) bytes, which is
+ *   S + W * C * 8 v              one MCU row of input pixels (rows wait there until an
+ *                                MCU row is complete)
+ *   + N * 8 v * 8 h * mx         colour-converted rows of one MCU row
+ *   + sum_c 64 v_c * 8 bw_c      downsampled rows of the subsampled components
+ *   + sum_c 128 v_c * bw_c       quantized coefficients of one MCU row
+ * (W width, C input channels, N components, h/v the largest sampling factors, mx = MCUs per
+ * row, bw_c = mx * h_c blocks of component c, S = about 54 KiB of fixed state including a
+ * 32 KiB output buffer): for RGB 4:2:0 that is S + 48 W + 48 W + 8 W + 48 W = S + 152 W
+ * bytes, whatever the height (1920 wide: 345,256 bytes, checked against the allocations
+ * by csrc/tests/test_stream.c).
+ *
+ * write: called with each piece of output, in order (pieces up to 32 KiB; a caller
+ * segment longer than that in one piece); return 0 to go on, nonzero to abort (the
+ * encoder then fails with FDJ_ERR_ARGUMENT).  Or write = NULL and out/out_capacity: the
+ * JPEG is written there (FDJ_ERR_TOO_LARGE if it does not fit).
+ *
+ *     static int to_file(void *f, const uint8_t *d, size_t n)
+ *     { return fwrite(d, 1, n, (FILE *)f) == n ? 0 : -1; }
+ *
+ *     fdj_encode_params p;
+ *     fdj_encode_params_init(&p);
+ *     p.width = 1920; p.height = 1080; p.in_color = FDJ_IN_RGB;
+ *     p.h_samp[0] = p.v_samp[0] = 2;                       (4:2:0)
+ *     p.num_qtables = 2;
+ *     fdj_quality_table(90, 0, 1, p.qtable[0]);
+ *     fdj_quality_table(90, 1, 1, p.qtable[1]);
+ *     p.restart_rows = 1;
+ *     fdj_encoder *enc;
+ *     char msg[FDJ_MSG_SIZE];
+ *     if (fdj_encode_begin(&enc, &p, to_file, fp, NULL, 0, msg) != FDJ_OK) ...;
+ *     for (y = 0; y < 1080; y += 16)                        (strips of any height)
+ *         if (fdj_encode_rows(enc, strip_of(y), 16, 1920 * 3, 3, 1) != FDJ_OK) ...;
+ *     if (fdj_encode_end(enc, &size) != FDJ_OK) ...;       (fdj_encoder_message(enc))
+ *     fdj_encoder_free(enc);
+ *
+ * After an error every later call returns it again; always call fdj_encoder_free. */
+typedef int (*fdj_write_fn)(void *user, const uint8_t *data, size_t size);
+typedef struct fdj_encoder fdj_encoder;
+int fdj_encode_begin(fdj_encoder **enc, const fdj_encode_params *p, fdj_write_fn write,
+                     void *user, uint8_t *out, size_t out_capacity, char msg[FDJ_MSG_SIZE]);
+/* Rows y .. y+rows-1 of the image (in order; element (r, x, c) at
+ * pixels + r*row_stride + x*col_stride + c*chan_stride); an MCU row is coded as soon as
+ * its last row arrives. */
+int fdj_encode_rows(fdj_encoder *enc, const uint8_t *pixels, int rows, ptrdiff_t row_stride,
+                    ptrdiff_t col_stride, ptrdiff_t chan_stride);
+/* After the last row: flush and write EOI; *out_size = bytes of the JPEG. */
+int fdj_encode_end(fdj_encoder *enc, size_t *out_size);
+const char *fdj_encoder_message(const fdj_encoder *enc);
+void fdj_encoder_free(fdj_encoder *enc);
+/* Bytes fdj_encode_begin allocates for these params (0 if they are refused). */
+size_t fdj_encode_stream_memory(const fdj_encode_params *p);
+
 /* ---- fused purification (pixels in, pixels out) ------------------------- */
 /* Equal, bit for bit, to decoding fdj_encode(pixels) with the same params
  * (colour conversion, downsampling, FDCT, quantize/dequantize, IDCT, upsampling,
@@ -231,6 +339,15 @@ void fdj_free(void *ptr);
 int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
                ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
                ptrdiff_t out_row_stride, char msg[FDJ_MSG_SIZE]);
+/* fdj_purify of count images of one shape (image i at pixels + i * image_stride,
+ * its output at out + i * out_image_stride), split into contiguous shares over
+ * `threads` threads (the calling thread is one of them; at most count).  The
+ * result is the same for every number of threads; on failure the status and
+ * message of the first image in batch order that failed. */
+int fdj_purify_batch(const fdj_encode_params *p, size_t count, const uint8_t *pixels,
+                     ptrdiff_t image_stride, ptrdiff_t row_stride, ptrdiff_t col_stride,
+                     ptrdiff_t chan_stride, uint8_t *out, ptrdiff_t out_image_stride,
+                     ptrdiff_t out_row_stride, int threads, char msg[FDJ_MSG_SIZE]);
 
 /* ---- table arithmetic (transcode.c) ------------------------------------- */
 /* Coefficient-domain Feature Distillation ("transcode"): num_blocks blocks of 64 quantized

@@ -178,3 +178,134 @@ done_state:
     free(s);
     return st;
 }
+
+/* ---- batches: N images of one shape split over threads ----------------- */
+typedef struct purify_job {
+    const fdj_encode_params *p;
+    const uint8_t *pixels;
+    uint8_t *out;
+    ptrdiff_t image_stride, row_stride, col_stride, chan_stride, out_image_stride, out_row_stride;
+    size_t first, end;          /* images first..end-1 */
+    size_t failed;              /* index of the image that failed (end if none) */
+    int status;
+    char msg[FDJ_MSG_SIZE];
+} purify_job;
+
+static void run_job(purify_job *j)
+{
+    size_t i;
+    j->status = FDJ_OK;
+    j->failed = j->end;
+    j->msg[0] = 0;
+    for (i = j->first; i < j->end; i++) {
+        j->status = fdj_purify(j->p, j->pixels + (ptrdiff_t)i * j->image_stride, j->row_stride,
+                               j->col_stride, j->chan_stride,
+                               j->out + (ptrdiff_t)i * j->out_image_stride, j->out_row_stride,
+                               j->msg);
+        if (j->status != FDJ_OK) {
+            j->failed = i;
+            return;
+        }
+    }
+}
+
+#define FDJ_PURIFY_MAX_THREADS 256
+
+#if defined(_WIN32)
+#include <windows.h>
+static DWORD WINAPI job_main(LPVOID arg)
+{
+    run_job((purify_job *)arg);
+    return 0;
+}
+typedef HANDLE job_thread;
+static int job_start(job_thread *t, purify_job *j)
+{
+    *t = CreateThread(NULL, 0, job_main, j, 0, NULL);
+    return *t != NULL;
+}
+static void job_join(job_thread t)
+{
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+}
+#else
+#include <pthread.h>
+static void *job_main(void *arg)
+{
+    run_job((purify_job *)arg);
+    return NULL;
+}
+typedef pthread_t job_thread;
+static int job_start(job_thread *t, purify_job *j) { return pthread_create(t, NULL, job_main, j) == 0; }
+static void job_join(job_thread t) { pthread_join(t, NULL); }
+#endif
+
+int fdj_purify_batch(const fdj_encode_params *p, size_t count, const uint8_t *pixels,
+                     ptrdiff_t image_stride, ptrdiff_t row_stride, ptrdiff_t col_stride,
+                     ptrdiff_t chan_stride, uint8_t *out, ptrdiff_t out_image_stride,
+                     ptrdiff_t out_row_stride, int threads, char msg[FDJ_MSG_SIZE])
+{
+    purify_job *jobs;
+    job_thread *tids;
+    unsigned char *started;
+    size_t t, nt, i, first_failed = count;
+    int st = FDJ_OK;
+    if (msg)
+        msg[0] = 0;
+    if (threads < 1)
+        return fdj_fail(msg, FDJ_ERR_ARGUMENT, "threads must be at least 1, got %d", threads);
+    if (count == 0)
+        return FDJ_OK;
+    nt = (size_t)threads;
+    if (nt > FDJ_PURIFY_MAX_THREADS)
+        nt = FDJ_PURIFY_MAX_THREADS;
+    if (nt > count)
+        nt = count;
+    jobs = (purify_job *)calloc(nt, sizeof *jobs);
+    tids = (job_thread *)calloc(nt, sizeof *tids);
+    started = (unsigned char *)calloc(nt, 1);
+    if (!jobs || !tids || !started) {
+        free(jobs);
+        free(tids);
+        free(started);
+        return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
+    }
+    /* contiguous shares, the first count % nt one image larger */
+    for (t = 0, i = 0; t < nt; t++) {
+        purify_job *j = &jobs[t];
+        j->p = p;
+        j->pixels = pixels;
+        j->out = out;
+        j->image_stride = image_stride;
+        j->row_stride = row_stride;
+        j->col_stride = col_stride;
+        j->chan_stride = chan_stride;
+        j->out_image_stride = out_image_stride;
+        j->out_row_stride = out_row_stride;
+        j->first = i;
+        i += count / nt + (t < count % nt);
+        j->end = i;
+    }
+    /* job 0 runs here; a thread that cannot start runs here too, afterwards */
+    for (t = 1; t < nt; t++)
+        started[t] = (unsigned char)job_start(&tids[t], &jobs[t]);
+    run_job(&jobs[0]);
+    for (t = 1; t < nt; t++) {
+        if (started[t])
+            job_join(tids[t]);
+        else
+            run_job(&jobs[t]);
+    }
+    /* report the first image (in batch order) that failed */
+    for (t = 0; t < nt; t++) {
+        if (jobs[t].status != FDJ_OK && jobs[t].failed < first_failed) {
+            first_failed = jobs[t].failed;
+            st = fdj_fail(msg, jobs[t].status, "%s", jobs[t].msg);
+        }
+    }
+    free(jobs);
+    free(tids);
+    free(started);
+    return st;
+}

@@ -24,15 +24,20 @@ from fdjpeg._encode_api import encode, purify, transcode, write_coefficients
 __version__ = "0.1.0"
 
 
-def build_info():
-    """Versions and the active kernels, for bug reports and benchmarks."""
+def build_info() -> "Dict[str, str]":
+    """Versions and the active kernels, for bug reports and benchmarks.
+
+    Example::
+
+        fdjpeg.build_info()   # {'version': '0.1.0', 'c_version': '0.1.0', 'kernels': 'avx2'}
+    """
     return {"version": __version__, "c_version": _c_version(), "kernels": _kernel_name()}
 
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # Pillow is not imported by ``import fdjpeg``
-    from typing import Any, List, Optional, Tuple, Union
+    from typing import Any, Dict, List, Optional, Tuple, Union
 
     from PIL import Image
 
@@ -63,8 +68,13 @@ def save(im: "Image.Image", fp: "FileLike", format: "Optional[str]" = None, **pa
     return pillow.save(im, fp, format, **params)
 
 
-def offgrid_score(image, table=None, **kwargs):
-    """Off-grid energy of an image w.r.t. a table: see :func:`fdjpeg.detect.offgrid_score`."""
+def offgrid_score(image: "Any", table: "Any" = None, **kwargs: "Any") -> "Any":
+    """Off-grid energy of an image w.r.t. a table: see :func:`fdjpeg.detect.offgrid_score`.
+
+    Example::
+
+        score = fdjpeg.offgrid_score(fdjpeg.decode(jpg), "fd")   # ~0 for an FD sensor image
+    """
     from fdjpeg import detect
 
     return detect.offgrid_score(image, table, **kwargs)

@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import re
+from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from fdjpeg import _codec
 from fdjpeg.errors import UnsupportedJPEGError
 
 __all__ = ["decode", "inspect", "read_coefficients", "DEFAULT_MAX_PIXELS"]
+
+#: What the decoder reads: the JPEG file's bytes in any buffer (bytes, bytearray, memoryview,
+#: a uint8 numpy array, mmap...).
+BytesLike = Union[bytes, bytearray, memoryview, "npt.NDArray[np.uint8]"]
+#: A table form :func:`fdjpeg.tables.parse` reads (None: no purification).
+PurifySpec = Any
 
 DEFAULT_MAX_PIXELS = 2 * 89_478_485  # Pillow's DecompressionBombError threshold
 
@@ -88,8 +96,45 @@ def _open(data, *, max_pixels=None, max_scans=None, allow_truncated=False, mode=
     return dec
 
 
-def decode(data, *, purify=None, mode=None, scale=1, max_pixels=None, max_scans=None,
-           allow_truncated=False, out=None):
+def _check_region(region):
+    """(x, y, w, h) as ints, or TypeError/ValueError for the wrong form."""
+    if isinstance(region, (str, bytes)) or not hasattr(region, "__len__") or len(region) != 4:
+        raise TypeError(f"region must be a tuple (x, y, width, height), not {region!r}")
+    vals = []
+    for name, v in zip(("x", "y", "width", "height"), region):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"region {name} must be an integer, not {type(v).__name__}")
+        vals.append(int(v))
+    x, y, w, h = vals
+    if x < 0 or y < 0:
+        raise ValueError(f"region x and y must be >= 0, got {tuple(vals)}")
+    if w < 1 or h < 1:
+        raise ValueError(f"region width and height must be >= 1, got {tuple(vals)}")
+    return x, y, w, h
+
+
+def _decode_region(dec, region, out):
+    x, y, w, h = _check_region(region)
+    oh, ow, _ = dec.output_shape()
+    if x + w > ow or y + h > oh:
+        raise ValueError(
+            f"region (x={x}, y={y}, width={w}, height={h}) is outside the {ow}x{oh} output")
+    if dec.lossless() or dec.info()["precision"] != 8:
+        # no MCU structure to exploit (lossless) or no 8-bit region path: whole, then crop
+        full = dec.decode()[y:y + h, x:x + w]
+        if out is None:
+            return np.ascontiguousarray(full)
+        if out.shape != full.shape or out.dtype != full.dtype:
+            raise ValueError(f"out must be {full.dtype} with shape {full.shape}")
+        out[...] = full
+        return out
+    return dec.decode_region(x, y, w, h, out)
+
+
+def decode(data: BytesLike, *, purify: PurifySpec = None, mode: Optional[str] = None, scale: int = 1,
+           max_pixels: Optional[int] = None, max_scans: Optional[int] = None,
+           allow_truncated: bool = False, out: Optional[np.ndarray] = None,
+           region: Optional[Tuple[int, int, int, int]] = None) -> np.ndarray:
     """Decode a JPEG to a uint8 array, bit-exact with Pillow (libjpeg-turbo).
 
     Frames of more than 8 bits, which Pillow refuses, decode bit-exactly as libjpeg-turbo 3
@@ -128,13 +173,28 @@ def decode(data, *, purify=None, mode=None, scale=1, max_pixels=None, max_scans=
     out : numpy.ndarray, optional
         A writeable uint8 (uint16 above 8 bits) array of the output shape with
         contiguous rows to decode into (no allocation).
+    region : (x, y, width, height), optional
+        Decode only this rectangle of the output (coordinates of the output, i.e.
+        after ``scale``): exactly ``decode(data, ...)[y:y+height, x:x+width]``,
+        with IDCT, upsampling and colour conversion run only for the MCUs the
+        region touches, and sequential files entropy-decoded only up to its last
+        MCU row (whole restart intervals before it are skipped), so damage after
+        the region goes unnoticed.  Progressive files still decode every
+        coefficient.  ValueError for an empty region or one outside the image,
+        TypeError for a wrong form.
     """
+    if region is not None:
+        _check_region(region)  # its form, before any decoding work
     dec = _open(data, max_pixels=max_pixels, max_scans=max_scans, allow_truncated=allow_truncated,
                 mode=mode, scale=scale, purify=purify)
+    if region is not None:
+        return _decode_region(dec, region, out)
     return dec.decode(out)
 
 
-def read_coefficients(data, *, max_pixels=None, max_scans=None, allow_truncated=False):
+def read_coefficients(data: BytesLike, *, max_pixels: Optional[int] = None,
+                      max_scans: Optional[int] = None,
+                      allow_truncated: bool = False) -> Dict[str, Any]:
     """Quantized DCT coefficients of any DCT-based JPEG (as ``jpeglib`` reads them).
 
     Returns a dict with ``coefficients`` (one int16 array per component, shape
@@ -142,6 +202,14 @@ def read_coefficients(data, *, max_pixels=None, max_scans=None, allow_truncated=
     table each component was quantized with), ``sampling`` ((h, v) per
     component), ``width``, ``height``, ``component_ids``, ``jpeg_color`` and
     ``precision`` (8 or 12: 12-bit coefficients are about 16 times larger).
+
+    Example::
+
+        coefs = fdjpeg.read_coefficients(open("photo.jpg", "rb").read())
+        y = coefs["coefficients"][0]          # (blocks_high, blocks_wide, 8, 8) int16
+        same = fdjpeg.write_coefficients(coefs["coefficients"], coefs["tables"],
+                                         width=coefs["width"], height=coefs["height"],
+                                         sampling=coefs["sampling"])
     """
     dec = _open(data, max_pixels=max_pixels, max_scans=max_scans, allow_truncated=allow_truncated)
     coefs = dec.read_coefficients()
@@ -172,7 +240,7 @@ for _i in range(8):
 _ENTROPY_END = re.compile(rb"\xff+(?![\x00\xd0-\xd7])")
 
 
-def marker_name(code):
+def marker_name(code: int) -> str:
     return _MARKER_NAMES.get(code, f"0x{code:02X}")
 
 
@@ -217,7 +285,7 @@ def _walk_segments(buf):
     return segs
 
 
-def inspect(data, *, max_pixels=None):
+def inspect(data: BytesLike, *, max_pixels: Optional[int] = None) -> Dict[str, Any]:
     """Header facts of a JPEG without decoding pixels.
 
     Returns size, mode, components (ids, sampling, table slots), sampling name,
@@ -227,10 +295,15 @@ def inspect(data, *, max_pixels=None):
     ``jfif_unit``, ``jfif_density``, ``dpi``, ``exif``, ``xmp``,
     ``icc_profile`` (reassembled from APP2 chunks), ``adobe``,
     ``adobe_transform``, ``comment``.
+
+    Example::
+
+        info = fdjpeg.inspect(open("photo.jpg", "rb").read())
+        info["size"], info["sampling"], info["progressive"], info["dpi"]
     """
     dec = _open(data, max_pixels=max_pixels)
     info = dec.info()
-    buf = bytes(memoryview(data).cast("B"))
+    buf = bytes(memoryview(data).cast("B"))  # type: ignore[arg-type]  # any buffer
     segs = _walk_segments(buf)
     h, w, ch = dec.output_shape()
     comps = info["components"]

@@ -73,6 +73,10 @@ cdef extern from "fdjpeg.h" nogil:
     int fdj_decoder_set_purify(fdj_decoder *dec, const fdj_decode_options *opt)
     int fdj_decoder_output_shape(const fdj_decoder *dec, int *height, int *width, int *channels)
     int fdj_decoder_decode(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride)
+    int fdj_decoder_decode_region(fdj_decoder *dec, int x, int y, int width, int height,
+                                  uint8_t *out, ptrdiff_t row_stride)
+    int fdj_decoder_read_rows(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride,
+                              int max_rows, int *rows_read)
     int fdj_decoder_sample_bytes(const fdj_decoder *dec)
     int fdj_decoder_read_coefficients(fdj_decoder *dec, int16_t *const *coef)
     const fdj_marker *fdj_decoder_markers(const fdj_decoder *dec, size_t *count)
@@ -104,6 +108,10 @@ cdef extern from "fdjpeg.h" nogil:
     int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
                    ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
                    ptrdiff_t out_row_stride, char *msg)
+    int fdj_purify_batch(const fdj_encode_params *p, size_t count, const uint8_t *pixels,
+                         ptrdiff_t image_stride, ptrdiff_t row_stride, ptrdiff_t col_stride,
+                         ptrdiff_t chan_stride, uint8_t *out, ptrdiff_t out_image_stride,
+                         ptrdiff_t out_row_stride, int threads, char *msg)
     int fdj_requantize_coefficients(const int16_t *coef, size_t num_blocks,
                                     const uint16_t *qfile, const uint16_t *table,
                                     int16_t *out, char *msg)

@@ -159,6 +159,61 @@ cdef class Decoder:
         _raise_status(status, fdj_decoder_message(self.dec))
         return arr
 
+    def decode_region(self, int x, int y, int width, int height, out=None):
+        """Decode only the region (x, y, width, height) of the output (the full decode's
+        pixels cropped; fdj_decoder_decode_region).  Lossless and non-8-bit frames raise
+        UnsupportedJPEGError (decode whole and crop)."""
+        cdef int status
+        cdef cnp.ndarray arr
+        cdef uint8_t *dst
+        cdef Py_ssize_t stride
+        h, w, ch = self.output_shape()
+        shape = (height, width) if ch == 1 else (height, width, ch)
+        if out is None:
+            arr = np.empty(shape, dtype=np.uint8)
+        else:
+            if not isinstance(out, np.ndarray):
+                raise TypeError("out must be a numpy array")
+            o = out
+            if o.dtype != np.uint8 or tuple(o.shape) != shape:
+                raise ValueError(f"out must be uint8 with shape {shape}, got {o.dtype} {o.shape}")
+            if not o.flags.writeable:
+                raise ValueError("out must be writeable")
+            if o.strides[o.ndim - 1] != 1 or (o.ndim == 3 and o.strides[1] != ch):
+                raise ValueError("out must have contiguous rows")
+            arr = o
+        dst = <uint8_t *>cnp.PyArray_DATA(arr)
+        stride = arr.strides[0]
+        with nogil:
+            status = fdj_decoder_decode_region(self.dec, x, y, width, height, dst, stride)
+        _raise_status(status, fdj_decoder_message(self.dec))
+        return arr
+
+    def read_rows(self, out):
+        """Decode the next rows into out (a uint8 array of shape (n, width[, channels]) with
+        contiguous rows); returns how many were written (0 after the last row)."""
+        cdef int status, done = 0, n
+        cdef uint8_t *dst
+        cdef Py_ssize_t stride
+        cdef cnp.ndarray arr
+        h, w, ch = self.output_shape()
+        if not isinstance(out, np.ndarray):
+            raise TypeError("out must be a numpy array")
+        arr = out
+        if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or arr.shape[1] != w \
+                or (arr.ndim == 3 and arr.shape[2] != ch) or (arr.ndim == 2 and ch != 1):
+            raise ValueError(f"out must be uint8 of shape (n, {w}{'' if ch == 1 else ', %d' % ch})")
+        if not arr.flags.writeable or arr.strides[arr.ndim - 1] != 1 \
+                or (arr.ndim == 3 and arr.strides[1] != ch):
+            raise ValueError("out must be writeable with contiguous rows")
+        n = arr.shape[0]
+        dst = <uint8_t *>cnp.PyArray_DATA(arr)
+        stride = arr.strides[0]
+        with nogil:
+            status = fdj_decoder_read_rows(self.dec, dst, stride, n, &done)
+        _raise_status(status, fdj_decoder_message(self.dec))
+        return done
+
     def was_truncated(self):
         return bool(fdj_decoder_was_truncated(self.dec))
 

@@ -4,6 +4,8 @@ Arguments are checked here (TypeError for wrong types, ValueError for wrong
 values); the C encoder does the work with the GIL released.
 """
 import numbers
+import os
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -11,6 +13,11 @@ from fdjpeg import _codec
 from fdjpeg.tables import assign as table_slots
 
 __all__ = ["encode", "purify", "transcode", "write_coefficients", "SUBSAMPLING"]
+
+#: A table form :func:`fdjpeg.tables.parse` reads.
+TableSpec = Any
+#: The JPEG file's bytes in any buffer.
+BytesLike = Union[bytes, bytearray, memoryview, np.ndarray]
 
 # sampling factors of component 0 (the others are 1x1), as libjpeg/Pillow name them
 SUBSAMPLING = {
@@ -123,9 +130,11 @@ def _quality_slots(quality, in_color, keep_rgb):
     return np.stack([luma, chroma]), [0, 1, 1]
 
 
-def encode(raw, table=None, *, quality=None, subsampling="4:4:4", optimize=False,
-           restart_interval=0, restart_rows=0, progressive=False, keep_rgb=False, dpi=None,
-           extra_segments=b"", max_pixels=None):
+def encode(raw: np.ndarray, table: TableSpec = None, *, quality: Optional[int] = None,
+           subsampling: str = "4:4:4", optimize: bool = False, restart_interval: int = 0,
+           restart_rows: int = 0, progressive: bool = False, keep_rgb: bool = False,
+           dpi: Optional[Tuple[int, int]] = None, extra_segments: bytes = b"",
+           max_pixels: Optional[int] = None) -> bytes:
     """Encode a uint8 image as a JPEG file (bytes); a uint16 image of 12-bit samples
     (0..4095) as a 12-bit JPEG, exactly as libjpeg-turbo 3's 12-bit compressor writes it
     (``imagecodecs.jpeg8_encode(raw, bitspersample=12)``): SOF1 (SOF2 progressive) and
@@ -149,6 +158,11 @@ def encode(raw, table=None, *, quality=None, subsampling="4:4:4", optimize=False
     16-bit quantizer overflows and fdjpeg divides exactly instead (round half
     away from zero).  Entries above 32767 are valid T.81 but some libjpeg-based
     readers take them as negative.
+
+    Example::
+
+        jpg = fdjpeg.encode(pixels, quality=90, subsampling="4:2:0")   # as Pillow's save
+        jpg = fdjpeg.encode(pixels, "fd")       # two-pass: the sensor writes the FD table
     """
     precision = 8
     if isinstance(raw, np.ndarray) and raw.dtype == np.uint16:
@@ -191,7 +205,8 @@ def encode(raw, table=None, *, quality=None, subsampling="4:4:4", optimize=False
         precision=precision)
 
 
-def purify(pixels, table=True, *, subsampling="4:4:4", keep_rgb=False):
+def purify(pixels: np.ndarray, table: TableSpec = True, *, subsampling: str = "4:4:4",
+           keep_rgb: bool = False, threads: Optional[int] = 1) -> np.ndarray:
     """Fused Feature Distillation on pixels: colour convert, FDCT, quantize and
     dequantize with ``table``, IDCT, convert back -- bit-identical to
     ``decode(encode(pixels, table, subsampling=...))`` and to Pillow's round trip
@@ -200,14 +215,26 @@ def purify(pixels, table=True, *, subsampling="4:4:4", keep_rgb=False):
     pixels: uint8 (H, W), (H, W, C) for one image or (N, H, W, C) for a batch,
     C = 1, 3 or 4.  Returns a new array of the same shape.  The GIL is released.
 
+    threads: for a batch, the number of threads the C code splits its N images
+    over (contiguous shares; the GIL is released once for the whole batch, and
+    the result is the same for every value); ``None`` = ``os.cpu_count()``.
+    One call on a batch is the cheap way to purify many images: per-image calls
+    pay the argument checks and table parsing each time.
+
     Grid alignment: JPEG works on 8x8 blocks (16x16 MCUs at 4:2:0) anchored at
     the top-left pixel.  Purify before resizing or cropping; a two-pass image
     stays on its table's grid only under crops at offsets that are multiples of
     8 (16 for 4:2:0).
+
+    Example::
+
+        clean = fdjpeg.purify(pixels)           # == decode(encode(pixels, "fd"))
+        batch = fdjpeg.purify(np.stack(crops), threads=None)   # (N, H, W, 3), all cores
     """
     _check_pixels(pixels, "pixels")
     factors = _factors(subsampling)
     keep_rgb = _check_bool(keep_rgb, "keep_rgb")
+    threads = _check_int((os.cpu_count() or 1) if threads is None else threads, "threads", 1, 256)
     if pixels.ndim == 4:
         batch = pixels
     elif pixels.ndim == 3:
@@ -228,7 +255,7 @@ def purify(pixels, table=True, *, subsampling="4:4:4", keep_rgb=False):
     out = np.empty(batch.shape, dtype=np.uint8)
     if batch.shape[0]:
         _codec.purify_pixels(batch, out, in_color, tabs, slots, h_samp, v_samp,
-                             keep_rgb=keep_rgb)
+                             keep_rgb=keep_rgb, threads=threads)
     return out.reshape(pixels.shape)
 
 
@@ -236,9 +263,13 @@ def _blocks(n, f):
     return -(-n // f)
 
 
-def write_coefficients(coefficients, tables=None, *, width=None, height=None, sampling=None,
-                       jpeg_color=None, optimize=False, progressive=False, restart_interval=0,
-                       restart_rows=0, dpi=None, extra_segments=b"", precision=None):
+def write_coefficients(coefficients: Union[Sequence[np.ndarray], Dict[str, Any]], tables: TableSpec = None, *,
+                       width: Optional[int] = None, height: Optional[int] = None,
+                       sampling: Optional[Sequence[Tuple[int, int]]] = None,
+                       jpeg_color: Optional[str] = None, optimize: bool = False,
+                       progressive: bool = False, restart_interval: int = 0, restart_rows: int = 0,
+                       dpi: Optional[Tuple[int, int]] = None, extra_segments: bytes = b"",
+                       precision: Optional[int] = None) -> bytes:
     """Write quantized DCT coefficients as a JPEG file (lossless transcoding).
 
     precision: 8 (default) or 12 (a 12-bit frame, as ``read_coefficients`` reports it
@@ -255,9 +286,15 @@ def write_coefficients(coefficients, tables=None, *, width=None, height=None, sa
     "cmyk" (4, Adobe transform 0) or "ycck" (4, Adobe transform 2: the coefficients
     are of Y, Cb, Cr, K, as Adobe's files store them).  Dummy blocks of partial MCUs
     are made as libjpeg makes them.
+
+    Example::
+
+        c = fdjpeg.read_coefficients(data)
+        jpg = fdjpeg.write_coefficients(c["coefficients"], c["tables"], width=c["width"],
+                                        height=c["height"], sampling=c["sampling"])
     """
     if isinstance(coefficients, dict):
-        src = coefficients
+        src: Dict[str, Any] = coefficients
         precision = src.get("precision", 8) if precision is None else precision
         coefficients = src["coefficients"]
         tables = src.get("tables") if tables is None else tables
@@ -354,7 +391,8 @@ def _metadata_segments(data, info):
 _COPIED_SEGMENTS = {f"APP{i}" for i in range(1, 16) if i != 14} | {"COM"}
 
 
-def transcode(data, purify=None, *, keep_metadata=True, max_pixels=None, max_scans=None):
+def transcode(data: BytesLike, purify: TableSpec = None, *, keep_metadata: bool = True,
+              max_pixels: Optional[int] = None, max_scans: Optional[int] = None) -> bytes:
     """Rewrite a JPEG file from its DCT coefficients, without decoding pixels; with
     ``purify=T`` this is Feature Distillation as a file (coefficient-domain purify).
 
@@ -371,7 +409,9 @@ def transcode(data, purify=None, *, keep_metadata=True, max_pixels=None, max_sca
     :class:`fdjpeg.UnsupportedJPEGError` saying to decode and ``fdjpeg.encode`` (or
     ``fdjpeg.purify``) the pixels instead.
 
-    >>> clean = fdjpeg.transcode(open("photo.jpg", "rb").read(), purify="fd")  # doctest: +SKIP
+    Example::
+
+        clean = fdjpeg.transcode(open("photo.jpg", "rb").read(), purify="fd")
     """
     from fdjpeg._api import _open, inspect
     from fdjpeg.errors import UnsupportedJPEGError
@@ -389,9 +429,10 @@ def transcode(data, purify=None, *, keep_metadata=True, max_pixels=None, max_sca
     qfile = [c["qtable"] for c in info["components"]]
     if purify is None or purify is False:
         target = [np.asarray(q, dtype=np.uint16).reshape(64) for q in qfile]
-        table_form = [t.reshape(8, 8) for t in target]
+        table_form: Any = [t.reshape(8, 8) for t in target]
         new = coefs
     else:
+        tabs: Any
         tabs, slots = table_slots(purify, ncomp)
         if precision == 12:
             # T keeps its 8-bit meaning at 12 bits and applies as 16 T (as decode(purify=T))

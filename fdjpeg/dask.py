@@ -17,7 +17,11 @@ or on any ``dask.distributed`` cluster: the result does not depend on where it r
 ``import fdjpeg`` never imports this module; importing it needs Dask, the ``dask`` extra
 (``pip install "fdjpeg[dask]"``).
 """
+from __future__ import annotations
+
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 try:
     import dask  # noqa: F401
@@ -28,14 +32,37 @@ except ImportError as _exc:
         "pip install \"fdjpeg[dask]\"" + f" ({_exc})") from _exc
 
 from fdjpeg._batchio import IMAGE_SUFFIXES, check_target, collect_jobs, purify_to_bytes, write_atomic
+from fdjpeg.tables import TableSpec
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+#: A file or folder name: str or os.PathLike.
+PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = ["purify_file", "purify_folder"]
 
 
-def purify_file(src, dst, table=None, subsampling="4:4:4", force=False, skip_existing=False):
+def purify_file(src: PathLike, dst: PathLike, table: Optional[TableSpec] = None, subsampling: str = "4:4:4",
+                force: bool = False, skip_existing: bool = False) -> Dict[str, Any]:
     """Purify one file (the unit of work of a Dask task); returns a result dict, never raises.
 
-    With ``skip_existing`` an existing output is left alone (result ``"skipped": True``)."""
+    The dict has ``"input"``, ``"output"`` and ``"ok"``; a success adds ``"method"`` (how it
+    was purified) and ``"bytes"``, a failure ``"error"``.  With ``skip_existing`` an existing
+    output is left alone (result ``"skipped": True``).
+
+    Example::
+
+        >>> import numpy as np, fdjpeg
+        >>> from fdjpeg.dask import purify_file
+        >>> with open("photo.jpg", "wb") as fh:
+        ...     _ = fh.write(fdjpeg.encode(np.zeros((16, 16, 3), np.uint8), "q95"))
+        >>> r = purify_file("photo.jpg", "clean.jpg")          # the package's FD table
+        >>> r["ok"], r["method"]
+        (True, 'transcode')
+        >>> purify_file("photo.jpg", "clean.jpg")["ok"]        # never overwrites
+        False
+    """
     from fdjpeg import tables
 
     src, dst = Path(src), Path(dst)
@@ -51,8 +78,9 @@ def purify_file(src, dst, table=None, subsampling="4:4:4", force=False, skip_exi
         return {"input": str(src), "output": str(dst), "ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
-def purify_folder(src_dir, dst_dir, table=None, *, client=None, subsampling="4:4:4", force=False,
-                  skip_existing=False, scheduler=None):
+def purify_folder(src_dir: PathLike, dst_dir: PathLike, table: Optional[TableSpec] = None, *,
+                  client: Optional[Client] = None, subsampling: str = "4:4:4", force: bool = False,
+                  skip_existing: bool = False, scheduler: Optional[str] = None) -> List[Dict[str, Any]]:
     """Purify every image under ``src_dir`` into ``dst_dir`` (same tree, .jpg) with Dask.
 
     ``client``: a ``dask.distributed.Client``; the files are mapped over its workers with
@@ -62,7 +90,18 @@ def purify_folder(src_dir, dst_dir, table=None, *, client=None, subsampling="4:4
     ``skip_existing``: leave existing outputs alone (resume a run); excludes ``force``.
     The output tree is never read as input, and two inputs that would write one output
     (``a.jpg``, ``a.png``) raise ValueError with their names before any task runs.
-    Returns one result dict per file, in sorted input order.
+    Returns one result dict per file (as :func:`purify_file`), in sorted input order.
+
+    Example (serially here; pass ``client=Client(...)`` for a cluster)::
+
+        >>> import os, numpy as np, fdjpeg
+        >>> from fdjpeg.dask import purify_folder
+        >>> os.makedirs("photos/cats", exist_ok=True)
+        >>> with open("photos/cats/a.jpg", "wb") as fh:
+        ...     _ = fh.write(fdjpeg.encode(np.zeros((16, 16, 3), np.uint8), "q95"))
+        >>> results = purify_folder("photos", "clean", table="fd", scheduler="sync")
+        >>> [(r["output"], r["ok"]) for r in results]
+        [('clean/cats/a.jpg', True)]
     """
     from fdjpeg._batchio import UsageError
 

@@ -24,9 +24,17 @@ minimise the energy of the change; the attacks measured here are not adaptive.
 """
 from __future__ import annotations
 
+from typing import List, Optional, Union
+
 import numpy as np
+import numpy.typing as npt
 
 from fdjpeg import tables as _tables
+from fdjpeg.tables import TableSpec
+
+#: An image :func:`offgrid_score` takes: a uint8 array ((H, W), (H, W, 1), (H, W, 3); a 4-D
+#: batch for :func:`offgrid_score`) or JPEG bytes (decoded first).
+ImageLike = Union[npt.NDArray[np.uint8], bytes, bytearray, memoryview]
 
 __all__ = ["offgrid_score", "offgrid_map", "offgrid_residuals"]
 
@@ -93,24 +101,48 @@ def _clipped_blocks(img: np.ndarray) -> np.ndarray:
     return sat.reshape(bh, 8, bw, 8).any(axis=(1, 3))
 
 
-def offgrid_residuals(image, table=None, *, components: str = "all") -> list:
+def offgrid_residuals(image: ImageLike, table: Optional[TableSpec] = None, *,
+                      components: str = "all") -> List[npt.NDArray[np.float64]]:
     """Normalised residuals ``r = C/T - round(C/T)`` in [-0.5, 0.5] for every
     coefficient of every full 8x8 block, one (bh, bw, 8, 8) array per
     component (Y, Cb, Cr for colour; Y for gray).  The front end is the
     encoder's: libjpeg's fixed-point RGB -> YCbCr, 4:4:4, level shift, exact
     orthonormal DCT (JPEG's FDCT).  ``table`` and ``components`` as for
-    :func:`offgrid_score` (``"luma"``: only the Y array)."""
+    :func:`offgrid_score` (``"luma"``: only the Y array).
+
+    Example::
+
+        >>> import numpy as np
+        >>> from fdjpeg.detect import offgrid_residuals
+        >>> image = np.full((16, 24, 3), 128, np.uint8)
+        >>> [r.shape for r in offgrid_residuals(image, components="luma")]
+        [(2, 3, 8, 8)]
+    """
     return _residuals(_as_image(image), table, components)
 
 
-def offgrid_map(image, table=None, *, components: str = "all") -> np.ndarray:
+def offgrid_map(image: ImageLike, table: Optional[TableSpec] = None, *,
+                components: str = "all") -> npt.NDArray[np.float64]:
     """Per-block off-grid score, shape (H // 8, W // 8): ``12 * mean(r**2)``
     over the block's 64 coefficients of every component (0 on the grid, about
-    1 for no grid relation).  Shows *where* an image moved off the grid."""
+    1 for no grid relation).  Shows *where* an image moved off the grid.
+
+    Example::
+
+        >>> import numpy as np, fdjpeg
+        >>> from fdjpeg.detect import offgrid_map
+        >>> sensor = fdjpeg.decode(fdjpeg.encode(np.full((32, 32, 3), 90, np.uint8), True))
+        >>> edited = sensor.copy()
+        >>> edited[:8, :8] += np.arange(64, dtype=np.uint8).reshape(8, 8, 1) % 4   # top-left block
+        >>> m = offgrid_map(edited)                    # (4, 4): one score per 8x8 block
+        >>> bool(m[0, 0] > 0.01), float(m[1:, 1:].max()) < 0.01
+        (True, True)
+    """
     return _block_map(offgrid_residuals(image, table, components=components))
 
 
-def offgrid_score(image, table=None, *, skip_clipped: bool = True, components: str = "all"):
+def offgrid_score(image: ImageLike, table: Optional[TableSpec] = None, *, skip_clipped: bool = True,
+                  components: str = "all") -> Union[float, npt.NDArray[np.float64]]:
     """Off-grid energy of an image relative to a quantization table.
 
     Every DCT coefficient's distance to the nearest multiple of its step, in
@@ -146,6 +178,17 @@ def offgrid_score(image, table=None, *, skip_clipped: bool = True, components: s
     Scored on the block grid anchored at the top-left pixel; partial blocks at
     the right and bottom edges are left out.  This detects any change after
     the sensor, not adversarial perturbations in particular (module docstring).
+
+    Example::
+
+        >>> import numpy as np, fdjpeg
+        >>> from fdjpeg.detect import offgrid_score
+        >>> x = np.random.default_rng(0).integers(40, 200, (64, 64, 3), dtype=np.uint8)
+        >>> sensor = fdjpeg.decode(fdjpeg.encode(x, True))   # two-pass, the default FD table
+        >>> noisy = (sensor.astype(np.int16) + np.random.default_rng(1).integers(-2, 3, x.shape))
+        >>> noisy = noisy.clip(0, 255).astype(np.uint8)
+        >>> offgrid_score(sensor) < 0.01 < offgrid_score(noisy)
+        True
     """
     if isinstance(image, np.ndarray) and image.ndim == 4:
         if image.dtype != np.uint8:

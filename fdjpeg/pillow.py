@@ -125,14 +125,30 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
             mode = None
         return super().draft(mode, size)
 
-    def load(self) -> Any:
-        """Decode the pixels with fdjpeg (purified with ``fdjpeg_purify``), once."""
-        if not self.tile or self.fp is None or getattr(self.fp, "closed", False):
-            # loaded already, closed, or no image: Pillow's own answer (and exception type)
-            return super().load()
-        if self.mode == "YCbCr" and self.fdjpeg_purify is None:
-            return super().load()  # a raw-YCbCr draft: Pillow's decoder (see draft)
+    def crop(self, box: Optional[Tuple[float, float, float, float]] = None) -> Image.Image:
+        """Before ``load()``: decode only the box (``fdjpeg.decode(region=)``), the same pixels
+        as Pillow's load-then-crop; boxes reaching outside the image, a loaded or closed image,
+        a raw-YCbCr draft and MPO frames take Pillow's own path.
+
+            tile = fdjpeg.open("photo.jpg", purify=True).crop((0, 0, 224, 224))
+        """
+        if (box is not None and self.tile and self.fp is not None
+                and not getattr(self.fp, "closed", False)
+                and not (self.mode == "YCbCr" and self.fdjpeg_purify is None)
+                and self.tile[0][2] == 0):
+            try:
+                x0, y0, x1, y1 = (int(round(v)) for v in box)
+            except (TypeError, ValueError):
+                return super().crop(box)
+            if 0 <= x0 < x1 <= self.size[0] and 0 <= y0 < y1 <= self.size[1]:
+                return self._new(Image.frombytes(
+                    self.mode, (x1 - x0, y1 - y0),
+                    np.ascontiguousarray(self._fdjpeg_pixels((x0, y0, x1 - x0, y1 - y0)))).im)
+        return super().crop(box)
+
+    def _fdjpeg_pixels(self, region: Optional[Tuple[int, int, int, int]] = None) -> np.ndarray:
         fp = self.fp
+        assert fp is not None  # callers check: not loaded, not closed
         fp.seek(self.tile[0][2])  # 0, or the frame's offset in an MPO file
         data = fp.read()
         scale = self.decoderconfig[0] if self.decoderconfig else 1
@@ -140,21 +156,27 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
             max_pixels = 2**62
         else:
             max_pixels = 2 * int(Image.MAX_IMAGE_PIXELS)
-        arr = _decode_pixels(
-            data,
-            purify=self.fdjpeg_purify,
-            mode=None if self.mode == "I;16" else self.mode,
-            scale=scale,
-            max_pixels=max_pixels,
-            allow_truncated=bool(ImageFile.LOAD_TRUNCATED_IMAGES),
-        )
-        h, w = arr.shape[:2]
-        if (w, h) != self.size:
-            raise OSError(f"decoded size {w}x{h} differs from the header's {self.size[0]}x{self.size[1]}")
+        arr = _decode_pixels(data, purify=self.fdjpeg_purify,
+                             mode=None if self.mode == "I;16" else self.mode, scale=scale,
+                             max_pixels=max_pixels,
+                             allow_truncated=bool(ImageFile.LOAD_TRUNCATED_IMAGES), region=region)
         if self.mode == "I;16":
             arr = arr.astype("<u2", copy=False)
         elif arr.dtype == np.uint16:  # colour above 8 bits: the top 8 bits (see _open_other_precision)
             arr = (arr >> (self.fdjpeg_precision - 8)).astype(np.uint8)
+        return arr
+
+    def load(self) -> Any:
+        """Decode the pixels with fdjpeg (purified with ``fdjpeg_purify``), once."""
+        if not self.tile or self.fp is None or getattr(self.fp, "closed", False):
+            # loaded already, closed, or no image: Pillow's own answer (and exception type)
+            return super().load()
+        if self.mode == "YCbCr" and self.fdjpeg_purify is None:
+            return super().load()  # a raw-YCbCr draft: Pillow's decoder (see draft)
+        arr = self._fdjpeg_pixels()
+        h, w = arr.shape[:2]
+        if (w, h) != self.size:
+            raise OSError(f"decoded size {w}x{h} differs from the header's {self.size[0]}x{self.size[1]}")
         # one copy into Pillow's own storage (frombuffer would share, then need a second copy)
         self.im = Image.frombytes(self.mode, (w, h), np.ascontiguousarray(arr)).im
         self.tile = []
@@ -165,12 +187,12 @@ class FDJpegImageFile(JpegImagePlugin.JpegImageFile):
         return Image.Image.load(self)
 
 
-def _decode_pixels(data, *, purify, mode, scale, max_pixels, allow_truncated):
+def _decode_pixels(data, *, purify, mode, scale, max_pixels, allow_truncated, region=None):
     """Pixels of ``data`` for Pillow's mode ("L", "RGB" or "CMYK") at 1/scale size."""
     import fdjpeg
 
     return fdjpeg.decode(data, purify=purify, mode=mode, scale=scale, max_pixels=max_pixels,
-                         allow_truncated=allow_truncated)
+                         allow_truncated=allow_truncated, region=region)
 
 
 class FDMpoImageFile(MpoImagePlugin.MpoImageFile, FDJpegImageFile):

@@ -39,9 +39,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "parse",
@@ -116,6 +117,13 @@ _MAX_STEP = 65535          # DQT with Pq = 1 holds 16-bit steps
 _CJPEG_MAX_STEP = 32767    # libjpeg's jpeg_add_quant_table clamps to this
 
 TableLike = Union[np.ndarray, Sequence[int], Sequence[Sequence[int]]]
+#: One quantization table as this module returns it: (8, 8) uint16, natural order.
+QTable = npt.NDArray[np.uint16]
+#: 1 to 4 tables as :func:`to_json`/:func:`to_cjpeg` take them: one table, a sequence or an
+#: (n, 8, 8)/(n, 64) array of tables, or a Pillow-style dict {slot: table}.
+TablesLike = Union[npt.ArrayLike, Mapping[int, npt.ArrayLike]]
+#: Any form :func:`parse` reads (:data:`FORMS`): True, a table name, a step, a path, 1-4 tables.
+TableSpec = Union[bool, int, str, "os.PathLike[str]", Mapping[int, npt.ArrayLike], npt.ArrayLike]
 
 
 # ---------------------------------------------------------------------------
@@ -201,7 +209,7 @@ FORMS = (
 )
 
 
-def _parse_word(spec: str, name: str) -> List[np.ndarray]:
+def _parse_word(spec: str, name: str) -> Optional[List[np.ndarray]]:
     s = spec.strip()
     low = s.lower()
     if low in ("fd", "default", "true"):
@@ -227,7 +235,7 @@ def _step_table(step: int, name: str) -> np.ndarray:
     return np.full((8, 8), step, dtype=np.uint16)
 
 
-def parse(spec, *, name: str = "table") -> List[np.ndarray]:
+def parse(spec: TableSpec, *, name: str = "table") -> List[QTable]:
     """Any table form fdjpeg accepts -> a list of 1 to 4 (8, 8) uint16 tables.
 
     This is fdjpeg's one table vocabulary: ``decode(purify=)``, ``encode(table=)``,
@@ -252,10 +260,15 @@ def parse(spec, *, name: str = "table") -> List[np.ndarray]:
     float), ``ValueError`` for a value of the right type that names no table (an unknown
     word, a missing file, a bad entry); both messages start with ``name``.
 
-    >>> [t.shape for t in parse("q75")]
-    [(8, 8), (8, 8)]
-    >>> int(parse(16)[0][0, 0])
-    16
+    Example::
+
+        >>> from fdjpeg.tables import parse
+        >>> [t.shape for t in parse("q75")]          # libjpeg's luma and chroma at quality 75
+        [(8, 8), (8, 8)]
+        >>> int(parse(16)[0][0, 0])                  # a uniform step
+        16
+        >>> len(parse({0: [20] * 64, 1: [30] * 64}))  # Pillow's {slot: table}
+        2
     """
     if spec is True:
         return [default_fd()]
@@ -287,12 +300,20 @@ def parse(spec, *, name: str = "table") -> List[np.ndarray]:
     return _as_tables(spec, name)
 
 
-def assign(spec, num_components: int):
+def assign(spec: TableSpec, num_components: int) -> Tuple[npt.NDArray[np.uint16], List[int]]:
     """The tables of ``spec`` (any :func:`parse` form) and the slot of each component, as
     the encoder writes them: ``(tables, slots)``, ``tables`` an (n, 64) uint16 array.
 
     One table: slot 0 for every component; two: Pillow's slots (0 for component 0, 1 for
-    the others); otherwise one per component (their number must match)."""
+    the others); otherwise one per component (their number must match).
+
+    Example::
+
+        >>> from fdjpeg.tables import assign
+        >>> tabs, slots = assign("q90", 3)   # luma table for Y, chroma for Cb and Cr
+        >>> tabs.shape, slots
+        ((2, 64), [0, 1, 1])
+    """
     if isinstance(num_components, bool) or not isinstance(num_components, numbers.Integral) \
             or not 1 <= num_components <= 4:
         raise ValueError(f"num_components must be 1..4, got {num_components!r}")
@@ -312,7 +333,7 @@ def assign(spec, num_components: int):
 # ---------------------------------------------------------------------------
 # libjpeg quality scaling
 
-def standard(quality: int, chroma: bool = False, *, force_baseline: bool = True) -> np.ndarray:
+def standard(quality: int, chroma: bool = False, *, force_baseline: bool = True) -> QTable:
     """libjpeg's quality-scaled Annex K table, natural order, shape (8, 8) uint16.
 
     This is ``jpeg_quality_scaling`` + ``jpeg_add_quant_table``: quality is
@@ -320,6 +341,14 @@ def standard(quality: int, chroma: bool = False, *, force_baseline: bool = True)
     ``(base * scale + 50) // 100`` clamped to 1..255 when ``force_baseline``
     (what Pillow does for ``quality=``, and the default here), else 1..32767.
     ``chroma`` selects Table K.2 (chrominance) instead of K.1 (luminance).
+
+    Example::
+
+        >>> from fdjpeg.tables import standard
+        >>> int(standard(50)[0, 0]), int(standard(50, chroma=True)[0, 0])   # Annex K as is
+        (16, 17)
+        >>> int(standard(10)[7, 7]), int(standard(10, force_baseline=False)[7, 7])
+        (255, 495)
     """
     if isinstance(quality, bool) or not isinstance(quality, numbers.Integral):
         raise TypeError(f"quality must be an integer, not {type(quality).__name__}")
@@ -329,10 +358,17 @@ def standard(quality: int, chroma: bool = False, *, force_baseline: bool = True)
     return _codec.quality_table(q, bool(chroma), bool(force_baseline))
 
 
-def scaled(base, quality: int, *, force_baseline: bool = False) -> np.ndarray:
+def scaled(base: npt.ArrayLike, quality: int, *, force_baseline: bool = False) -> QTable:
     """Any table scaled by libjpeg's quality arithmetic (what libjpeg does to the tables of
     ``cjpeg -qtables F -quality Q`` and Pillow to ``qtables=`` with ``quality=``):
-    ``(base * scale + 50) // 100`` clamped as in :func:`standard`.  (8, 8) uint16."""
+    ``(base * scale + 50) // 100`` clamped as in :func:`standard`.  (8, 8) uint16.
+
+    Example::
+
+        >>> from fdjpeg.tables import scaled
+        >>> int(scaled([20] * 64, 25)[0, 0])   # quality 25: scale 200 %
+        40
+    """
     if isinstance(quality, bool) or not isinstance(quality, numbers.Integral):
         raise TypeError(f"quality must be an integer, not {type(quality).__name__}")
     from fdjpeg import _codec
@@ -345,7 +381,7 @@ def scaled(base, quality: int, *, force_baseline: bool = False) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Eq. 5
 
-def defensive_step(eps) -> int:
+def defensive_step(eps: Union[float, Fraction]) -> int:
     """The smallest integer quantization step greater than ``16 * eps * 256``.
 
     Eq. 5 of the paper: with the benign coefficients on the step grid
@@ -360,11 +396,18 @@ def defensive_step(eps) -> int:
     integer gets the next one: ``eps = 1/256 -> 17``.  Fractions and integers
     are exact.  Raises ``ValueError`` unless 0 < eps <= 1 (an eps given in
     pixel levels, like ``2`` for 2/255, is refused with a hint).
+
+    Example::
+
+        >>> from fractions import Fraction
+        >>> from fdjpeg.tables import defensive_step
+        >>> defensive_step(0.005), defensive_step(Fraction(2, 255))
+        (21, 33)
     """
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
         raise TypeError(f"eps must be a real number, not {type(eps).__name__}")
     if isinstance(eps, numbers.Rational):
-        exact = Fraction(eps.numerator, eps.denominator)
+        exact = Fraction(int(eps.numerator), int(eps.denominator))
     else:
         f = float(eps)
         if not math.isfinite(f):
@@ -472,7 +515,8 @@ class _RunningStats:
         self.n = n
 
 
-def band_std(images, *, channel: str = "luma") -> np.ndarray:
+def band_std(images: Union[npt.NDArray[np.uint8], Iterable[npt.NDArray[np.uint8]]], *,
+             channel: str = "luma") -> npt.NDArray[np.float64]:
     """Standard deviation of each of the 64 pre-quantization DCT bands.
 
     Frequency-component analysis (paper Sec. 3.2 A): every full 8x8 block of
@@ -496,6 +540,17 @@ def band_std(images, *, channel: str = "luma") -> np.ndarray:
     - ``"chroma"``: the Cb and Cr planes of RGB images (libjpeg's conversion,
       full resolution, i.e. 4:4:4), pooled; gray images contribute nothing.
     - ``"all"``: Y, Cb and Cr blocks pooled (gray images contribute Y only).
+
+    Example::
+
+        >>> import numpy as np
+        >>> from fdjpeg.tables import band_std, feature_distillation
+        >>> rng = np.random.default_rng(0)
+        >>> images = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(4)]
+        >>> sigma = band_std(images)                 # (8, 8) float64
+        >>> table = feature_distillation(sigma)      # an FD table for these images
+        >>> sigma.shape, table.dtype
+        ((8, 8), dtype('uint16'))
     """
     if channel not in _CHANNELS:
         raise ValueError(f"channel must be one of {_CHANNELS}, got {channel!r}")
@@ -523,7 +578,7 @@ def _shipped() -> dict:
     return doc
 
 
-def shipped_band_std() -> np.ndarray:
+def shipped_band_std() -> npt.NDArray[np.float64]:
     """The 64 band standard deviations that ship with fdjpeg (a copy).
 
     Computed by ``python -m fdjpeg.eval.design_fd_table`` with :func:`band_std` (luma) over
@@ -532,6 +587,14 @@ def shipped_band_std() -> np.ndarray:
     (Pillow bilinear) and centre-cropped to 224x224, i.e. the pixels the
     classifier and the defense see in the evaluation protocol.  The JSON file
     beside it (``fdjpeg/data/fd_band_std.json``) records the provenance.
+
+    Example::
+
+        >>> import numpy as np
+        >>> from fdjpeg.tables import default_fd, feature_distillation, shipped_band_std
+        >>> sigma = shipped_band_std()
+        >>> bool(np.array_equal(feature_distillation(sigma), default_fd()))
+        True
     """
     return _shipped()["std"].copy()
 
@@ -543,8 +606,8 @@ def _rank_bands(stats: np.ndarray) -> np.ndarray:
     return np.lexsort((_ZIGZAG_RANK, -flat))
 
 
-def feature_distillation(stats=None, *, s_md: int = 30, s_as: int = 20,
-                         n_as: int = 15) -> np.ndarray:
+def feature_distillation(stats: Optional[npt.ArrayLike] = None, *, s_md: int = 30, s_as: int = 20,
+                         n_as: int = 15) -> QTable:
     """The DNN-oriented FD table of paper Sec. 3.2, shape (8, 8) uint16.
 
     The ``n_as`` bands with the largest standard deviation form the
@@ -558,6 +621,14 @@ def feature_distillation(stats=None, *, s_md: int = 30, s_as: int = 20,
     photos at the 224x224 protocol crop), which makes this the package's
     default FD table.  Ties in sigma are broken deterministically in favour of
     the band earlier in zigzag order (lower frequency).
+
+    Example::
+
+        >>> import numpy as np
+        >>> from fdjpeg.tables import feature_distillation
+        >>> t = feature_distillation(s_md=40, s_as=10, n_as=6)
+        >>> int(np.count_nonzero(t == 10)), int(np.count_nonzero(t == 40))
+        (6, 58)
     """
     s_md = _check_int(s_md, "s_md", 1, _MAX_STEP)
     s_as = _check_int(s_as, "s_as", 1, _MAX_STEP)
@@ -580,15 +651,34 @@ def feature_distillation(stats=None, *, s_md: int = 30, s_as: int = 20,
     return table.reshape(8, 8)
 
 
-def default_fd() -> np.ndarray:
-    """The package's default FD table: ``feature_distillation()``."""
+def default_fd() -> QTable:
+    """The package's default FD table: ``feature_distillation()``.
+
+    What ``True``, ``"fd"`` and ``"default"`` mean wherever fdjpeg takes a table.
+
+    Example::
+
+        >>> import numpy as np
+        >>> from fdjpeg.tables import default_fd, parse
+        >>> t = default_fd()
+        >>> sorted(int(v) for v in np.unique(t)), bool(np.array_equal(parse(True)[0], t))
+        ([20, 30], True)
+    """
     return feature_distillation()
 
 
-def paper_released() -> np.ndarray:
+def paper_released() -> QTable:
     """The fixed table in the paper's released code: 30 everywhere, 25 in the
     4x4 lowest-frequency corner (applied there per RGB channel, without
-    YCbCr).  Shape (8, 8) uint16."""
+    YCbCr).  Shape (8, 8) uint16.
+
+    Example::
+
+        >>> from fdjpeg.tables import paper_released
+        >>> t = paper_released()
+        >>> int(t[0, 0]), int(t[7, 7])
+        (25, 30)
+    """
     table = np.full((8, 8), 30, dtype=np.uint16)
     table[:4, :4] = 25
     return table
@@ -597,7 +687,7 @@ def paper_released() -> np.ndarray:
 # ---------------------------------------------------------------------------
 # JSON
 
-def to_json(tables, *, name: Optional[str] = None) -> str:
+def to_json(tables: TablesLike, *, name: Optional[str] = None) -> str:
     """Tables as JSON text (one row of 8 per line).
 
     Schema (version 1)::
@@ -610,6 +700,13 @@ def to_json(tables, *, name: Optional[str] = None) -> str:
     ``tables`` takes one table, a sequence of 1-4 tables, an (n, 8, 8) array or
     a Pillow-style dict {slot: table}; entries 1..65535.  The list position is
     the table slot (Pillow's ``qtables`` order: slot 0 luma, slot 1 chroma).
+
+    Example::
+
+        >>> from fdjpeg.tables import from_json, standard, to_json
+        >>> text = to_json([standard(90), standard(90, chroma=True)], name="q90")
+        >>> [int(t[0, 0]) for t in from_json(text)]
+        [3, 3]
     """
     tabs = _as_tables(tables)
     head = {"schema": _JSON_SCHEMA, "order": "natural"}
@@ -627,10 +724,18 @@ def to_json(tables, *, name: Optional[str] = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def from_json(text) -> List[np.ndarray]:
+def from_json(text: Union[str, bytes, bytearray]) -> List[QTable]:
     """Read tables written by :func:`to_json` (str or bytes); returns a list of
     (8, 8) uint16 arrays.  Each table may be 8 rows of 8 or 64 flat numbers.
-    Raises ``ValueError`` for anything else."""
+    Raises ``ValueError`` for anything else.
+
+    Example::
+
+        >>> from fdjpeg.tables import from_json
+        >>> tabs = from_json('{"schema": "fdjpeg.qtables/1", "tables": [[' + '7, ' * 63 + '7]]}')
+        >>> len(tabs), tabs[0].shape, int(tabs[0][7, 7])
+        (1, (8, 8), 7)
+    """
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8")
     if not isinstance(text, str):
@@ -660,7 +765,7 @@ def from_json(text) -> List[np.ndarray]:
 # ---------------------------------------------------------------------------
 # libjpeg -qtables text
 
-def to_cjpeg(tables, *, comment: Optional[str] = None) -> str:
+def to_cjpeg(tables: TablesLike, *, comment: Optional[str] = None) -> str:
     """Tables in libjpeg's ``-qtables`` text format.
 
     Each table is 64 whitespace-separated integers in natural order, written
@@ -672,6 +777,13 @@ def to_cjpeg(tables, *, comment: Optional[str] = None) -> str:
     luma/chroma slots).  Do not pass ``-quality``: cjpeg would rescale the
     tables by it.  Without ``-baseline``, entries above 255 are written as
     16-bit DQT.  libjpeg clamps entries to 1..32767, so larger ones are refused.
+
+    Example::
+
+        >>> from fdjpeg.tables import default_fd, to_cjpeg
+        >>> text = to_cjpeg(default_fd(), comment="fdjpeg default FD table")
+        >>> text.splitlines()[:2]
+        ['# fdjpeg default FD table', '# table 0']
     """
     tabs = _as_tables(tables, max_step=_CJPEG_MAX_STEP)
     lines = []
@@ -689,12 +801,20 @@ def to_cjpeg(tables, *, comment: Optional[str] = None) -> str:
 _CJPEG_TOKEN = re.compile(r"[0-9]+")
 
 
-def from_cjpeg(text) -> List[np.ndarray]:
+def from_cjpeg(text: Union[str, bytes, bytearray]) -> List[QTable]:
     """Read libjpeg ``-qtables`` text (str or bytes) as libjpeg's
     ``read_quant_tables`` does: integers separated by whitespace, ``#`` to end
     of line is a comment, 64 per table, 1 to 4 tables.  Returns a list of
     (8, 8) uint16 arrays.  Non-numeric data, a partial table or entries outside
-    1..32767 raise ``ValueError``."""
+    1..32767 raise ``ValueError``.
+
+    Example::
+
+        >>> from fdjpeg.tables import from_cjpeg
+        >>> tabs = from_cjpeg("16 " * 64 + "# a uniform table")
+        >>> len(tabs), int(tabs[0].max())
+        (1, 16)
+    """
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("ascii", "replace")
     if not isinstance(text, str):
@@ -729,17 +849,35 @@ class JPEGTables:
     ``component_slots``: slot used by each frame component, in frame order.
     ``components``: the table of each component (``None`` where the frame has
     none, as in lossless files) -- pass this to ``purify=``.
+
+    Example (what :func:`from_jpeg` returns)::
+
+        >>> import numpy as np, fdjpeg
+        >>> from fdjpeg.tables import from_jpeg
+        >>> t = from_jpeg(fdjpeg.encode(np.zeros((16, 16, 3), np.uint8), "q75"))
+        >>> sorted(t.slots), t.bits, t.component_slots
+        ([0, 1], {0: 8, 1: 8}, [0, 1, 1])
     """
-    slots: Dict[int, np.ndarray]
+    slots: Dict[int, QTable]
     bits: Dict[int, int]
     component_slots: List[int]
-    components: List[Optional[np.ndarray]] = field(default_factory=list)
+    components: List[Optional[QTable]] = field(default_factory=list)
 
 
-def from_jpeg(data) -> JPEGTables:
+def from_jpeg(data: Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]) -> JPEGTables:
     """Quantization tables of any JPEG, read by fdjpeg's header parser (no
     pixel decoding).  ``data`` is bytes-like, or a path (str / os.PathLike)
-    to a file.  Bad JPEG data raises :class:`fdjpeg.JPEGError`."""
+    to a file.  Bad JPEG data raises :class:`fdjpeg.JPEGError`.
+
+    Example::
+
+        >>> import numpy as np, fdjpeg
+        >>> from fdjpeg.tables import from_jpeg, known_table_name
+        >>> data = fdjpeg.encode(np.zeros((16, 16, 3), np.uint8), True)   # the FD table
+        >>> t = from_jpeg(data)
+        >>> known_table_name(t.slots[0])
+        'fdjpeg default FD table (s_md=30, s_as=20, n_as=15)'
+    """
     if isinstance(data, (str, os.PathLike)):
         with open(data, "rb") as fh:
             data = fh.read()
@@ -792,7 +930,7 @@ def _standard_name(matches: List[tuple]) -> str:
     return " = ".join(parts)
 
 
-def known_table_name(table) -> Optional[str]:
+def known_table_name(table: npt.ArrayLike) -> Optional[str]:
     """A short description of ``table`` if it is one fdjpeg knows, else None.
 
     Recognised, in this order: the package's default FD table; the paper's
@@ -800,6 +938,14 @@ def known_table_name(table) -> Optional[str]:
     (two step values whose smaller-sigma/larger-sigma split matches the
     shipped band ranking); libjpeg's standard tables at every quality (with
     and without baseline clamping); a uniform table.
+
+    Example::
+
+        >>> from fdjpeg.tables import known_table_name, standard
+        >>> known_table_name(standard(75))
+        'libjpeg standard luminance, quality 75'
+        >>> known_table_name([8] * 64), known_table_name(list(range(1, 65)))
+        ('uniform step 8', None)
     """
     t = _as_table(table)
     if np.array_equal(t, default_fd()):

@@ -203,3 +203,142 @@ else:  # pragma: no cover
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             _need_torch()
+
+
+# ---------------------------------------------------------------------------
+# random-resized-crop straight from the JPEG (region decode)
+
+
+class RandomResizedCropDecode:
+    """torchvision's ``RandomResizedCrop`` for JPEG files, decoding only the crop.
+
+    Takes the JPEG (bytes-like, a path or a binary file object), draws the crop exactly as
+    ``torchvision.transforms.RandomResizedCrop.get_params`` does (10 tries at a random area in
+    ``scale`` and aspect ratio in ``ratio``, log-uniform, then a centre crop clamped to
+    ``ratio``), decodes just that rectangle with ``fdjpeg.decode(region=)`` and resizes it to
+    ``size`` with Pillow.  The pixels are those of decoding the whole file, cropping and
+    resizing; the decode costs roughly the crop's share of the image (sequential files still
+    entropy-decode every MCU row above the crop; progressive files decode all coefficients).
+
+    size: int (square) or (height, width), as torchvision.
+    interpolation: a ``PIL.Image.Resampling`` value (default bilinear, torchvision's default).
+    purify: one-pass Feature Distillation in the decoder (any ``fdjpeg.decode`` purify form).
+    output: "pil" (default, a PIL image for the rest of a torchvision pipeline), "numpy"
+        (uint8 HWC) or "tensor" (uint8 CHW, needs torch).
+    mode: None (the file's own: L or RGB; CMYK files become RGB) or "RGB"/"L".
+
+    Random draws use torch's generator when torch is installed (so DataLoader worker seeding
+    applies, and the draws equal torchvision's), Python's ``random`` otherwise.  Picklable.
+
+        crop = RandomResizedCropDecode(224, purify=True)
+        img = crop(open("photo.jpg", "rb").read())      # a 224x224 PIL image, purified
+    """
+
+    def __init__(self, size: "int | tuple[int, int]", scale: "tuple[float, float]" = (0.08, 1.0),
+                 ratio: "tuple[float, float]" = (3.0 / 4.0, 4.0 / 3.0), interpolation: Any = None,
+                 purify: Any = None, output: str = "pil", mode: "str | None" = None) -> None:
+        hw: Any = size
+        if isinstance(hw, (int, np.integer)) and not isinstance(hw, bool):
+            hw = (int(hw), int(hw))
+        if isinstance(hw, bool) or len(hw) != 2 or any(int(s) < 1 for s in hw):
+            raise ValueError(f"size must be a positive int or (height, width), not {size!r}")
+        self.size = (int(hw[0]), int(hw[1]))
+        if scale[0] > scale[1] or ratio[0] > ratio[1] or scale[0] <= 0 or ratio[0] <= 0:
+            raise ValueError("scale and ratio must be increasing (min, max) pairs of positive numbers")
+        self.scale = (float(scale[0]), float(scale[1]))
+        self.ratio = (float(ratio[0]), float(ratio[1]))
+        if interpolation is None:
+            from PIL import Image
+            interpolation = Image.Resampling.BILINEAR
+        self.interpolation = interpolation
+        self.purify = purify
+        if output not in ("pil", "numpy", "tensor"):
+            raise ValueError(f"output must be 'pil', 'numpy' or 'tensor', not {output!r}")
+        if output == "tensor":
+            _need_torch()
+        self.output = output
+        if mode not in (None, "RGB", "L"):
+            raise ValueError(f"mode must be None, 'RGB' or 'L', not {mode!r}")
+        self.mode = mode
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(size={self.size}, scale={self.scale}, ratio={self.ratio}, "
+                f"output={self.output!r})")
+
+    @staticmethod
+    def _uniform(lo, hi):
+        if _torch is not None:
+            return float(_torch.empty(1).uniform_(lo, hi).item())
+        import random
+        return random.uniform(lo, hi)
+
+    @staticmethod
+    def _randint(lo, hi):  # [lo, hi)
+        if _torch is not None:
+            return int(_torch.randint(lo, hi, size=(1,)).item())
+        import random
+        return random.randrange(lo, hi)
+
+    def get_params(self, width: int, height: int) -> "tuple[int, int, int, int]":
+        """(x, y, w, h) of a random crop of a width x height image (torchvision's draw)."""
+        import math
+
+        area = height * width
+        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
+        for _ in range(10):
+            target_area = area * self._uniform(self.scale[0], self.scale[1])
+            aspect = math.exp(self._uniform(log_ratio[0], log_ratio[1]))
+            w = int(round(math.sqrt(target_area * aspect)))
+            h = int(round(math.sqrt(target_area / aspect)))
+            if 0 < w <= width and 0 < h <= height:
+                y = self._randint(0, height - h + 1)
+                x = self._randint(0, width - w + 1)
+                return x, y, w, h
+        in_ratio = width / height
+        if in_ratio < min(self.ratio):
+            w = width
+            h = int(round(w / min(self.ratio)))
+        elif in_ratio > max(self.ratio):
+            h = height
+            w = int(round(h * max(self.ratio)))
+        else:
+            w, h = width, height
+        return (width - w) // 2, (height - h) // 2, w, h
+
+    def __call__(self, jpeg: Any) -> Any:
+        import os
+
+        from PIL import Image
+
+        import fdjpeg
+        from fdjpeg import _api
+
+        if isinstance(jpeg, (str, os.PathLike)):
+            with open(jpeg, "rb") as f:
+                jpeg = f.read()
+        elif hasattr(jpeg, "read"):
+            jpeg = jpeg.read()
+        mode = self.mode
+        dec = _api._open(jpeg)
+        if mode is None and dec.num_components() == 4:
+            mode = "RGB"
+        height, width, _ = dec.output_shape()
+        x, y, w, h = self.get_params(width, height)
+        crop = fdjpeg.decode(jpeg, region=(x, y, w, h), purify=self.purify, mode=mode)
+        img = Image.fromarray(crop).resize((self.size[1], self.size[0]), self.interpolation)
+        if self.output == "pil":
+            return img
+        arr = np.asarray(img)
+        if self.output == "numpy":
+            return arr
+        arr = arr[None] if arr.ndim == 2 else np.moveaxis(arr, -1, 0)
+        return _torch.from_numpy(np.ascontiguousarray(arr))
+
+
+__all__.append("RandomResizedCropDecode")
+
+
+# differentiable FD (the exact forward with straight-through roundings) and label-free adaptation
+from fdjpeg._fdtorch import FeatureDistillationST, adapt, fd_forward  # noqa: E402
+
+__all__ += ["FeatureDistillationST", "adapt", "fd_forward"]

@@ -27,7 +27,7 @@ for src in "$CSRC"/*.c; do
     fi
     OBJS="$OBJS $obj"
 done
-for t in fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip fuzz_simd_diff; do
+for t in fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip fuzz_simd_diff fuzz_region; do
     $CC $CFLAGS -fsanitize=fuzzer -I"$CSRC" "$HERE/$t.c" $OBJS -lm -o "$OUT/$t"
 done
 echo "built: $(cd "$OUT" && ls fuzz_*)"

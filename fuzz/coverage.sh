@@ -14,7 +14,7 @@ cd "$TMP"
 for src in "$CSRC"/*.c; do
     gcc -std=c99 -O0 --coverage -I"$CSRC" -c "$src" -o "$(basename "$src" .c).o"
 done
-for t in fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip fuzz_simd_diff; do
+for t in fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip fuzz_simd_diff fuzz_region; do
     [ -d "$WORK/corpus/$t" ] || continue
     gcc -std=c99 -O0 --coverage -I"$CSRC" "$HERE/$t.c" "$HERE/replay_main.c" ./*.o -lm -o "r_$t" 2>/dev/null \
         || gcc -std=c99 -O0 --coverage -I"$CSRC" -o "r_$t" "$HERE/$t.c" "$HERE/replay_main.c" $(ls ./*.o | grep -v "fuzz_\|replay_") -lm

@@ -4,7 +4,9 @@
  * options and pixels.  Differential checks, all documented contracts:
  *   - whatever fdj_encode accepts, fdj_decoder decodes, with the right shape;
  *   - fdj_purify(x) == decode(encode(x)) bit for bit (grey and RGB);
- *   - read_coefficients -> write_coefficients re-encodes to the same pixels.
+ *   - read_coefficients -> write_coefficients re-encodes to the same pixels;
+ *   - the streaming encoder (fdj_encode_begin/rows/end), fed rows in fuzzer-chosen chunks,
+ *     writes fdj_encode's bytes, into a callback and into an exact-size caller buffer.
  *
  * Input: 8 header bytes, then (optionally) 128 bytes of table, then pixels
  * (cycled if short).  Bit 7 of the flags byte selects 12-bit encoding (uint16
@@ -17,6 +19,52 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_SIDE 80
+
+typedef struct stream_out {
+    uint8_t *data;
+    size_t size, cap;
+} stream_out;
+
+static int stream_write(void *user, const uint8_t *d, size_t n)
+{
+    stream_out *o = (stream_out *)user;
+    if (n > o->cap - o->size)
+        return 1;
+    memcpy(o->data + o->size, d, n);
+    o->size += n;
+    return 0;
+}
+
+/* stream-encode src in chunks of `chunk` rows; the bytes must be ref's */
+static void check_stream(const fdj_encode_params *p, const uint8_t *src, int ch, int chunk,
+                         int to_buffer, const uint8_t *ref, size_t ref_size)
+{
+    fdj_encoder *enc = NULL;
+    char msg[FDJ_MSG_SIZE];
+    stream_out o;
+    size_t size = 0;
+    int y, st;
+    o.data = (uint8_t *)malloc(ref_size);
+    o.size = 0;
+    o.cap = ref_size;
+    if (!o.data)
+        return;
+    st = fdj_encode_begin(&enc, p, to_buffer ? NULL : stream_write, &o, to_buffer ? o.data : NULL,
+                          ref_size, msg);
+    FUZZ_ASSERT(st == FDJ_OK);
+    for (y = 0; y < p->height && st == FDJ_OK; y += chunk) {
+        int n = p->height - y < chunk ? p->height - y : chunk;
+        st = fdj_encode_rows(enc, src + (size_t)y * p->width * ch, n, (ptrdiff_t)p->width * ch, ch, 1);
+    }
+    if (st == FDJ_OK)
+        st = fdj_encode_end(enc, &size);
+    FUZZ_ASSERT(st == FDJ_OK);
+    FUZZ_ASSERT(size == ref_size && memcmp(o.data, ref, ref_size) == 0);
+    if (!to_buffer)
+        FUZZ_ASSERT(o.size == ref_size);
+    fdj_encoder_free(enc);
+    free(o.data);
+}
 
 static int decode_to(const uint8_t *jpg, size_t n, uint8_t *out, int h, int w, int c)
 {
@@ -228,6 +276,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!p.progressive && (flags >> 6) & 1)
             check_transcode(&p, jpg, n, pix, outc);
     }
+    if (!p.optimize && !p.progressive)
+        check_stream(&p, src, ch, 1 + (int)(n % 19), (int)(n & 1), jpg, n);
     free(pur);
     free(pix);
     fdj_free(jpg);

@@ -1,7 +1,8 @@
 /*
  * fuzz_simd_diff.c -- differential libFuzzer target: the SIMD kernels (AVX2
  * IDCT/FDCT, colour conversion, upsampling, quantizer) against the scalar
- * reference, bit for bit, through the public API.  The kernel level is read
+ * reference, bit for bit, through the public API (downsampling and the
+ * Huffman block coder on the encode side).  The kernel level is read
  * from FDJPEG_SIMD at every call, so each input is run twice: once with
  * FDJPEG_SIMD=0 (scalar) and once with the CPU's best level.
  *   - decode (optionally one-pass purified with 8- or 16-bit steps, scaled):
@@ -70,9 +71,9 @@ static void check_encode_side(const result *r)
     p.num_qtables = 1;
     for (k = 0; k < 64; k++)
         p.qtable[0][k] = r->qt[k] ? r->qt[k] : 1;
-    if (r->c == 3) {
+    if (r->c == 3) { /* 4:2:0, or 4:2:2 for odd heights: both downsampling kernels */
         p.h_samp[0] = 2;
-        p.v_samp[0] = 2;
+        p.v_samp[0] = r->h & 1 ? 1 : 2;
     }
     for (s = 0; s < 2; s++) {
         set_scalar(s == 0);

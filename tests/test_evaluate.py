@@ -492,3 +492,24 @@ def test_studies_run_as_eval_subcommands(tmp_path, capsys):
     assert cli.main(["eval", "twopass-grid", "--n", "0", "--out", str(out)]) == 0
     text = out.read_text()
     assert "| 4:4:4 |" in text and "python -m fdjpeg.eval.twopass_grid --n 0" in text
+
+
+def test_eval_fd_table_takes_the_table_vocabulary():
+    """`fdjpeg eval --fd-table SPEC` reads any fdjpeg.tables.parse form (issue 14: one vocabulary)."""
+    import numpy as np
+
+    from fdjpeg import tables
+    from fdjpeg.eval.defenses import Defenses
+    from fdjpeg.eval.run import EvalConfig, _config_table, build_parser
+
+    ns = build_parser().parse_args(["--fd-table", "q50"])
+    cfg = EvalConfig.from_args(ns)
+    t = _config_table(cfg)
+    assert t.shape == (2, 8, 8)
+    assert np.array_equal(t[0], tables.standard(50)) and np.array_equal(t[1], tables.standard(50, chroma=True))
+    assert np.array_equal(Defenses(table=t).table, t)
+    assert np.array_equal(_config_table(EvalConfig(fd_table="fd")), tables.feature_distillation())
+    assert np.array_equal(_config_table(EvalConfig(fd_table="7")), np.full((8, 8), 7))
+    assert _config_table(EvalConfig()) is None  # the default table, recorded as its source
+    with pytest.raises(ValueError, match="--fd-table"):
+        _config_table(EvalConfig(fd_table="no-such-table"))

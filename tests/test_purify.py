@@ -164,6 +164,34 @@ def test_threads_give_serial_results():
     assert all(np.array_equal(a, b) for a, b in zip(serial, threaded))
 
 
+@pytest.mark.parametrize("n", [1, 2, 5, 7])
+def test_batch_threads_split_in_c(n):
+    """purify(batch, threads=k): C splits the N images into k contiguous shares; every k
+    gives the per-image results, which equal Pillow's round trip."""
+    imgs = np.stack([noise(40, 56, seed=s) for s in range(n)])
+    T = fd_table()
+    single = np.stack([purify(x, T, subsampling="4:2:0") for x in imgs])
+    assert np.array_equal(single[0], pillow_roundtrip(imgs[0], [T, T], "4:2:0"))
+    for threads in (1, 2, 3, 8, None):
+        assert np.array_equal(purify(imgs, T, subsampling="4:2:0", threads=threads), single), threads
+    view = imgs[::-1, ::2, ::-1]  # strided batch: image, row and column strides
+    assert np.array_equal(purify(view, T, threads=3),
+                          np.stack([purify(np.ascontiguousarray(x), T) for x in view]))
+
+
+def test_batch_threads_argument():
+    imgs = np.stack([noise(16, 16, seed=s) for s in range(3)])
+    for bad in (0, -1, 257):
+        with pytest.raises(ValueError, match="threads"):
+            purify(imgs, threads=bad)
+    for bad in (1.5, True, "2"):
+        with pytest.raises(TypeError, match="threads"):
+            purify(imgs, threads=bad)
+    with pytest.raises(ValueError, match="threads"):  # the binding checks too
+        fdjpeg._codec.purify_pixels(imgs, np.empty_like(imgs), 3, [fd_table()], [0, 0, 0],
+                                    [1, 1, 1], [1, 1, 1], threads=0)
+
+
 @pytest.mark.skipif(not IMAGENET.is_dir(), reason="../shared/corpus/imagenet-sample not present")
 def test_imagenet_sample_crops():
     files = sorted(IMAGENET.glob("*.JPEG"))[:12]

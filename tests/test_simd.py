@@ -46,6 +46,9 @@ class KernelHooks:
         lib.fdj_hook_idct_turbo_emul_blocks.argtypes = [p, n, p, p]
         lib.fdj_hook_idct_turbo_emul_blocks.restype = None
         lib.fdj_hook_idct_fused_blocks.argtypes = [p, n, p, p, p, p]
+        lib.fdj_hook_downsample_row.argtypes = [p, p, ctypes.c_int, ctypes.c_int, p]
+        lib.fdj_hook_huff_blocks.argtypes = [p, n, ctypes.c_int, p, n, ctypes.POINTER(n), p]
+        lib.fdj_hook_rgb_ycc_row.argtypes = [p, ctypes.c_int, ctypes.c_int, p, p, p]
 
     @staticmethod
     def _ptr(a):
@@ -96,6 +99,45 @@ class KernelHooks:
         if st != 0:
             raise ValueError("no fused IDCT kernel is active")
         return dst if t is not None else (dst, acc.astype(bool))
+
+    def _downsample_row(self, a, b, level):
+        """The encoder's h2v1 (b None) or h2v2 downsampling of uint8 rows of even length at
+        `level`; (len(a) // 2,) uint8 and the columns the level's SIMD kernel did."""
+        a = np.ascontiguousarray(a, dtype=np.uint8)
+        b = None if b is None else np.ascontiguousarray(b, dtype=np.uint8)
+        out = np.empty(a.size // 2, dtype=np.uint8)
+        done = self.lib.fdj_hook_downsample_row(self._ptr(a), None if b is None else self._ptr(b),
+                                                out.size, level, self._ptr(out))
+        if done < 0:
+            raise ValueError(f"SIMD level {level} is not available here")
+        return out, done
+
+    def _huff_blocks(self, zz, level):
+        """(n, 64) int16 zigzag blocks Huffman-coded as one sequential scan with the Annex K
+        luminance tables by the block coder of `level`: (status, entropy-coded bytes,
+        message)."""
+        src = np.ascontiguousarray(zz, dtype=np.int16).reshape(-1, 64)
+        cap = 2048 * src.shape[0] + 64
+        out = np.empty(cap, dtype=np.uint8)
+        n = ctypes.c_size_t(0)
+        msg = ctypes.create_string_buffer(512)
+        st = self.lib.fdj_hook_huff_blocks(self._ptr(src), src.shape[0], level, self._ptr(out), cap,
+                                           ctypes.byref(n), msg)
+        if st == -1:
+            raise ValueError(f"SIMD level {level} is not available here")
+        assert st != -2
+        return st, out[:n.value].tobytes(), msg.value.decode()
+
+    def _rgb_ycc_row(self, rgb, level):
+        """The RGB -> YCbCr row kernel of `level` on (w, 3) uint8: (y, cb, cr) of the pixels
+        it converted."""
+        src = np.ascontiguousarray(rgb, dtype=np.uint8).reshape(-1, 3)
+        w = src.shape[0]
+        planes = [np.zeros(w, np.uint8) for _ in range(3)]
+        done = self.lib.fdj_hook_rgb_ycc_row(self._ptr(src), w, level, *map(self._ptr, planes))
+        if done < 0:
+            raise ValueError(f"SIMD level {level} is not available here")
+        return tuple(p[:done] for p in planes)
 
 
 @pytest.fixture(scope="module")
@@ -286,6 +328,138 @@ def test_fdct_avx2_equals_scalar(hooks):
     assert np.array_equal(simd, fdct_model(px))
 
 
+def downsample_model(a, b=None):
+    """jcsample.c's h2v1 / h2v2 box downsampling: alternating bias 0,1 / 1,2 along the row."""
+    a = a.astype(np.int32)
+    x = np.arange(a.size // 2)
+    if b is None:
+        return ((a[0::2] + a[1::2] + (x & 1)) >> 1).astype(np.uint8)
+    b = b.astype(np.int32)
+    return ((a[0::2] + a[1::2] + b[0::2] + b[1::2] + 1 + (x & 1)) >> 2).astype(np.uint8)
+
+
+@pytest.mark.parametrize("kind", ["h2v1", "h2v2"])
+def test_downsample_avx2_equals_scalar_and_model(kind, hooks):
+    rng = np.random.default_rng(5)
+    rows = [rng.integers(0, 256, size=(2, 2 * n), dtype=np.uint8) for n in (1, 15, 16, 31, 32, 33, 63, 64, 65, 200, 1000)]
+    rows += [np.full((2, 128), 255, np.uint8), np.zeros((2, 128), np.uint8),
+             np.tile(np.array([[255, 0], [0, 255]], np.uint8), (1, 64))]
+    levels = [0] + ([2] if hooks._simd_level() >= 2 else [])
+    for ab in rows:
+        b = None if kind == "h2v1" else ab[1]
+        want = downsample_model(ab[0], b)
+        for level in levels:
+            got, done = hooks._downsample_row(ab[0], b, level)
+            assert np.array_equal(got, want), (kind, level, ab.shape)
+            # the AVX2 kernel does whole 32-column steps, the scalar reference the rest
+            assert done == (want.size // 32 * 32 if level == 2 else 0)
+
+
+# zigzag position -> natural (row-major) index (T.81 Figure A.6)
+ZIGZAG = np.array([0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48,
+                   41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15,
+                   23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63])
+
+
+def _huff_test_blocks():
+    """Zigzag blocks that reach every path of the sequential block coder: Laplacian blocks of
+    every density, zero runs of 15/16/17/31/32/47/48 (ZRL codes) before the last position,
+    all 64 nonzero, the largest magnitudes (AC size 10, DC difference size 11), dense -1/+1
+    blocks whose codes are mostly 1-bits (0xFF bytes, stuffing)."""
+    rng = np.random.default_rng(21)
+    blocks = []
+    for scale in (0.5, 2, 8, 60, 300):
+        b = np.round(rng.laplace(0, scale, size=(400, 64)))
+        keep = rng.integers(1, 65, size=400)
+        b[np.arange(64)[None, :] >= keep[:, None]] = 0
+        blocks.append(np.clip(b, -1023, 1023))
+    for run in (15, 16, 17, 31, 32, 47, 48, 62):
+        b = np.zeros((2, 64))
+        b[:, 0] = (run * 37) % 500 - 250
+        b[0, 1 + run] = 5          # run zeros between DC and this coefficient
+        if 1 + run < 63:
+            b[1, 63] = -3          # and a last coefficient at 63 after another run
+        b[1, 1] = 1
+        blocks.append(b)
+    full = rng.choice([-1023, -512, -1, 1, 2, 700, 1023], size=(20, 64))
+    blocks.append(full)
+    dc = np.zeros((6, 64))
+    dc[:, 0] = [1023, -1024, 1023, -1024, 0, 1023]   # DC differences of +-2047 (size 11)
+    blocks.append(dc)
+    ones = rng.choice([-1, 1], size=(40, 64))       # mostly 1-bit codes
+    blocks.append(ones)
+    return np.concatenate(blocks).astype(np.int16)
+
+
+def _scan_as_jpeg(scan, nblocks):
+    """A baseline grayscale JPEG (8 x 8*nblocks, quantizer 1, Annex K tables, from Pillow)
+    whose entropy-coded segment is `scan`."""
+    width = 8 * nblocks
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((8, width), np.uint8)).save(buf, "JPEG", quality=100)
+    data = buf.getvalue()
+    sos = data.index(b"\xff\xda")
+    hdr_end = sos + 2 + int.from_bytes(data[sos + 2:sos + 4], "big")
+    return data[:hdr_end] + scan + b"\xff\xd9"
+
+
+def test_huffman_block_coder_bmi2_equals_scalar_and_jpeglib(hooks, tmp_path):
+    jpeglib = pytest.importorskip("jpeglib")
+    blocks = _huff_test_blocks()
+    st, ref, msg = hooks._huff_blocks(blocks, 0)
+    assert st == 0, msg
+    assert b"\xff\x00" in ref                      # the stuffing path ran
+    if hooks._simd_level() >= 2:
+        assert hooks._huff_blocks(blocks, 2) == (st, ref, msg)
+    # independent decoder: jpeglib (libjpeg) reads the scan back to the same coefficients
+    path = tmp_path / "scan.jpg"
+    path.write_bytes(_scan_as_jpeg(ref, len(blocks)))
+    got = np.asarray(jpeglib.read_dct(str(path)).Y).reshape(len(blocks), 64)
+    want = np.zeros_like(got)
+    want[:, ZIGZAG] = blocks
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("bad", ["ac", "dc"])
+def test_huffman_block_coder_range_errors_agree(bad, hooks):
+    blocks = _huff_test_blocks()[:50].copy()
+    if bad == "ac":
+        blocks[30, 17] = -1024           # AC size 11: no code in 8-bit JPEG
+    else:
+        blocks[29, 0], blocks[30, 0] = -1024, 1024  # DC difference 2048: size 12
+    results = [hooks._huff_blocks(blocks, lv) for lv in ([0, 2] if hooks._simd_level() >= 2 else [0])]
+    st, _, msg = results[0]
+    assert st != 0 and "out of range" in msg
+    assert all((r[0], r[2]) == (st, msg) for r in results)
+
+
+def rgb_ycc_model(rgb):
+    """jccolor.c's RGB -> YCbCr in 16-bit fixed point (JFIF 1.02)."""
+    r, g, b = (rgb[:, i].astype(np.int64) for i in range(3))
+    y = (19595 * r + 38470 * g + 7471 * b + 32768) >> 16
+    cb = (-11059 * r - 21709 * g + 32768 * b + (128 << 16) + 32767) >> 16
+    cr = (32768 * r - 27439 * g - 5329 * b + (128 << 16) + 32767) >> 16
+    return tuple(v.astype(np.uint8) for v in (y, cb, cr))
+
+
+@needs_avx2
+def test_rgb_ycc_avx2_equals_model(hooks):
+    """Every RGB triple whose channels are 0, 1, 127, 128, 254, 255 or random, in rows whose
+    widths hit the 16- and 8-pixel steps and their tails."""
+    rng = np.random.default_rng(9)
+    edge = np.array([0, 1, 127, 128, 254, 255])
+    grid = np.stack(np.meshgrid(edge, edge, edge), -1).reshape(-1, 3)
+    rows = [grid, rng.integers(0, 256, size=(4096, 3))]
+    rows += [rng.integers(0, 256, size=(w, 3)) for w in (7, 8, 15, 16, 17, 23, 24, 31, 33)]
+    for rgb in rows:
+        rgb = rgb.astype(np.uint8)
+        got = hooks._rgb_ycc_row(rgb, 2)
+        assert got[0].size == rgb.shape[0] // 8 * 8
+        want = rgb_ycc_model(rgb[:got[0].size])
+        for a, b in zip(got, want):
+            assert np.array_equal(a, b)
+
+
 def test_level_hook_refuses_unavailable_level(hooks):
     with scalar_kernels():
         assert hooks._simd_level() == 0
@@ -343,7 +517,7 @@ def test_decode_purify_simd_equals_scalar():
 
 
 @needs_avx2
-@pytest.mark.parametrize("subsampling", ["4:4:4", "4:2:0"])
+@pytest.mark.parametrize("subsampling", ["4:4:4", "4:2:2", "4:2:0"])
 def test_encode_and_purify_simd_equal_scalar(subsampling):
     fd = fdjpeg.tables.feature_distillation()
     for name, img in _images():

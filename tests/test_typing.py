@@ -1,4 +1,6 @@
-"""Type-check the public integration modules and every python example of the docs with mypy.
+"""Type-check the public modules (integrations and library) and every python example of the docs
+with mypy; every public callable has annotations and a docstring example, and the library
+modules' docstring examples run (doctest).
 
 The package ships ``py.typed``, so a user's type checker reads these annotations; this keeps them
 true (and the examples type-correct).  torch and ART are not followed (their types are ``Any``
@@ -15,7 +17,11 @@ import pytest
 pytest.importorskip("mypy")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-MODULES = ["fdjpeg/__init__.py", "fdjpeg/pillow.py", "fdjpeg/torch.py", "fdjpeg/art.py", "fdjpeg/_pixelrule.py"]
+MODULES = ["fdjpeg/__init__.py", "fdjpeg/pillow.py", "fdjpeg/torch.py", "fdjpeg/art.py", "fdjpeg/_pixelrule.py",
+           "fdjpeg/tables.py", "fdjpeg/detect.py", "fdjpeg/dask.py", "fdjpeg/errors.py",
+           "fdjpeg/_api.py", "fdjpeg/_encode_api.py"]
+# library modules whose docstring examples are doctests, run by test_library_docstring_examples_run
+LIBRARY_MODULES = ["fdjpeg.tables", "fdjpeg.detect", "fdjpeg.dask", "fdjpeg.errors"]
 DOCS = [ROOT / "README.md", ROOT / "docs" / "integrations.md"]
 
 CONFIG = """\
@@ -72,6 +78,36 @@ def test_type_checker_catches_misuse(tmp_path):
     assert [int(e.split(":")[1]) for e in errors] == [3, 4, 6], proc.stdout
 
 
+def test_type_checker_catches_misuse_of_library_modules(tmp_path):
+    """The library annotations are checked too: wrong types against them are reported."""
+    bad = tmp_path / "misuse_lib.py"
+    bad.write_text("import numpy as np\nimport fdjpeg.detect, fdjpeg.errors, fdjpeg.tables\n"
+                   "fdjpeg.tables.standard('75')\n"
+                   "t: str = fdjpeg.tables.default_fd()\n"
+                   "ok = fdjpeg.tables.known_table_name(fdjpeg.tables.paper_released())\n"
+                   "fdjpeg.tables.from_jpeg(42)\n"
+                   "fdjpeg.detect.offgrid_map(np.zeros((8, 8), np.uint8), components=3)\n"
+                   "fdjpeg.tables.defensive_step(0.005)\n")
+    proc = run_mypy([bad], tmp_path)
+    assert proc.returncode == 1
+    errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
+    assert [int(e.split(":")[1]) for e in errors] == [3, 4, 6, 7], proc.stdout
+
+
+def _public_names(mod):
+    """``__all__`` if the module defines it, else the names it defines that do not start with '_'."""
+    if hasattr(mod, "__all__"):
+        return list(mod.__all__)
+    return [n for n, v in vars(mod).items()
+            if not n.startswith("_") and getattr(v, "__module__", None) == mod.__name__]
+
+
+def _library_modules():
+    import importlib
+
+    return [importlib.import_module(m) for m in LIBRARY_MODULES]
+
+
 def _callables():
     import inspect
 
@@ -80,16 +116,24 @@ def _callables():
     import fdjpeg.torch
 
     out = []
-    for mod in (fdjpeg.pillow, fdjpeg.torch, fdjpeg.art):
-        for name in mod.__all__:
+    for mod in [fdjpeg.pillow, fdjpeg.torch, fdjpeg.art] + _library_modules():
+        for name in _public_names(mod):
             obj = getattr(mod, name)
-            if inspect.isclass(obj):
+            if inspect.isclass(obj) and not inspect.isfunction(obj.__init__):
+                # an exception class keeps OSError's constructor: only its docstring is fdjpeg's
+                out.append((f"{mod.__name__}.{name}", obj, None))
+            elif inspect.isclass(obj):
                 out.append((f"{mod.__name__}.{name}", obj, obj.__init__))
             elif callable(obj) and not inspect.isfunction(obj):  # worker_init: a callable object
                 out.append((f"{mod.__name__}.{name}", type(obj), type(obj).__call__))
             elif inspect.isfunction(obj):
                 out.append((f"{mod.__name__}.{name}", obj, obj))
     out += [("fdjpeg.open", fdjpeg.open, fdjpeg.open), ("fdjpeg.save", fdjpeg.save, fdjpeg.save)]
+    # the codec's own API, as ``import fdjpeg`` shows it (decode, encode, purify, transcode...)
+    for name in fdjpeg.__all__:
+        obj = getattr(fdjpeg, name)
+        if inspect.isfunction(obj) and name not in ("open", "save"):
+            out.append((f"fdjpeg.{name}", obj, obj))
     return out
 
 
@@ -98,19 +142,50 @@ def test_public_callables_have_signatures_annotations_and_examples():
 
     pytest.importorskip("torch")
     pytest.importorskip("art")
+    pytest.importorskip("dask")
     missing = []
+    checked = set()
     for name, obj, fn in _callables():
+        checked.add(name)
+        doc = inspect.getdoc(obj) or ""
+        # a short example: an indented code line in the docstring
+        if not re.search(r"^ {4,}\S.*[(=]", doc, flags=re.M):
+            missing.append(f"{name}: docstring without an example ({doc[:40]!r})")
+        if fn is None:
+            continue
         sig = inspect.signature(fn)
         for p in list(sig.parameters.values())[(1 if p_is_method(fn) else 0):]:
             if p.annotation is inspect.Parameter.empty:
                 missing.append(f"{name}: parameter {p.name} has no annotation")
         if sig.return_annotation is inspect.Signature.empty:
             missing.append(f"{name}: no return annotation")
-        doc = inspect.getdoc(obj) or ""
-        # a short example: an indented code line in the docstring
-        if not re.search(r"^ {4,}\S.*[(=]", doc, flags=re.M):
-            missing.append(f"{name}: docstring without an example ({doc[:40]!r})")
     assert not missing, "\n".join(missing)
+    # the library modules are in the check (a name per module that must be there)
+    for name in ("fdjpeg.tables.parse", "fdjpeg.tables.JPEGTables", "fdjpeg.detect.offgrid_score",
+                 "fdjpeg.dask.purify_folder", "fdjpeg.errors.NotJPEGError"):
+        assert name in checked, name
+
+
+def test_library_docstring_examples_run(tmp_path, monkeypatch):
+    """Every public callable of the library modules has a doctest example, and all of them pass
+    (run in an empty folder: the dask examples write files)."""
+    import doctest
+
+    pytest.importorskip("dask")
+    monkeypatch.chdir(tmp_path)
+    finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    failures, without, attempted = [], [], 0
+    for mod in _library_modules():
+        tests = {t.name: t for t in finder.find(mod)}
+        for name in _public_names(mod):
+            test = tests.get(f"{mod.__name__}.{name}")
+            if callable(getattr(mod, name)) and (test is None or not test.examples):
+                without.append(f"{mod.__name__}.{name}")
+        for test in tests.values():
+            attempted += runner.run(test, out=failures.append).attempted
+    assert not without, f"public callables without a doctest example: {without}"
+    assert not failures, "".join(failures)
+    assert attempted >= 60
 
 
 def p_is_method(fn):

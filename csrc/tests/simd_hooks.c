@@ -7,7 +7,7 @@
  * library or of the Python module.
  */
 #include "dec_internal.h"
-#include "enc_internal.h"
+#include "enc_entropy.h"
 
 int fdj_hook_simd_level(void) { return fdj_simd_level(); }
 
@@ -77,4 +77,87 @@ int fdj_hook_idct_fused_blocks(const int16_t *coef, size_t n, const int32_t *q, 
         }
     }
     return 0;
+}
+
+/* One downsampled row as the encoder computes it at `level`: the level's
+ * kernel (if any) for the leading columns, the scalar reference for the rest.
+ * b == NULL: h2v1 of row a; else h2v2 of rows a, b (2 * out_cols bytes each). */
+int fdj_hook_downsample_row(const uint8_t *a, const uint8_t *b, int out_cols, int level, uint8_t *out)
+{
+    fdj_kernels k;
+    int x0 = 0;
+    if (kernels_at(level, &k))
+        return -1;
+    if (b) {
+        if (k.h2v2_down_row)
+            x0 = k.h2v2_down_row(a, b, out_cols, out);
+        fdj_h2v2_down_row(a, b, x0, out_cols, out);
+    } else {
+        if (k.h2v1_down_row)
+            x0 = k.h2v1_down_row(a, out_cols, out);
+        fdj_h2v1_down_row(a, x0, out_cols, out);
+    }
+    return x0;
+}
+
+/* Huffman-code n zigzag blocks as one sequential single-component scan with
+ * the Annex K luminance tables and the block coder of `level`, then pad and
+ * flush as at the end of a scan.  The entropy-coded bytes go to out (at most
+ * cap; *out_len bytes).  Returns the coder's status (FDJ_OK, or the range
+ * error a block out of range for 8-bit JPEG gives), -1 when the level is
+ * unavailable, -2 when out is too small. */
+int fdj_hook_huff_blocks(const int16_t *zz, size_t n, int level, uint8_t *out, size_t cap,
+                         size_t *out_len, char *msg)
+{
+    fdj_kernels k;
+    fdj_enc_frame f;
+    fdj_huff_spec spec;
+    fdj_buf buf;
+    coder *cd;
+    size_t i;
+    int st;
+    if (kernels_at(level, &k))
+        return -1;
+    cd = (coder *)calloc(1, sizeof *cd);
+    if (!cd)
+        return FDJ_ERR_NOMEM;
+    memset(&f, 0, sizeof f);
+    f.ncomp = 1;
+    cd->f = &f;
+    cd->msg = msg;
+    fdj_huff_std_spec(0, 0, &spec);
+    fdj_huff_derive(&spec, &cd->dc_code[0], msg);
+    fdj_huff_std_spec(1, 0, &spec);
+    fdj_huff_derive(&spec, &cd->ac_code[0], msg);
+    fdj_enc_coder_kernels(cd, level);
+    fdj_buf_init(&buf);
+    cd->w.out = &buf;
+    for (i = 0; i < n && cd->status == FDJ_OK; i++) {
+        if (!fdj_buf_reserve(&buf, MCU_RESERVE)) {
+            cd->status = FDJ_ERR_NOMEM;
+            break;
+        }
+        cd->huff_block_seq(cd, zz + 64 * i, 0);
+    }
+    st = cd->status == FDJ_OK ? fdj_enc_scan_finish(cd, 0) : cd->status;
+    *out_len = buf.size;
+    if (st == FDJ_OK && buf.size > cap)
+        st = -2;
+    else if (st == FDJ_OK)
+        memcpy(out, buf.data, buf.size);
+    fdj_buf_release(&buf);
+    free(cd);
+    return st;
+}
+
+/* The RGB -> YCbCr row kernel of `level` on a packed RGB row: the pixels it
+ * converts (0 where the level has none; the encoder converts the rest with
+ * its scalar loop), or -1 when the level is unavailable. */
+int fdj_hook_rgb_ycc_row(const uint8_t *src, int width, int level, uint8_t *y, uint8_t *cb,
+                         uint8_t *cr)
+{
+    fdj_kernels k;
+    if (kernels_at(level, &k))
+        return -1;
+    return k.rgb_ycc_row ? k.rgb_ycc_row(src, width, y, cb, cr) : 0;
 }

@@ -575,6 +575,36 @@ static void test_purify_equals_decode_encode(void)
         }
 }
 
+/* fdj_purify_batch: every thread count gives fdj_purify's result per image; a
+ * batch of bad images reports the first one's error; threads < 1 is refused. */
+static void test_purify_batch_threads(void)
+{
+    enum { W = 35, H = 19, N = 5, IMG = W * H * 3 };
+    static uint8_t src[N * IMG], want[N * IMG], got[N * IMG];
+    fdj_encode_params p;
+    char msg[FDJ_MSG_SIZE];
+    int i, threads;
+    for (i = 0; i < N; i++)
+        pattern(src + i * IMG, H, W, 3, 3 + i);
+    params_for(&p, W, H, 3, 90, 2, 2);
+    for (i = 0; i < N; i++)
+        CHECK_STATUS(fdj_purify(&p, src + i * IMG, W * 3, 3, 1, want + i * IMG, W * 3, msg), FDJ_OK);
+    for (threads = 1; threads <= 7; threads += 2) {
+        memset(got, 0, sizeof got);
+        CHECK_STATUS(fdj_purify_batch(&p, N, src, IMG, W * 3, 3, 1, got, IMG, W * 3, threads, msg),
+                     FDJ_OK);
+        CHECK(memcmp(got, want, sizeof got) == 0);
+    }
+    CHECK_STATUS(fdj_purify_batch(&p, 0, src, IMG, W * 3, 3, 1, got, IMG, W * 3, 2, msg), FDJ_OK);
+    CHECK_STATUS(fdj_purify_batch(&p, N, src, IMG, W * 3, 3, 1, got, IMG, W * 3, 0, msg),
+                 FDJ_ERR_ARGUMENT);
+    CHECK_MSG(msg, "threads");
+    p.width = 0; /* every image fails the same way, in every share */
+    CHECK_STATUS(fdj_purify_batch(&p, N, src, IMG, W * 3, 3, 1, got, IMG, W * 3, 3, msg),
+                 FDJ_ERR_ARGUMENT);
+    CHECK(msg[0] != 0);
+}
+
 /* one-pass purify in the decoder with an all-ones table changes nothing;
  * with the file's own table it changes nothing either (already on the grid) */
 static void test_decoder_purify_identity(void)
@@ -1121,6 +1151,7 @@ int main(void)
     test_roundtrip_lossless_table();
     test_coding_options_same_pixels();
     test_purify_equals_decode_encode();
+    test_purify_batch_threads();
     test_decoder_purify_identity();
     test_encode_negative_strides();
     test_coefficient_transcode();

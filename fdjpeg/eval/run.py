@@ -83,6 +83,7 @@ class EvalConfig:
     qs: tuple = (5, 10, 15, 20, 25, 30, 40, 50, 60, 80)
     progress: bool = True
     min_confidence: float = 0.5     # photos run only: seeds need this softmax confidence
+    fd_table: str | None = None     # FD table for the fd* defenses (tables.parse forms); None: "fd"
 
     @classmethod
     def from_args(cls, ns):
@@ -107,7 +108,19 @@ class EvalConfig:
                    slow_seeds=ns.slow_seeds, bpda_eps=eps, bpda_sweep=sweep, seed=ns.seed,
                    batch=ns.batch, threads=ns.threads, cache=ns.cache, json=ns.json,
                    out=ns.out, fig4=ns.fig4, qs=qs, progress=not ns.no_progress,
-                   min_confidence=ns.min_confidence)
+                   min_confidence=ns.min_confidence, fd_table=getattr(ns, "fd_table", None))
+
+
+def _config_table(config):
+    """The FD table(s) of ``config.fd_table`` through the one table vocabulary (None: default)."""
+    if config.fd_table is None:
+        return None
+    from fdjpeg import tables
+
+    tabs = tables.parse(config.fd_table, name="--fd-table")
+    if len(tabs) > 2:
+        raise ValueError(f"--fd-table: one table or (luma, chroma), got {len(tabs)} tables")
+    return tabs[0] if len(tabs) == 1 else np.stack(tabs)
 
 
 def build_parser():
@@ -150,6 +163,10 @@ def build_parser():
     p.add_argument("--qs", default="5,10,15,20,25,30,40,50,60,80",
                    help="uniform quantization steps for --fig4")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--fd-table", default=None,
+                   help="the FD table of the fd1p/fd2p/fdNx defenses, in any form "
+                        "fdjpeg.tables.parse reads (docs/tables.md): 'fd' (default), 'paper', "
+                        "'q50', a step, a JSON/cjpeg file; one table, or luma and chroma")
     p.add_argument("--min-confidence", type=float, default=0.5,
                    help="without --images: attack only photos the model classifies with at "
                    "least this softmax probability (default 0.5)")
@@ -343,7 +360,7 @@ class Evaluation:
         for n in attacks:
             if n not in A.ATTACK_NAMES:
                 raise ValueError(f"unknown attack {n!r}; known: {', '.join(A.ATTACK_NAMES)}")
-        defs = Defenses(seed=a.seed)
+        defs = Defenses(table=_config_table(a), seed=a.seed)
         for n in defenses:
             defs.validate(n)
         if "quilting" in defenses:
@@ -463,7 +480,7 @@ class Evaluation:
 def run_fig4(ev):
     """QS sweeps with uniform tables: one-/two-pass acc_m (FGSM, BIM), acc_l, Eq. 5 check."""
     a = ev.config
-    defs = Defenses(seed=a.seed)
+    defs = Defenses(table=_config_table(a), seed=a.seed)
     qs = list(a.qs)
     attacks = [t for t in a.attacks if t in ("fgsm", "bim")] or ["fgsm"]
     seeds = ev.seed_idx

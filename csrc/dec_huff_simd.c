@@ -1,0 +1,12 @@
+/*
+ * dec_huff_simd.c -- the sequential Huffman MCU decoder (dec_huff_mcu.h; T.81
+ * F.2.2) compiled for CPUs with AVX2 + BMI1/BMI2/LZCNT: the same C as the
+ * scalar reference in dec_huff.c, chosen in fdj_kernels_init.
+ */
+#include "dec_huff_mcu.h"
+
+#ifdef FDJ_X86_SIMD
+#define DEC_HUFF_MCU_NAME fdj_decode_mcu_sequential_bmi2
+#define DEC_HUFF_MCU_ATTR __attribute__((target("avx2,bmi,bmi2,lzcnt")))
+#include "dec_huff_mcu.h"
+#endif

@@ -1,0 +1,301 @@
+"""fdjpeg.torch.fd_forward (differentiable FD) and fdjpeg.torch.adapt (label-free adaptation).
+
+References: Pillow's own JPEG round trip (encode with the table(s) at 4:4:4, decode) for the
+forward pass; closed-form linear algebra for the straight-through gradient; the BN statistics
+measured directly on a tiny model's first layer for adapt().
+"""
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import fdjpeg
+
+torch = pytest.importorskip("torch")
+skdata = pytest.importorskip("skimage.data")
+
+from fdjpeg.torch import FeatureDistillationST, adapt, fd_forward  # noqa: E402
+
+FD = np.asarray(fdjpeg.tables.feature_distillation()).reshape(8, 8)
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "imagenet-sample"
+
+
+def pillow_fd(arr, luma, chroma=None):
+    """Independent reference: Pillow encodes with (luma, chroma) tables at 4:4:4, then decodes."""
+    chroma = luma if chroma is None else chroma
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "JPEG", subsampling=0,
+                              qtables=[np.asarray(luma).ravel().tolist(),
+                                       np.asarray(chroma).ravel().tolist()])
+    return np.asarray(Image.open(buf).convert("RGB"))
+
+
+def crops():
+    out = [np.ascontiguousarray(skdata.astronaut()[:96, :128]),
+           np.ascontiguousarray(skdata.chelsea()[40:104, 80:176]),
+           np.ascontiguousarray(skdata.coffee()[100:164, 200:264])]
+    files = sorted(CORPUS.glob("*.JPEG"))[:4]
+    for f in files:  # natural photos from the corpus (CI has it), centre 64x64 crops
+        a = np.asarray(Image.open(f).convert("RGB"))
+        h, w = a.shape[0] // 2, a.shape[1] // 2
+        out.append(np.ascontiguousarray(a[h - 32:h + 32, w - 32:w + 32]))
+    rng = np.random.default_rng(1)
+    out.append(rng.integers(0, 256, (32, 48, 3), dtype=np.uint8))  # noise: every clamp active
+    sat = np.zeros((16, 16, 3), np.uint8)
+    sat[:, :8] = (255, 0, 255)  # saturated colours, hard edges
+    out.append(sat)
+    return out
+
+
+def run(arr, table):
+    x = torch.from_numpy(arr.transpose(2, 0, 1)).float() / 255.0
+    y = fd_forward(x, table)
+    assert y.shape == x.shape and y.dtype == x.dtype
+    lv = y.detach().numpy().transpose(1, 2, 0) * 255.0
+    assert np.abs(lv - np.rint(lv)).max() < 1e-3  # on the uint8 grid
+    return np.rint(lv).astype(np.int64)
+
+
+@pytest.mark.parametrize("tables", [
+    (FD, None), (3 * FD, None), (np.ones((8, 8), int), None), (np.full((8, 8), 255), None),
+    (FD, np.full((8, 8), 60)), (np.full((8, 8), 4), np.full((8, 8), 99)),
+])
+def test_forward_equals_pillow_round_trip(tables):
+    luma, chroma = tables
+    table = luma if chroma is None else [luma, chroma]
+    n_pix = n_diff = 0
+    for arr in crops():
+        ref = pillow_fd(arr, luma, chroma).astype(np.int64)
+        out = run(arr, table)
+        n_pix += out.size
+        n_diff += int((out != ref).sum())
+        np.testing.assert_array_equal(fdjpeg.purify(arr, table), ref)  # the codec, for context
+    # The forward emulates the codec's integer arithmetic: equal pixel for pixel, 0 of n_pix.
+    assert n_diff == 0, f"{n_diff} of {n_pix} pixels differ"
+
+
+def test_batch_matches_single_and_module():
+    arrs = [np.ascontiguousarray(skdata.astronaut()[i * 64:(i + 1) * 64, :64]) for i in range(3)]
+    x = torch.from_numpy(np.stack(arrs).transpose(0, 3, 1, 2)).float() / 255.0
+    y = FeatureDistillationST(FD)(x)
+    for i, a in enumerate(arrs):
+        np.testing.assert_array_equal(
+            np.rint(y[i].numpy().transpose(1, 2, 0) * 255).astype(np.uint8), fdjpeg.purify(a, FD))
+    # default table = the package's FD table
+    torch.testing.assert_close(fd_forward(x), y)
+
+
+def test_off_grid_input_is_rounded_like_the_protocol():
+    arr = np.ascontiguousarray(skdata.chelsea()[:64, :64])
+    rng = np.random.default_rng(0)
+    x = np.clip(arr / 255.0 + rng.uniform(-0.0019, 0.0019, arr.shape), 0, 1)
+    x8 = np.floor(255.0 * x + 0.5).astype(np.uint8)
+    y = fd_forward(torch.from_numpy(x.transpose(2, 0, 1)).float(), FD)
+    np.testing.assert_array_equal(np.rint(y.numpy().transpose(1, 2, 0) * 255).astype(np.uint8),
+                                  fdjpeg.purify(x8, FD))
+
+
+def test_straight_through_gradient_is_the_linear_part():
+    """With every rounding straight-through, FD's backward pass is its linear part: colour
+    transform, DCT, 1/T, T, IDCT and the inverse colour transform, i.e. the identity up to
+    libjpeg's 13/16-bit fixed-point constants, wherever no clamp is active."""
+    arr = np.clip(np.ascontiguousarray(skdata.coffee()[:64, :64]).astype(int), 40, 215)
+    arr = arr.astype(np.uint8)  # mid-range: no clamp active
+    x = (torch.from_numpy(arr.transpose(2, 0, 1)).float() / 255.0).requires_grad_(True)
+    v = torch.randn(3, 64, 64, generator=torch.Generator().manual_seed(0))
+    (g,) = torch.autograd.grad((fd_forward(x, 3 * FD) * v).sum(), x)
+    rel = float((g - v).norm() / v.norm())
+    assert rel < 2e-3, rel
+
+
+def test_forward_rejects_bad_input():
+    with pytest.raises(TypeError):
+        fd_forward(torch.zeros(3, 8, 8, dtype=torch.uint8))
+    with pytest.raises(ValueError):
+        fd_forward(torch.zeros(3, 12, 8))
+    with pytest.raises(ValueError):
+        fd_forward(torch.zeros(1, 8, 8))
+    with pytest.raises(ValueError):
+        fd_forward(torch.zeros(3, 8, 8), np.zeros((8, 8)))
+
+
+# -- adapt() on a tiny model -------------------------------------------------------------------
+
+class Tiny(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        g = torch.Generator().manual_seed(0)
+        self.conv = torch.nn.Conv2d(3, 6, 3, padding=1, bias=False)
+        self.bn = torch.nn.BatchNorm2d(6)
+        self.conv2 = torch.nn.Conv2d(6, 6, 3, padding=1, bias=False)
+        self.bn2 = torch.nn.BatchNorm2d(6)
+        self.fc = torch.nn.Linear(6, 5)
+        with torch.no_grad():
+            for p in (self.conv.weight, self.conv2.weight, self.fc.weight, self.fc.bias):
+                p.copy_(torch.randn(p.shape, generator=g) * 0.3)
+            self.bn.running_mean.copy_(torch.randn(6, generator=g) * 0.1)
+            self.bn.running_var.copy_(torch.rand(6, generator=g) + 0.5)
+        self.eval()
+
+    def forward(self, x):
+        z = torch.relu(self.bn(self.conv(x - 0.5)))
+        z = torch.relu(self.bn2(self.conv2(z)))
+        return self.fc(z.mean((2, 3)))
+
+
+def tiny_images(n=6):
+    base = np.ascontiguousarray(skdata.astronaut()[::4, ::4][:64, :64])
+    return np.stack([np.roll(base, 8 * i, axis=1) for i in range(n)])
+
+
+def conv_stats(model, imgs):
+    x = torch.from_numpy(imgs.transpose(0, 3, 1, 2)).float() / 255.0
+    with torch.no_grad():
+        z = model.conv(x - 0.5).double()
+    return z.mean((0, 2, 3)), z.var((0, 2, 3), unbiased=False)
+
+
+def test_adapt_shifts_bn_statistics_by_the_measured_fraction():
+    model, imgs = Tiny(), tiny_images()
+    table = 3 * FD
+    mc, vc = conv_stats(model, imgs)
+    mf, vf = conv_stats(model, fdjpeg.purify(imgs, table))
+    before = (model.bn.running_mean.clone(), model.bn.running_var.clone())
+    for a in (1.0, 0.5):
+        out = adapt(model, imgs, table=table, bn_shift=a)
+        assert out is not model
+        torch.testing.assert_close(out.bn.running_mean.double(),
+                                   before[0].double() + a * (mf - mc), rtol=0, atol=1e-5)
+        torch.testing.assert_close(out.bn.running_var.double(),
+                                   before[1].double() * ((vf + 1e-5) / (vc + 1e-5)) ** a,
+                                   rtol=1e-4, atol=1e-6)
+        assert not out.training
+    # the model given is untouched (not inplace), and bn_shift=0 changes nothing
+    torch.testing.assert_close(model.bn.running_mean, before[0])
+    same = adapt(model, list(imgs), table=table, bn_shift=0.0)
+    x = torch.rand(2, 3, 16, 16)
+    torch.testing.assert_close(same(x), model(x))
+    inplace = adapt(model, imgs, table=table, bn_shift=1.0, inplace=True)
+    assert inplace is model
+
+
+def test_adapt_shift_is_sequential():
+    """The second BN layer's shift is measured on inputs that already went through the shifted
+    first layer (recomputed here from the adapted model's own first block)."""
+    model, imgs = Tiny(), tiny_images()
+    table = 3 * FD
+    out = adapt(model, imgs, table=table, bn_shift=1.0)
+
+    def conv2_stats(m, u8):
+        x = torch.from_numpy(u8.transpose(0, 3, 1, 2)).float() / 255.0
+        with torch.no_grad():
+            z = m.conv2(torch.relu(m.bn(m.conv(x - 0.5)))).double()
+        return z.mean((0, 2, 3))
+
+    expect = model.bn2.running_mean.double() + (conv2_stats(out, fdjpeg.purify(imgs, table))
+                                                 - conv2_stats(out, imgs))
+    torch.testing.assert_close(out.bn2.running_mean.double(), expect, rtol=0, atol=1e-5)
+
+
+def test_adapt_self_distillation_reduces_teacher_student_gap():
+    model, imgs = Tiny(), tiny_images(8)
+    table = 4 * FD
+    xc = torch.from_numpy(imgs.transpose(0, 3, 1, 2)).float() / 255.0
+    xp = torch.from_numpy(fdjpeg.purify(imgs, table).transpose(0, 3, 1, 2)).float() / 255.0
+
+    def gap(m):
+        with torch.no_grad():
+            return float(torch.nn.functional.kl_div(torch.log_softmax(m(xp), 1),
+                                                    torch.log_softmax(model(xc), 1),
+                                                    reduction="batchmean", log_target=True))
+
+    conv_w = model.conv.weight.clone()
+    flags = [p.requires_grad for p in model.parameters()]
+    out = adapt(model, imgs, table=table, bn_shift=0.0, distill_steps=30, lr=0.05, batch_size=4)
+    assert gap(out) < 0.5 * gap(model)
+    torch.testing.assert_close(out.conv.weight, conv_w)  # "bn": only BN affine parameters move
+    assert not torch.equal(out.bn.weight, model.bn.weight)
+    assert [p.requires_grad for p in model.parameters()] == flags
+    assert [p.requires_grad for p in out.parameters()] == flags
+    full = adapt(model, imgs, table=table, distill_steps=5, distill_params="all", lr=0.01)
+    assert not torch.equal(full.conv.weight, conv_w)
+
+
+def test_adapt_rejects_bad_arguments():
+    model, imgs = Tiny(), tiny_images(2)
+    with pytest.raises(TypeError):
+        adapt(model, imgs.astype(np.float32))
+    with pytest.raises(ValueError):
+        adapt(model, imgs[..., 0])
+    with pytest.raises(ValueError):
+        adapt(model, imgs[:0])
+    with pytest.raises(ValueError):
+        adapt(model, imgs, bn_shift=1.5)
+    with pytest.raises(ValueError):
+        adapt(model, imgs, distill_params="some")
+    with pytest.raises(TypeError):
+        adapt(lambda x: x, imgs)
+
+
+# -- attacks through the straight-through forward (fdjpeg._attacks_st) on the tiny model --------
+
+class Linear(torch.nn.Module):
+    """A tiny classifier whose decision depends on every pixel (easy to attack, like a real net)."""
+
+    def __init__(self, size=32):
+        super().__init__()
+        g = torch.Generator().manual_seed(3)
+        self.fc = torch.nn.Linear(3 * size * size, 5)
+        with torch.no_grad():
+            self.fc.weight.copy_(torch.randn(self.fc.weight.shape, generator=g) * 0.05)
+            self.fc.bias.zero_()
+        self.eval()
+
+    def forward(self, x):
+        return self.fc((x - 0.5).flatten(1))
+
+
+def _tiny_seeds(model, table, n=3):
+    imgs = np.ascontiguousarray(tiny_images(n)[:, :32, :32])
+    x = torch.from_numpy(fdjpeg.purify(imgs, table).transpose(0, 3, 1, 2)).float() / 255.0
+    with torch.no_grad():
+        labels = model(x).argmax(1).numpy()  # labels = the defended model's own predictions
+    return imgs, labels
+
+
+def _defended_pred(model, table, u8):
+    x = torch.from_numpy(fdjpeg.purify(u8, table).transpose(0, 3, 1, 2)).float() / 255.0
+    with torch.no_grad():
+        return model(x).argmax(1).numpy()
+
+
+@pytest.mark.parametrize("eps255", [2, 24])
+def test_bpda_st_bounded_and_fools_with_a_large_budget(eps255):
+    from fdjpeg._attacks_st import bpda_st
+
+    model, table = Linear(), 2 * FD
+    seeds, labels = _tiny_seeds(model, table)
+    adv = bpda_st(model, table, seeds, labels, eps=eps255 / 255.0, max_iter=30)
+    assert adv.dtype == np.uint8 and adv.shape == seeds.shape
+    assert np.abs(adv.astype(int) - seeds.astype(int)).max() <= eps255
+    fooled = _defended_pred(model, table, adv) != labels
+    if eps255 == 24:
+        assert fooled.all()
+    assert (adv != seeds).any()
+
+
+@pytest.mark.parametrize("loss", ["ce", "dlr"])
+def test_apgd_through_fd_bounded_and_fools(loss):
+    from fdjpeg._attacks_st import apgd
+
+    model, table = Linear(), 2 * FD
+    seeds, labels = _tiny_seeds(model, table)
+    adv = apgd(model, table, seeds, labels, loss=loss, eps=24 / 255.0, eps_step=8 / 255.0,
+               max_iter=10, batch=2)
+    assert adv.dtype == np.uint8 and adv.shape == seeds.shape
+    assert np.abs(adv.astype(int) - seeds.astype(int)).max() <= 24
+    assert (_defended_pred(model, table, adv) != labels).all()
+    with pytest.raises(ValueError):
+        apgd(model, table, seeds, labels, loss="l2")
