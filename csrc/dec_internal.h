@@ -118,7 +118,7 @@ struct fdj_decoder {
     int arith_fail_imcu;       /* iMCU row where arithmetic data ran out, -1 if it did not */
 
     int decoded;               /* pixel or coefficient decode has run */
-    struct fdj_engine *engine; /* fdj_decoder_read_rows in progress (dec_main.c) */
+    struct fdj_engine *engine; /* fdj_decoder_read_rows in progress (dec_rows.c) */
     int rows_read_done;        /* read_rows delivered every row */
     int rows_read_failed;      /* read_rows failed with this status: it keeps failing */
     int coefs_allocated;
@@ -131,6 +131,31 @@ int fdj_add_marker(fdj_decoder *d, int marker, size_t offset, unsigned length);
 
 /* dec_marker.c */
 int fdj_read_headers(fdj_decoder *d); /* up to and including the next SOS or EOI */
+
+/* dec_scan.c: the scan loop */
+int fdj_begin_scan(fdj_decoder *d);
+int fdj_end_scan(fdj_decoder *d);
+int fdj_decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[], int *togo);
+int fdj_decode_all_scans(fdj_decoder *d); /* every remaining scan into whole-image buffers */
+
+/* dec_rows.c: output geometry and the row engine */
+typedef struct fdj_out_geom {
+    int width, height, min_bs;
+    int bs[FDJ_MAX_COMPONENTS];
+    fdj_render_spec spec;
+} fdj_out_geom;
+int fdj_output_geometry(fdj_decoder *d, fdj_out_geom *g); /* jpeg_core_output_dimensions */
+fdj_engine *fdj_engine_new(void); /* zeroed; NULL when out of memory */
+int fdj_engine_start(fdj_decoder *d, fdj_engine *e, int x0, int y0, int x1, int y1, int full);
+/* deliver up to nrows more rows of the window; *done gets the number delivered */
+int fdj_engine_rows(fdj_decoder *d, fdj_engine *e, uint8_t *out, ptrdiff_t stride, int nrows,
+                    int *done);
+void fdj_engine_free(fdj_decoder *d, fdj_engine *e);
+ptrdiff_t fdj_engine_row_bytes(const fdj_engine *e); /* bytes of one delivered row */
+int fdj_engine_finished(const fdj_engine *e);        /* every row delivered, the end checked */
+/* the window (x, y, w, h) into out in one go; full: the whole image (read to EOI) */
+int fdj_run_engine(fdj_decoder *d, int x, int y, int w, int h, int full, uint8_t *out,
+                   ptrdiff_t stride);
 
 /* dec_huff.c */
 void fdj_bits_init(fdj_bits *b, const uint8_t *data, size_t size, size_t pos);

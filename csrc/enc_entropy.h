@@ -169,7 +169,7 @@ FDJ_INLINE uint64_t band_mask(int ss, int se)
     return (~(uint64_t)0 << ss) & (~(uint64_t)0 >> (63 - se));
 }
 
-/* ---- the scan engine (enc_huff.c), used by the drivers in enc_main.c ---- */
+/* ---- the scan engine (enc_huff.c), used by the file writer in enc_file.c ---- */
 /* Emit the scan's tables (optimal ones from a counting pass), DRI and SOS;
  * the scan's restart interval goes to *ri_out. */
 int fdj_enc_scan_header(coder *cd, const fdj_encode_params *p, fdj_buf *out, int optimize,

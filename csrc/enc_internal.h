@@ -38,7 +38,7 @@ typedef struct fdj_enc_frame {
     fdj_enc_comp comp[FDJ_MAX_COMPONENTS];
 } fdj_enc_frame;
 
-/* ---- frame setup (enc_main.c) ---- */
+/* ---- frame setup (enc_frame.c) ---- */
 /* Validate the parameters and fill the frame geometry (no allocation). */
 int fdj_enc_setup_frame(const fdj_encode_params *p, fdj_enc_frame *f, char *msg);
 /* Allocate coefficient arrays for every component: the whole image
@@ -139,7 +139,7 @@ int fdj_huff_derive(const fdj_huff_spec *s, fdj_huff_code *c, char *msg);
 /* libjpeg's jpeg_gen_optimal_table: code lengths limited to 16, all-ones code reserved. */
 int fdj_huff_optimal(const uint32_t freq_in[257], fdj_huff_spec *out, char *msg);
 
-/* ---- drivers (enc_main.c) ---- */
+/* ---- the file writer (enc_file.c) ---- */
 /* Write the complete marker stream and entropy data for a frame whose
  * coefficient arrays are filled (through enc_marker.c and the entropy coders). */
 int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_buf *out,

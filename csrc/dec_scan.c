@@ -1,0 +1,166 @@
+/*
+ * dec_scan.c -- the scan loop (T.81 E.2, libjpeg's jdcoefct.c consume_data): start
+ * and end a scan (progression bookkeeping, truncation), decode one MCU (restart
+ * intervals, then dec_huff.c / dec_arith.c), and decode every remaining scan into the
+ * whole-image coefficient buffers (multi-scan files, coefficient reads, 12-bit frames).
+ */
+#include "dec_internal.h"
+
+int fdj_begin_scan(fdj_decoder *d)
+{
+    int st;
+    if (d->info.lossless)
+        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "lossless JPEG has no DCT coefficients");
+    if (d->scan_ncomp > 1) {
+        int i, blocks = 0;
+        for (i = 0; i < d->scan_ncomp; i++)
+            blocks += d->comp[d->scan_comp[i]].h * d->comp[d->scan_comp[i]].v;
+        if (blocks > 10)
+            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "MCU of %d blocks exceeds the limit of 10", blocks);
+    }
+    st = fdj_prepare_scan_tables(d);
+    if (st != FDJ_OK)
+        return st;
+    if (d->info.progressive) {
+        /* progression bookkeeping (jdphuff.c); bogus orders are only warnings in libjpeg */
+        int i, k;
+        for (i = 0; i < d->scan_ncomp; i++) {
+            fdj_dcomp *comp = &d->comp[d->scan_comp[i]];
+            /* jdphuff.c keeps the state before this scan for block smoothing */
+            for (k = d->Ss < 1 ? d->Ss : 1; k <= (d->Se > 9 ? d->Se : 9) && k < 10; k++)
+                comp->prev_coef_bits[k] = d->info.num_scans > 1 ? comp->coef_bits[k] : 0;
+            for (k = d->Ss; k <= d->Se; k++)
+                comp->coef_bits[k] = d->Al;
+        }
+    }
+    fdj_bits_init(&d->br, d->data, d->size, d->pos);
+    fdj_reset_entropy(d);
+    d->next_restart = 0;
+    d->insufficient = 0;
+    return FDJ_OK;
+}
+
+int fdj_end_scan(fdj_decoder *d)
+{
+    if (d->br.hit_end) {
+        d->truncated = 1;
+        if (!d->opt.allow_truncated)
+            return fdj_fail_dec(d, FDJ_ERR_TRUNCATED,
+                                "JPEG data is truncated: it ends inside scan %d", d->info.num_scans);
+    }
+    d->pos = d->br.pos;
+    return FDJ_OK;
+}
+
+int fdj_decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[], int *togo)
+{
+    int st;
+    if (d->restart_interval) {
+        if (*togo == 0) {
+            st = fdj_process_restart(d);
+            if (st != FDJ_OK)
+                return st;
+            *togo = d->restart_interval;
+        }
+        (*togo)--;
+    }
+    if (!d->insufficient)
+        d->last_good_imcu = d->cur_imcu_row;
+    if (d->info.arithmetic)
+        return fdj_decode_mcu_arith(d, blocks, n, bc);
+    if (d->info.progressive)
+        return fdj_decode_mcu_progressive(d, blocks, n, bc);
+    return fdj_decode_mcu_sequential(d, blocks, n, bc);
+}
+
+/* Decode one scan into the whole-image coefficient buffers. */
+static int decode_scan_full(fdj_decoder *d)
+{
+    int togo = d->restart_interval, st;
+    int16_t *blocks[40];
+    int bc[40];
+    if (d->scan_ncomp == 1) {
+        fdj_dcomp *k = &d->comp[d->scan_comp[0]];
+        int bx, by;
+        bc[0] = 0;
+        for (by = 0; by < k->height_in_blocks; by++) {
+            d->cur_imcu_row = by / k->v;
+            for (bx = 0; bx < k->width_in_blocks; bx++) {
+                blocks[0] = k->coef + ((size_t)by * k->bw + bx) * 64;
+                st = fdj_decode_mcu(d, blocks, 1, bc, &togo);
+                if (st != FDJ_OK)
+                    return st;
+            }
+            if (d->br.hit_end && !d->opt.allow_truncated)
+                return fdj_end_scan(d);
+        }
+    } else {
+        int mx, my;
+        for (my = 0; my < d->mcus_y; my++) {
+            d->cur_imcu_row = my;
+            for (mx = 0; mx < d->mcus_x; mx++) {
+                int n = 0, i, x, y;
+                for (i = 0; i < d->scan_ncomp; i++) {
+                    fdj_dcomp *k = &d->comp[d->scan_comp[i]];
+                    for (y = 0; y < k->v; y++)
+                        for (x = 0; x < k->h; x++) {
+                            size_t row = (size_t)my * k->v + y, col = (size_t)mx * k->h + x;
+                            blocks[n] = k->coef + (row * k->bw + col) * 64;
+                            bc[n++] = i;
+                        }
+                }
+                st = fdj_decode_mcu(d, blocks, n, bc, &togo);
+                if (st != FDJ_OK)
+                    return st;
+            }
+            if (d->br.hit_end && !d->opt.allow_truncated)
+                return fdj_end_scan(d);
+        }
+    }
+    return fdj_end_scan(d);
+}
+
+static int alloc_coef(fdj_decoder *d)
+{
+    int c;
+    for (c = 0; c < d->ncomp; c++) {
+        fdj_dcomp *k = &d->comp[c];
+        size_t n;
+        if (!fdj_mul3_size((size_t)k->bw, (size_t)k->bh, 64 * sizeof(int16_t), &n))
+            return fdj_fail_dec(d, FDJ_ERR_TOO_LARGE, "coefficient buffer size overflows");
+        k->coef = (int16_t *)calloc(n ? n : 1, 1);
+        if (!k->coef)
+            return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for %zu bytes of coefficients", n);
+    }
+    d->coefs_allocated = 1;
+    return FDJ_OK;
+}
+
+/* Decode every remaining scan into whole-image buffers (up to EOI). */
+int fdj_decode_all_scans(fdj_decoder *d)
+{
+    int st;
+    if (!d->coefs_allocated && (st = alloc_coef(d)) != FDJ_OK)
+        return st;
+    for (;;) {
+        st = fdj_begin_scan(d);
+        if (st != FDJ_OK)
+            return st;
+        st = decode_scan_full(d);
+        if (st != FDJ_OK)
+            return st;
+        st = fdj_read_headers(d);
+        /* a single-scan sequential file is complete after its scan (as in the streaming engine) */
+        if (st == FDJ_ERR_TRUNCATED && !d->info.progressive && d->info.num_scans == 1 &&
+            d->scan_ncomp == d->ncomp && !d->br.hit_end)
+            st = 0;
+        if (st < 0)
+            return st;
+        if (st == 0)
+            return FDJ_OK;
+        if (!d->info.progressive && d->scan_ncomp == d->ncomp && d->ncomp > 1) {
+            /* a later full interleaved scan in a sequential file: libjpeg decodes it into
+             * the same buffers; nothing special to do */
+        }
+    }
+}
