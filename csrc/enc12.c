@@ -20,15 +20,8 @@
  * its tables out of range).
  */
 #include "enc12.h"
+#include "enc_color_consts.h" /* the 8-bit fixed-point factors, reused at 12 bits */
 
-#define FIX_0_29900 19595
-#define FIX_0_58700 38470
-#define FIX_0_11400 7471
-#define FIX_0_16874 11059
-#define FIX_0_33126 21709
-#define FIX_0_41869 27439
-#define FIX_0_08131 5329
-#define ONE_HALF ((int32_t)1 << 15)
 #define CBCR_OFFSET12 ((int32_t)2048 << 16)
 
 #define CONST_BITS 13
