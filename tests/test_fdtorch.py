@@ -239,7 +239,7 @@ def test_adapt_rejects_bad_arguments():
         adapt(lambda x: x, imgs)
 
 
-# -- attacks through the straight-through forward (fdjpeg._attacks_st) on the tiny model --------
+# -- attacks through the straight-through forward (fdjpeg.eval.adaptive_st) on the tiny model --------
 
 class Linear(torch.nn.Module):
     """A tiny classifier whose decision depends on every pixel (easy to attack, like a real net)."""
@@ -273,7 +273,7 @@ def _defended_pred(model, table, u8):
 
 @pytest.mark.parametrize("eps255", [2, 24])
 def test_bpda_st_bounded_and_fools_with_a_large_budget(eps255):
-    from fdjpeg._attacks_st import bpda_st
+    from fdjpeg.eval.adaptive_st import bpda_st
 
     model, table = Linear(), 2 * FD
     seeds, labels = _tiny_seeds(model, table)
@@ -288,7 +288,7 @@ def test_bpda_st_bounded_and_fools_with_a_large_budget(eps255):
 
 @pytest.mark.parametrize("loss", ["ce", "dlr"])
 def test_apgd_through_fd_bounded_and_fools(loss):
-    from fdjpeg._attacks_st import apgd
+    from fdjpeg.eval.adaptive_st import apgd
 
     model, table = Linear(), 2 * FD
     seeds, labels = _tiny_seeds(model, table)
