@@ -49,6 +49,8 @@ STUDIES = {
     "offgrid-auc": "offgrid_auc",             # ROC AUC of fdjpeg.detect.offgrid_score
     "design-fd-table": "design_fd_table",     # the shipped band statistics (fd_band_std.json)
     "twopass-grid": "twopass_grid",           # how exactly two-pass FD keeps its grid
+    "design": "design",                       # issue 15: per-band design search, frontier
+    "adaptive-st": "adaptive_st",             # BPDA through FD's exact torch forward, APGD
 }
 
 
