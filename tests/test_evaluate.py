@@ -487,7 +487,10 @@ def test_studies_run_as_eval_subcommands(tmp_path, capsys):
     from fdjpeg.eval import STUDIES
 
     assert set(STUDIES) == {"adaptive-attacks", "search-fd-table", "offgrid-auc",
-                            "design-fd-table", "twopass-grid"}
+                            "design-fd-table", "twopass-grid", "design", "adaptive-st"}
+    for name in STUDIES:  # every study answers --help through the subcommand (cli maps exit 0)
+        assert cli.main(["eval", name, "--help"]) == 0
+        assert capsys.readouterr().out.startswith("usage:")
     out = tmp_path / "grid.md"
     assert cli.main(["eval", "twopass-grid", "--n", "0", "--out", str(out)]) == 0
     text = out.read_text()
