@@ -21,29 +21,7 @@
 #include "fdjpeg.h"
 #include "test_data.h"
 
-static int g_checks, g_failures;
-
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        g_checks++;                                                                       \
-        if (!(cond)) {                                                                    \
-            g_failures++;                                                                 \
-            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, __func__, \
-                    #cond);                                                               \
-        }                                                                                 \
-    } while (0)
-
-#define CHECK_STATUS(got, want)                                                            \
-    do {                                                                                   \
-        int got_ = (got), want_ = (want);                                                  \
-        g_checks++;                                                                        \
-        if (got_ != want_) {                                                               \
-            g_failures++;                                                                  \
-            fprintf(stderr, "%s:%d: %s: status %d (%s), expected %d (%s)\n", __FILE__,      \
-                    __LINE__, __func__, got_, fdj_status_string(got_), want_,               \
-                    fdj_status_string(want_));                                              \
-        }                                                                                  \
-    } while (0)
+#include "check.h"
 
 /* ---- allocation counting (--wrap) ---- */
 void *__real_malloc(size_t n);
