@@ -131,6 +131,16 @@ def _to_tensor_like(out: np.ndarray, t: torch.Tensor) -> torch.Tensor:
 _WHO = "fdjpeg.torch.FeatureDistillation"
 
 
+def _nhwc(batch: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> a C-contiguous (N, H, W, C) copy made one channel plane at a time:
+    numpy's generic transpose (``ascontiguousarray(moveaxis(...))``) is about 5x slower for
+    three channels, as slow as the purification itself (bench/compare.py, threads section)."""
+    out = np.empty(batch.shape[:1] + batch.shape[2:] + batch.shape[1:2], batch.dtype)
+    for c in range(batch.shape[1]):
+        out[..., c] = batch[:, c]
+    return out
+
+
 def _purify_batch(x: torch.Tensor, table: Any, mode: str, subsampling: str, who: str = _WHO) -> torch.Tensor:
     """x: uint8 or float tensor (N, C, H, W) or (C, H, W) -> purified tensor, same shape, dtype
     and scale (the dtype/range rule of ``fdjpeg._pixelrule``)."""
@@ -139,7 +149,7 @@ def _purify_batch(x: torch.Tensor, table: Any, mode: str, subsampling: str, who:
         cpu = cpu.float()
     arr = cpu.numpy()
     batch = arr[None] if arr.ndim == 3 else arr
-    hwc = to_pixels(np.moveaxis(batch, 1, -1), 255 if arr.dtype == np.uint8 else 1.0, who)
+    hwc = to_pixels(_nhwc(batch), 255 if arr.dtype == np.uint8 else 1.0, who)
     out = np.moveaxis(distill_batch(hwc, table, mode, subsampling), -1, 1)
     return _to_tensor_like(out[0] if arr.ndim == 3 else out, x)
 
