@@ -607,33 +607,47 @@ def section_threads(datas, crops, reps, out):
 
 
 def torch_transform(crops, table, reps):
-    """fdjpeg.torch.FeatureDistillation applied per sample (as a Dataset transform does)
-    against one call on the collated (N, 3, 224, 224) uint8 tensor; one thread, CPU time."""
+    """Per-call overhead against one call on the batch, one thread: fdjpeg.purify per image
+    against purify(np.stack(...)), and fdjpeg.torch.FeatureDistillation per sample (as a
+    Dataset transform calls it) against one call on the collated (N, 3, H, W) uint8 tensor,
+    at 224×224 and at 32×32 (the top-left corner of the same crops)."""
     try:
         import torch
         from fdjpeg.torch import FeatureDistillation
     except ImportError:
-        return None
-    # torch's intra-op pool makes torch.stack of small tensors ~100x slower on a busy 2-core
-    # machine; DataLoader workers run with one torch thread, so measure with one
-    threads_before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    fd = FeatureDistillation(table)
-    tensors = [torch.from_numpy(c).permute(2, 0, 1).contiguous() for c in crops]
-    cases = {"per sample": lambda ts: [fd(t) for t in ts],
-             "collated batch": lambda ts: fd(torch.stack(ts))}
-    assert all(torch.equal(a, b) for a, b in zip(cases["per sample"](tensors[:8]),
-                                                 cases["collated batch"](tensors[:8])))
-    tot = interleaved(cases, [tensors], reps)
-    torch.set_num_threads(threads_before)
-    n = len(tensors)
-    ratio = tot["per sample"] / tot["collated batch"]
-    text = (f"\n`fdjpeg.torch.FeatureDistillation` on {n} uint8 CHW crops, one thread, "
-            f"`torch.set_num_threads(1)` (min of {reps}, thread CPU time): per sample, as a `Dataset` transform calls it, "
-            f"{tot['per sample'] / n * 1e6:.0f} µs/crop; on the collated (N, 3, 224, 224) batch "
-            f"(`torch.stack` included) {tot['collated batch'] / n * 1e6:.0f} µs/crop, "
-            f"{ratio:.2f}× the speed, same pixels.")
-    return {"res": {"torch FeatureDistillation: collated batch vs per sample": ratio}, "text": text}
+        torch = None
+    fd = FeatureDistillation(table) if torch else None
+    if torch:
+        # torch's intra-op pool makes torch.stack of small tensors ~100x slower on a busy
+        # 2-core machine; DataLoader workers run with one torch thread, so measure with one
+        threads_before = torch.get_num_threads()
+        torch.set_num_threads(1)
+    lines = [f"\nPer image or one call on the batch, one thread (min of {reps}, thread CPU time, "
+             "µs per image; torch with `torch.set_num_threads(1)`, `torch.stack` counted in the batch):\n",
+             row("call", "size", "images", "per image µs", "one batch call µs", "batch speed ×"),
+             row("---", "---", "---:", "---:", "---:", "---:")]
+    res = {}
+    for size in (224, 32):
+        imgs = [np.ascontiguousarray(c[:size, :size]) for c in crops]
+        n = len(imgs)
+        cases = {"per image": lambda L: [fdjpeg.purify(a, table) for a in L],
+                 "batch": lambda L: fdjpeg.purify(np.stack(L), table)}
+        tot = interleaved(cases, [imgs], reps)
+        lines.append(row("`fdjpeg.purify`", f"{size}²", n, f"{tot['per image'] / n * 1e6:.0f}",
+                         f"{tot['batch'] / n * 1e6:.0f}", f"{tot['per image'] / tot['batch']:.2f}"))
+        res[f"purify {size}²: one batch call vs per-image calls (1 thread)"] = tot["per image"] / tot["batch"]
+        if torch:
+            ts = [torch.from_numpy(a).permute(2, 0, 1).contiguous() for a in imgs]
+            tcases = {"per image": lambda L: [fd(t) for t in L], "batch": lambda L: fd(torch.stack(L))}
+            assert all(torch.equal(a, b) for a, b in zip(tcases["per image"](ts[:8]), tcases["batch"](ts[:8])))
+            tot = interleaved(tcases, [ts], reps)
+            lines.append(row("`fdjpeg.torch.FeatureDistillation` (uint8 CHW)", f"{size}²", n,
+                             f"{tot['per image'] / n * 1e6:.0f}", f"{tot['batch'] / n * 1e6:.0f}",
+                             f"{tot['per image'] / tot['batch']:.2f}"))
+            res[f"torch FeatureDistillation {size}²: collated batch vs per sample"] = tot["per image"] / tot["batch"]
+    if torch:
+        torch.set_num_threads(threads_before)
+    return {"res": res, "text": "\n".join(lines)}
 
 
 def gil_released(datas):
