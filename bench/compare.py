@@ -343,12 +343,13 @@ def jpegtran(data, *flags):
     return r.stdout
 
 
-def can_decode(fn, data):
+def refusal(fn, data):
+    """None if fn decodes data, else what it raised (a peer that refuses a case is reported)."""
     try:
         fn(data)
-        return True
-    except Exception:  # noqa: BLE001 - a peer that refuses a case is reported, not fatal
-        return False
+        return None
+    except Exception as e:  # noqa: BLE001
+        return f"{type(e).__name__}: {e}"
 
 
 def peer_table(out, tot, n, unit="ms / image"):
@@ -365,7 +366,7 @@ def also(summary, label, tot, missing=None):
         (label, {k: tot[k] / tot["fdjpeg"] for k in tot if k != "fdjpeg"}, missing or {}))
 
 
-def decoders(gray_ok=True):
+def decoders():
     cases = {"Pillow": pil_decode, "fdjpeg": fdjpeg.decode}
     if simplejpeg:
         cases["simplejpeg"] = simplejpeg_decode
@@ -383,8 +384,9 @@ def section_progressive(datas, reps, out, summary):
         files = [jpegtran(d, flag) for d in datas]
         cases, missing = decoders(), {}
         for name in list(cases):
-            if name != "fdjpeg" and not can_decode(cases[name], files[0]):
-                missing[name] = "cannot decode " + kind
+            why = refusal(cases[name], files[0]) if name != "fdjpeg" else None
+            if why:
+                missing[name] = f"refuses {kind} files: {why}"
                 del cases[name]
         tot = interleaved(cases, files, reps)
         ref_name = "Pillow" if "Pillow" in cases else "imagecodecs"
@@ -770,7 +772,7 @@ def main(argv=None):
     reps = 2 if quick else args.reps
     n_img = 20 if quick else 100
     n_mid = 40 if quick else 300      # onepass, threads, crops, scaled
-    n_prog = 20 if quick else 200     # progressive / arithmetic
+    n_prog = 20 if quick else 100     # progressive / arithmetic
     n_large = 2 if quick else 4
     datas = load_corpus(max(n_dec, 300))
     dec_datas = datas[:n_dec]
@@ -797,7 +799,7 @@ def main(argv=None):
         elif name == "onepass":
             summary.update(section_onepass(datas[:n_mid], reps, out))
         elif name == "progressive":
-            section_progressive(datas[:n_prog], reps, out, summary)
+            section_progressive(datas[:n_prog], min(reps, 3), out, summary)
         elif name == "large":
             section_large(datas, n_large, max(2, reps - 2), out, summary)
         elif name == "crops":
