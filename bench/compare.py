@@ -114,6 +114,15 @@ def machine_lines(argv):
                  f"{getattr(imagecodecs, '__version__', 'absent')} "
                  f"({imagecodecs.jpeg8_version() if imagecodecs else ''}); numpy {np.__version__}")
     lines.append(f"- command: `python bench/compare.py {' '.join(argv)}`".rstrip())
+    try:
+        git = ["git", "-C", str(ROOT)]
+        commit = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = bool(subprocess.run(git + ["status", "--porcelain"], capture_output=True,
+                                    text=True, check=True).stdout.strip())
+        lines.append(f"- git: {commit} (git_dirty: {str(dirty).lower()})")
+    except (OSError, subprocess.CalledProcessError):
+        pass
     return lines
 
 
