@@ -16,7 +16,7 @@ import fdjpeg
 
 from conftest import IMAGENET
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "bench"))
+sys.path.append(str(pathlib.Path(__file__).resolve().parents[1] / "bench"))  # after tests/: its conftest wins
 import encoder_parity as ep  # noqa: E402
 
 
