@@ -5,8 +5,15 @@ differentiable wrappers ``bpda_feature_distillation`` / ``FeatureDistillationBPD
 (imported here, never by ``import fdjpeg``).  No torchvision dependency.
 
     from fdjpeg.torch import FeatureDistillation
-    transform = FeatureDistillation()          # package FD table, one-pass purification
-    loader = DataLoader(dataset_with(transform), num_workers=4)
+    fd = FeatureDistillation()                 # package FD table, one-pass purification
+    for x, y in DataLoader(dataset, batch_size=64, num_workers=4):
+        x = fd(x)                              # cheapest: one C call per (N, C, H, W) batch
+    loader = DataLoader(dataset_with(fd), num_workers=4)   # also works: one call per sample
+
+Per sample (a ``Dataset`` transform) every image pays the per-call work (checks, table
+parsing, layout copies); on a collated uint8 or float batch it is one ``fdjpeg.purify`` call,
+the GIL released once.  With numpy, ``fdjpeg.purify(np.stack(crops), threads=None)`` also
+splits the batch over all cores in C (``bench/compare.py --sections threads``).
 
 Dtypes and ranges follow the one rule of the torch and ART integrations (``fdjpeg._pixelrule``,
 docs/integrations.md): uint8 is taken as pixels; floating point must lie in [0, 1] and becomes
@@ -54,6 +61,9 @@ class FeatureDistillation:
     subsampling: chroma subsampling used by the purification ("4:4:4" keeps the grid exact).
 
     Picklable (plain attributes), so it works inside a DataLoader with worker processes.
+    Cheapest on a batch: ``transform(batch)`` on an (N, C, H, W) tensor is one C call for
+    all N images (after the DataLoader, or in a ``collate_fn``); as a per-sample
+    ``Dataset`` transform each image pays the per-call overhead.
     Dtypes and ranges: uint8 as pixels, floats in [0, 1]; anything off that scale raises
     ``ValueError`` (the rule in the module docstring); a float tensor that requires grad keeps
     a BPDA (identity) gradient, as :class:`FeatureDistillationBPDA` gives.
@@ -120,7 +130,9 @@ def _to_tensor_like(out: np.ndarray, t: torch.Tensor) -> torch.Tensor:
     torch = _torch
     if t.is_floating_point():
         np_dtype = torch.empty(0, dtype=t.dtype).numpy().dtype if t.dtype != torch.bfloat16 else np.dtype(np.float32)
-        res = torch.from_numpy(np.ascontiguousarray(out, dtype=np_dtype) / np_dtype.type(255.0))
+        res = np.ascontiguousarray(out, dtype=np_dtype)
+        res /= np_dtype.type(255.0)  # in place: no second batch-sized temporary
+        res = torch.from_numpy(res)
         if res.dtype != t.dtype:
             res = res.to(t.dtype)
     else:
@@ -131,6 +143,16 @@ def _to_tensor_like(out: np.ndarray, t: torch.Tensor) -> torch.Tensor:
 _WHO = "fdjpeg.torch.FeatureDistillation"
 
 
+def _nhwc(batch: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> a C-contiguous (N, H, W, C) copy made one channel plane at a time:
+    numpy's generic transpose (``ascontiguousarray(moveaxis(...))``) is about 5x slower for
+    three channels, as slow as the purification itself (bench/compare.py, threads section)."""
+    out = np.empty(batch.shape[:1] + batch.shape[2:] + batch.shape[1:2], batch.dtype)
+    for c in range(batch.shape[1]):
+        out[..., c] = batch[:, c]
+    return out
+
+
 def _purify_batch(x: torch.Tensor, table: Any, mode: str, subsampling: str, who: str = _WHO) -> torch.Tensor:
     """x: uint8 or float tensor (N, C, H, W) or (C, H, W) -> purified tensor, same shape, dtype
     and scale (the dtype/range rule of ``fdjpeg._pixelrule``)."""
@@ -139,9 +161,23 @@ def _purify_batch(x: torch.Tensor, table: Any, mode: str, subsampling: str, who:
         cpu = cpu.float()
     arr = cpu.numpy()
     batch = arr[None] if arr.ndim == 3 else arr
-    hwc = to_pixels(np.moveaxis(batch, 1, -1), 255 if arr.dtype == np.uint8 else 1.0, who)
+    hi = 255 if arr.dtype == np.uint8 else 1.0
+    # Float batches are read in chunks of about _CHUNK_PIXELS pixels: the float64 temporaries
+    # of a whole batch fall out of the cache and made one call on a 64 x 3 x 224 x 224 float
+    # batch slower than 64 per-sample calls.  uint8 needs no temporaries: one chunk.
+    step = len(batch) if hi == 255 else max(1, _CHUNK_PIXELS // max(1, batch.shape[2] * batch.shape[3]))
+    hwc = np.empty(batch.shape[:1] + batch.shape[2:] + batch.shape[1:2], np.uint8)
+    for i in range(0, len(batch), step):
+        try:
+            hwc[i:i + step] = to_pixels(_nhwc(batch[i:i + step]), hi, who)
+        except ValueError:
+            to_pixels(batch, hi, who)  # the message names the whole batch's range
+            raise
     out = np.moveaxis(distill_batch(hwc, table, mode, subsampling), -1, 1)
     return _to_tensor_like(out[0] if arr.ndim == 3 else out, x)
+
+
+_CHUNK_PIXELS = 1 << 17
 
 
 _BPDA_WHO = "fdjpeg.torch.bpda_feature_distillation"
