@@ -91,6 +91,7 @@ void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int
     dq->idct8 = kern.idct_islow;
     dq->idct8q = kern.idct_islow_q;
     dq->idct8rq = kern.idct_islow_rq;
+    dq->idct8t = kern.idct_turbo_row;
     for (c = 0; c < d->ncomp; c++) {
         fdj_dequant_comp *k = &dq->comp[c];
         const uint16_t *t = purify_table_for(&d->opt, c);
@@ -104,14 +105,19 @@ void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int
     }
 }
 
-/* Without purification, 8x8: blocks that can reach 16-bit limits take
- * libjpeg-turbo's AVX2 arithmetic (what Pillow shows on x86-64); all others the
- * exact fast kernels.  The fused kernel refuses exactly the blocks that need the
- * emulation, with vector range checks instead of a scalar pass over the block. */
+/* Without purification, 8x8: every block gets libjpeg-turbo's AVX2 arithmetic
+ * (what Pillow shows on x86-64).  With the 16-bit row kernel that is computed
+ * directly; otherwise blocks that can reach 16-bit limits take the emulation
+ * and all others the exact ISLOW kernels, which agree with it there (the fused
+ * kernel refuses exactly the blocks that need the emulation). */
 static void plain_row8(const fdj_dequant *dq, const fdj_dequant_comp *k, const int16_t *coef,
                        int nblocks, uint8_t *out, ptrdiff_t stride)
 {
     int bx, i;
+    if (dq->idct8t) {
+        dq->idct8t(coef, k->q, nblocks, out, stride);
+        return;
+    }
     for (bx = 0; bx < nblocks; bx++) {
         const int16_t *blk = coef + (size_t)bx * 64;
         uint8_t *ob = out + (ptrdiff_t)bx * 8;

@@ -66,6 +66,23 @@ void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64]);
 typedef int (*fdj_idct_rq_fn)(const int16_t coef[64], const int32_t q[64],
                               const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
 
+/* Dequantize (16-bit multiply, as libjpeg-turbo) and ISLOW IDCT a row of
+ * nblocks blocks (64 coefficients each, natural order; block bx's pixels at
+ * out + 8 * bx) with libjpeg-turbo's AVX2 arithmetic in 16-bit lanes
+ * (dec_idct16_simd.c): equal, block by block and for every input, to
+ * fdj_idct_islow_avx2_emul (dec_idct_emul.c, its scalar reference), which is
+ * what the decoder gives for every block. */
+typedef void (*fdj_idct_turbo_row_fn)(const int16_t *coef, const uint16_t q[64], int nblocks,
+                                      uint8_t *out, ptrdiff_t stride);
+
+/* ISLOW IDCT of two dequantized blocks, a at out and b at out + 8, in 16-bit
+ * lanes: equal to fdj_idct_islow for the blocks whose bit is set in the
+ * result (bit 0: a, bit 1: b; the blocks small enough that no 16-bit limit
+ * can be reached, every block of real images); the caller runs
+ * fdj_idct_islow for the others (their pixels may have been written). */
+typedef int (*fdj_idct2_fn)(const int32_t a[64], const int32_t b[64], uint8_t *out,
+                            ptrdiff_t stride);
+
 /* ISLOW FDCT of two blocks side by side (a and b, same stride). */
 typedef void (*fdj_fdct2_fn)(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
                              int32_t outa[64], int32_t outb[64]);
@@ -111,6 +128,8 @@ typedef struct fdj_kernels {
     fdj_idct_fn idct_islow;             /* never NULL */
     fdj_idct_q_fn idct_islow_q;
     fdj_idct_rq_fn idct_islow_rq;
+    fdj_idct_turbo_row_fn idct_turbo_row;
+    fdj_idct2_fn idct_islow2;
     fdj_fdct_fn fdct_islow;             /* never NULL */
     fdj_fdct2_fn fdct_islow2;
     fdj_quantize_fn quantize;           /* never NULL */
@@ -142,6 +161,9 @@ int fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *
                           ptrdiff_t stride);
 int fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
                            const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
+void fdj_idct_islow_turbo_row_avx2(const int16_t *coef, const uint16_t q[64], int nblocks,
+                                   uint8_t *out, ptrdiff_t stride);
+int fdj_idct_islow2_avx2(const int32_t a[64], const int32_t b[64], uint8_t *out, ptrdiff_t stride);
 void fdj_fdct_islow_avx2(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
 void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
                           int32_t outa[64], int32_t outb[64]);

@@ -78,12 +78,22 @@ static void band_roundtrip(purify_state *s, int mcu_row)
             bx = 0;
             if (s->k.fdct_islow2) {
                 int32_t ws2[64];
+                int32_t dq2[64];
                 for (; bx + 2 <= cp->width_in_blocks; bx += 2) {
                     s->k.fdct_islow2(src + bx * 8, src + bx * 8 + 8, s->band.plane_stride[c], ws, ws2);
                     fdj_quantize_dequantize(ws, dv, dq);
-                    s->k.idct_islow(dq, dst + bx * 8, s->ring_stride[c]);
-                    fdj_quantize_dequantize(ws2, dv, dq);
-                    s->k.idct_islow(dq, dst + bx * 8 + 8, s->ring_stride[c]);
+                    fdj_quantize_dequantize(ws2, dv, dq2);
+                    if (s->k.idct_islow2) {
+                        /* 16-bit lanes, two blocks; the scalar-range kernel for any it refuses */
+                        int done = s->k.idct_islow2(dq, dq2, dst + bx * 8, s->ring_stride[c]);
+                        if (!(done & 1))
+                            s->k.idct_islow(dq, dst + bx * 8, s->ring_stride[c]);
+                        if (!(done & 2))
+                            s->k.idct_islow(dq2, dst + bx * 8 + 8, s->ring_stride[c]);
+                    } else {
+                        s->k.idct_islow(dq, dst + bx * 8, s->ring_stride[c]);
+                        s->k.idct_islow(dq2, dst + bx * 8 + 8, s->ring_stride[c]);
+                    }
                 }
             }
             for (; bx < cp->width_in_blocks; bx++) {

@@ -46,6 +46,8 @@ class KernelHooks:
         lib.fdj_hook_idct_turbo_emul_blocks.argtypes = [p, n, p, p]
         lib.fdj_hook_idct_turbo_emul_blocks.restype = None
         lib.fdj_hook_idct_fused_blocks.argtypes = [p, n, p, p, p, p]
+        lib.fdj_hook_idct_turbo_row.argtypes = [p, n, p, ctypes.c_int, p]
+        lib.fdj_hook_idct2_blocks.argtypes = [p, n, ctypes.c_int, p, p]
         lib.fdj_hook_downsample_row.argtypes = [p, p, ctypes.c_int, ctypes.c_int, p]
         lib.fdj_hook_huff_blocks.argtypes = [p, n, ctypes.c_int, p, n, ctypes.POINTER(n), p]
         lib.fdj_hook_rgb_ycc_row.argtypes = [p, ctypes.c_int, ctypes.c_int, p, p, p]
@@ -82,6 +84,30 @@ class KernelHooks:
         dst = np.empty((c.shape[0], 8, 8), dtype=np.uint8)
         self.lib.fdj_hook_idct_turbo_emul_blocks(self._ptr(c), c.shape[0], self._ptr(qa), self._ptr(dst))
         return dst
+
+    def _idct_turbo_row(self, coef, q, level):
+        """The 16-bit libjpeg-turbo-arithmetic row kernel of `level` (the scalar level: the
+        emulation) on (n, 64) int16 blocks laid out as one row, uint16 table q; (n, 8, 8)."""
+        c = np.ascontiguousarray(coef, dtype=np.int16).reshape(-1, 64)
+        qa = np.ascontiguousarray(q, dtype=np.uint16).reshape(64)
+        dst = np.empty((c.shape[0], 8, 8), dtype=np.uint8)
+        st = self.lib.fdj_hook_idct_turbo_row(self._ptr(c), c.shape[0], self._ptr(qa), level,
+                                              self._ptr(dst))
+        if st != 0:
+            raise ValueError(f"no turbo row kernel at SIMD level {level} ({st})")
+        return dst
+
+    def _idct2_blocks(self, coef, level):
+        """The two-block 16-bit IDCT of `level` on (n, 64) int32 blocks, refused blocks by the
+        scalar kernel as purify does; ((n, 8, 8) uint8, (n,) bool taken by the 16-bit kernel)."""
+        src = np.ascontiguousarray(coef, dtype=np.int32).reshape(-1, 64)
+        dst = np.empty((src.shape[0], 8, 8), dtype=np.uint8)
+        taken = np.zeros(src.shape[0], dtype=np.uint8)
+        st = self.lib.fdj_hook_idct2_blocks(self._ptr(src), src.shape[0], level, self._ptr(dst),
+                                            self._ptr(taken))
+        if st != 0:
+            raise ValueError(f"no two-block IDCT at SIMD level {level} ({st})")
+        return dst, taken.astype(bool)
 
     def _idct_fused_blocks(self, coef, q, t=None):
         """The decoder's fused kernels on (n, 64) int16 coefficients with an int32 table q
@@ -644,3 +670,112 @@ def test_requant_division_constants():
         assert np.array_equal((vals * m) >> sh, vals // t)
         vals = np.minimum(k * t - 1, 32767)
         assert np.array_equal((vals * m) >> sh, vals // t)
+
+
+# ----------------------------------------------------------------------------- 16-bit IDCT
+
+def _turbo_cases(kind, rng, n):
+    """(coef int16 (n, 64), q uint16 (64,)) for the 16-bit kernel tests."""
+    if kind == "typical":
+        coef = np.round(rng.laplace(0, 8, size=(n, 64)))
+        coef[rng.random((n, 64)) < 0.6] = 0
+        q = rng.integers(1, 100, size=64)
+    elif kind == "dc_only":
+        coef = np.zeros((n, 64))
+        coef[:, 0] = rng.integers(-2048, 2048, size=n)
+        coef[rng.random(n) < 0.1, 0] = rng.choice([-32768, 32767, 8191, 8192, -8193])
+        q = rng.integers(1, 256, size=64)
+    elif kind == "rows_zero":
+        # row 0 only in some blocks (the block-wide shortcut), DC rows past 8191 (it wraps)
+        coef = np.round(rng.laplace(0, 500, size=(n, 64)))
+        coef[rng.random(n) < 0.5, 8:] = 0
+        q = rng.integers(1, 64, size=64)
+    elif kind == "large":
+        coef = np.round(rng.laplace(0, 600, size=(n, 64)))
+        q = rng.integers(1, 256, size=64)
+    elif kind == "edge":
+        coef = rng.choice([-32768, -32767, -8193, -8192, -1, 0, 1, 8191, 8192, 16383, 32767], size=(n, 64))
+        coef[rng.random((n, 64)) < 0.6] = 0
+        q = rng.choice([1, 2, 4, 255, 32767, 32768, 65535], size=64)
+    else:  # hostile: anything, wrapping multiplies included
+        coef = rng.integers(-32768, 32768, size=(n, 64))
+        coef[rng.random((n, 64)) < 0.3] = 0
+        q = rng.integers(0, 65536, size=64)
+    return np.clip(coef, -32768, 32767).astype(np.int16), q.astype(np.uint16)
+
+
+@needs_avx2
+@pytest.mark.parametrize("kind", ["typical", "dc_only", "rows_zero", "large", "edge", "hostile"])
+def test_idct_turbo_row_equals_emulation(kind, hooks):
+    """The 16-bit AVX2 row kernel computes libjpeg-turbo's AVX2 arithmetic: equal to the scalar
+    emulation (dec_idct_emul.c) on every block, hostile ones included, for odd and even rows,
+    and equal to the exact ISLOW IDCT wherever the fused kernel's range checks accept a block."""
+    rng = np.random.default_rng({"typical": 31, "dc_only": 32, "rows_zero": 33, "large": 34,
+                                 "edge": 35, "hostile": 36}[kind])
+    for n in (1, 2, 3, 40, 2001):
+        coef, q = _turbo_cases(kind, rng, n)
+        ref = hooks._idct_turbo_row(coef, q, 0)
+        got = hooks._idct_turbo_row(coef, q, 2)
+        bad = np.nonzero((got != ref).reshape(n, -1).any(axis=1))[0]
+        assert bad.size == 0, (kind, n, bad[:5], coef[bad[:1]].tolist(), q.tolist())
+        fused, accepted = hooks._idct_fused_blocks(coef, q.astype(np.int16).astype(np.int32))
+        assert np.array_equal(got[accepted], fused[accepted])
+    if kind in ("edge", "hostile"):
+        v = coef.astype(np.int64) * q.astype(np.int16)
+        exact = hooks._idct_blocks(np.clip(v, -2**31, 2**31 - 1).astype(np.int32), 0)
+        assert not np.array_equal(got, exact)  # the 16-bit limits were reached
+
+
+@needs_avx2
+def test_idct_turbo_row_on_real_coefficients(hooks):
+    """Real files: the row kernel equals the exact ISLOW IDCT and the emulation on every block."""
+    files = []
+    if (CORPUS / "imagenet-sample").is_dir():
+        files = [p.read_bytes() for p in sorted((CORPUS / "imagenet-sample").iterdir())[:10]]
+    img = np.ascontiguousarray(skdata.astronaut())
+    files += [_pil_jpeg(img, quality=q) for q in (1, 50, 100)]
+    for data in files:
+        r = fdjpeg.read_coefficients(data)
+        for c, tab in zip(r["coefficients"], r["tables"]):
+            coef = c.reshape(-1, 64)
+            q = np.asarray(tab, np.int64).reshape(64)
+            got = hooks._idct_turbo_row(coef, q, 2)
+            v = (coef.astype(np.int64) * q.astype(np.int16)).astype(np.int32)
+            assert np.array_equal(got, hooks._idct_blocks(v, 0))
+            assert np.array_equal(got, hooks._idct_turbo_row(coef, q, 0))
+
+
+@needs_avx2
+@pytest.mark.parametrize("kind", ["purify", "bound", "large", "extreme"])
+def test_idct2_exact_where_taken(kind, hooks):
+    """The two-block 16-bit IDCT equals the scalar ISLOW IDCT (libjpeg's C arithmetic, with its
+    "& 1023" wrap) on every block, taking exactly the blocks with |dc| + 2 sum|ac| <= 4080 and
+    leaving the others to the scalar kernel."""
+    rng = np.random.default_rng({"purify": 41, "bound": 42, "large": 43, "extreme": 44}[kind])
+    n = 4001
+    if kind == "purify":
+        # what purify feeds it: dequantized FDCT output of real pixels
+        img = np.ascontiguousarray(skdata.astronaut()[:, :, 0]).astype(np.int64)
+        blocks = img[:504, :504].reshape(63, 8, 63, 8).swapaxes(1, 2).reshape(-1, 64)
+        ws = hooks._fdct_blocks(blocks.astype(np.uint8), 0).astype(np.int64)
+        t = rng.integers(1, 60, size=64)
+        v = np.sign(ws) * ((np.abs(ws) + 4 * t) // (8 * t)) * t
+    elif kind == "bound":
+        # around the bound: scaled so that |dc| + 2 sum|ac| lands near 4080
+        v = rng.laplace(0, 1, size=(n, 64))
+        w = np.abs(v).sum(axis=1) * 2 - np.abs(v[:, 0])
+        v = np.round(v * (rng.uniform(3900, 4300, size=n) / w)[:, None]).astype(np.int64)
+    elif kind == "large":
+        v = np.round(rng.laplace(0, 200, size=(n, 64))).astype(np.int64)
+        v[rng.random((n, 64)) < 0.5] = 0
+    else:
+        v = rng.choice([-2**31, -40000, -32768, -4080, -2040, 0, 2040, 4080, 32767, 40000, 2**31 - 1],
+                       size=(n, 64)).astype(np.int64)
+        v[rng.random((n, 64)) < 0.9] = 0
+    v = v.astype(np.int32)
+    got, taken = hooks._idct2_blocks(v, 2)
+    assert np.array_equal(got, hooks._idct_blocks(v, 0))
+    a = np.abs(v.astype(np.int64))
+    assert np.array_equal(taken, a[:, 0] + 2 * a[:, 1:].sum(axis=1) <= 4080)
+    if kind in ("purify", "bound"):
+        assert taken.any()

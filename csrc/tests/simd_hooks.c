@@ -52,6 +52,68 @@ void fdj_hook_idct_turbo_emul_blocks(const int16_t *coef, size_t n, const uint16
         fdj_idct_islow_avx2_emul(coef + 64 * i, q, out + 64 * i, 8);
 }
 
+/* The 16-bit libjpeg-turbo-arithmetic row kernel of `level` on one row of n
+ * int16 blocks (uint16 table q); block i's pixels at out + 64 * i as 8x8.
+ * The scalar level runs the emulation (its reference).  -1 when the level is
+ * not available, -2 when it has no such kernel. */
+int fdj_hook_idct_turbo_row(const int16_t *coef, size_t n, const uint16_t *q, int level, uint8_t *out)
+{
+    fdj_kernels k;
+    uint8_t *row;
+    size_t i, y;
+    if (kernels_at(level, &k))
+        return -1;
+    if (level == FDJ_SIMD_SCALAR) {
+        fdj_hook_idct_turbo_emul_blocks(coef, n, q, out);
+        return 0;
+    }
+    if (!k.idct_turbo_row)
+        return -2;
+    /* one image row of n blocks side by side, as the decoder lays them out */
+    row = (uint8_t *)malloc(n * 64 + 1);
+    if (!row)
+        return -3;
+    k.idct_turbo_row(coef, q, (int)n, row, (ptrdiff_t)(n * 8));
+    for (i = 0; i < n; i++)
+        for (y = 0; y < 8; y++)
+            memcpy(out + 64 * i + 8 * y, row + y * n * 8 + 8 * i, 8);
+    free(row);
+    return 0;
+}
+
+/* The two-block 16-bit IDCT of `level` on n int32 blocks (pairs side by side,
+ * an odd last block paired with a copy of itself), with the scalar kernel for
+ * the blocks it refuses, as purify runs it; taken[i] = 1 where the 16-bit
+ * kernel took block i.  -1 when the level is not available, -2 without the
+ * kernel. */
+int fdj_hook_idct2_blocks(const int32_t *in, size_t n, int level, uint8_t *out, uint8_t *taken)
+{
+    fdj_kernels k;
+    uint8_t pix[8 * 16];
+    size_t i, y;
+    if (kernels_at(level, &k))
+        return -1;
+    if (!k.idct_islow2)
+        return -2;
+    for (i = 0; i < n; i += 2) {
+        const int32_t *a = in + 64 * i, *b = i + 1 < n ? a + 64 : a;
+        int done = k.idct_islow2(a, b, pix, 16);
+        if (!(done & 1))
+            fdj_idct_islow(a, pix, 16);
+        if (!(done & 2))
+            fdj_idct_islow(b, pix + 8, 16);
+        for (y = 0; y < 8; y++) {
+            memcpy(out + 64 * i + 8 * y, pix + 16 * y, 8);
+            if (i + 1 < n)
+                memcpy(out + 64 * (i + 1) + 8 * y, pix + 16 * y + 8, 8);
+        }
+        taken[i] = (uint8_t)(done & 1);
+        if (i + 1 < n)
+            taken[i + 1] = (uint8_t)((done >> 1) & 1);
+    }
+    return 0;
+}
+
 /* The decoder's fused kernels of the active level on n int16 blocks with the
  * int32 table q.  Without t (NULL): dequantize + IDCT, accepted[i] = 0 where
  * the kernel refuses the block (its pixels stay as they were).  With t:
