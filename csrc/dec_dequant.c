@@ -92,6 +92,7 @@ void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int
     dq->idct8q = kern.idct_islow_q;
     dq->idct8rq = kern.idct_islow_rq;
     dq->idct8t = kern.idct_turbo_row;
+    dq->idct8rq2 = kern.idct_islow_rq2;
     for (c = 0; c < d->ncomp; c++) {
         fdj_dequant_comp *k = &dq->comp[c];
         const uint16_t *t = purify_table_for(&d->opt, c);
@@ -146,10 +147,20 @@ void fdj_dequant_row(const fdj_dequant *dq, int c, const int16_t *coef, int nblo
         return;
     }
     if (bs == 8) {
-        /* the fused sibling refuses blocks whose values leave its exact range */
+        /* the fused siblings refuse blocks whose values leave their exact range:
+         * two-block 16-bit kernel, then the one-block 32-bit one, then the reference */
         for (bx = 0; bx < nblocks; bx++) {
             const int16_t *blk = coef + (size_t)bx * 64;
             uint8_t *ob = out + (ptrdiff_t)bx * 8;
+            if (dq->idct8rq2 && bx + 2 <= nblocks) {
+                int done = dq->idct8rq2(blk, blk + 64, k->qmul, &k->rq, ob, stride);
+                if (!(done & 1) && !dq->idct8rq(blk, k->qmul, &k->rq, ob, stride))
+                    fdj_idct_islow_rq(blk, k->qmul, &k->rq, ob, stride);
+                if (!(done & 2) && !dq->idct8rq(blk + 64, k->qmul, &k->rq, ob + 8, stride))
+                    fdj_idct_islow_rq(blk + 64, k->qmul, &k->rq, ob + 8, stride);
+                bx++;
+                continue;
+            }
             if (!dq->idct8rq || !dq->idct8rq(blk, k->qmul, &k->rq, ob, stride))
                 fdj_idct_islow_rq(blk, k->qmul, &k->rq, ob, stride);
         }

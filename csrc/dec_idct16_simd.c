@@ -317,4 +317,24 @@ FDJ_AVX2 int fdj_idct_islow2_avx2(const int32_t a[64], const int32_t b[64], uint
     return exact_pair(x, out, stride, 1);
 }
 
+/* One-pass FD on two blocks (a at out, b at out + 8): requantized in 32-bit
+ * lanes (fdj_requant_block_avx2, dec_idct_simd.c), then the 16-bit IDCT
+ * where it is exact; returns the blocks done (bit 0: a, bit 1: b), the caller
+ * takes its one-block path for the others. */
+FDJ_AVX2 int fdj_idct_islow_rq2_avx2(const int16_t *a, const int16_t *b, const int32_t q[64],
+                                     const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride)
+{
+    int32_t ra[64], rb[64];
+    int ok = fdj_requant_block_avx2(a, q, rt, ra);
+    if (!ok)
+        memset(ra, 0, sizeof ra);
+    if (fdj_requant_block_avx2(b, q, rt, rb))
+        ok |= 2;
+    else
+        memset(rb, 0, sizeof rb);
+    if (!ok)
+        return 0;
+    return fdj_idct_islow2_avx2(ra, rb, out, stride) & ok;
+}
+
 #endif /* FDJ_X86_SIMD */
