@@ -54,6 +54,12 @@ void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64])
         rt->half[i] = (int32_t)(d >> 1);
         rt->shift[i] = 15 + l;
         rt->magic[i] = (uint32_t)((((uint64_t)1 << (15 + l)) + d - 1) / d);
+        rt->t16[i] = (uint16_t)d;
+        rt->half16[i] = (uint16_t)(d >> 1);
+        rt->magic16[i] = d >= 3 ? (uint16_t)rt->magic[i] : d == 2 ? 0x8000 : 0;
+        rt->post16[i] = d >= 3 ? (uint16_t)(1u << (32 - rt->shift[i])) : 0;
+        rt->keepx16[i] = d == 2 ? 0xFFFF : 0;
+        rt->keepn16[i] = d == 1 ? 0xFFFF : 0;
     }
 }
 
@@ -92,7 +98,7 @@ void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int
     dq->idct8q = kern.idct_islow_q;
     dq->idct8rq = kern.idct_islow_rq;
     dq->idct8t = kern.idct_turbo_row;
-    dq->idct8rq2 = kern.idct_islow_rq2;
+    dq->idct8rqr = kern.idct_islow_rq_row;
     for (c = 0; c < d->ncomp; c++) {
         fdj_dequant_comp *k = &dq->comp[c];
         const uint16_t *t = purify_table_for(&d->opt, c);
@@ -147,20 +153,14 @@ void fdj_dequant_row(const fdj_dequant *dq, int c, const int16_t *coef, int nblo
         return;
     }
     if (bs == 8) {
-        /* the fused siblings refuse blocks whose values leave their exact range:
-         * two-block 16-bit kernel, then the one-block 32-bit one, then the reference */
+        if (dq->idct8rqr) {
+            dq->idct8rqr(coef, k->qmul, &k->rq, nblocks, out, stride);
+            return;
+        }
+        /* the fused sibling refuses blocks whose values leave its exact range */
         for (bx = 0; bx < nblocks; bx++) {
             const int16_t *blk = coef + (size_t)bx * 64;
             uint8_t *ob = out + (ptrdiff_t)bx * 8;
-            if (dq->idct8rq2 && bx + 2 <= nblocks) {
-                int done = dq->idct8rq2(blk, blk + 64, k->qmul, &k->rq, ob, stride);
-                if (!(done & 1) && !dq->idct8rq(blk, k->qmul, &k->rq, ob, stride))
-                    fdj_idct_islow_rq(blk, k->qmul, &k->rq, ob, stride);
-                if (!(done & 2) && !dq->idct8rq(blk + 64, k->qmul, &k->rq, ob + 8, stride))
-                    fdj_idct_islow_rq(blk + 64, k->qmul, &k->rq, ob + 8, stride);
-                bx++;
-                continue;
-            }
             if (!dq->idct8rq || !dq->idct8rq(blk, k->qmul, &k->rq, ob, stride))
                 fdj_idct_islow_rq(blk, k->qmul, &k->rq, ob, stride);
         }

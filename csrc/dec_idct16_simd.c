@@ -30,7 +30,7 @@
  * within -510..510, where libjpeg's "& 1023" range-limit table and the
  * saturating packs agree; 32-bit sums of int16 inputs cannot overflow.
  */
-#include "fdj_internal.h"
+#include "dec_internal.h"
 
 #ifdef FDJ_X86_SIMD
 #include "fdj_simd_x86.h"
@@ -193,6 +193,25 @@ FDJ_AVX2 static inline void store_a(const __m256i r[4], uint8_t *out, ptrdiff_t 
 
 static const int16_t zero_block[64] = {0};
 
+/* Both blocks DC only: every pixel of a block is sat8(((w << 13) + 2^17) >> 18)
+ * + 128 with w its (c * q) << 2 (pass 2 of a row (w, 0, ..., 0)), computed as
+ * ((w >> 4) + 1) >> 1, which cannot wrap; w in word 0 of each half. */
+FDJ_AVX2 static inline void dc_fill(__m256i w, uint8_t *out, ptrdiff_t stride, int pair)
+{
+    __m256i v = _mm256_srai_epi16(_mm256_add_epi16(_mm256_srai_epi16(w, 4), _mm256_set1_epi16(1)), 1);
+    __m256i p = _mm256_xor_si256(_mm256_packs_epi16(v, v), _mm256_set1_epi8((char)0x80));
+    __m256i all = _mm256_shuffle_epi8(p, _mm256_setzero_si256()); /* byte 0 of each half everywhere */
+    __m128i row = _mm_unpacklo_epi64(_mm256_castsi256_si128(all), _mm256_extracti128_si256(all, 1));
+    int i;
+    if (pair) {
+        for (i = 0; i < 8; i++)
+            _mm_storeu_si128((__m128i *)(void *)(out + i * stride), row);
+    } else {
+        for (i = 0; i < 8; i++)
+            _mm_storel_epi64((__m128i *)(void *)(out + i * stride), row);
+    }
+}
+
 /* Blocks a and b (b NULL: a only) with libjpeg-turbo's arithmetic. */
 FDJ_AVX2 static inline void turbo_pair(const int16_t *a, const int16_t *b, const __m256i qv[8],
                                        uint8_t *out, ptrdiff_t stride)
@@ -215,20 +234,7 @@ FDJ_AVX2 static inline void turbo_pair(const int16_t *a, const int16_t *b, const
     x[0] = _mm256_mullo_epi16(c[0], qv[0]);
     shortcut = _mm256_slli_epi16(x[0], PASS1_BITS);
     if (dc_only == 0xFFFFFFFFu) {
-        /* both blocks DC only: every pixel of a block is
-         * sat8(((w << 13) + 2^17) >> 18) + 128 with w = (c * q) << 2 in 16 bits (pass 2 of a
-         * row (w, 0, ..., 0)); (w + 16) >> 5 as ((w >> 4) + 1) >> 1, which cannot wrap */
-        __m256i v = _mm256_srai_epi16(_mm256_add_epi16(_mm256_srai_epi16(shortcut, 4), _mm256_set1_epi16(1)), 1);
-        __m256i p = _mm256_xor_si256(_mm256_packs_epi16(v, v), _mm256_set1_epi8((char)0x80));
-        __m256i all = _mm256_shuffle_epi8(p, zero); /* byte 0 of each half everywhere */
-        __m128i row = _mm_unpacklo_epi64(_mm256_castsi256_si128(all), _mm256_extracti128_si256(all, 1));
-        if (b) {
-            for (i = 0; i < 8; i++)
-                _mm_storeu_si128((__m128i *)(void *)(out + i * stride), row);
-        } else {
-            for (i = 0; i < 8; i++)
-                _mm_storel_epi64((__m128i *)(void *)(out + i * stride), row);
-        }
+        dc_fill(shortcut, out, stride, b != NULL);
         return;
     }
     if (rz == 0xFFFFFFFFu) {
@@ -317,24 +323,109 @@ FDJ_AVX2 int fdj_idct_islow2_avx2(const int32_t a[64], const int32_t b[64], uint
     return exact_pair(x, out, stride, 1);
 }
 
-/* One-pass FD on two blocks (a at out, b at out + 8): requantized in 32-bit
- * lanes (fdj_requant_block_avx2, dec_idct_simd.c), then the 16-bit IDCT
- * where it is exact; returns the blocks done (bit 0: a, bit 1: b), the caller
- * takes its one-block path for the others. */
-FDJ_AVX2 int fdj_idct_islow_rq2_avx2(const int16_t *a, const int16_t *b, const int32_t q[64],
-                                     const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride)
+/* ---- one-pass FD: dequantize, requantize, IDCT, all in 16-bit lanes ---- */
+
+/* Two blocks' requantized values into x (both blocks, int16); the blocks whose
+ * every product c * q fits in int16 and every n = |c * q| + T/2 is below 2^15
+ * (then floor(n / T) is exact by the table's 16-bit constants, fdj_simd.h)
+ * come back in the result (bit 0: a, bit 1: b). */
+FDJ_AVX2 static inline int requant16(const __m256i c[8], const __m256i qv[8],
+                                     const fdj_requant_table *rt, __m256i x[8])
 {
-    int32_t ra[64], rb[64];
-    int ok = fdj_requant_block_avx2(a, q, rt, ra);
-    if (!ok)
-        memset(ra, 0, sizeof ra);
-    if (fdj_requant_block_avx2(b, q, rt, rb))
-        ok |= 2;
-    else
-        memset(rb, 0, sizeof rb);
+#define RT(field, i) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(rt->field + 8 * (i))))
+    __m256i exact = _mm256_set1_epi16(-1), big = _mm256_setzero_si256();
+    unsigned m;
+    int i;
+    for (i = 0; i < 8; i++) {
+        __m256i d, n, xq, quo;
+        if (_mm256_testz_si256(c[i], c[i])) { /* zero rows are common: they stay zero */
+            x[i] = _mm256_setzero_si256();
+            continue;
+        }
+        d = _mm256_mullo_epi16(c[i], qv[i]);
+        exact = _mm256_and_si256(exact, _mm256_cmpeq_epi16(_mm256_mulhi_epi16(c[i], qv[i]),
+                                                           _mm256_srai_epi16(d, 15)));
+        n = _mm256_add_epi16(_mm256_abs_epi16(d), RT(half16, i)); /* <= 0xFFFF: no wrap */
+        big = _mm256_or_si256(big, n);
+        xq = _mm256_mulhi_epu16(n, RT(magic16, i));
+        quo = _mm256_or_si256(_mm256_mulhi_epu16(xq, RT(post16, i)),
+                              _mm256_or_si256(_mm256_and_si256(xq, RT(keepx16, i)),
+                                              _mm256_and_si256(n, RT(keepn16, i))));
+        /* T * quotient <= n < 2^15; negated for d < 0, zero for d == 0 */
+        x[i] = _mm256_sign_epi16(_mm256_mullo_epi16(quo, RT(t16, i)), d);
+    }
+#undef RT
+    /* a lane is bad where c * q wrapped or n has its sign bit (bit 7 of a word's high byte) */
+    m = ~(unsigned)_mm256_movemask_epi8(exact) | ((unsigned)_mm256_movemask_epi8(big) & 0xAAAAAAAAu);
+    return ((m & 0xFFFFu) ? 0 : 1) | ((m >> 16) ? 0 : 2);
+}
+
+/* Blocks a and b (b NULL: a only): returns the blocks done exactly. */
+FDJ_AVX2 static inline int rq_pair(const int16_t *a, const int16_t *b, const __m256i qv[8],
+                                   const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i c[8], x[8], r[4], rows, ac;
+    const int16_t *bb = b ? b : zero_block;
+    unsigned rz, dc_only;
+    int i, ok;
+    for (i = 0; i < 8; i++)
+        c[i] = _mm256_inserti128_si256(
+            _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(a + 8 * i))),
+            _mm_loadu_si128((const __m128i *)(const void *)(bb + 8 * i)), 1);
+    ok = requant16(c, qv, rt, x);
+    if (!b)
+        ok &= 1;
     if (!ok)
         return 0;
-    return fdj_idct_islow2_avx2(ra, rb, out, stride) & ok;
+    ok &= exact_mask(x);
+    if (!ok)
+        return 0;
+    /* zero coefficients requantize to zero: the shortcuts below are exact for
+     * blocks within the bound (no 16-bit limit reached, see the top) */
+    rows = _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(c[1], c[2]), _mm256_or_si256(c[3], c[4])),
+                           _mm256_or_si256(_mm256_or_si256(c[5], c[6]), c[7]));
+    ac = _mm256_or_si256(rows, _mm256_blend_epi16(c[0], zero, 0x01));
+    rz = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi16(rows, zero));
+    dc_only = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi16(ac, zero));
+    if (dc_only == 0xFFFFFFFFu) {
+        dc_fill(_mm256_slli_epi16(x[0], PASS1_BITS), out, stride, b != NULL);
+        return ok;
+    }
+    if (rz == 0xFFFFFFFFu) {
+        __m256i s = _mm256_slli_epi16(x[0], PASS1_BITS);
+        for (i = 0; i < 8; i++)
+            x[i] = s;
+    } else {
+        pass16(x, CONST_BITS - PASS1_BITS);
+    }
+    transpose16(x);
+    pass2_pixels(x, r);
+    if (b)
+        store_pair(r, out, stride);
+    else
+        store_a(r, out, stride);
+    return ok;
+}
+
+FDJ_AVX2 void fdj_idct_islow_rq_row_avx2(const int16_t *coef, const int32_t q[64],
+                                         const fdj_requant_table *rt, int nblocks, uint8_t *out,
+                                         ptrdiff_t stride)
+{
+    __m256i qv[8];
+    int i, bx;
+    for (i = 0; i < 8; i++) /* the int16 multipliers (q holds them sign-extended) */
+        qv[i] = _mm256_broadcastsi128_si256(_mm_packs_epi32(
+            _mm_loadu_si128((const __m128i *)(const void *)(q + 8 * i)),
+            _mm_loadu_si128((const __m128i *)(const void *)(q + 8 * i + 4))));
+    for (bx = 0; bx < nblocks; bx += 2) {
+        const int16_t *a = coef + (size_t)bx * 64;
+        uint8_t *o = out + (ptrdiff_t)bx * 8;
+        int nb = bx + 2 <= nblocks ? 2 : 1, done = rq_pair(a, nb == 2 ? a + 64 : NULL, qv, rt, o, stride), j;
+        for (j = 0; j < nb; j++)
+            if (!(done & (1 << j)) && !fdj_idct_islow_rq_avx2(a + 64 * j, q, rt, o + 8 * j, stride))
+                fdj_idct_islow_rq(a + 64 * j, q, rt, o + 8 * j, stride);
+    }
 }
 
 #endif /* FDJ_X86_SIMD */

@@ -291,19 +291,4 @@ FDJ_AVX2 int fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
     return idct_vec(x, out, stride, 0);
 }
 
-/* The requantized block alone (the 16-bit two-block kernel takes it from
- * here, dec_idct16_simd.c); 0, writing nothing, where the scalar reference
- * must requantize. */
-FDJ_AVX2 int fdj_requant_block_avx2(const int16_t coef[64], const int32_t q[64],
-                                    const fdj_requant_table *rt, int32_t out[64])
-{
-    __m256i x[8];
-    int i;
-    if (!requant_vec(coef, q, rt, x))
-        return 0;
-    for (i = 0; i < 8; i++)
-        _mm256_storeu_si256((__m256i *)(void *)(out + 8 * i), x[i]);
-    return 1;
-}
-
 #endif /* FDJ_X86_SIMD */

@@ -55,7 +55,7 @@ void fdj_kernels_init(fdj_kernels *k, int level)
         k->idct_islow_rq = fdj_idct_islow_rq_avx2;
         k->idct_turbo_row = fdj_idct_islow_turbo_row_avx2;
         k->idct_islow2 = fdj_idct_islow2_avx2;
-        k->idct_islow_rq2 = fdj_idct_islow_rq2_avx2;
+        k->idct_islow_rq_row = fdj_idct_islow_rq_row_avx2;
         k->fdct_islow = fdj_fdct_islow_avx2;
         k->fdct_islow2 = fdj_fdct_islow2_avx2;
         k->quantize = fdj_quantize_avx2;

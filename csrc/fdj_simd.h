@@ -57,6 +57,10 @@ typedef int (*fdj_idct_q_fn)(const int16_t coef[64], const int32_t q[64], uint8_
 typedef struct fdj_requant_table {
     int32_t t[64], half[64];
     uint32_t magic[64], shift[64];
+    /* the same division in 16-bit lanes (dec_idct16_simd.c), n < 2^15:
+     * x = (n * magic16) >> 16, floor(n / t) = ((x * post16) >> 16) | (x & keepx16) | (n & keepn16)
+     * (t >= 3: magic16 = magic, post16 = 2^(32 - shift); t = 2: x itself; t = 1: n) */
+    uint16_t t16[64], half16[64], magic16[64], post16[64], keepx16[64], keepn16[64];
 } fdj_requant_table;
 void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64]);
 
@@ -83,12 +87,13 @@ typedef void (*fdj_idct_turbo_row_fn)(const int16_t *coef, const uint16_t q[64],
 typedef int (*fdj_idct2_fn)(const int32_t a[64], const int32_t b[64], uint8_t *out,
                             ptrdiff_t stride);
 
-/* Dequantize, one-pass FD requantize by rt->t and ISLOW IDCT two blocks (a at
- * out, b at out + 8); returns the blocks done (bit 0: a, bit 1: b), each equal
- * to fdj_idct_islow_rq; the caller runs its one-block path for the others
- * (their pixels may have been written). */
-typedef int (*fdj_idct_rq2_fn)(const int16_t *a, const int16_t *b, const int32_t q[64],
-                               const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
+/* Dequantize, one-pass FD requantize by rt->t and ISLOW IDCT a row of nblocks
+ * blocks (block bx's pixels at out + 8 * bx): each equal to fdj_idct_islow_rq
+ * (the row kernel runs the one-block kernels itself for blocks its 16-bit
+ * lanes cannot take). */
+typedef void (*fdj_idct_rq_row_fn)(const int16_t *coef, const int32_t q[64],
+                                   const fdj_requant_table *rt, int nblocks, uint8_t *out,
+                                   ptrdiff_t stride);
 
 /* ISLOW FDCT of two blocks side by side (a and b, same stride). */
 typedef void (*fdj_fdct2_fn)(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
@@ -137,7 +142,7 @@ typedef struct fdj_kernels {
     fdj_idct_rq_fn idct_islow_rq;
     fdj_idct_turbo_row_fn idct_turbo_row;
     fdj_idct2_fn idct_islow2;
-    fdj_idct_rq2_fn idct_islow_rq2;
+    fdj_idct_rq_row_fn idct_islow_rq_row;
     fdj_fdct_fn fdct_islow;             /* never NULL */
     fdj_fdct2_fn fdct_islow2;
     fdj_quantize_fn quantize;           /* never NULL */
@@ -172,10 +177,9 @@ int fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
 void fdj_idct_islow_turbo_row_avx2(const int16_t *coef, const uint16_t q[64], int nblocks,
                                    uint8_t *out, ptrdiff_t stride);
 int fdj_idct_islow2_avx2(const int32_t a[64], const int32_t b[64], uint8_t *out, ptrdiff_t stride);
-int fdj_idct_islow_rq2_avx2(const int16_t *a, const int16_t *b, const int32_t q[64],
-                            const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
-int fdj_requant_block_avx2(const int16_t coef[64], const int32_t q[64], const fdj_requant_table *rt,
-                           int32_t out[64]);
+void fdj_idct_islow_rq_row_avx2(const int16_t *coef, const int32_t q[64],
+                                const fdj_requant_table *rt, int nblocks, uint8_t *out,
+                                ptrdiff_t stride);
 void fdj_fdct_islow_avx2(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
 void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
                           int32_t outa[64], int32_t outb[64]);

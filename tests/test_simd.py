@@ -48,7 +48,7 @@ class KernelHooks:
         lib.fdj_hook_idct_fused_blocks.argtypes = [p, n, p, p, p, p]
         lib.fdj_hook_idct_turbo_row.argtypes = [p, n, p, ctypes.c_int, p]
         lib.fdj_hook_idct2_blocks.argtypes = [p, n, ctypes.c_int, p, p]
-        lib.fdj_hook_idct_rq2_blocks.argtypes = [p, n, p, p, p, p]
+        lib.fdj_hook_idct_rq_row.argtypes = [p, n, p, p, p]
         lib.fdj_hook_downsample_row.argtypes = [p, p, ctypes.c_int, ctypes.c_int, p]
         lib.fdj_hook_huff_blocks.argtypes = [p, n, ctypes.c_int, p, n, ctypes.POINTER(n), p]
         lib.fdj_hook_rgb_ycc_row.argtypes = [p, ctypes.c_int, ctypes.c_int, p, p, p]
@@ -110,19 +110,17 @@ class KernelHooks:
             raise ValueError(f"no two-block IDCT at SIMD level {level} ({st})")
         return dst, taken.astype(bool)
 
-    def _idct_rq2_blocks(self, coef, q, t):
-        """The decoder's one-pass FD path (two-block 16-bit kernel first) on (n, 64) int16
-        blocks as one row, int32 table q, requantization table t; ((n, 8, 8), (n,) bool taken
-        by the two-block kernel)."""
+    def _idct_rq_row(self, coef, q, t):
+        """The decoder's one-pass FD row kernel (16-bit lanes) on (n, 64) int16 blocks as one
+        row, int32 table q, requantization table t; (n, 8, 8)."""
         c = np.ascontiguousarray(coef, dtype=np.int16).reshape(-1, 64)
         qa = np.ascontiguousarray(q, dtype=np.int32).reshape(64)
         ta = np.ascontiguousarray(t, dtype=np.uint16).reshape(64)
         dst = np.empty((c.shape[0], 8, 8), dtype=np.uint8)
-        taken = np.zeros(c.shape[0], dtype=np.uint8)
-        if self.lib.fdj_hook_idct_rq2_blocks(self._ptr(c), c.shape[0], self._ptr(qa), self._ptr(ta),
-                                             self._ptr(dst), self._ptr(taken)) != 0:
-            raise ValueError("no two-block one-pass FD kernel is active")
-        return dst, taken.astype(bool)
+        if self.lib.fdj_hook_idct_rq_row(self._ptr(c), c.shape[0], self._ptr(qa), self._ptr(ta),
+                                         self._ptr(dst)) != 0:
+            raise ValueError("no one-pass FD row kernel is active")
+        return dst
 
     def _idct_fused_blocks(self, coef, q, t=None):
         """The decoder's fused kernels on (n, 64) int16 coefficients with an int32 table q
@@ -798,10 +796,10 @@ def test_idct2_exact_where_taken(kind, hooks):
 
 @needs_avx2
 @pytest.mark.parametrize("kind", ["typical", "large", "hostile", "edge", "magic", "real"])
-def test_two_block_requantize_idct(kind, hooks):
-    """The decoder's one-pass FD path with the two-block 16-bit kernel equals the scalar
-    reference (requantize, then the scalar ISLOW IDCT) on every block, and takes the blocks of
-    real files."""
+def test_requantize_idct_row_kernel(kind, hooks):
+    """The decoder's one-pass FD row kernel (requantization and IDCT in 16-bit lanes, the
+    one-block kernels for what they cannot take) equals the scalar reference (requantize, then
+    the scalar ISLOW IDCT) on every block, for odd and even rows."""
     rng = np.random.default_rng({"typical": 51, "large": 52, "hostile": 53, "edge": 54,
                                  "magic": 55, "real": 56}[kind])
     n = 2001
@@ -814,7 +812,7 @@ def test_two_block_requantize_idct(kind, hooks):
     elif kind == "typical":
         coef = np.round(rng.laplace(0, 6, size=(n, 64)))
         q = rng.integers(1, 100, size=64)
-        tabs = [rng.integers(1, 80, size=64), np.full(64, 30), np.full(64, 1)]
+        tabs = [rng.integers(1, 80, size=64), np.full(64, 30), np.full(64, 1), np.full(64, 2), rng.integers(1, 4, size=64)]
     elif kind == "large":
         coef = np.round(rng.laplace(0, 300, size=(n, 64)))
         q = rng.integers(1, 256, size=64)
@@ -837,7 +835,33 @@ def test_two_block_requantize_idct(kind, hooks):
     v = coef.astype(np.int64) * q.astype(np.int64)
     for t in tabs:
         ref = hooks._idct_blocks(_requantize(v, t.astype(np.int64)).astype(np.int32), 0)
-        got, taken = hooks._idct_rq2_blocks(coef, q, t)
-        assert np.array_equal(got, ref), kind
-        if kind == "real":
-            assert taken.mean() > 0.95, taken.mean()  # the |dc| + 2 sum|ac| bound: 97.6% here
+        for m in (len(coef), len(coef) - 1):
+            assert np.array_equal(hooks._idct_rq_row(coef[:m], q, t), ref[:m]), (kind, m)
+
+
+def test_requant_division_constants_16bit():
+    """The 16-bit form of the fused kernel's division (fdj_requant_table's *16 fields):
+    x = (n * magic) >> 16, then (x * post) >> 16 | x (t = 2) | n (t = 1) equals floor(n / t)
+    for every n < 2^15 and t <= 300, and edge values of n for every t up to 65535."""
+    def quot(n, t):
+        l = np.zeros_like(t)
+        while ((1 << l) < t).any():
+            l = np.where((1 << l) < t, l + 1, l)
+        shift = 15 + l
+        magic = ((1 << shift) + t - 1) // t
+        m16 = np.where(t >= 3, magic, np.where(t == 2, 0x8000, 0))
+        post = np.where(t >= 3, 1 << np.maximum(32 - shift, 0), 0)
+        assert (m16 < 1 << 16).all() and (post < 1 << 16).all()
+        x = (n * m16) >> 16
+        return np.where(t == 1, n, np.where(t == 2, x, (x * post) >> 16))
+    n = np.arange(1 << 15, dtype=np.int64)
+    for t in range(1, 301):
+        assert np.array_equal(quot(n, np.full_like(n, t)), n // t), t
+    t = np.arange(1, 65536, dtype=np.int64)
+    for nn in (0, 1, 2, 3, 32766, 32767):
+        assert np.array_equal(quot(np.full_like(t, nn), t), nn // t)
+    for k in (1, 2, 3):
+        vals = np.minimum(k * t - 1, 32767)
+        assert np.array_equal(quot(vals, t), vals // t)
+        vals = np.minimum(k * t, 32767)
+        assert np.array_equal(quot(vals, t), vals // t)

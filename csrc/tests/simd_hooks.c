@@ -114,35 +114,28 @@ int fdj_hook_idct2_blocks(const int32_t *in, size_t n, int level, uint8_t *out, 
     return 0;
 }
 
-/* One row of n int16 blocks through the decoder's one-pass FD path at the
- * active level, as dec_dequant.c runs it: the two-block kernel on pairs,
- * the one-block kernel, then the scalar reference for what they refuse;
- * taken[i] = 1 where the two-block kernel did block i.  -1 without it. */
-int fdj_hook_idct_rq2_blocks(const int16_t *coef, size_t n, const int32_t *q, const uint16_t *t,
-                             uint8_t *out, uint8_t *taken)
+/* One row of n int16 blocks through the one-pass FD row kernel of the
+ * active level (block i's pixels at out + 64 * i as 8x8), as dec_dequant.c
+ * runs it.  -1 when the level has none. */
+int fdj_hook_idct_rq_row(const int16_t *coef, size_t n, const int32_t *q, const uint16_t *t,
+                         uint8_t *out)
 {
     fdj_kernels k;
     fdj_requant_table rt;
-    uint8_t pix[8 * 16];
+    uint8_t *row;
     size_t i, y;
     fdj_kernels_init(&k, fdj_simd_level());
-    if (!k.idct_islow_rq2)
+    if (!k.idct_islow_rq_row)
         return -1;
     fdj_requant_table_init(&rt, t);
-    for (i = 0; i < n; i++) {
-        const int16_t *a = coef + 64 * i;
-        int done = 0, nb = i + 1 < n ? 2 : 1, j;
-        if (nb == 2)
-            done = k.idct_islow_rq2(a, a + 64, q, &rt, pix, 16);
-        for (j = 0; j < nb; j++) {
-            taken[i + j] = (uint8_t)((done >> j) & 1);
-            if (!((done >> j) & 1) && !k.idct_islow_rq(a + 64 * j, q, &rt, pix + 8 * j, 16))
-                fdj_idct_islow_rq(a + 64 * j, q, &rt, pix + 8 * j, 16);
-            for (y = 0; y < 8; y++)
-                memcpy(out + 64 * (i + j) + 8 * y, pix + 16 * y + 8 * j, 8);
-        }
-        i += (size_t)nb - 1;
-    }
+    row = (uint8_t *)malloc(n * 64 + 1);
+    if (!row)
+        return -3;
+    k.idct_islow_rq_row(coef, q, &rt, (int)n, row, (ptrdiff_t)(n * 8));
+    for (i = 0; i < n; i++)
+        for (y = 0; y < 8; y++)
+            memcpy(out + 64 * i + 8 * y, row + y * n * 8 + 8 * i, 8);
+    free(row);
     return 0;
 }
 
