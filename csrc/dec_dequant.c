@@ -46,6 +46,7 @@ int fdj_idct_islow_rq(const int16_t coef[64], const int32_t q[64], const fdj_req
 void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64])
 {
     int i;
+    rt->small_t = 0;
     for (i = 0; i < 64; i++) {
         uint32_t d = t[i] ? t[i] : 1, l = 0;
         while (((uint32_t)1 << l) < d)
@@ -60,6 +61,21 @@ void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64])
         rt->post16[i] = d >= 3 ? (uint16_t)(1u << (32 - rt->shift[i])) : 0;
         rt->keepx16[i] = d == 2 ? 0xFFFF : 0;
         rt->keepn16[i] = d == 1 ? 0xFFFF : 0;
+        rt->climit16[i] = 0;
+        if (d <= 2)
+            rt->small_t = 1;
+    }
+}
+
+/* The coefficient bound of the 16-bit requantization for the multipliers q
+ * (int16 values, as the decoder's qmul): |c| < climit16 keeps
+ * |c| * |q| <= 32767 - T/2. */
+void fdj_requant_table_set_q(fdj_requant_table *rt, const int32_t q[64])
+{
+    int i;
+    for (i = 0; i < 64; i++) {
+        int32_t m = q[i] < 0 ? -q[i] : q[i], room = 32767 - rt->half[i];
+        rt->climit16[i] = (uint16_t)(m ? room / m + 1 : 32768);
     }
 }
 
@@ -107,8 +123,10 @@ void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int
         for (i = 0; i < 64; i++)
             k->qmul[i] = (int32_t)(int16_t)k->q[i]; /* libjpeg keeps multipliers as short */
         k->purify = t != NULL;
-        if (t)
+        if (t) {
             fdj_requant_table_init(&k->rq, t);
+            fdj_requant_table_set_q(&k->rq, k->qmul);
+        }
     }
 }
 

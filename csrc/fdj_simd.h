@@ -61,8 +61,14 @@ typedef struct fdj_requant_table {
      * x = (n * magic16) >> 16, floor(n / t) = ((x * post16) >> 16) | (x & keepx16) | (n & keepn16)
      * (t >= 3: magic16 = magic, post16 = 2^(32 - shift); t = 2: x itself; t = 1: n) */
     uint16_t t16[64], half16[64], magic16[64], post16[64], keepx16[64], keepn16[64];
+    int small_t;                /* some t is 1 or 2 (keepx16/keepn16 needed) */
+    /* |c| < climit16 (c the coefficient, with the multipliers q given to
+     * fdj_requant_table_set_q): |c * q| + T/2 < 2^15, the 16-bit lanes' range;
+     * all 0 (no block taken) until then */
+    uint16_t climit16[64];
 } fdj_requant_table;
 void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64]);
+void fdj_requant_table_set_q(fdj_requant_table *rt, const int32_t q[64]);
 
 /* Dequantize, one-pass FD requantize by rt->t (dec_dequant.c), ISLOW IDCT.
  * Returns 0, writing nothing, for a block the kernel cannot compute exactly:

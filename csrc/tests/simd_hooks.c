@@ -128,6 +128,7 @@ int fdj_hook_idct_rq_row(const int16_t *coef, size_t n, const int32_t *q, const 
     if (!k.idct_islow_rq_row)
         return -1;
     fdj_requant_table_init(&rt, t);
+    fdj_requant_table_set_q(&rt, q);
     row = (uint8_t *)malloc(n * 64 + 1);
     if (!row)
         return -3;
