@@ -106,6 +106,13 @@ typedef void (*fdj_fdct2_fn)(const uint8_t *a, const uint8_t *b, ptrdiff_t strid
                              int32_t outa[64], int32_t outb[64]);
 
 struct fdj_divisors;
+/* Purify two blocks side by side (a, b: same stride): ISLOW FDCT, quantize
+ * and dequantize with d (every table entry at most 4080), ISLOW IDCT; a's
+ * pixels at out, b's at out + 8.  Returns the blocks done (bit 0: a, bit 1:
+ * b), each equal to fdj_fdct_islow -> quantize_dequantize -> fdj_idct_islow;
+ * the caller runs those for the others (their pixels may have been written). */
+typedef int (*fdj_purify2_fn)(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
+                              const struct fdj_divisors *d, uint8_t *out, ptrdiff_t out_stride);
 /* Quantize a DCT block (natural order) into zigzag order / quantize and
  * dequantize it (natural order), with the encoder's divisors (enc_internal.h). */
 typedef void (*fdj_quantize_fn)(const int32_t dct[64], const struct fdj_divisors *d,
@@ -151,6 +158,7 @@ typedef struct fdj_kernels {
     fdj_idct_rq_row_fn idct_islow_rq_row;
     fdj_fdct_fn fdct_islow;             /* never NULL */
     fdj_fdct2_fn fdct_islow2;
+    fdj_purify2_fn purify2;
     fdj_quantize_fn quantize;           /* never NULL */
     fdj_dequantize_fn quantize_dequantize; /* never NULL */
     fdj_rgb_ycc_row_fn rgb_ycc_row;
@@ -189,6 +197,8 @@ void fdj_idct_islow_rq_row_avx2(const int16_t *coef, const int32_t q[64],
 void fdj_fdct_islow_avx2(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
 void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
                           int32_t outa[64], int32_t outb[64]);
+int fdj_purify2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
+                     const struct fdj_divisors *d, uint8_t *out, ptrdiff_t out_stride);
 void fdj_quantize_avx2(const int32_t dct[64], const struct fdj_divisors *d, int16_t out[64]);
 void fdj_quantize_dequantize_avx2(const int32_t dct[64], const struct fdj_divisors *d,
                                   int32_t out[64]);

@@ -19,6 +19,7 @@ typedef struct purify_state {
     fdj_enc_band band;
     fdj_divisors div[4];
     fdj_kernels k;              /* the level's kernels (fdj_simd.h) */
+    int fuse[4];                /* table t fits the fused two-block kernel (k.purify2) */
     uint8_t *ring_mem;
     uint8_t **rows[FDJ_MAX_COMPONENTS];   /* ring row pointers per component */
     int ring[FDJ_MAX_COMPONENTS];         /* rows in each ring */
@@ -76,6 +77,22 @@ static void band_roundtrip(purify_state *s, int mcu_row)
             int ring_row = ((row0 + by) * 8) % s->ring[c];
             uint8_t *dst = s->rows[c][ring_row];
             bx = 0;
+            if (s->fuse[cp->tq]) {
+                /* FDCT -> quantize/dequantize -> IDCT in registers, two blocks at a
+                 * time; the separate kernels for a block it refuses */
+                for (; bx + 2 <= cp->width_in_blocks; bx += 2) {
+                    int done = s->k.purify2(src + bx * 8, src + bx * 8 + 8, s->band.plane_stride[c],
+                                            dv, dst + bx * 8, s->ring_stride[c]);
+                    int j;
+                    for (j = 0; j < 2 && done != 3; j++) {
+                        if (done & (1 << j))
+                            continue;
+                        s->k.fdct_islow(src + (bx + j) * 8, s->band.plane_stride[c], ws);
+                        fdj_quantize_dequantize(ws, dv, dq);
+                        s->k.idct_islow(dq, dst + (bx + j) * 8, s->ring_stride[c]);
+                    }
+                }
+            }
             if (s->k.fdct_islow2) {
                 int32_t ws2[64];
                 int32_t dq2[64];
@@ -128,8 +145,14 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     if (st != FDJ_OK)
         goto done_state;
     fdj_kernels_init(&s->k, fdj_simd_level());
-    for (t = 0; t < p->num_qtables; t++)
+    for (t = 0; t < p->num_qtables; t++) {
+        int i, fits = s->k.purify2 != NULL;
         fdj_enc_divisors_init(&s->div[t], p->qtable[t], &s->k);
+        for (i = 0; i < 64; i++)
+            if (s->div[t].q[i] > 4080)
+                fits = 0;
+        s->fuse[t] = fits;
+    }
     for (c = 0; c < s->f.ncomp; c++) {
         h[c] = s->f.comp[c].h;
         v[c] = s->f.comp[c].v;

@@ -49,6 +49,7 @@ class KernelHooks:
         lib.fdj_hook_idct_turbo_row.argtypes = [p, n, p, ctypes.c_int, p]
         lib.fdj_hook_idct2_blocks.argtypes = [p, n, ctypes.c_int, p, p]
         lib.fdj_hook_idct_rq_row.argtypes = [p, n, p, p, p]
+        lib.fdj_hook_purify_blocks.argtypes = [p, n, p, ctypes.c_int, p, p]
         lib.fdj_hook_downsample_row.argtypes = [p, p, ctypes.c_int, ctypes.c_int, p]
         lib.fdj_hook_huff_blocks.argtypes = [p, n, ctypes.c_int, p, n, ctypes.POINTER(n), p]
         lib.fdj_hook_rgb_ycc_row.argtypes = [p, ctypes.c_int, ctypes.c_int, p, p, p]
@@ -121,6 +122,18 @@ class KernelHooks:
                                          self._ptr(dst)) != 0:
             raise ValueError("no one-pass FD row kernel is active")
         return dst
+
+    def _purify_blocks(self, pixels, table, level):
+        """purify's block pipeline (FDCT, quantize/dequantize by table, IDCT) at `level` on
+        (n, 8, 8) uint8 blocks; ((n, 8, 8) uint8, (n,) bool done by the fused kernel)."""
+        src = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 64)
+        ta = np.ascontiguousarray(table, dtype=np.uint16).reshape(64)
+        dst = np.empty((src.shape[0], 8, 8), dtype=np.uint8)
+        taken = np.zeros(src.shape[0], dtype=np.uint8)
+        if self.lib.fdj_hook_purify_blocks(self._ptr(src), src.shape[0], self._ptr(ta), level,
+                                           self._ptr(dst), self._ptr(taken)) != 0:
+            raise ValueError(f"SIMD level {level} is not available here")
+        return dst, taken.astype(bool)
 
     def _idct_fused_blocks(self, coef, q, t=None):
         """The decoder's fused kernels on (n, 64) int16 coefficients with an int32 table q
@@ -865,3 +878,36 @@ def test_requant_division_constants_16bit():
         assert np.array_equal(quot(vals, t), vals // t)
         vals = np.minimum(k * t, 32767)
         assert np.array_equal(quot(vals, t), vals // t)
+
+
+
+@needs_avx2
+@pytest.mark.parametrize("kind", ["photo", "noise", "edges", "flat"])
+def test_fused_purify_blocks_equal_scalar(kind, hooks):
+    """purify's fused two-block kernel (FDCT, quantize/dequantize, IDCT in 16-bit lanes) equals
+    the scalar FDCT -> quantize/dequantize -> IDCT on every block, for tables it takes (every
+    entry <= 4080) and tables it must leave to the separate kernels."""
+    rng = np.random.default_rng({"photo": 61, "noise": 62, "edges": 63, "flat": 64}[kind])
+    if kind == "photo":
+        img = np.ascontiguousarray(skdata.astronaut())
+        blocks = img[:256, :256].transpose(2, 0, 1).reshape(3, 32, 8, 32, 8).swapaxes(2, 3).reshape(-1, 8, 8)
+    elif kind == "noise":
+        blocks = rng.integers(0, 256, size=(3001, 8, 8))
+    elif kind == "edges":
+        blocks = rng.choice([0, 255], size=(3001, 8, 8))
+        blocks[::3] = np.where(np.arange(8)[None, None, :] < rng.integers(0, 9, size=(1001, 1, 1)), 0, 255)
+    else:
+        blocks = np.broadcast_to(rng.integers(0, 256, size=(3001, 1, 1)), (3001, 8, 8)).copy()
+        blocks[1::2, rng.integers(0, 8), rng.integers(0, 8)] ^= 1
+    blocks = blocks.astype(np.uint8)
+    paper = np.asarray(fdjpeg.tables.paper_released(), np.int64).reshape(64)
+    tables = [paper, np.full(64, 1), np.full(64, 2), rng.integers(1, 256, size=64), np.full(64, 4080),
+              np.full(64, 4081), rng.integers(1, 65536, size=64)]
+    for t in tables:
+        ref, _ = hooks._purify_blocks(blocks, t, 0)
+        got, taken = hooks._purify_blocks(blocks, t, 2)
+        assert np.array_equal(got, ref), (kind, t[:4])
+        if t.max() > 4080:
+            assert not taken.any()
+        elif kind in ("photo", "flat"):
+            assert taken.mean() > 0.9, taken.mean()

@@ -140,6 +140,55 @@ int fdj_hook_idct_rq_row(const int16_t *coef, size_t n, const int32_t *q, const 
     return 0;
 }
 
+/* purify's block pipeline (FDCT, quantize/dequantize by qtable, IDCT) at
+ * `level` on n 8x8 uint8 blocks taken in pairs side by side (an odd last
+ * block with a copy of itself): the fused two-block kernel where the level
+ * has one and the table fits it (every entry <= 4080), the separate kernels
+ * for the blocks it refuses; taken[i] = 1 where the fused kernel did block i.
+ * -1 when the level is not available. */
+int fdj_hook_purify_blocks(const uint8_t *in, size_t n, const uint16_t *qtable, int level,
+                           uint8_t *out, uint8_t *taken)
+{
+    fdj_kernels k;
+    fdj_divisors dv;
+    uint8_t src[8 * 16], pix[8 * 16];
+    int32_t ws[64], dq[64];
+    size_t i, y;
+    int j, fits = 1;
+    if (kernels_at(level, &k))
+        return -1;
+    fdj_enc_divisors_init(&dv, qtable, &k);
+    for (j = 0; j < 64; j++)
+        if (dv.q[j] > 4080)
+            fits = 0;
+    for (i = 0; i < n; i += 2) {
+        size_t b = i + 1 < n ? i + 1 : i;
+        int done = 0;
+        for (y = 0; y < 8; y++) {
+            memcpy(src + 16 * y, in + 64 * i + 8 * y, 8);
+            memcpy(src + 16 * y + 8, in + 64 * b + 8 * y, 8);
+        }
+        if (k.purify2 && fits)
+            done = k.purify2(src, src + 8, 16, &dv, pix, 16);
+        for (j = 0; j < 2; j++) {
+            if (done & (1 << j))
+                continue;
+            k.fdct_islow(src + 8 * j, 16, ws);
+            fdj_quantize_dequantize(ws, &dv, dq);
+            k.idct_islow(dq, pix + 8 * j, 16);
+        }
+        for (y = 0; y < 8; y++) {
+            memcpy(out + 64 * i + 8 * y, pix + 16 * y, 8);
+            if (b != i)
+                memcpy(out + 64 * b + 8 * y, pix + 16 * y + 8, 8);
+        }
+        taken[i] = (uint8_t)(done & 1);
+        if (b != i)
+            taken[b] = (uint8_t)((done >> 1) & 1);
+    }
+    return 0;
+}
+
 /* The decoder's fused kernels of the active level on n int16 blocks with the
  * int32 table q.  Without t (NULL): dequantize + IDCT, accepted[i] = 0 where
  * the kernel refuses the block (its pixels stay as they were).  With t:
