@@ -42,6 +42,13 @@ int fdj_idct_islow_rq(const int16_t coef[64], const int32_t q[64], const fdj_req
     return 1;
 }
 
+/* Entry i (natural order) of a 16-bit field, in both halves of its row. */
+static void set16(fdj_requant_table *rt, int field, int i, uint16_t v)
+{
+    rt->v16[field][i >> 3][i & 7] = v;
+    rt->v16[field][i >> 3][8 + (i & 7)] = v;
+}
+
 /* Division constants of a requantization table (fdj_simd.h). */
 void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64])
 {
@@ -55,27 +62,27 @@ void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64])
         rt->half[i] = (int32_t)(d >> 1);
         rt->shift[i] = 15 + l;
         rt->magic[i] = (uint32_t)((((uint64_t)1 << (15 + l)) + d - 1) / d);
-        rt->t16[i] = (uint16_t)d;
-        rt->half16[i] = (uint16_t)(d >> 1);
-        rt->magic16[i] = d >= 3 ? (uint16_t)rt->magic[i] : d == 2 ? 0x8000 : 0;
-        rt->post16[i] = d >= 3 ? (uint16_t)(1u << (32 - rt->shift[i])) : 0;
-        rt->keepx16[i] = d == 2 ? 0xFFFF : 0;
-        rt->keepn16[i] = d == 1 ? 0xFFFF : 0;
-        rt->climit16[i] = 0;
+        set16(rt, FDJ_RQ_T, i, (uint16_t)d);
+        set16(rt, FDJ_RQ_HALF, i, (uint16_t)(d >> 1));
+        set16(rt, FDJ_RQ_MAGIC, i, d >= 3 ? (uint16_t)rt->magic[i] : d == 2 ? 0x8000 : 0);
+        set16(rt, FDJ_RQ_POST, i, d >= 3 ? (uint16_t)(1u << (32 - rt->shift[i])) : 0);
+        set16(rt, FDJ_RQ_KEEPX, i, d == 2 ? 0xFFFF : 0);
+        set16(rt, FDJ_RQ_KEEPN, i, d == 1 ? 0xFFFF : 0);
+        set16(rt, FDJ_RQ_CMAX, i, 0);
         if (d <= 2)
             rt->small_t = 1;
     }
 }
 
 /* The coefficient bound of the 16-bit requantization for the multipliers q
- * (int16 values, as the decoder's qmul): |c| < climit16 keeps
+ * (int16 values, as the decoder's qmul): |c| <= CMAX keeps
  * |c| * |q| <= 32767 - T/2. */
 void fdj_requant_table_set_q(fdj_requant_table *rt, const int32_t q[64])
 {
     int i;
     for (i = 0; i < 64; i++) {
         int32_t m = q[i] < 0 ? -q[i] : q[i], room = 32767 - rt->half[i];
-        rt->climit16[i] = (uint16_t)(m ? room / m + 1 : 32768);
+        set16(rt, FDJ_RQ_CMAX, i, (uint16_t)(m ? room / m : 32767));
     }
 }
 

@@ -129,14 +129,14 @@ FDJ_AVX2 int fdj_idct_islow2_avx2(const int32_t a[64], const int32_t b[64], uint
 /* ---- one-pass FD: dequantize, requantize, IDCT, all in 16-bit lanes ---- */
 
 /* Two blocks' requantized values into x (both blocks, int16); the blocks
- * whose every coefficient is below the table's climit16 (then c * q fits in
+ * whose every coefficient is within the table's CMAX (then c * q fits in
  * int16 and n = |c * q| + T/2 < 2^15, where floor(n / T) is exact by the
  * table's 16-bit constants, fdj_simd.h) come back in the result (bit 0: a,
  * bit 1: b).  small_t: the table has a T of 1 or 2. */
 FDJ_AVX2 static inline int requant16(const __m256i c[8], const __m256i qv[8],
                                      const fdj_requant_table *rt, __m256i x[8], int small_t)
 {
-#define RT(field, i) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(rt->field + 8 * (i))))
+#define RT(field, i) _mm256_loadu_si256((const __m256i *)(const void *)rt->v16[field][i])
     __m256i over = _mm256_setzero_si256();
     unsigned m;
     int i;
@@ -146,22 +146,21 @@ FDJ_AVX2 static inline int requant16(const __m256i c[8], const __m256i qv[8],
             x[i] = _mm256_setzero_si256();
             continue;
         }
-        /* |c| >= climit (unsigned: |-32768| = 32768 counts as large) */
-        over = _mm256_or_si256(over, _mm256_cmpeq_epi16(
-            _mm256_min_epu16(_mm256_abs_epi16(c[i]), RT(climit16, i)), RT(climit16, i)));
+        /* |c| > CMAX (unsigned: |-32768| = 32768 counts as large) */
+        over = _mm256_or_si256(over, _mm256_subs_epu16(_mm256_abs_epi16(c[i]), RT(FDJ_RQ_CMAX, i)));
         d = _mm256_mullo_epi16(c[i], qv[i]);
-        n = _mm256_add_epi16(_mm256_abs_epi16(d), RT(half16, i));
-        xq = _mm256_mulhi_epu16(n, RT(magic16, i));
-        quo = _mm256_mulhi_epu16(xq, RT(post16, i));
+        n = _mm256_add_epi16(_mm256_abs_epi16(d), RT(FDJ_RQ_HALF, i));
+        xq = _mm256_mulhi_epu16(n, RT(FDJ_RQ_MAGIC, i));
+        quo = _mm256_mulhi_epu16(xq, RT(FDJ_RQ_POST, i));
         if (small_t)
-            quo = _mm256_or_si256(quo, _mm256_or_si256(_mm256_and_si256(xq, RT(keepx16, i)),
-                                                       _mm256_and_si256(n, RT(keepn16, i))));
+            quo = _mm256_or_si256(quo, _mm256_or_si256(_mm256_and_si256(xq, RT(FDJ_RQ_KEEPX, i)),
+                                                       _mm256_and_si256(n, RT(FDJ_RQ_KEEPN, i))));
         /* T * quotient <= n < 2^15; negated for d < 0, zero for d == 0 */
-        x[i] = _mm256_sign_epi16(_mm256_mullo_epi16(quo, RT(t16, i)), d);
+        x[i] = _mm256_sign_epi16(_mm256_mullo_epi16(quo, RT(FDJ_RQ_T, i)), d);
     }
 #undef RT
-    m = (unsigned)_mm256_movemask_epi8(over);
-    return ((m & 0xFFFFu) ? 0 : 1) | ((m >> 16) ? 0 : 2);
+    m = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi16(over, _mm256_setzero_si256()));
+    return ((m & 0xFFFFu) == 0xFFFFu ? 1 : 0) | ((m >> 16) == 0xFFFFu ? 2 : 0);
 }
 
 /* Blocks a and b (b NULL: a only): returns the blocks done exactly. */

@@ -58,15 +58,17 @@ typedef struct fdj_requant_table {
     int32_t t[64], half[64];
     uint32_t magic[64], shift[64];
     /* the same division in 16-bit lanes (dec_idct16_simd.c), n < 2^15:
-     * x = (n * magic16) >> 16, floor(n / t) = ((x * post16) >> 16) | (x & keepx16) | (n & keepn16)
-     * (t >= 3: magic16 = magic, post16 = 2^(32 - shift); t = 2: x itself; t = 1: n) */
-    uint16_t t16[64], half16[64], magic16[64], post16[64], keepx16[64], keepn16[64];
-    int small_t;                /* some t is 1 or 2 (keepx16/keepn16 needed) */
-    /* |c| < climit16 (c the coefficient, with the multipliers q given to
-     * fdj_requant_table_set_q): |c * q| + T/2 < 2^15, the 16-bit lanes' range;
-     * all 0 (no block taken) until then */
-    uint16_t climit16[64];
+     * x = (n * MAGIC) >> 16, floor(n / t) = ((x * POST) >> 16) | (x & KEEPX) | (n & KEEPN)
+     * (t >= 3: MAGIC = magic, POST = 2^(32 - shift); t = 2: x itself; t = 1: n);
+     * v16[field][row] holds the eight values of a row twice (both halves of a
+     * ymm register, so the kernel reads them as memory operands) */
+    uint16_t v16[7][8][16];
+    int small_t;                /* some t is 1 or 2 (KEEPX/KEEPN needed) */
 } fdj_requant_table;
+/* v16 fields; FDJ_RQ_CMAX: the largest |c| (c the coefficient, with the
+ * multipliers q given to fdj_requant_table_set_q) with |c * q| + T/2 < 2^15,
+ * the 16-bit lanes' range; 0 (only zero rows taken) until then */
+enum { FDJ_RQ_T, FDJ_RQ_HALF, FDJ_RQ_MAGIC, FDJ_RQ_POST, FDJ_RQ_KEEPX, FDJ_RQ_KEEPN, FDJ_RQ_CMAX };
 void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64]);
 void fdj_requant_table_set_q(fdj_requant_table *rt, const int32_t q[64]);
 

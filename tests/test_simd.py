@@ -853,7 +853,7 @@ def test_requantize_idct_row_kernel(kind, hooks):
 
 
 def test_requant_division_constants_16bit():
-    """The 16-bit form of the fused kernel's division (fdj_requant_table's *16 fields):
+    """The 16-bit form of the fused kernel's division (fdj_requant_table's v16 fields):
     x = (n * magic) >> 16, then (x * post) >> 16 | x (t = 2) | n (t = 1) equals floor(n / t)
     for every n < 2^15 and t <= 300, and edge values of n for every t up to 65535."""
     def quot(n, t):
