@@ -2,11 +2,13 @@
  * fdj_simd.h -- the SIMD kernels and their one point of choice.
  *
  * Every hot kernel has a scalar reference (dec_idct.c, dec_dequant.c,
- * dec_render.c, enc_fdct.c, enc_color.c, enc_huff.c) and an x86 sibling
- * (dec_idct_simd.c, dec_color_simd.c, enc_fdct_simd.c, enc_color_simd.c,
- * enc_huff_simd.c) that produces the same bytes for every input; where a
- * 32-bit lane could overflow on hostile input, the sibling refuses the block
- * and the caller takes the scalar reference.  The platform is detected here,
+ * dec_render.c, enc_fdct.c, enc_color.c, enc_huff.c, and dec_idct_emul.c
+ * for libjpeg-turbo's 16-bit IDCT arithmetic) and an x86 sibling
+ * (dec_idct_simd.c, dec_idct16_simd.c, dec_color_simd.c, enc_fdct_simd.c,
+ * enc_color_simd.c, enc_huff_simd.c) that produces the same bytes for every
+ * input; where a 32-bit or 16-bit lane could leave the exact range on hostile
+ * input, the sibling refuses the block and the caller takes the scalar
+ * reference.  The platform is detected here,
  * once; the kernels of a level are listed in one table (fdj_kernels_init, in
  * fdj_simd.c).  The level is looked up once per decode/encode/purify call (no
  * global state) and kept in the stage's context; FDJPEG_SIMD=0 in the
