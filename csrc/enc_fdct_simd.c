@@ -208,17 +208,17 @@ FDJ_AVX2 void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t
 
 
 /* Purify two blocks side by side (a's pixels at out, b's at out + 8): the
- * 16-bit FDCT above, quantize and dequantize by d's table with the float
- * operations of quantize8 (below) on 16 lanes, and the ISLOW IDCT in 16-bit
- * lanes (fdj_idct16_x86.h), all in registers.  d's table must be at most
- * 4080 everywhere (then |quantized * T| <= |dct| / 8 + T fits in int16).
+ * 16-bit FDCT above, quantize and dequantize in 16-bit lanes with pc's
+ * constants (fdj_simd.h: the encoder's float quantizer's results, exactly),
+ * and the ISLOW IDCT in 16-bit lanes (fdj_idct16_x86.h), all in registers.
  * Equal to fdj_fdct_islow -> fdj_quantize_dequantize -> fdj_idct_islow for
  * the blocks in the result (bit 0: a, bit 1: b: those within the 16-bit
  * IDCT's exactness bound, every block of real images); the caller runs those
  * kernels for the others (their pixels may have been written). */
 FDJ_AVX2 int fdj_purify2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
-                              const fdj_divisors *d, uint8_t *out, ptrdiff_t out_stride)
+                              const fdj_purify_consts *pc, uint8_t *out, ptrdiff_t out_stride)
 {
+#define PQ(field, i) _mm256_loadu_si256((const __m256i *)(const void *)pc->v[field][i])
     const __m256i center = _mm256_set1_epi16(128), zero = _mm256_setzero_si256();
     __m256i x[8], r[4], rows, ac;
     unsigned rz, dc_only;
@@ -231,19 +231,14 @@ FDJ_AVX2 int fdj_purify2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stri
     transpose16x8(x);
     fdct16_pass(x, 0);
     transpose16x8(x);
-    fdct16_pass(x, 1); /* x[k] = coefficient row k of a (low half) and b (high half) */
+    fdct16_pass(x, 1); /* x[k] = coefficient row k of a (low half) and b (high half), |x| < 2^13 */
     for (i = 0; i < 8; i++) {
-        __m256i ax = _mm256_abs_epi16(x[i]), qa, qb, t;
-        __m256 bias = _mm256_loadu_ps(d->bias + 8 * i), inv = _mm256_loadu_ps(d->inv + 8 * i);
-        qa = _mm256_cvttps_epi32(_mm256_mul_ps(
-            _mm256_add_ps(_mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(ax))), bias), inv));
-        qb = _mm256_cvttps_epi32(_mm256_mul_ps(
-            _mm256_add_ps(_mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(ax, 1))), bias), inv));
-        t = _mm256_broadcastsi128_si256(_mm_packs_epi32(_mm_loadu_si128((const __m128i *)(const void *)(d->q + 8 * i)),
-                                                        _mm_loadu_si128((const __m128i *)(const void *)(d->q + 8 * i + 4))));
-        /* quantized values fit in int16 (|dct| < 2^15); signed, times T */
-        x[i] = _mm256_mullo_epi16(_mm256_sign_epi16(_mm256_permute4x64_epi64(_mm256_packs_epi32(qa, qb), 0xD8), x[i]), t);
+        /* n = |x| + 4T < 2^15; quotient = n / 8T; signed, times T (|q * T| <= |x| / 8 + T) */
+        __m256i n = _mm256_add_epi16(_mm256_abs_epi16(x[i]), PQ(FDJ_PQ_BIAS, i));
+        __m256i quo = _mm256_mulhi_epu16(_mm256_mulhi_epu16(n, PQ(FDJ_PQ_MAGIC, i)), PQ(FDJ_PQ_POST, i));
+        x[i] = _mm256_mullo_epi16(_mm256_sign_epi16(quo, x[i]), PQ(FDJ_PQ_T, i));
     }
+#undef PQ
     ok = fdj_idct16_exact_mask(x);
     if (!ok)
         return 0;

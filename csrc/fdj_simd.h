@@ -110,13 +110,27 @@ typedef void (*fdj_fdct2_fn)(const uint8_t *a, const uint8_t *b, ptrdiff_t strid
                              int32_t outa[64], int32_t outb[64]);
 
 struct fdj_divisors;
+/* purify's fused kernel's quantizer for a table T with every entry at most
+ * 4080, in 16-bit lanes: quotient floor((|x| + 4T) / 8T), which is what the
+ * encoder's float quantizer gives for every |x| < 2^15 (checked exhaustively
+ * by tests/test_simd.py; the FDCT of 8-bit samples stays below 2^13), as
+ * ((((|x| + BIAS) * MAGIC) >> 16) * POST) >> 16 (n < 2^15, divisor 8T >= 8:
+ * the one-pass requantizer's constants), then times T.  v[field][row] holds
+ * a row's eight values twice (both halves of a ymm register).  Filled by
+ * fdj_purify_consts_init (purify.c), which returns 0 for a table it cannot
+ * take. */
+typedef struct fdj_purify_consts {
+    uint16_t v[4][8][16];
+} fdj_purify_consts;
+enum { FDJ_PQ_BIAS, FDJ_PQ_MAGIC, FDJ_PQ_POST, FDJ_PQ_T };
+int fdj_purify_consts_init(fdj_purify_consts *pc, const int32_t q[64]);
 /* Purify two blocks side by side (a, b: same stride): ISLOW FDCT, quantize
- * and dequantize with d (every table entry at most 4080), ISLOW IDCT; a's
- * pixels at out, b's at out + 8.  Returns the blocks done (bit 0: a, bit 1:
- * b), each equal to fdj_fdct_islow -> quantize_dequantize -> fdj_idct_islow;
- * the caller runs those for the others (their pixels may have been written). */
+ * and dequantize with pc's table, ISLOW IDCT; a's pixels at out, b's at
+ * out + 8.  Returns the blocks done (bit 0: a, bit 1: b), each equal to
+ * fdj_fdct_islow -> quantize_dequantize -> fdj_idct_islow; the caller runs
+ * those for the others (their pixels may have been written). */
 typedef int (*fdj_purify2_fn)(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
-                              const struct fdj_divisors *d, uint8_t *out, ptrdiff_t out_stride);
+                              const fdj_purify_consts *pc, uint8_t *out, ptrdiff_t out_stride);
 /* Quantize a DCT block (natural order) into zigzag order / quantize and
  * dequantize it (natural order), with the encoder's divisors (enc_internal.h). */
 typedef void (*fdj_quantize_fn)(const int32_t dct[64], const struct fdj_divisors *d,
@@ -202,7 +216,7 @@ void fdj_fdct_islow_avx2(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
 void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
                           int32_t outa[64], int32_t outb[64]);
 int fdj_purify2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
-                     const struct fdj_divisors *d, uint8_t *out, ptrdiff_t out_stride);
+                     const fdj_purify_consts *pc, uint8_t *out, ptrdiff_t out_stride);
 void fdj_quantize_avx2(const int32_t dct[64], const struct fdj_divisors *d, int16_t out[64]);
 void fdj_quantize_dequantize_avx2(const int32_t dct[64], const struct fdj_divisors *d,
                                   int32_t out[64]);

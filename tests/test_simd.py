@@ -911,3 +911,26 @@ def test_fused_purify_blocks_equal_scalar(kind, hooks):
             assert not taken.any()
         elif kind in ("photo", "flat"):
             assert taken.mean() > 0.9, taken.mean()
+
+
+def test_purify_quantizer_16bit_equals_float():
+    """purify's fused kernel quantizes in 16-bit lanes: floor((|x| + 4T) / 8T) by the
+    multiply-high constants of fdj_purify_consts_init.  That equals the encoder's float
+    quantizer (trunc((|x| + (4T + 0.5)) * (1 / 8T)) in float32, enc_fdct.c) for every |x| < 2^14
+    (the FDCT of 8-bit samples stays within 8192) and every T the kernel takes (1..4080)."""
+    a = np.arange(1 << 14, dtype=np.int64)
+    af = a.astype(np.float32)
+    for t in range(1, 4081):
+        bias = np.float32(4 * t) + np.float32(0.5)
+        inv = np.float32(1.0) / np.float32(8 * t)
+        flt = np.trunc((af + bias) * inv).astype(np.int64)
+        d = 8 * t
+        l = int(d - 1).bit_length()            # ceil(log2 d)
+        shift = 15 + l
+        magic = ((1 << shift) + d - 1) // d
+        post = 1 << (32 - shift)
+        assert magic < 1 << 16 and post < 1 << 16
+        n = a + 4 * t
+        assert n[-1] < 1 << 15
+        q16 = (((n * magic) >> 16) * post) >> 16
+        assert np.array_equal(q16, flt), t

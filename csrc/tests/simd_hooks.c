@@ -151,16 +151,15 @@ int fdj_hook_purify_blocks(const uint8_t *in, size_t n, const uint16_t *qtable, 
 {
     fdj_kernels k;
     fdj_divisors dv;
+    fdj_purify_consts pc;
     uint8_t src[8 * 16], pix[8 * 16];
     int32_t ws[64], dq[64];
     size_t i, y;
-    int j, fits = 1;
+    int j, fits;
     if (kernels_at(level, &k))
         return -1;
     fdj_enc_divisors_init(&dv, qtable, &k);
-    for (j = 0; j < 64; j++)
-        if (dv.q[j] > 4080)
-            fits = 0;
+    fits = fdj_purify_consts_init(&pc, dv.q);
     for (i = 0; i < n; i += 2) {
         size_t b = i + 1 < n ? i + 1 : i;
         int done = 0;
@@ -169,7 +168,7 @@ int fdj_hook_purify_blocks(const uint8_t *in, size_t n, const uint16_t *qtable, 
             memcpy(src + 16 * y + 8, in + 64 * b + 8 * y, 8);
         }
         if (k.purify2 && fits)
-            done = k.purify2(src, src + 8, 16, &dv, pix, 16);
+            done = k.purify2(src, src + 8, 16, &pc, pix, 16);
         for (j = 0; j < 2; j++) {
             if (done & (1 << j))
                 continue;
