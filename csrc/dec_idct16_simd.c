@@ -69,8 +69,9 @@ FDJ_AVX2 static inline void turbo_pair(const int16_t *a, const int16_t *b, const
         fdj_idct16_pass(x, CONST_BITS - PASS1_BITS);
         if ((rz & 0xFFFFu) == 0xFFFFu || (rz >> 16) == 0xFFFFu) {
             /* one block takes the shortcut: (c * q) << 2 in every row, wrapping in 16 bits */
-            __m256i m = _mm256_setr_m128i(_mm_set1_epi32((rz & 0xFFFFu) == 0xFFFFu ? -1 : 0),
-                                          _mm_set1_epi32((rz >> 16) == 0xFFFFu ? -1 : 0));
+            __m256i m = _mm256_inserti128_si256(
+                _mm256_castsi128_si256(_mm_set1_epi32((rz & 0xFFFFu) == 0xFFFFu ? -1 : 0)),
+                _mm_set1_epi32((rz >> 16) == 0xFFFFu ? -1 : 0), 1);
             for (i = 0; i < 8; i++)
                 x[i] = _mm256_blendv_epi8(x[i], shortcut, m);
         }
