@@ -335,7 +335,11 @@ size_t fdj_encode_stream_memory(const fdj_encode_params *p);
 /* Equal, bit for bit, to decoding fdj_encode(pixels) with the same params
  * (colour conversion, downsampling, FDCT, quantize/dequantize, IDCT, upsampling,
  * colour conversion), without entropy coding.  out has height rows of
- * width*channels bytes (channels = 1 gray, 3 RGB), row_stride apart. */
+ * width*channels bytes (channels = 1 gray, 3 RGB), row_stride apart.
+ * p->precision 12: uint16 samples 0..4095 in and out (2 bytes each, strides in
+ * bytes), equal to libjpeg-turbo 3's 12-bit decode of fdj_encode's 12-bit file;
+ * p->qtable are then the 12-bit quantizers (fdjpeg.purify passes 16 T for an
+ * 8-bit table T, the meaning decode(purify=T) gives T at 12 bits). */
 int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
                ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
                ptrdiff_t out_row_stride, char msg[FDJ_MSG_SIZE]);
