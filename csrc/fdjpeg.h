@@ -167,9 +167,16 @@ int fdj_decoder_decode(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride);
  * markers, whole intervals before the region are skipped by scanning for their
  * markers.  Data after that row is not read, so damage or truncation there is not
  * reported.  Progressive, multi-scan and arithmetic files decode every coefficient
- * (as a full decode) and render only the region.  FDJ_ERR_ARGUMENT for an empty
- * region or one outside the output; FDJ_ERR_UNSUPPORTED for lossless or non-8-bit
- * frames (decode them whole and crop). */
+ * (as a full decode) and render only the region; rows before the region are walked
+ * in skip mode (bit position and DC predictions only, no coefficient stored).
+ * 12-bit frames (uint16 output) follow the same rules: only the blocks the region
+ * reads are dequantized and IDCT'd, and a single-scan sequential Huffman file is
+ * entropy-decoded only up to the region's last MCU row (restart intervals before it
+ * skipped by their markers).  Lossless frames: reconstructed down to the region's
+ * last row (the predictors need every row above; nothing below is read when one scan
+ * holds every component, else every scan is decoded), then only the region is
+ * upsampled and colour converted.  FDJ_ERR_ARGUMENT for an empty region or one
+ * outside the output. */
 int fdj_decoder_decode_region(fdj_decoder *dec, int x, int y, int width, int height,
                               uint8_t *out, ptrdiff_t row_stride);
 /* Streaming decode: the output rows, top to bottom, a strip at a time.  Each call

@@ -30,4 +30,7 @@ done
 for t in fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip fuzz_simd_diff fuzz_region; do
     $CC $CFLAGS -fsanitize=fuzzer -I"$CSRC" "$HERE/$t.c" $OBJS -lm -o "$OUT/$t"
 done
+# every input in 12-bit mode: 12-bit encode, purify12, 12-bit region decode
+$CC $CFLAGS -fsanitize=fuzzer -DFUZZ_FORCE_12BIT -I"$CSRC" "$HERE/fuzz_roundtrip.c" $OBJS -lm \
+    -o "$OUT/fuzz_roundtrip12"
 echo "built: $(cd "$OUT" && ls fuzz_*)"
