@@ -261,7 +261,7 @@ int fdj_decode_lossless_window(fdj_decoder *d, int x0, int y0, int x1, int y1, u
 {
     lossless_comp lc[FDJ_MAX_COMPONENTS];
     fdj_render_spec spec;
-    int c, st, stop_my, hs[FDJ_MAX_COMPONENTS], vs[FDJ_MAX_COMPONENTS];
+    int c, st, stop_my, first_all, hs[FDJ_MAX_COMPONENTS], vs[FDJ_MAX_COMPONENTS];
     int sb = fdj_sample_bytes(d->info.precision);
     int mcus_x = (int)(((int64_t)d->info.width + d->max_h - 1) / d->max_h);
     int mcus_y = (int)(((int64_t)d->info.height + d->max_v - 1) / d->max_v);
@@ -306,6 +306,7 @@ int fdj_decode_lossless_window(fdj_decoder *d, int x0, int y0, int x1, int y1, u
             }
         }
     }
+    first_all = d->scan_ncomp == d->ncomp;
     for (;;) {
         st = decode_scan(d, lc, stop_my);
         if (st == FDJ_OK && stop_my >= 0)
@@ -317,6 +318,16 @@ int fdj_decode_lossless_window(fdj_decoder *d, int x0, int y0, int x1, int y1, u
         if (st == FDJ_ERR_TRUNCATED && !d->opt.allow_truncated && d->info.num_scans == 1 &&
             d->scan_ncomp == d->ncomp && !d->br.hit_end)
             st = 0;
+        if (st > 0 && d->info.num_scans == 2 && first_all) {
+            /* jdinput.c: a first scan holding every component makes libjpeg-turbo decode
+             * in one pass, and a second SOS is JERR_EOI_EXPECTED (imagecodecs: "Didn't
+             * expect more than one scan"; Pillow: "broken data stream"), as the DCT path
+             * (dec_rows.c engine_finish).  Found by fuzz_region: regions, which stop after
+             * the first scan, differed from a full decode that took the second. */
+            st = fdj_fail_dec(d, FDJ_ERR_CORRUPT,
+                              "unexpected second scan in a single-scan lossless file (EOI "
+                              "expected)");
+        }
         if (st == 0 && d->opt.allow_truncated && d->truncated) {
             /* measured: when the data ends before every component had its scan, Pillow
              * shows nothing at all */

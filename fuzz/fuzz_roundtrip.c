@@ -171,6 +171,11 @@ static void check_12bit(fdj_encode_params *p, const uint8_t *rest, size_t nrest,
         src[i] = (uint16_t)((nrest >= 2 ? (rest[(2 * i) % nrest] << 8 | rest[(2 * i + 1) % nrest])
                                         : (unsigned)(i * 37)) & 0x0FFF);
     p->precision = 12;
+    /* label an RGB frame as RGB (Adobe transform 0 without JFIF, as fdjpeg.encode writes
+     * it): with a JFIF marker too, readers take it as YCbCr and the decode is not the
+     * pixels (found by fuzz_roundtrip12 at once: a harness fault, not a codec one) */
+    if (p->keep_rgb)
+        p->write_jfif = 0;
     st = fdj_encode(p, (const uint8_t *)src, (ptrdiff_t)p->width * ch * 2, ch * 2, 2, &jpg, &n, msg);
     if (st != FDJ_OK) {
         FUZZ_ASSERT(st == FDJ_ERR_ARGUMENT || st == FDJ_ERR_UNSUPPORTED);

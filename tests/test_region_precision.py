@@ -195,3 +195,28 @@ def test_lossless_region_reads_nothing_after_its_last_row():
     sep = lossless_jpeg(planes, 4, precision=12, interleave=False)
     with pytest.raises(fdjpeg.TruncatedJPEGError):
         fdjpeg.decode(sep[: len(sep) * 5 // 6], region=(3, 10, 30, 20))
+
+
+def test_lossless_second_scan_after_an_interleaved_one_is_refused_as_libjpeg():
+    """fuzz_region finding (fuzz/regressions/decode/lossless-second-interleaved-scan.jpg):
+    a second SOS after a scan holding every component is an error for libjpeg-turbo
+    (single-pass mode, JERR_EOI_EXPECTED); fdjpeg decoded the second scan, and regions,
+    which stop after the first, differed.  Now both refuse it, as imagecodecs and Pillow."""
+    from pathlib import Path
+
+    data = (Path(__file__).resolve().parents[1] / "fuzz" / "regressions" / "decode" /
+            "lossless-second-interleaved-scan.jpg").read_bytes()
+    with pytest.raises(Exception):
+        imagecodecs.jpeg8_decode(data)
+    with pytest.raises(fdjpeg.JPEGError, match="second scan"):
+        fdjpeg.decode(data)
+    # built from scratch: two complete interleaved scans of a 12-bit image
+    planes = [image(9, 12, 1, 12, RNG) for _ in range(3)]
+    one = lossless_jpeg(planes, 1, precision=12, interleave=True)
+    sos = one.index(b"\xff\xda")
+    two = one[:-2] + one[sos:-2] + b"\xff\xd9"
+    assert np.array_equal(fdjpeg.decode(one), imagecodecs.jpeg8_decode(one))
+    with pytest.raises(Exception):
+        imagecodecs.jpeg8_decode(two)
+    with pytest.raises(fdjpeg.JPEGError, match="second scan"):
+        fdjpeg.decode(two)
