@@ -224,6 +224,11 @@ int fdj_decode_scan_groups(fdj_decoder *d, int g0, int g1)
 int fdj_decode_all_scans(fdj_decoder *d)
 {
     int st;
+    /* jdinput.c: a sequential file whose first scan holds every component is decoded in
+     * one pass, and a second SOS is JERR_EOI_EXPECTED (the streaming engine's rule too,
+     * dec_rows.c engine_finish).  Found by fuzz_region on a 12-bit file: a region, which
+     * stops after the first scan, differed from the full decode that took the second. */
+    int single = !d->info.progressive && d->info.num_scans == 1 && d->scan_ncomp == d->ncomp;
     if (!d->coefs_allocated && (st = alloc_coef(d)) != FDJ_OK)
         return st;
     for (;;) {
@@ -242,9 +247,8 @@ int fdj_decode_all_scans(fdj_decoder *d)
             return st;
         if (st == 0)
             return FDJ_OK;
-        if (!d->info.progressive && d->scan_ncomp == d->ncomp && d->ncomp > 1) {
-            /* a later full interleaved scan in a sequential file: libjpeg decodes it into
-             * the same buffers; nothing special to do */
-        }
+        if (single)
+            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "unexpected second scan in a single-scan "
+                                                    "sequential file (EOI expected)");
     }
 }

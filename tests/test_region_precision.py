@@ -220,3 +220,29 @@ def test_lossless_second_scan_after_an_interleaved_one_is_refused_as_libjpeg():
         imagecodecs.jpeg8_decode(two)
     with pytest.raises(fdjpeg.JPEGError, match="second scan"):
         fdjpeg.decode(two)
+
+
+def test_12bit_second_scan_after_an_interleaved_one_is_refused_as_libjpeg():
+    """fuzz_region finding (fuzz/regressions/decode/p12-second-sequential-scan.jpg): a
+    sequential file whose first scan holds every component is decoded by libjpeg-turbo in
+    one pass and a second SOS is an error; fdjpeg's whole-image path decoded it."""
+    from pathlib import Path
+
+    data = (Path(__file__).resolve().parents[1] / "fuzz" / "regressions" / "decode" /
+            "p12-second-sequential-scan.jpg").read_bytes()
+    with pytest.raises(Exception):
+        imagecodecs.jpeg8_decode(data)
+    with pytest.raises(fdjpeg.JPEGError, match="second scan"):
+        fdjpeg.decode(data)
+    for c, sub in ((1, None), (3, "420")):
+        img = image(20, 24, c, 12, RNG)
+        one = imagecodecs.jpeg8_encode(img, level=80, bitspersample=12, subsampling=sub)
+        sos = one.index(b"\xff\xda")
+        two = one[:-2] + one[sos:-2] + b"\xff\xd9"
+        with pytest.raises(Exception):
+            imagecodecs.jpeg8_decode(two)
+        with pytest.raises(fdjpeg.JPEGError, match="second scan"):
+            fdjpeg.decode(two)
+        # a region before the second scan is not affected: it never reads that far
+        assert np.array_equal(fdjpeg.decode(two, region=(0, 0, 5, 5)),
+                              imagecodecs.jpeg8_decode(one)[:5, :5])
