@@ -246,3 +246,28 @@ def test_12bit_second_scan_after_an_interleaved_one_is_refused_as_libjpeg():
         # a region before the second scan is not affected: it never reads that far
         assert np.array_equal(fdjpeg.decode(two, region=(0, 0, 5, 5)),
                               imagecodecs.jpeg8_decode(one)[:5, :5])
+
+
+def test_lossless_single_scan_cut_after_its_scan_keeps_rows_as_pillow(monkeypatch):
+    """fuzz_region finding (fuzz/regressions/decode/lossless-single-scan-bad-sos-after.jpg,
+    options allow_truncated + RGB): a single-scan lossless file followed by an SOS segment
+    longer than the data.  libjpeg-turbo outputs every row in its one pass before reading
+    what follows, and Pillow (LOAD_TRUNCATED_IMAGES) keeps them; fdjpeg gave a zero image
+    (its rule for multi-scan files), while a region gave the rows."""
+    import io
+    from pathlib import Path
+
+    from PIL import Image, ImageFile
+
+    data = (Path(__file__).resolve().parents[1] / "fuzz" / "regressions" / "decode" /
+            "lossless-single-scan-bad-sos-after.jpg").read_bytes()
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    want = np.asarray(im)
+    got = fdjpeg.decode(data, allow_truncated=True)
+    assert np.array_equal(got, want) and want.any()
+    assert np.array_equal(fdjpeg.decode(data, allow_truncated=True, region=(6, 4, 3, 2)),
+                          want[4:6, 6:9])
+    with pytest.raises(fdjpeg.JPEGError):
+        fdjpeg.decode(data)
