@@ -223,11 +223,13 @@ static int decode_hiprec(fdj_decoder *d, int x0, int y0, int x1, int y1, uint8_t
     fdj_out_geom g;
     if ((st = fdj_output_geometry(d, &g)) != FDJ_OK)
         return st;
-    if (!(x0 == 0 && y0 == 0 && x1 == g.width && y1 == g.height) && !d->info.progressive &&
-        !d->info.arithmetic && d->scan_ncomp == d->ncomp) {
-        /* a region of a single-scan sequential Huffman file: entropy-decode only up to the
-         * region's last group (MCU row), skipping the groups before it (dec_scan.c) */
+    if (!d->info.progressive && !d->info.arithmetic && d->scan_ncomp == d->ncomp) {
+        /* a single-scan sequential Huffman file (libjpeg's one-pass mode): entropy-decode
+         * up to the window's last group (MCU row), skipping the groups before it
+         * (dec_scan.c); the whole image then checks the scan's end and what follows as
+         * the 8-bit engine does (dec_rows.c engine_finish) */
         int c, g0 = INT32_MAX, g1 = 0;
+        int whole = x0 == 0 && y0 == 0 && x1 == g.width && y1 == g.height;
         for (c = 0; c < d->ncomp; c++) {
             int bx0, bx1, by0, by1, v = d->ncomp == 1 ? 1 : d->comp[c].v;
             fdj_decode12_needed(d, &g.spec, c, x0, y0, x1, y1, &bx0, &bx1, &by0, &by1);
@@ -236,7 +238,25 @@ static int decode_hiprec(fdj_decoder *d, int x0, int y0, int x1, int y1, uint8_t
             if ((by1 - 1) / v + 1 > g1)
                 g1 = (by1 - 1) / v + 1;
         }
+        if (whole) {
+            g0 = 0;
+            g1 = d->ncomp == 1 ? d->comp[0].height_in_blocks : d->mcus_y;
+        }
         st = fdj_decode_scan_groups(d, g0, g1);
+        if (st == FDJ_OK && whole) {
+            st = fdj_end_scan(d);
+            if (st == FDJ_OK) {
+                st = fdj_read_headers(d);
+                /* every row is decoded: running out of data after the scan is only a
+                 * suspension for libjpeg (and Pillow); a second scan is an error */
+                if (st == FDJ_ERR_TRUNCATED && !d->br.hit_end)
+                    st = 0;
+                if (st > 0)
+                    st = fdj_fail_dec(d, FDJ_ERR_CORRUPT, "unexpected second scan in a "
+                                                          "single-scan sequential file (EOI "
+                                                          "expected)");
+            }
+        }
         streamed = 1;
     } else {
         st = fdj_decode_all_scans(d);
