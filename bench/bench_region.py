@@ -78,6 +78,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--out", default=None, help="write the markdown table here")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated codings to run (e.g. 'baseline'), default all")
     args = ap.parse_args()
 
     img = make_image()
@@ -99,6 +101,9 @@ def main():
         grey16 = (img12[..., 1].astype(np.uint16) << 4) | (img12[..., 1] >> 8)
         files["16-bit lossless grey (imagecodecs, psv 1)"] = imagecodecs.jpeg8_encode(
             grey16, lossless=True, bitspersample=16, predictor=1)
+    if args.only:
+        keep = [k.strip() for k in args.only.split(",")]
+        files = {k: v for k, v in files.items() if k in keep}
     lines = []
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,

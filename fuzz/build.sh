@@ -31,10 +31,8 @@ for src in "$CSRC"/*.c; do
     fi
     OBJS="$OBJS $obj"
 done
-for t in fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip fuzz_simd_diff fuzz_region; do
+for t in fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip fuzz_simd_diff fuzz_region \
+    fuzz_roundtrip12; do
     $CC $CFLAGS -fsanitize=fuzzer $COV -I"$CSRC" "$HERE/$t.c" $OBJS -lm -o "$OUT/$t"
 done
-# every input in 12-bit mode: 12-bit encode, purify12, 12-bit region decode
-$CC $CFLAGS -fsanitize=fuzzer $COV -DFUZZ_FORCE_12BIT -I"$CSRC" "$HERE/fuzz_roundtrip.c" $OBJS -lm \
-    -o "$OUT/fuzz_roundtrip12"
 echo "built: $(cd "$OUT" && ls fuzz_*)"

@@ -13,8 +13,8 @@
  * samples from byte pairs, masked to 12 bits): the file must decode as 12-bit
  * with the right shape, its coefficients written back (precision 12) must
  * decode to the same samples, fdj_purify at 12 bits must give the decoded samples,
- * and a region decode the decoded samples cropped.  Built with -DFUZZ_FORCE_12BIT
- * (fuzz_roundtrip12) every input runs in 12-bit mode.
+ * and a region decode the decoded samples cropped.  fuzz_roundtrip12.c includes this file
+ * with FUZZ_FORCE_12BIT: every input in 12-bit mode.
  */
 #include "fuzz_common.h"
 
