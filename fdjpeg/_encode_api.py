@@ -266,9 +266,9 @@ def purify(pixels: np.ndarray, table: TableSpec = True, *, subsampling: str = "4
     tabs, slots = table_slots(table, ncomp)
     if precision == 12:
         # T keeps its 8-bit meaning at 12 bits and applies as 16 T (as decode(purify=T))
-        if max(int(np.max(t)) for t in tabs) > 4095:
+        if int(np.max(tabs)) > 4095:
             raise ValueError("a 12-bit purification applies 16 T: table entries must be <= 4095")
-        tabs = [(np.asarray(t, dtype=np.uint32) * 16).astype(np.uint16) for t in tabs]
+        tabs = (np.asarray(tabs, dtype=np.uint32) * 16).astype(np.uint16)
     h_samp, v_samp = _sampling_lists(in_color, factors, ncomp)
     out = np.empty(batch.shape, dtype=batch.dtype)
     if batch.shape[0]:
