@@ -271,3 +271,30 @@ def test_lossless_single_scan_cut_after_its_scan_keeps_rows_as_pillow(monkeypatc
                           want[4:6, 6:9])
     with pytest.raises(fdjpeg.JPEGError):
         fdjpeg.decode(data)
+
+
+def test_8bit_arithmetic_second_scan_refused_as_pillow():
+    """Finding 8 reaches 8-bit arithmetic sequential files too (they take the whole-image
+    path): a second scan after one holding every component is an error for Pillow's
+    libjpeg-turbo, and now for fdjpeg."""
+    import io
+    import subprocess
+
+    from PIL import Image
+
+    from conftest import need_tool
+
+    exe = need_tool("cjpeg")
+    rng = np.random.default_rng(3)
+    img = rng.integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    ppm = b"P6\n40 24\n255\n" + img.tobytes()
+    one = subprocess.run([exe, "-arithmetic", "-quality", "85"], input=ppm, capture_output=True,
+                         check=True).stdout
+    assert fdjpeg.inspect(one)["sof"] == 9
+    assert np.array_equal(fdjpeg.decode(one), np.asarray(Image.open(io.BytesIO(one))))
+    sos = one.index(b"\xff\xda")
+    two = one[:-2] + one[sos:-2] + b"\xff\xd9"
+    with pytest.raises(OSError):
+        Image.open(io.BytesIO(two)).load()
+    with pytest.raises(fdjpeg.JPEGError, match="second scan"):
+        fdjpeg.decode(two)
