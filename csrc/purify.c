@@ -13,6 +13,7 @@
  * (one row of context above and below for fancy upsampling) exist.
  */
 #include "enc_internal.h"
+#include "enc12.h" /* fdj_purify12 (purify12.c): 12-bit pixels */
 
 typedef struct purify_state {
     fdj_enc_frame f;
@@ -160,7 +161,7 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     if (msg)
         msg[0] = 0;
     if (p && p->precision == 12)
-        return fdj_fail(msg, FDJ_ERR_UNSUPPORTED, "fused purification of 12-bit pixels is not supported");
+        return fdj_purify12(p, pixels, row_stride, col_stride, chan_stride, out, out_row_stride, msg);
     if (!pixels || !out)
         return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no pixels or no output");
     s = (purify_state *)calloc(1, sizeof *s);
