@@ -40,6 +40,12 @@ static const uint8_t rgb_mask[3][3][16] = {
      {10, 0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15}},
 };
 
+/* [lo | hi] (inserti128: older GCC lacks _mm256_setr_m128i) */
+FDJ_AVX2 static inline __m256i pair128(__m128i lo, __m128i hi)
+{
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+}
+
 /* YCbCr -> RGB for 16 pixels in 16-bit lanes (y, cb, cr: 0..255 as int16):
  * the same values as the scalar int32 expressions, by exact identities.
  *   R = Y + ((91881 r + 2^15) >> 16),  91881 = 65536 + 26345:
@@ -77,6 +83,47 @@ FDJ_AVX2 void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const ui
         m[k][0] = _mm_loadu_si128((const __m128i *)(const void *)rgb_mask[k][0]);
         m[k][1] = _mm_loadu_si128((const __m128i *)(const void *)rgb_mask[k][1]);
         m[k][2] = _mm_loadu_si128((const __m128i *)(const void *)rgb_mask[k][2]);
+    }
+    {
+        /* 32 pixels: the masks of output chunks k (low lane) and k + 1 (high lane) */
+        __m256i m01[3], m23[3], m45[3];
+        for (k = 0; k < 3; k++) {
+            m01[k] = pair128(m[0][k], m[1][k]);
+            m23[k] = pair128(m[2][k], m[0][k]);
+            m45[k] = pair128(m[1][k], m[2][k]);
+        }
+        for (; i + 32 <= w; i += 32) {
+            __m256i r0, g0, b0, r1, g1, b1, R, G, B, lo[3], hi[3], v[3];
+            ycc16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + i))),
+                  _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cb + i))),
+                  _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cr + i))),
+                  &r0, &g0, &b0);
+            ycc16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + i + 16))),
+                  _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cb + i + 16))),
+                  _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cr + i + 16))),
+                  &r1, &g1, &b1);
+            /* saturating packs clamp to 0..255; pixels 0-15 | 16-31 */
+            R = _mm256_permute4x64_epi64(_mm256_packus_epi16(r0, r1), 0xD8);
+            G = _mm256_permute4x64_epi64(_mm256_packus_epi16(g0, g1), 0xD8);
+            B = _mm256_permute4x64_epi64(_mm256_packus_epi16(b0, b1), 0xD8);
+            /* chunks 0, 1 read pixels 0-15; chunks 2 | 3 read 0-15 | 16-31; chunks 4, 5 read 16-31 */
+            lo[0] = _mm256_permute2x128_si256(R, R, 0x00);
+            lo[1] = _mm256_permute2x128_si256(G, G, 0x00);
+            lo[2] = _mm256_permute2x128_si256(B, B, 0x00);
+            hi[0] = _mm256_permute2x128_si256(R, R, 0x11);
+            hi[1] = _mm256_permute2x128_si256(G, G, 0x11);
+            hi[2] = _mm256_permute2x128_si256(B, B, 0x11);
+            v[0] = R;
+            v[1] = G;
+            v[2] = B;
+#define FDJ_RGB3(src, mk)                                                                          \
+    _mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(src[0], mk[0]), _mm256_shuffle_epi8(src[1], mk[1])), \
+                    _mm256_shuffle_epi8(src[2], mk[2]))
+            _mm256_storeu_si256((__m256i *)(void *)(out + 3 * i), FDJ_RGB3(lo, m01));
+            _mm256_storeu_si256((__m256i *)(void *)(out + 3 * i + 32), FDJ_RGB3(v, m23));
+            _mm256_storeu_si256((__m256i *)(void *)(out + 3 * i + 64), FDJ_RGB3(hi, m45));
+#undef FDJ_RGB3
+        }
     }
     for (; i + 16 <= w; i += 16) {
         __m256i vy = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + i)));
