@@ -3,8 +3,9 @@
  * fancy upsampling (dec_render.c; libjpeg's jdcolor.c and jdsample.c; JFIF
  * 1.02 YCbCr, T.81 A.1.1 sampling); chosen in fdj_simd.c.
  *
- * YCbCr -> RGB uses the scalar code's int32 expressions, eight pixels per
- * instruction, and the saturating packs as the clamp; h2v2 fancy upsampling
+ * YCbCr -> RGB computes the scalar code's int32 expressions in 16-bit lanes
+ * (sixteen pixels per instruction; exact identities, see ycc16) with the
+ * saturating packs as the clamp; h2v2 fancy upsampling
  * works in 16-bit lanes, where its largest value (3 * 1020 + 1020 + 8) fits.
  * Both equal the scalar code for every input; row ends go through the same
  * scalar formulas.
@@ -39,24 +40,38 @@ static const uint8_t rgb_mask[3][3][16] = {
      {10, 0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15}},
 };
 
-/* 16 int32 (two vectors, pixels 0-7 and 8-15) -> 16 int16 in order */
-FDJ_AVX2 static inline __m256i pack16(__m256i lo, __m256i hi)
+/* [lo | hi] (inserti128: older GCC lacks _mm256_setr_m128i) */
+FDJ_AVX2 static inline __m256i pair128(__m128i lo, __m128i hi)
 {
-    return _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8);
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
 }
 
-FDJ_AVX2 static inline void ycc8(__m256i y, __m256i cb, __m256i cr, __m256i *r, __m256i *g,
-                                 __m256i *b)
+/* YCbCr -> RGB for 16 pixels in 16-bit lanes (y, cb, cr: 0..255 as int16):
+ * the same values as the scalar int32 expressions, by exact identities.
+ *   R = Y + ((91881 r + 2^15) >> 16),  91881 = 65536 + 26345:
+ *       (26345 r + 2^15) >> 16 = ((mulhi(2r, 26345)) + 1) >> 1, because
+ *       mulhi(2r, k) = floor(k r / 2^15) and floor((floor(a / 2^15) + 1) / 2)
+ *       = floor((a + 2^15) / 2^16) for every integer a;
+ *   B = Y + 2b + ((-14942 b + 2^15) >> 16)   (116130 = 2 * 65536 - 14942), same way;
+ *   G = Y - r + ((-22554 b + 18734 r + 2^15) >> 16)   (-46802 = 18734 - 65536), the sum
+ *       formed exactly in int32 by _mm256_madd_epi16 on (b, r) pairs.
+ * b, r = cb - 128, cr - 128 in -128..127, so 2b, 2r and every product fit. */
+FDJ_AVX2 static inline void ycc16(__m256i y, __m256i cb, __m256i cr, __m256i *r, __m256i *g,
+                                  __m256i *b)
 {
-    const __m256i half = _mm256_set1_epi32(ONE_HALF), c128 = _mm256_set1_epi32(128);
-    __m256i bb = _mm256_sub_epi32(cb, c128), rr = _mm256_sub_epi32(cr, c128);
-    __m256i tr = _mm256_mullo_epi32(rr, _mm256_set1_epi32(91881));
-    __m256i tg = _mm256_add_epi32(_mm256_mullo_epi32(bb, _mm256_set1_epi32(-22554)),
-                                  _mm256_mullo_epi32(rr, _mm256_set1_epi32(-46802)));
-    __m256i tb = _mm256_mullo_epi32(bb, _mm256_set1_epi32(116130));
-    *r = _mm256_add_epi32(y, _mm256_srai_epi32(_mm256_add_epi32(tr, half), SCALEBITS));
-    *g = _mm256_add_epi32(y, _mm256_srai_epi32(_mm256_add_epi32(tg, half), SCALEBITS));
-    *b = _mm256_add_epi32(y, _mm256_srai_epi32(_mm256_add_epi32(tb, half), SCALEBITS));
+    const __m256i c128 = _mm256_set1_epi16(128), one = _mm256_set1_epi16(1);
+    const __m256i half = _mm256_set1_epi32(ONE_HALF);
+    const __m256i kg = _mm256_set1_epi32((int)(((uint32_t)18734 << 16) | (uint16_t)(int16_t)-22554));
+    __m256i bb = _mm256_sub_epi16(cb, c128), rr = _mm256_sub_epi16(cr, c128);
+    __m256i b2 = _mm256_add_epi16(bb, bb), r2 = _mm256_add_epi16(rr, rr);
+    __m256i tr = _mm256_srai_epi16(_mm256_add_epi16(_mm256_mulhi_epi16(r2, _mm256_set1_epi16(26345)), one), 1);
+    __m256i tb = _mm256_srai_epi16(_mm256_add_epi16(_mm256_mulhi_epi16(b2, _mm256_set1_epi16(-14942)), one), 1);
+    __m256i glo = _mm256_srai_epi32(_mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(bb, rr), kg), half), SCALEBITS);
+    __m256i ghi = _mm256_srai_epi32(_mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(bb, rr), kg), half), SCALEBITS);
+    *r = _mm256_add_epi16(_mm256_add_epi16(y, rr), tr);
+    *b = _mm256_add_epi16(_mm256_add_epi16(y, b2), tb);
+    /* unpack/pack both work within 128-bit halves: pack restores the lane order */
+    *g = _mm256_add_epi16(_mm256_sub_epi16(y, rr), _mm256_packs_epi32(glo, ghi));
 }
 
 FDJ_AVX2 void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,
@@ -69,19 +84,57 @@ FDJ_AVX2 void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const ui
         m[k][1] = _mm_loadu_si128((const __m128i *)(const void *)rgb_mask[k][1]);
         m[k][2] = _mm_loadu_si128((const __m128i *)(const void *)rgb_mask[k][2]);
     }
+    {
+        /* 32 pixels: the masks of output chunks k (low lane) and k + 1 (high lane) */
+        __m256i m01[3], m23[3], m45[3];
+        for (k = 0; k < 3; k++) {
+            m01[k] = pair128(m[0][k], m[1][k]);
+            m23[k] = pair128(m[2][k], m[0][k]);
+            m45[k] = pair128(m[1][k], m[2][k]);
+        }
+        for (; i + 32 <= w; i += 32) {
+            __m256i r0, g0, b0, r1, g1, b1, R, G, B, lo[3], hi[3], v[3];
+            ycc16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + i))),
+                  _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cb + i))),
+                  _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cr + i))),
+                  &r0, &g0, &b0);
+            ycc16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + i + 16))),
+                  _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cb + i + 16))),
+                  _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cr + i + 16))),
+                  &r1, &g1, &b1);
+            /* saturating packs clamp to 0..255; pixels 0-15 | 16-31 */
+            R = _mm256_permute4x64_epi64(_mm256_packus_epi16(r0, r1), 0xD8);
+            G = _mm256_permute4x64_epi64(_mm256_packus_epi16(g0, g1), 0xD8);
+            B = _mm256_permute4x64_epi64(_mm256_packus_epi16(b0, b1), 0xD8);
+            /* chunks 0, 1 read pixels 0-15; chunks 2 | 3 read 0-15 | 16-31; chunks 4, 5 read 16-31 */
+            lo[0] = _mm256_permute2x128_si256(R, R, 0x00);
+            lo[1] = _mm256_permute2x128_si256(G, G, 0x00);
+            lo[2] = _mm256_permute2x128_si256(B, B, 0x00);
+            hi[0] = _mm256_permute2x128_si256(R, R, 0x11);
+            hi[1] = _mm256_permute2x128_si256(G, G, 0x11);
+            hi[2] = _mm256_permute2x128_si256(B, B, 0x11);
+            v[0] = R;
+            v[1] = G;
+            v[2] = B;
+#define FDJ_RGB3(src, mk)                                                                          \
+    _mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(src[0], mk[0]), _mm256_shuffle_epi8(src[1], mk[1])), \
+                    _mm256_shuffle_epi8(src[2], mk[2]))
+            _mm256_storeu_si256((__m256i *)(void *)(out + 3 * i), FDJ_RGB3(lo, m01));
+            _mm256_storeu_si256((__m256i *)(void *)(out + 3 * i + 32), FDJ_RGB3(v, m23));
+            _mm256_storeu_si256((__m256i *)(void *)(out + 3 * i + 64), FDJ_RGB3(hi, m45));
+#undef FDJ_RGB3
+        }
+    }
     for (; i + 16 <= w; i += 16) {
-        __m128i vy = _mm_loadu_si128((const __m128i *)(const void *)(y + i));
-        __m128i vb = _mm_loadu_si128((const __m128i *)(const void *)(cb + i));
-        __m128i vr = _mm_loadu_si128((const __m128i *)(const void *)(cr + i));
-        __m256i r0, g0, b0, r1, g1, b1, rg, bx;
+        __m256i vy = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + i)));
+        __m256i vb = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cb + i)));
+        __m256i vr = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cr + i)));
+        __m256i r, g, b, rg, bx;
         __m128i R, G, B;
-        ycc8(_mm256_cvtepu8_epi32(vy), _mm256_cvtepu8_epi32(vb), _mm256_cvtepu8_epi32(vr), &r0,
-             &g0, &b0);
-        ycc8(_mm256_cvtepu8_epi32(_mm_srli_si128(vy, 8)), _mm256_cvtepu8_epi32(_mm_srli_si128(vb, 8)),
-             _mm256_cvtepu8_epi32(_mm_srli_si128(vr, 8)), &r1, &g1, &b1);
+        ycc16(vy, vb, vr, &r, &g, &b);
         /* saturating packs clamp to 0..255 */
-        rg = _mm256_permute4x64_epi64(_mm256_packus_epi16(pack16(r0, r1), pack16(g0, g1)), 0xD8);
-        bx = _mm256_permute4x64_epi64(_mm256_packus_epi16(pack16(b0, b1), pack16(b0, b1)), 0xD8);
+        rg = _mm256_permute4x64_epi64(_mm256_packus_epi16(r, g), 0xD8);
+        bx = _mm256_permute4x64_epi64(_mm256_packus_epi16(b, b), 0xD8);
         R = _mm256_castsi256_si128(rg);
         G = _mm256_extracti128_si256(rg, 1);
         B = _mm256_castsi256_si128(bx);

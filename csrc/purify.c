@@ -26,6 +26,8 @@ typedef struct purify_state {
     uint8_t **rows[FDJ_MAX_COMPONENTS];   /* ring row pointers per component */
     int ring[FDJ_MAX_COMPONENTS];         /* rows in each ring */
     ptrdiff_t ring_stride[FDJ_MAX_COMPONENTS];
+    int strip;                  /* 4:4:4 YCbCr to RGB with a SIMD row kernel: each 8-row
+                                 * strip goes RGB -> YCbCr -> blocks -> RGB while in L1 */
 } purify_state;
 
 /* Each ring holds three MCU rows of a component: the band being written, the
@@ -37,7 +39,8 @@ static int setup_rings(purify_state *s, char *msg)
     int c, i, nptr = 0;
     for (c = 0; c < s->f.ncomp; c++) {
         const fdj_enc_comp *cp = &s->f.comp[c];
-        s->ring[c] = 3 * cp->v * 8;
+        /* the strip path renders each band as soon as it exists: one band of rows */
+        s->ring[c] = (s->strip ? 1 : 3) * cp->v * 8;
         s->ring_stride[c] = (ptrdiff_t)cp->width_in_blocks * 8;
         if (!fdj_mul_size((size_t)s->ring[c], (size_t)s->ring_stride[c], &sizes[c]))
             return fdj_fail(msg, FDJ_ERR_TOO_LARGE, "image too wide");
@@ -186,6 +189,11 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
         goto done_state;
     }
     spec.invert_cmyk = s->f.cmyk_invert;
+    /* 4:4:4 needs no context rows (no fancy upsampling): a strip's output rows are
+     * its component rows through the YCbCr -> RGB row kernel, exactly what
+     * fdj_render_rows does for h1v1 (upsample_row returns the ring row itself) */
+    s->strip = s->f.ncomp == 3 && s->f.jpeg_color == FDJ_CS_YCBCR && s->f.max_h == 1 &&
+               s->f.max_v == 1 && fdj_render_channels(&spec) == 3 && spec.kern.ycc_rgb_row != NULL;
     st = setup_rings(s, msg);
     if (st != FDJ_OK)
         goto done_state;
@@ -204,6 +212,13 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
         int ready;
         fdj_enc_band_convert(&s->band, &s->f, my, pixels, row_stride, col_stride, chan_stride);
         band_roundtrip(s, my);
+        if (s->strip) {
+            int y = my * 8, y1 = y + 8 > s->f.height ? s->f.height : y + 8;
+            for (; y < y1; y++)
+                spec.kern.ycc_rgb_row(s->rows[0][y & 7], s->rows[1][y & 7], s->rows[2][y & 7],
+                                      s->f.width, out + (ptrdiff_t)y * out_row_stride);
+            continue;
+        }
         /* Output rows whose component rows (plus one row of context below)
          * now exist; everything at the last band. */
         if (my == s->f.mcus_y - 1) {

@@ -12,6 +12,7 @@ cdef int _fill_params(fdj_encode_params *p, int width, int height, int in_color,
                       bint keep_rgb, bint write_jfif, int density_unit, int x_density,
                       int y_density, bint write_adobe, uint64_t max_pixels) except -1:
     cdef int i, j, n
+    cdef const uint16_t[:, ::1] tv
     fdj_encode_params_init(p)
     p.width = width
     p.height = height
@@ -22,9 +23,10 @@ cdef int _fill_params(fdj_encode_params *p, int width, int height, int in_color,
     if n < 1 or n > 4:
         raise ValueError(f"1 to 4 quantization tables are needed, got {n}")
     p.num_qtables = n
+    tv = tabs  # typed view: 64 C reads per table, not 64 numpy scalar lookups (~70k instructions a call)
     for i in range(n):
         for j in range(64):
-            p.qtable[i][j] = tabs[i, j]
+            p.qtable[i][j] = tv[i, j]
     if len(comp_qtable) > 4 or len(h_samp) > 4 or len(h_samp) != len(v_samp):
         raise ValueError("at most 4 components, with one h and one v factor each")
     for i in range(len(comp_qtable)):

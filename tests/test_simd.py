@@ -53,6 +53,7 @@ class KernelHooks:
         lib.fdj_hook_downsample_row.argtypes = [p, p, ctypes.c_int, ctypes.c_int, p]
         lib.fdj_hook_huff_blocks.argtypes = [p, n, ctypes.c_int, p, n, ctypes.POINTER(n), p]
         lib.fdj_hook_rgb_ycc_row.argtypes = [p, ctypes.c_int, ctypes.c_int, p, p, p]
+        lib.fdj_hook_ycc_rgb_row.argtypes = [p, p, p, ctypes.c_int, ctypes.c_int, p]
 
     @staticmethod
     def _ptr(a):
@@ -190,6 +191,15 @@ class KernelHooks:
         if done < 0:
             raise ValueError(f"SIMD level {level} is not available here")
         return tuple(p[:done] for p in planes)
+
+    def _ycc_rgb_row(self, y, cb, cr, level):
+        """The YCbCr -> RGB row kernel of `level` on three uint8 rows: (w, 3) uint8."""
+        planes = [np.ascontiguousarray(v, dtype=np.uint8) for v in (y, cb, cr)]
+        out = np.zeros((planes[0].size, 3), np.uint8)
+        if self.lib.fdj_hook_ycc_rgb_row(*map(self._ptr, planes), planes[0].size, level,
+                                         self._ptr(out)) < 0:
+            raise ValueError(f"SIMD level {level} is not available here")
+        return out
 
 
 @pytest.fixture(scope="module")
@@ -510,6 +520,33 @@ def test_rgb_ycc_avx2_equals_model(hooks):
         want = rgb_ycc_model(rgb[:got[0].size])
         for a, b in zip(got, want):
             assert np.array_equal(a, b)
+
+
+def ycc_rgb_model(y, cb, cr):
+    """jdcolor.c's YCbCr -> RGB in 16-bit fixed point (JFIF 1.02), clamped to 0..255."""
+    y, b, r = y.astype(np.int64), cb.astype(np.int64) - 128, cr.astype(np.int64) - 128
+    rgb = np.stack([y + ((91881 * r + 32768) >> 16),
+                    y + ((-22554 * b - 46802 * r + 32768) >> 16),
+                    y + ((116130 * b + 32768) >> 16)], -1)
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+@needs_avx2
+def test_ycc_rgb_avx2_equals_model_exhaustively(hooks):
+    """All 2^24 (Y, Cb, Cr) triples through the AVX2 row kernel (16-bit lanes) against the
+    closed-form model and the scalar level, in rows of 65536 pixels; then rows whose widths
+    leave tails of every length."""
+    cb, cr = (v.ravel().astype(np.uint8) for v in np.meshgrid(np.arange(256), np.arange(256)))
+    for yv in range(256):
+        y = np.full(cb.size, yv, np.uint8)
+        got = hooks._ycc_rgb_row(y, cb, cr, 2)
+        assert np.array_equal(got, ycc_rgb_model(y, cb, cr)), yv
+        if yv % 51 == 0:
+            assert np.array_equal(got, hooks._ycc_rgb_row(y, cb, cr, 0)), yv
+    rng = np.random.default_rng(11)
+    for w in list(range(1, 40)) + [224, 225, 239]:
+        y, cb, cr = rng.integers(0, 256, size=(3, w)).astype(np.uint8)
+        assert np.array_equal(hooks._ycc_rgb_row(y, cb, cr, 2), ycc_rgb_model(y, cb, cr)), w
 
 
 def test_level_hook_refuses_unavailable_level(hooks):

@@ -297,3 +297,29 @@ int fdj_hook_rgb_ycc_row(const uint8_t *src, int width, int level, uint8_t *y, u
         return -1;
     return k.rgb_ycc_row ? k.rgb_ycc_row(src, width, y, cb, cr) : 0;
 }
+
+/* The YCbCr -> RGB row kernel of `level` (the decoder's scalar loop where the
+ * level has none): w pixels of y, cb, cr to packed RGB.  0, or -1 when the
+ * level is unavailable. */
+int fdj_hook_ycc_rgb_row(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w, int level,
+                         uint8_t *out)
+{
+    fdj_kernels k;
+    int i;
+    if (kernels_at(level, &k))
+        return -1;
+    if (k.ycc_rgb_row) {
+        k.ycc_rgb_row(y, cb, cr, w, out);
+        return 0;
+    }
+    for (i = 0; i < w; i++) {
+        int32_t Y = y[i], b = cb[i] - 128, r = cr[i] - 128, v[3];
+        int c;
+        v[0] = Y + ((91881 * r + 32768) >> 16);
+        v[1] = Y + ((-22554 * b - 46802 * r + 32768) >> 16);
+        v[2] = Y + ((116130 * b + 32768) >> 16);
+        for (c = 0; c < 3; c++)
+            out[3 * i + c] = (uint8_t)(v[c] < 0 ? 0 : v[c] > 255 ? 255 : v[c]);
+    }
+    return 0;
+}
