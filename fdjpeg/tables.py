@@ -155,6 +155,10 @@ def _as_table(table, name: str = "table", max_step: int = _MAX_STEP) -> np.ndarr
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
             raise ValueError(f"{name} must hold whole numbers")
+    if arr.dtype == np.uint16 and max_step >= 65535:
+        # the common case (a table fdjpeg made, or parsed before): one range check, one copy
+        if arr.min() >= 1:
+            return arr.reshape(8, 8).copy()
     values = arr.astype(np.int64).reshape(64)
     if values.min() < 1 or values.max() > max_step:
         bad = int(np.flatnonzero((values < 1) | (values > max_step))[0])
@@ -319,7 +323,9 @@ def assign(spec: TableSpec, num_components: int) -> Tuple[npt.NDArray[np.uint16]
         raise ValueError(f"num_components must be 1..4, got {num_components!r}")
     tabs = parse(spec)
     n = len(tabs)
-    stacked = np.stack([t.reshape(64) for t in tabs])
+    stacked = np.empty((n, 64), dtype=np.uint16)
+    for i, t in enumerate(tabs):
+        stacked[i] = t.reshape(64)
     if n == 1:
         return stacked, [0] * num_components
     if n == 2:
@@ -606,6 +612,15 @@ def _rank_bands(stats: np.ndarray) -> np.ndarray:
     return np.lexsort((_ZIGZAG_RANK, -flat))
 
 
+@functools.lru_cache(maxsize=1)
+def _shipped_rank() -> np.ndarray:
+    """The band order of the shipped statistics, computed once (every default-table call
+    reads it; read-only so no caller can change it)."""
+    rank = _rank_bands(_shipped()["std"])
+    rank.setflags(write=False)
+    return rank
+
+
 def feature_distillation(stats: Optional[npt.ArrayLike] = None, *, s_md: int = 30, s_as: int = 20,
                          n_as: int = 15) -> QTable:
     """The DNN-oriented FD table of paper Sec. 3.2, shape (8, 8) uint16.
@@ -634,7 +649,9 @@ def feature_distillation(stats: Optional[npt.ArrayLike] = None, *, s_md: int = 3
     s_as = _check_int(s_as, "s_as", 1, _MAX_STEP)
     n_as = _check_int(n_as, "n_as", 0, 64)
     if stats is None:
-        sigma = _shipped()["std"]
+        table = np.full(64, s_md, dtype=np.uint16)
+        table[_shipped_rank()[:n_as]] = s_as
+        return table.reshape(8, 8)
     else:
         if isinstance(stats, (str, bytes, dict)):
             raise TypeError(f"stats must be 64 numbers, not {type(stats).__name__}")
