@@ -1,0 +1,126 @@
+/*
+ * dec_idct_scaled_simd.c -- AVX2 sibling of the fused dequantize + reduced
+ * 4x4 inverse DCT (jidctred.c arithmetic; scalar reference fdj_idct_4x4 in
+ * dec_idct.c, fed the dequantized block as fdj_dequant_row does), the luma
+ * kernel of decode(scale=2) and the chroma one of scale=4 at 4:2:0; chosen in
+ * fdj_simd.c (fdj_kernels.idct_4x4_q).
+ *
+ * The scalar code computes in 64-bit; this kernel computes the same
+ * expressions in 32-bit lanes: pass 1 with the eight columns in the lanes of
+ * one vector per coefficient row (row 4 is not read), pass 2 with the four
+ * workspace rows in the lanes of one 128-bit vector per column (column 4 is
+ * not read).  Every intermediate of a pass is a linear form of its inputs whose
+ * coefficients sum in absolute value to at most 77,910 (16384 + 15137 + 6270 +
+ * the odd part's 1730 + 11893 + 17799 + 8697, the larger of its two forms), so
+ * inputs of magnitude at most RED_SAFE = 27000 keep every value, rounding
+ * constant (2^18 at most) included, below 2^31 (77910 * 27000 + 2^18 <
+ * 2.11e9).  The products coef * q are exact in int32 (int16 times int16).
+ * Blocks whose dequantized values or first-pass results exceed RED_SAFE (never
+ * the case for real 8-bit JPEG data) are refused: the caller runs the scalar
+ * reference.  The scalar code's DC-only shortcuts give what the full formulas
+ * give (the DC's shift is exact), so the kernel needs none of them.  libjpeg's
+ * "& 1023" range-limit wrap is reproduced by sign-extending the low ten bits
+ * before the saturating packs.
+ */
+#include "fdj_internal.h"
+
+#ifdef FDJ_X86_SIMD
+#include "fdj_simd_x86.h"
+
+#define RED_SAFE 27000
+
+#define MUL8(a, c) _mm256_mullo_epi32((a), _mm256_set1_epi32(c))
+#define MUL4(a, c) _mm_mullo_epi32((a), _mm_set1_epi32(c))
+
+/* Nonzero if some lane of v is outside [-RED_SAFE, RED_SAFE]: v's lanes are
+ * never INT32_MIN here (products of int16s, or first-pass results of safe
+ * inputs), so abs is exact. */
+FDJ_AVX2 static inline __m256i over8(__m256i v)
+{
+    return _mm256_cmpgt_epi32(_mm256_abs_epi32(v), _mm256_set1_epi32(RED_SAFE));
+}
+
+FDJ_AVX2 int fdj_idct_4x4_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
+                                 ptrdiff_t stride)
+{
+    static const int rows[7] = {0, 1, 2, 3, 5, 6, 7};
+    __m256i x[8], bad = _mm256_setzero_si256(), r1 = _mm256_set1_epi32(1 << 11);
+    __m256i tmp0, tmp2, tmp10, tmp12, o0, o2, w[4], t0, t1, t2, t3;
+    __m128i c0, c1, c2, c3, c5, c6, c7, u0, u2, u10, u12, uo0, uo2, y[4], a, b, p;
+    const __m128i r2 = _mm_set1_epi32(1 << 18);
+    int i;
+    for (i = 0; i < 7; i++) {
+        int k = rows[i];
+        x[k] = _mm256_mullo_epi32(
+            _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(coef + 8 * k))),
+            _mm256_loadu_si256((const __m256i *)(const void *)(q + 8 * k)));
+        bad = _mm256_or_si256(bad, over8(x[k]));
+    }
+    if (!_mm256_testz_si256(bad, bad))
+        return 0;
+
+    /* pass 1: columns in lanes, results descaled by CONST_BITS - PASS1_BITS + 1 */
+    tmp0 = _mm256_slli_epi32(x[0], 13 + 1);
+    tmp2 = _mm256_add_epi32(MUL8(x[2], 15137), MUL8(x[6], -6270)); /* FIX_1_847759065, -FIX_0_765366865 */
+    tmp10 = _mm256_add_epi32(_mm256_add_epi32(tmp0, tmp2), r1);
+    tmp12 = _mm256_add_epi32(_mm256_sub_epi32(tmp0, tmp2), r1);
+    /* z1 = row 7, z2 = row 5, z3 = row 3, z4 = row 1 */
+    o0 = _mm256_add_epi32(_mm256_add_epi32(MUL8(x[7], -1730), MUL8(x[5], 11893)),
+                          _mm256_add_epi32(MUL8(x[3], -17799), MUL8(x[1], 8697)));
+    o2 = _mm256_add_epi32(_mm256_add_epi32(MUL8(x[7], -4176), MUL8(x[5], -4926)),
+                          _mm256_add_epi32(MUL8(x[3], 7373), MUL8(x[1], 20995)));
+    w[0] = _mm256_srai_epi32(_mm256_add_epi32(tmp10, o2), 12);
+    w[3] = _mm256_srai_epi32(_mm256_sub_epi32(tmp10, o2), 12);
+    w[1] = _mm256_srai_epi32(_mm256_add_epi32(tmp12, o0), 12);
+    w[2] = _mm256_srai_epi32(_mm256_sub_epi32(tmp12, o0), 12);
+    bad = _mm256_or_si256(_mm256_or_si256(over8(w[0]), over8(w[1])),
+                          _mm256_or_si256(over8(w[2]), over8(w[3])));
+    if (!_mm256_testz_si256(bad, bad))
+        return 0;
+
+    /* 4x4 transposes in each 128-bit half: t_k = [column k | column k + 4],
+     * lanes = workspace rows 0..3 */
+    t0 = _mm256_unpacklo_epi32(w[0], w[1]);
+    t1 = _mm256_unpackhi_epi32(w[0], w[1]);
+    t2 = _mm256_unpacklo_epi32(w[2], w[3]);
+    t3 = _mm256_unpackhi_epi32(w[2], w[3]);
+    w[0] = _mm256_unpacklo_epi64(t0, t2);
+    w[1] = _mm256_unpackhi_epi64(t0, t2);
+    w[2] = _mm256_unpacklo_epi64(t1, t3);
+    w[3] = _mm256_unpackhi_epi64(t1, t3);
+    c0 = _mm256_castsi256_si128(w[0]);
+    c1 = _mm256_castsi256_si128(w[1]);
+    c5 = _mm256_extracti128_si256(w[1], 1);
+    c2 = _mm256_castsi256_si128(w[2]);
+    c6 = _mm256_extracti128_si256(w[2], 1);
+    c3 = _mm256_castsi256_si128(w[3]);
+    c7 = _mm256_extracti128_si256(w[3], 1);
+
+    /* pass 2: rows in lanes, descaled by CONST_BITS + PASS1_BITS + 3 + 1 */
+    u0 = _mm_slli_epi32(c0, 13 + 1);
+    u2 = _mm_add_epi32(MUL4(c2, 15137), MUL4(c6, -6270));
+    u10 = _mm_add_epi32(_mm_add_epi32(u0, u2), r2);
+    u12 = _mm_add_epi32(_mm_sub_epi32(u0, u2), r2);
+    uo0 = _mm_add_epi32(_mm_add_epi32(MUL4(c7, -1730), MUL4(c5, 11893)),
+                        _mm_add_epi32(MUL4(c3, -17799), MUL4(c1, 8697)));
+    uo2 = _mm_add_epi32(_mm_add_epi32(MUL4(c7, -4176), MUL4(c5, -4926)),
+                        _mm_add_epi32(MUL4(c3, 7373), MUL4(c1, 20995)));
+    y[0] = _mm_srai_epi32(_mm_add_epi32(u10, uo2), 19);
+    y[3] = _mm_srai_epi32(_mm_sub_epi32(u10, uo2), 19);
+    y[1] = _mm_srai_epi32(_mm_add_epi32(u12, uo0), 19);
+    y[2] = _mm_srai_epi32(_mm_sub_epi32(u12, uo0), 19);
+    for (i = 0; i < 4; i++) /* range limit: low ten bits sign-extended, + 128 */
+        y[i] = _mm_add_epi32(_mm_srai_epi32(_mm_slli_epi32(y[i], 22), 22), _mm_set1_epi32(128));
+    a = _mm_packs_epi32(y[0], y[1]);
+    b = _mm_packs_epi32(y[2], y[3]);
+    p = _mm_packus_epi16(a, b); /* byte 4 * column + row */
+    p = _mm_shuffle_epi8(p, _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    for (i = 0; i < 4; i++) {
+        uint32_t v = (uint32_t)_mm_cvtsi128_si32(p);
+        memcpy(out + i * stride, &v, 4);
+        p = _mm_srli_si128(p, 4);
+    }
+    return 1;
+}
+
+#endif /* FDJ_X86_SIMD */
