@@ -92,6 +92,7 @@ void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int
     dq->idct8q = kern.idct_islow_q;
     dq->idct8rq = kern.idct_islow_rq;
     dq->idct4q = kern.idct_4x4_q;
+    dq->idct2q = kern.idct_2x2_q;
     for (c = 0; c < d->ncomp; c++) {
         fdj_dequant_comp *k = &dq->comp[c];
         const uint16_t *t = purify_table_for(&d->opt, c);
@@ -171,6 +172,8 @@ void fdj_dequant_row(const fdj_dequant *dq, int c, const int16_t *coef, int nblo
         if (bs == 1) {
             tmp[0] = blk[0] * k->qmul[0]; /* fdj_idct_1x1 reads the DC only */
         } else if (bs == 4 && dq->idct4q && dq->idct4q(blk, k->qmul, ob, stride)) {
+            continue;
+        } else if (bs == 2 && dq->idct2q && dq->idct2q(blk, k->qmul, ob, stride)) {
             continue;
         } else {
             /* only the coefficients the reduced IDCT reads: all but row and

@@ -1,6 +1,6 @@
 /*
- * dec_idct_scaled_simd.c -- AVX2 sibling of the fused dequantize + reduced
- * 4x4 inverse DCT (jidctred.c arithmetic; scalar reference fdj_idct_4x4 in
+ * dec_idct_scaled_simd.c -- AVX2 siblings of the fused dequantize + reduced
+ * 4x4 (and, at the end, 2x2) inverse DCT (jidctred.c arithmetic; scalar reference fdj_idct_4x4 in
  * dec_idct.c, fed the dequantized block as fdj_dequant_row does), the luma
  * kernel of decode(scale=2) and the chroma one of scale=4 at 4:2:0; chosen in
  * fdj_simd.c (fdj_kernels.idct_4x4_q).
@@ -120,6 +120,69 @@ FDJ_AVX2 int fdj_idct_4x4_q_avx2(const int16_t coef[64], const int32_t q[64], ui
         memcpy(out + i * stride, &v, 4);
         p = _mm_srli_si128(p, 4);
     }
+    return 1;
+}
+
+/* The 2x2 sibling (fdj_idct_2x2: rows and columns 0, 1, 3, 5, 7 read).  Its
+ * forms: 32768 * DC + the odd part's 5906 + 6967 + 10426 + 29692, 85,759 in
+ * all, so inputs of magnitude at most RED2_SAFE = 24000 stay below 2^31 with
+ * the rounding constant (2^19 at most).  Pass 1 as above (columns in lanes,
+ * two workspace rows); pass 2 multiplies each workspace row by the odd
+ * constants lane-wise and sums horizontally. */
+#define RED2_SAFE 24000
+
+FDJ_AVX2 static inline __m256i over8_2(__m256i v)
+{
+    return _mm256_cmpgt_epi32(_mm256_abs_epi32(v), _mm256_set1_epi32(RED2_SAFE));
+}
+
+FDJ_AVX2 int fdj_idct_2x2_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
+                                 ptrdiff_t stride)
+{
+    static const int rows[5] = {0, 1, 3, 5, 7};
+    __m256i x[8], bad = _mm256_setzero_si256(), tmp10, odd, w0, w1, m0, m1;
+    __m128i s, d, y, r;
+    int i;
+    uint16_t v;
+    for (i = 0; i < 5; i++) {
+        int k = rows[i];
+        x[k] = _mm256_mullo_epi32(
+            _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(coef + 8 * k))),
+            _mm256_loadu_si256((const __m256i *)(const void *)(q + 8 * k)));
+        bad = _mm256_or_si256(bad, over8_2(x[k]));
+    }
+    if (!_mm256_testz_si256(bad, bad))
+        return 0;
+    /* pass 1: descaled by CONST_BITS - PASS1_BITS + 2 */
+    tmp10 = _mm256_add_epi32(_mm256_slli_epi32(x[0], 13 + 2), _mm256_set1_epi32(1 << 12));
+    odd = _mm256_add_epi32(_mm256_add_epi32(MUL8(x[7], -5906), MUL8(x[5], 6967)),
+                           _mm256_add_epi32(MUL8(x[3], -10426), MUL8(x[1], 29692)));
+    w0 = _mm256_srai_epi32(_mm256_add_epi32(tmp10, odd), 13);
+    w1 = _mm256_srai_epi32(_mm256_sub_epi32(tmp10, odd), 13);
+    bad = _mm256_or_si256(over8_2(w0), over8_2(w1));
+    if (!_mm256_testz_si256(bad, bad))
+        return 0;
+    /* pass 2: odd part of each workspace row, summed across its lanes */
+    {
+        const __m256i c = _mm256_setr_epi32(0, 29692, 0, -10426, 0, 6967, 0, -5906);
+        m0 = _mm256_mullo_epi32(w0, c);
+        m1 = _mm256_mullo_epi32(w1, c);
+    }
+    m0 = _mm256_hadd_epi32(m0, m1); /* per half: m0 pairs, m1 pairs */
+    s = _mm_add_epi32(_mm256_castsi256_si128(m0), _mm256_extracti128_si256(m0, 1));
+    s = _mm_hadd_epi32(s, s);      /* [T0, T1, T0, T1] */
+    s = _mm_sign_epi32(s, _mm_setr_epi32(1, 1, -1, -1));
+    d = _mm256_castsi256_si128(_mm256_unpacklo_epi32(w0, w1)); /* [DC0, DC1, ...] */
+    d = _mm_unpacklo_epi64(d, d);
+    d = _mm_add_epi32(_mm_slli_epi32(d, 13 + 2), _mm_set1_epi32(1 << 19));
+    y = _mm_srai_epi32(_mm_add_epi32(d, s), 20); /* [r0c0, r1c0, r0c1, r1c1] */
+    y = _mm_add_epi32(_mm_srai_epi32(_mm_slli_epi32(y, 22), 22), _mm_set1_epi32(128));
+    r = _mm_packus_epi16(_mm_packs_epi32(y, y), _mm_setzero_si128());
+    r = _mm_shuffle_epi8(r, _mm_setr_epi8(0, 2, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    v = (uint16_t)_mm_cvtsi128_si32(r);
+    memcpy(out, &v, 2);
+    v = (uint16_t)((uint32_t)_mm_cvtsi128_si32(r) >> 16);
+    memcpy(out + stride, &v, 2);
     return 1;
 }
 
