@@ -170,7 +170,8 @@ void fdj_dequant_row(const fdj_dequant *dq, int c, const int16_t *coef, int nblo
         uint8_t *ob = out + (ptrdiff_t)bx * bs;
         int32_t tmp[64];
         if (bs == 1) {
-            tmp[0] = blk[0] * k->qmul[0]; /* fdj_idct_1x1 reads the DC only */
+            *ob = fdj_idct_1x1_pixel(blk[0] * k->qmul[0]); /* fdj_idct_1x1, inlined */
+            continue;
         } else if (bs == 4 && dq->idct4q && dq->idct4q(blk, k->qmul, ob, stride)) {
             continue;
         } else if (bs == 2 && dq->idct2q && dq->idct2q(blk, k->qmul, ob, stride)) {

@@ -40,6 +40,22 @@ FDJ_AVX2 static inline __m256i over8(__m256i v)
     return _mm256_cmpgt_epi32(_mm256_abs_epi32(v), _mm256_set1_epi32(RED_SAFE));
 }
 
+/* Nonzero if the block's coefficients other than the DC are all zero.  Both
+ * passes of jidctred.c's 4x4 and 2x2 then give every pixel the value of its
+ * 1x1 IDCT (their DC shortcuts shift exactly: (4 * dc + 16) >> 5 equals
+ * (dc + 4) >> 3), computed here in 64 bits like the scalar code, so these
+ * blocks need no range check. */
+FDJ_AVX2 static inline int dc_only(const int16_t coef[64])
+{
+    const __m256i *p = (const __m256i *)(const void *)coef;
+    __m256i m = _mm256_and_si256(_mm256_loadu_si256(p),
+                                 _mm256_setr_epi16(0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                   -1, -1, -1, -1));
+    m = _mm256_or_si256(_mm256_or_si256(m, _mm256_loadu_si256(p + 1)),
+                        _mm256_or_si256(_mm256_loadu_si256(p + 2), _mm256_loadu_si256(p + 3)));
+    return _mm256_testz_si256(m, m);
+}
+
 FDJ_AVX2 int fdj_idct_4x4_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
                                  ptrdiff_t stride)
 {
@@ -49,6 +65,12 @@ FDJ_AVX2 int fdj_idct_4x4_q_avx2(const int16_t coef[64], const int32_t q[64], ui
     __m128i c0, c1, c2, c3, c5, c6, c7, u0, u2, u10, u12, uo0, uo2, y[4], a, b, p;
     const __m128i r2 = _mm_set1_epi32(1 << 18);
     int i;
+    if (dc_only(coef)) { /* common: flat blocks */
+        uint32_t v = fdj_idct_1x1_pixel((int64_t)coef[0] * q[0]) * 0x01010101u;
+        for (i = 0; i < 4; i++)
+            memcpy(out + i * stride, &v, 4);
+        return 1;
+    }
     for (i = 0; i < 7; i++) {
         int k = rows[i];
         x[k] = _mm256_mullo_epi32(
@@ -144,6 +166,12 @@ FDJ_AVX2 int fdj_idct_2x2_q_avx2(const int16_t coef[64], const int32_t q[64], ui
     __m128i s, d, y, r;
     int i;
     uint16_t v;
+    if (dc_only(coef)) {
+        v = (uint16_t)(fdj_idct_1x1_pixel((int64_t)coef[0] * q[0]) * 0x0101u);
+        memcpy(out, &v, 2);
+        memcpy(out + stride, &v, 2);
+        return 1;
+    }
     for (i = 0; i < 5; i++) {
         int k = rows[i];
         x[k] = _mm256_mullo_epi32(
