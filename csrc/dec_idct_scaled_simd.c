@@ -29,15 +29,31 @@
 
 #define RED_SAFE 27000
 
-#define MUL8(a, c) _mm256_mullo_epi32((a), _mm256_set1_epi32(c))
-#define MUL4(a, c) _mm_mullo_epi32((a), _mm_set1_epi32(c))
+/* The constants, as rows of 8 lanes in memory: _mm256_set1_epi32 of each
+ * is rebuilt from a general register on every call (the kernels are called
+ * through a pointer, once per block), three instructions where a memory
+ * operand costs none.  Not static const: the compiler would fold the loads
+ * back into those broadcasts.  Never written. */
+#define RED2_SAFE 24000
+enum { K_15137, K_M6270, K_M1730, K_11893, K_M17799, K_8697, K_M4176, K_M4926, K_7373, K_20995,
+       K_M5906, K_6967, K_M10426, K_29692, K_SAFE4, K_SAFE2, K_R11, K_R12, K_R18, K_R19, K_128 };
+#define ROW8(v) {v, v, v, v, v, v, v, v}
+int32_t fdj_idct_scaled_consts[][8] __attribute__((aligned(32), visibility("hidden"))) = {
+    ROW8(15137), ROW8(-6270), ROW8(-1730), ROW8(11893), ROW8(-17799), ROW8(8697), ROW8(-4176),
+    ROW8(-4926), ROW8(7373), ROW8(20995), ROW8(-5906), ROW8(6967), ROW8(-10426), ROW8(29692),
+    ROW8(RED_SAFE), ROW8(RED2_SAFE), ROW8(1 << 11), ROW8(1 << 12), ROW8(1 << 18), ROW8(1 << 19),
+    ROW8(128)};
+#define KV(i) _mm256_load_si256((const __m256i *)(const void *)fdj_idct_scaled_consts[i])
+#define KX(i) _mm_load_si128((const __m128i *)(const void *)fdj_idct_scaled_consts[i])
+#define MUL8(a, k) _mm256_mullo_epi32((a), KV(k))
+#define MUL4(a, k) _mm_mullo_epi32((a), KX(k))
 
 /* Nonzero if some lane of v is outside [-RED_SAFE, RED_SAFE]: v's lanes are
  * never INT32_MIN here (products of int16s, or first-pass results of safe
  * inputs), so abs is exact. */
 FDJ_AVX2 static inline __m256i over8(__m256i v)
 {
-    return _mm256_cmpgt_epi32(_mm256_abs_epi32(v), _mm256_set1_epi32(RED_SAFE));
+    return _mm256_cmpgt_epi32(_mm256_abs_epi32(v), KV(K_SAFE4));
 }
 
 /* Nonzero if the block's coefficients other than the DC are all zero.  Both
@@ -60,10 +76,10 @@ FDJ_AVX2 int fdj_idct_4x4_q_avx2(const int16_t coef[64], const int32_t q[64], ui
                                  ptrdiff_t stride)
 {
     static const int rows[7] = {0, 1, 2, 3, 5, 6, 7};
-    __m256i x[8], bad = _mm256_setzero_si256(), r1 = _mm256_set1_epi32(1 << 11);
+    __m256i x[8], bad = _mm256_setzero_si256(), r1 = KV(K_R11);
     __m256i tmp0, tmp2, tmp10, tmp12, o0, o2, w[4], t0, t1, t2, t3;
     __m128i c0, c1, c2, c3, c5, c6, c7, u0, u2, u10, u12, uo0, uo2, y[4], a, b, p;
-    const __m128i r2 = _mm_set1_epi32(1 << 18);
+    const __m128i r2 = KX(K_R18);
     int i;
     if (dc_only(coef)) { /* common: flat blocks */
         uint32_t v = fdj_idct_1x1_pixel((int64_t)coef[0] * q[0]) * 0x01010101u;
@@ -83,14 +99,14 @@ FDJ_AVX2 int fdj_idct_4x4_q_avx2(const int16_t coef[64], const int32_t q[64], ui
 
     /* pass 1: columns in lanes, results descaled by CONST_BITS - PASS1_BITS + 1 */
     tmp0 = _mm256_slli_epi32(x[0], 13 + 1);
-    tmp2 = _mm256_add_epi32(MUL8(x[2], 15137), MUL8(x[6], -6270)); /* FIX_1_847759065, -FIX_0_765366865 */
+    tmp2 = _mm256_add_epi32(MUL8(x[2], K_15137), MUL8(x[6], K_M6270)); /* FIX_1_847759065, -FIX_0_765366865 */
     tmp10 = _mm256_add_epi32(_mm256_add_epi32(tmp0, tmp2), r1);
     tmp12 = _mm256_add_epi32(_mm256_sub_epi32(tmp0, tmp2), r1);
     /* z1 = row 7, z2 = row 5, z3 = row 3, z4 = row 1 */
-    o0 = _mm256_add_epi32(_mm256_add_epi32(MUL8(x[7], -1730), MUL8(x[5], 11893)),
-                          _mm256_add_epi32(MUL8(x[3], -17799), MUL8(x[1], 8697)));
-    o2 = _mm256_add_epi32(_mm256_add_epi32(MUL8(x[7], -4176), MUL8(x[5], -4926)),
-                          _mm256_add_epi32(MUL8(x[3], 7373), MUL8(x[1], 20995)));
+    o0 = _mm256_add_epi32(_mm256_add_epi32(MUL8(x[7], K_M1730), MUL8(x[5], K_11893)),
+                          _mm256_add_epi32(MUL8(x[3], K_M17799), MUL8(x[1], K_8697)));
+    o2 = _mm256_add_epi32(_mm256_add_epi32(MUL8(x[7], K_M4176), MUL8(x[5], K_M4926)),
+                          _mm256_add_epi32(MUL8(x[3], K_7373), MUL8(x[1], K_20995)));
     w[0] = _mm256_srai_epi32(_mm256_add_epi32(tmp10, o2), 12);
     w[3] = _mm256_srai_epi32(_mm256_sub_epi32(tmp10, o2), 12);
     w[1] = _mm256_srai_epi32(_mm256_add_epi32(tmp12, o0), 12);
@@ -120,19 +136,19 @@ FDJ_AVX2 int fdj_idct_4x4_q_avx2(const int16_t coef[64], const int32_t q[64], ui
 
     /* pass 2: rows in lanes, descaled by CONST_BITS + PASS1_BITS + 3 + 1 */
     u0 = _mm_slli_epi32(c0, 13 + 1);
-    u2 = _mm_add_epi32(MUL4(c2, 15137), MUL4(c6, -6270));
+    u2 = _mm_add_epi32(MUL4(c2, K_15137), MUL4(c6, K_M6270));
     u10 = _mm_add_epi32(_mm_add_epi32(u0, u2), r2);
     u12 = _mm_add_epi32(_mm_sub_epi32(u0, u2), r2);
-    uo0 = _mm_add_epi32(_mm_add_epi32(MUL4(c7, -1730), MUL4(c5, 11893)),
-                        _mm_add_epi32(MUL4(c3, -17799), MUL4(c1, 8697)));
-    uo2 = _mm_add_epi32(_mm_add_epi32(MUL4(c7, -4176), MUL4(c5, -4926)),
-                        _mm_add_epi32(MUL4(c3, 7373), MUL4(c1, 20995)));
+    uo0 = _mm_add_epi32(_mm_add_epi32(MUL4(c7, K_M1730), MUL4(c5, K_11893)),
+                        _mm_add_epi32(MUL4(c3, K_M17799), MUL4(c1, K_8697)));
+    uo2 = _mm_add_epi32(_mm_add_epi32(MUL4(c7, K_M4176), MUL4(c5, K_M4926)),
+                        _mm_add_epi32(MUL4(c3, K_7373), MUL4(c1, K_20995)));
     y[0] = _mm_srai_epi32(_mm_add_epi32(u10, uo2), 19);
     y[3] = _mm_srai_epi32(_mm_sub_epi32(u10, uo2), 19);
     y[1] = _mm_srai_epi32(_mm_add_epi32(u12, uo0), 19);
     y[2] = _mm_srai_epi32(_mm_sub_epi32(u12, uo0), 19);
     for (i = 0; i < 4; i++) /* range limit: low ten bits sign-extended, + 128 */
-        y[i] = _mm_add_epi32(_mm_srai_epi32(_mm_slli_epi32(y[i], 22), 22), _mm_set1_epi32(128));
+        y[i] = _mm_add_epi32(_mm_srai_epi32(_mm_slli_epi32(y[i], 22), 22), KX(K_128));
     a = _mm_packs_epi32(y[0], y[1]);
     b = _mm_packs_epi32(y[2], y[3]);
     p = _mm_packus_epi16(a, b); /* byte 4 * column + row */
@@ -151,11 +167,9 @@ FDJ_AVX2 int fdj_idct_4x4_q_avx2(const int16_t coef[64], const int32_t q[64], ui
  * the rounding constant (2^19 at most).  Pass 1 as above (columns in lanes,
  * two workspace rows); pass 2 multiplies each workspace row by the odd
  * constants lane-wise and sums horizontally. */
-#define RED2_SAFE 24000
-
 FDJ_AVX2 static inline __m256i over8_2(__m256i v)
 {
-    return _mm256_cmpgt_epi32(_mm256_abs_epi32(v), _mm256_set1_epi32(RED2_SAFE));
+    return _mm256_cmpgt_epi32(_mm256_abs_epi32(v), KV(K_SAFE2));
 }
 
 FDJ_AVX2 int fdj_idct_2x2_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
@@ -182,9 +196,9 @@ FDJ_AVX2 int fdj_idct_2x2_q_avx2(const int16_t coef[64], const int32_t q[64], ui
     if (!_mm256_testz_si256(bad, bad))
         return 0;
     /* pass 1: descaled by CONST_BITS - PASS1_BITS + 2 */
-    tmp10 = _mm256_add_epi32(_mm256_slli_epi32(x[0], 13 + 2), _mm256_set1_epi32(1 << 12));
-    odd = _mm256_add_epi32(_mm256_add_epi32(MUL8(x[7], -5906), MUL8(x[5], 6967)),
-                           _mm256_add_epi32(MUL8(x[3], -10426), MUL8(x[1], 29692)));
+    tmp10 = _mm256_add_epi32(_mm256_slli_epi32(x[0], 13 + 2), KV(K_R12));
+    odd = _mm256_add_epi32(_mm256_add_epi32(MUL8(x[7], K_M5906), MUL8(x[5], K_6967)),
+                           _mm256_add_epi32(MUL8(x[3], K_M10426), MUL8(x[1], K_29692)));
     w0 = _mm256_srai_epi32(_mm256_add_epi32(tmp10, odd), 13);
     w1 = _mm256_srai_epi32(_mm256_sub_epi32(tmp10, odd), 13);
     bad = _mm256_or_si256(over8_2(w0), over8_2(w1));
@@ -202,9 +216,9 @@ FDJ_AVX2 int fdj_idct_2x2_q_avx2(const int16_t coef[64], const int32_t q[64], ui
     s = _mm_sign_epi32(s, _mm_setr_epi32(1, 1, -1, -1));
     d = _mm256_castsi256_si128(_mm256_unpacklo_epi32(w0, w1)); /* [DC0, DC1, ...] */
     d = _mm_unpacklo_epi64(d, d);
-    d = _mm_add_epi32(_mm_slli_epi32(d, 13 + 2), _mm_set1_epi32(1 << 19));
+    d = _mm_add_epi32(_mm_slli_epi32(d, 13 + 2), KX(K_R19));
     y = _mm_srai_epi32(_mm_add_epi32(d, s), 20); /* [r0c0, r1c0, r0c1, r1c1] */
-    y = _mm_add_epi32(_mm_srai_epi32(_mm_slli_epi32(y, 22), 22), _mm_set1_epi32(128));
+    y = _mm_add_epi32(_mm_srai_epi32(_mm_slli_epi32(y, 22), 22), KX(K_128));
     r = _mm_packus_epi16(_mm_packs_epi32(y, y), _mm_setzero_si128());
     r = _mm_shuffle_epi8(r, _mm_setr_epi8(0, 2, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
     v = (uint16_t)_mm_cvtsi128_si32(r);
