@@ -32,28 +32,32 @@
 /* The constants, as rows of 8 lanes in memory: _mm256_set1_epi32 of each
  * is rebuilt from a general register on every call (the kernels are called
  * through a pointer, once per block), three instructions where a memory
- * operand costs none.  Not static const: the compiler would fold the loads
- * back into those broadcasts.  Never written. */
+ * operand costs none.  The kernels read them through a pointer the compiler
+ * cannot see through (KC_OPAQUE), or it would fold the loads back into those
+ * broadcasts. */
 #define RED2_SAFE 24000
 enum { K_15137, K_M6270, K_M1730, K_11893, K_M17799, K_8697, K_M4176, K_M4926, K_7373, K_20995,
        K_M5906, K_6967, K_M10426, K_29692, K_SAFE4, K_SAFE2, K_R11, K_R12, K_R18, K_R19, K_128 };
 #define ROW8(v) {v, v, v, v, v, v, v, v}
-int32_t fdj_idct_scaled_consts[][8] __attribute__((aligned(32), visibility("hidden"))) = {
+static const int32_t kc_rows[][8] __attribute__((aligned(32))) = {
     ROW8(15137), ROW8(-6270), ROW8(-1730), ROW8(11893), ROW8(-17799), ROW8(8697), ROW8(-4176),
     ROW8(-4926), ROW8(7373), ROW8(20995), ROW8(-5906), ROW8(6967), ROW8(-10426), ROW8(29692),
     ROW8(RED_SAFE), ROW8(RED2_SAFE), ROW8(1 << 11), ROW8(1 << 12), ROW8(1 << 18), ROW8(1 << 19),
     ROW8(128)};
-#define KV(i) _mm256_load_si256((const __m256i *)(const void *)fdj_idct_scaled_consts[i])
-#define KX(i) _mm_load_si128((const __m128i *)(const void *)fdj_idct_scaled_consts[i])
+#define KC_OPAQUE()                                                                               \
+    const int32_t(*kc)[8] = kc_rows;                                                              \
+    __asm__("" : "+r"(kc))
+#define KV(i) _mm256_load_si256((const __m256i *)(const void *)kc[i])
+#define KX(i) _mm_load_si128((const __m128i *)(const void *)kc[i])
 #define MUL8(a, k) _mm256_mullo_epi32((a), KV(k))
 #define MUL4(a, k) _mm_mullo_epi32((a), KX(k))
 
 /* Nonzero if some lane of v is outside [-RED_SAFE, RED_SAFE]: v's lanes are
  * never INT32_MIN here (products of int16s, or first-pass results of safe
  * inputs), so abs is exact. */
-FDJ_AVX2 static inline __m256i over8(__m256i v)
+FDJ_AVX2 static inline __m256i over8(__m256i v, __m256i lim)
 {
-    return _mm256_cmpgt_epi32(_mm256_abs_epi32(v), KV(K_SAFE4));
+    return _mm256_cmpgt_epi32(_mm256_abs_epi32(v), lim);
 }
 
 /* Nonzero if the block's coefficients other than the DC are all zero.  Both
@@ -76,7 +80,8 @@ FDJ_AVX2 int fdj_idct_4x4_q_avx2(const int16_t coef[64], const int32_t q[64], ui
                                  ptrdiff_t stride)
 {
     static const int rows[7] = {0, 1, 2, 3, 5, 6, 7};
-    __m256i x[8], bad = _mm256_setzero_si256(), r1 = KV(K_R11);
+    KC_OPAQUE();
+    __m256i x[8], bad = _mm256_setzero_si256(), r1 = KV(K_R11), lim = KV(K_SAFE4);
     __m256i tmp0, tmp2, tmp10, tmp12, o0, o2, w[4], t0, t1, t2, t3;
     __m128i c0, c1, c2, c3, c5, c6, c7, u0, u2, u10, u12, uo0, uo2, y[4], a, b, p;
     const __m128i r2 = KX(K_R18);
@@ -92,7 +97,7 @@ FDJ_AVX2 int fdj_idct_4x4_q_avx2(const int16_t coef[64], const int32_t q[64], ui
         x[k] = _mm256_mullo_epi32(
             _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(coef + 8 * k))),
             _mm256_loadu_si256((const __m256i *)(const void *)(q + 8 * k)));
-        bad = _mm256_or_si256(bad, over8(x[k]));
+        bad = _mm256_or_si256(bad, over8(x[k], lim));
     }
     if (!_mm256_testz_si256(bad, bad))
         return 0;
@@ -111,8 +116,8 @@ FDJ_AVX2 int fdj_idct_4x4_q_avx2(const int16_t coef[64], const int32_t q[64], ui
     w[3] = _mm256_srai_epi32(_mm256_sub_epi32(tmp10, o2), 12);
     w[1] = _mm256_srai_epi32(_mm256_add_epi32(tmp12, o0), 12);
     w[2] = _mm256_srai_epi32(_mm256_sub_epi32(tmp12, o0), 12);
-    bad = _mm256_or_si256(_mm256_or_si256(over8(w[0]), over8(w[1])),
-                          _mm256_or_si256(over8(w[2]), over8(w[3])));
+    bad = _mm256_or_si256(_mm256_or_si256(over8(w[0], lim), over8(w[1], lim)),
+                          _mm256_or_si256(over8(w[2], lim), over8(w[3], lim)));
     if (!_mm256_testz_si256(bad, bad))
         return 0;
 
@@ -167,16 +172,17 @@ FDJ_AVX2 int fdj_idct_4x4_q_avx2(const int16_t coef[64], const int32_t q[64], ui
  * the rounding constant (2^19 at most).  Pass 1 as above (columns in lanes,
  * two workspace rows); pass 2 multiplies each workspace row by the odd
  * constants lane-wise and sums horizontally. */
-FDJ_AVX2 static inline __m256i over8_2(__m256i v)
+FDJ_AVX2 static inline __m256i over8_2(__m256i v, __m256i lim)
 {
-    return _mm256_cmpgt_epi32(_mm256_abs_epi32(v), KV(K_SAFE2));
+    return _mm256_cmpgt_epi32(_mm256_abs_epi32(v), lim);
 }
 
 FDJ_AVX2 int fdj_idct_2x2_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
                                  ptrdiff_t stride)
 {
     static const int rows[5] = {0, 1, 3, 5, 7};
-    __m256i x[8], bad = _mm256_setzero_si256(), tmp10, odd, w0, w1, m0, m1;
+    KC_OPAQUE();
+    __m256i x[8], bad = _mm256_setzero_si256(), lim = KV(K_SAFE2), tmp10, odd, w0, w1, m0, m1;
     __m128i s, d, y, r;
     int i;
     uint16_t v;
@@ -191,7 +197,7 @@ FDJ_AVX2 int fdj_idct_2x2_q_avx2(const int16_t coef[64], const int32_t q[64], ui
         x[k] = _mm256_mullo_epi32(
             _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(coef + 8 * k))),
             _mm256_loadu_si256((const __m256i *)(const void *)(q + 8 * k)));
-        bad = _mm256_or_si256(bad, over8_2(x[k]));
+        bad = _mm256_or_si256(bad, over8_2(x[k], lim));
     }
     if (!_mm256_testz_si256(bad, bad))
         return 0;
@@ -201,7 +207,7 @@ FDJ_AVX2 int fdj_idct_2x2_q_avx2(const int16_t coef[64], const int32_t q[64], ui
                            _mm256_add_epi32(MUL8(x[3], K_M10426), MUL8(x[1], K_29692)));
     w0 = _mm256_srai_epi32(_mm256_add_epi32(tmp10, odd), 13);
     w1 = _mm256_srai_epi32(_mm256_sub_epi32(tmp10, odd), 13);
-    bad = _mm256_or_si256(over8_2(w0), over8_2(w1));
+    bad = _mm256_or_si256(over8_2(w0, lim), over8_2(w1, lim));
     if (!_mm256_testz_si256(bad, bad))
         return 0;
     /* pass 2: odd part of each workspace row, summed across its lanes */
