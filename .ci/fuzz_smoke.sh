@@ -12,8 +12,8 @@ RUNS=${FUZZ_SMOKE_RUNS:-3000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-TARGETS="fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip fuzz_simd_diff fuzz_region"
-kind_of() { case $1 in fuzz_roundtrip) echo roundtrip ;; *) echo decode ;; esac; }
+TARGETS="fuzz_decode fuzz_decode_purify fuzz_inspect fuzz_roundtrip fuzz_simd_diff fuzz_region fuzz_roundtrip12"
+kind_of() { case $1 in fuzz_roundtrip*) echo roundtrip ;; *) echo decode ;; esac; }
 
 # Without clang's libFuzzer: replay the regression files through every target
 # built with the system compiler (ASan+UBSan where it has them), then stop.

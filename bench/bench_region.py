@@ -4,7 +4,8 @@
 
 One 2400x1800 photo-like image (skimage's astronaut upscaled, with grain), encoded by Pillow at
 quality 90 in three codings: baseline 4:2:0, the same with a restart marker every MCU row, and
-progressive.  For each, the thread-CPU time (interleaved repetitions, minimum) of
+progressive; with imagecodecs also at 12 bits (imagecodecs' SOF1 4:2:0 q90, fdjpeg's with a
+restart marker every MCU row) and as a 16-bit lossless grey frame.  For each, the thread-CPU time (interleaved repetitions, minimum) of
 ``fdjpeg.decode(data, region=...)`` for regions of several sizes and positions, beside a full
 fdjpeg decode and imagecodecs' full decode (libjpeg-turbo 3) followed by the same crop, the way
 a loader without region decode gets a crop.  Every region result is checked against the full
@@ -77,6 +78,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--out", default=None, help="write the markdown table here")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated codings to run (e.g. 'baseline'), default all")
     args = ap.parse_args()
 
     img = make_image()
@@ -86,6 +89,21 @@ def main():
         "restart every MCU row": encode(img, restart_marker_rows=1),
         "progressive": encode(img, progressive=True),
     }
+    if imagecodecs is not None:
+        # above 8 bits (issue 17, second session): the same image at 12 bits, written by
+        # imagecodecs (SOF1 4:2:0 q90) and by fdjpeg with restart markers (imagecodecs writes
+        # none), and a 16-bit lossless grey frame
+        img12 = (img.astype(np.uint16) << 4) | (img.astype(np.uint16) >> 4)
+        files["12-bit 4:2:0 q90 (imagecodecs, SOF1)"] = imagecodecs.jpeg8_encode(
+            img12, level=90, bitspersample=12, subsampling="420")
+        files["12-bit, restart every MCU row (fdjpeg)"] = fdjpeg.encode(
+            img12, quality=90, subsampling="4:2:0", restart_rows=1)
+        grey16 = (img12[..., 1].astype(np.uint16) << 4) | (img12[..., 1] >> 8)
+        files["16-bit lossless grey (imagecodecs, psv 1)"] = imagecodecs.jpeg8_encode(
+            grey16, lossless=True, bitspersample=16, predictor=1)
+    if args.only:
+        keep = [k.strip() for k in args.only.split(",")]
+        files = {k: v for k, v in files.items() if k in keep}
     lines = []
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -130,6 +148,13 @@ def main():
   it is.
 - Progressive (and other multi-scan or arithmetic) files decode every coefficient of every
   scan, as a full decode; only the rendering is saved (the 'vs full' ratios above).
+- The MCU rows before the region are walked in skip mode: the Huffman decoder advances the bit
+  position and the DC predictions without storing a coefficient (no stores, no clearing, no
+  dequantization or IDCT).
+- 12-bit files follow the same rules (the IDCT and rendering are scalar, so the share saved
+  by a small region is larger). Lossless files are reconstructed down to the region's last
+  row (the predictors need every row above it; nothing below is read when one scan holds
+  every component), and only the region is upsampled and converted.
 """)
     text = "\n".join(lines) + "\n"
     print(text)

@@ -78,6 +78,41 @@ def main():
                         lambda: imagecodecs.jpeg8_encode(img, level=90, bitspersample=12, **kw)],
                        max(3, a.reps // 3))
         rows.append(f"| {name} | {f * 1e3:.1f} | {r * 1e3:.1f} | {r / f:.2f} |")
+    # region decode above 8 bits (native since issue 17's second session): fdjpeg's region
+    # against a full decode + crop by fdjpeg and by imagecodecs (which has no region decode)
+    rows += ["", "| region decode | region (x, y, w, h) | fdjpeg region ms | fdjpeg full + crop ms "
+             "| imagecodecs full + crop ms | vs imagecodecs |", "|---|---|---:|---:|---:|---:|"]
+    region_cases = {k: dec_cases[k] for k in ("12-bit grey 1024² q90 (SOF1)",
+                                              "12-bit colour 4:2:0 1024² q90",
+                                              "12-bit lossless grey 1024² (psv 7)",
+                                              "16-bit lossless grey 1024² (psv 1)")}
+    for name, data in region_cases.items():
+        want = imagecodecs.jpeg8_decode(data)
+        hh, ww = want.shape[:2]
+        for label, (x, y, rw, rh) in (("quarter x quarter, top-left", (0, 0, ww // 4, hh // 4)),
+                                      ("quarter x quarter, bottom-right",
+                                       (ww - ww // 4, hh - hh // 4, ww // 4, hh // 4)),
+                                      ("224x224, centre", (ww // 2 - 112, hh // 2 - 112, 224, 224))):
+            got = fdjpeg.decode(data, region=(x, y, rw, rh))
+            assert np.array_equal(got, want[y:y + rh, x:x + rw]), (name, label)
+            f, ff, r = cpu_min([lambda: fdjpeg.decode(data, region=(x, y, rw, rh)),
+                                lambda: fdjpeg.decode(data)[y:y + rh, x:x + rw].copy(),
+                                lambda: imagecodecs.jpeg8_decode(data)[y:y + rh, x:x + rw].copy()],
+                               a.reps)
+            rows.append(f"| {name}: {label} | ({x}, {y}, {rw}, {rh}) | {f * 1e3:.2f} | "
+                        f"{ff * 1e3:.2f} | {r * 1e3:.2f} | {r / f:.2f} |")
+    # fused 12-bit purification against the round trip a user would otherwise run
+    rows += ["", "| 12-bit purify, colour 1024² 4:4:4 | fdjpeg ms | imagecodecs encode + decode ms "
+             "| ratio |", "|---|---:|---:|---:|"]
+    q90 = np.asarray(fdjpeg.inspect(imagecodecs.jpeg8_encode(rgb[:8, :8], level=90, bitspersample=12))
+                     ["qtables"][0], np.uint16)
+    T = np.maximum(q90 // 16, 1)
+    f, r = cpu_min([lambda: fdjpeg.purify(rgb, T),
+                    lambda: imagecodecs.jpeg8_decode(imagecodecs.jpeg8_encode(
+                        rgb, level=90, bitspersample=12, subsampling="444"))],
+                   max(3, a.reps // 3))
+    rows.append(f"| `purify(rgb12, T)` vs q90 round trip | {f * 1e3:.1f} | {r * 1e3:.1f} | "
+                f"{r / f:.2f} |")
     head = (f"# Higher precision: fdjpeg vs imagecodecs {imagecodecs.__version__} "
             f"({imagecodecs.jpeg8_version()})\n\n`python bench/precision.py --reps {a.reps}`, "
             f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, thread CPU time, "

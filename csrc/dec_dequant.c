@@ -42,10 +42,18 @@ int fdj_idct_islow_rq(const int16_t coef[64], const int32_t q[64], const fdj_req
     return 1;
 }
 
+/* Entry i (natural order) of a 16-bit field, in both halves of its row. */
+static void set16(fdj_requant_table *rt, int field, int i, uint16_t v)
+{
+    rt->v16[field][i >> 3][i & 7] = v;
+    rt->v16[field][i >> 3][8 + (i & 7)] = v;
+}
+
 /* Division constants of a requantization table (fdj_simd.h). */
 void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64])
 {
     int i;
+    rt->small_t = 0;
     for (i = 0; i < 64; i++) {
         uint32_t d = t[i] ? t[i] : 1, l = 0;
         while (((uint32_t)1 << l) < d)
@@ -54,6 +62,27 @@ void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64])
         rt->half[i] = (int32_t)(d >> 1);
         rt->shift[i] = 15 + l;
         rt->magic[i] = (uint32_t)((((uint64_t)1 << (15 + l)) + d - 1) / d);
+        set16(rt, FDJ_RQ_T, i, (uint16_t)d);
+        set16(rt, FDJ_RQ_HALF, i, (uint16_t)(d >> 1));
+        set16(rt, FDJ_RQ_MAGIC, i, d >= 3 ? (uint16_t)rt->magic[i] : d == 2 ? 0x8000 : 0);
+        set16(rt, FDJ_RQ_POST, i, d >= 3 ? (uint16_t)(1u << (32 - rt->shift[i])) : 0);
+        set16(rt, FDJ_RQ_KEEPX, i, d == 2 ? 0xFFFF : 0);
+        set16(rt, FDJ_RQ_KEEPN, i, d == 1 ? 0xFFFF : 0);
+        set16(rt, FDJ_RQ_CMAX, i, 0);
+        if (d <= 2)
+            rt->small_t = 1;
+    }
+}
+
+/* The coefficient bound of the 16-bit requantization for the multipliers q
+ * (int16 values, as the decoder's qmul): |c| <= CMAX keeps
+ * |c| * |q| <= 32767 - T/2. */
+void fdj_requant_table_set_q(fdj_requant_table *rt, const int32_t q[64])
+{
+    int i;
+    for (i = 0; i < 64; i++) {
+        int32_t m = q[i] < 0 ? -q[i] : q[i], room = 32767 - rt->half[i];
+        set16(rt, FDJ_RQ_CMAX, i, (uint16_t)(m ? room / m : 32767));
     }
 }
 
@@ -91,6 +120,8 @@ void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int
     dq->idct8 = kern.idct_islow;
     dq->idct8q = kern.idct_islow_q;
     dq->idct8rq = kern.idct_islow_rq;
+    dq->idct8t = kern.idct_turbo_row;
+    dq->idct8rqr = kern.idct_islow_rq_row;
     dq->idct4q = kern.idct_4x4_q;
     dq->idct2q = kern.idct_2x2_q;
     for (c = 0; c < d->ncomp; c++) {
@@ -101,19 +132,26 @@ void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int
         for (i = 0; i < 64; i++)
             k->qmul[i] = (int32_t)(int16_t)k->q[i]; /* libjpeg keeps multipliers as short */
         k->purify = t != NULL;
-        if (t)
+        if (t) {
             fdj_requant_table_init(&k->rq, t);
+            fdj_requant_table_set_q(&k->rq, k->qmul);
+        }
     }
 }
 
-/* Without purification, 8x8: blocks that can reach 16-bit limits take
- * libjpeg-turbo's AVX2 arithmetic (what Pillow shows on x86-64); all others the
- * exact fast kernels.  The fused kernel refuses exactly the blocks that need the
- * emulation, with vector range checks instead of a scalar pass over the block. */
+/* Without purification, 8x8: every block gets libjpeg-turbo's AVX2 arithmetic
+ * (what Pillow shows on x86-64).  With the 16-bit row kernel that is computed
+ * directly; otherwise blocks that can reach 16-bit limits take the emulation
+ * and all others the exact ISLOW kernels, which agree with it there (the fused
+ * kernel refuses exactly the blocks that need the emulation). */
 static void plain_row8(const fdj_dequant *dq, const fdj_dequant_comp *k, const int16_t *coef,
                        int nblocks, uint8_t *out, ptrdiff_t stride)
 {
     int bx, i;
+    if (dq->idct8t) {
+        dq->idct8t(coef, k->q, nblocks, out, stride);
+        return;
+    }
     for (bx = 0; bx < nblocks; bx++) {
         const int16_t *blk = coef + (size_t)bx * 64;
         uint8_t *ob = out + (ptrdiff_t)bx * 8;
@@ -147,6 +185,10 @@ void fdj_dequant_row(const fdj_dequant *dq, int c, const int16_t *coef, int nblo
         return;
     }
     if (bs == 8) {
+        if (dq->idct8rqr) {
+            dq->idct8rqr(coef, k->qmul, &k->rq, nblocks, out, stride);
+            return;
+        }
         /* the fused sibling refuses blocks whose values leave its exact range */
         for (bx = 0; bx < nblocks; bx++) {
             const int16_t *blk = coef + (size_t)bx * 64;

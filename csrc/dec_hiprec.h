@@ -26,6 +26,13 @@ int fdj_render16_planes(const fdj_render_spec *spec, int precision,
                         const uint16_t *const plane[], const ptrdiff_t plane_stride[],
                         uint8_t *out, ptrdiff_t out_stride);
 
+/* The same for the window x0..x1-1, y0..y1-1 of the output only (out: its rows):
+ * exactly those pixels of fdj_render16_planes' output; reads plane samples only in
+ * [x0/hx - 1, (x1-1)/hx + 1] x [y0/vx - 1, (y1-1)/vx + 1] (clamped to the component). */
+int fdj_render16_window(const fdj_render_spec *spec, int precision,
+                        const uint16_t *const plane[], const ptrdiff_t plane_stride[], int x0,
+                        int y0, int x1, int y1, uint8_t *out, ptrdiff_t out_stride);
+
 /* dec_idct12.c: libjpeg-turbo's 12-bit jpeg_idct_islow (PASS1_BITS 1, range
  * limit to 0..4095) of one block of dequantized coefficients. */
 void fdj_idct12_islow(const int32_t in[64], uint16_t *out, ptrdiff_t stride);
@@ -35,5 +42,13 @@ void fdj_idct12_islow(const int32_t in[64], uint16_t *out, ptrdiff_t stride);
  * render them with spec (from the driver's output geometry). */
 int fdj_output12_from_full(fdj_decoder *d, const fdj_render_spec *spec, uint8_t *out,
                            ptrdiff_t row_stride);
+/* The same for the output window x0..x1-1, y0..y1-1: only the blocks whose samples the
+ * window reads (fdj_render16_window) are dequantized and IDCT'd (fdj_decode12_needed). */
+int fdj_output12_window(fdj_decoder *d, const fdj_render_spec *spec, int x0, int y0, int x1,
+                        int y1, uint8_t *out, ptrdiff_t row_stride);
+/* The block rectangle of component c that the window reads: block columns
+ * [*bx0, *bx1), block rows [*by0, *by1). */
+void fdj_decode12_needed(const fdj_decoder *d, const fdj_render_spec *spec, int c, int x0,
+                         int y0, int x1, int y1, int *bx0, int *bx1, int *by0, int *by1);
 
 #endif

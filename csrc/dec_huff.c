@@ -303,12 +303,26 @@ void fdj_reset_entropy(fdj_decoder *d)
 #define DEC_HUFF_MCU_NAME fdj_decode_mcu_sequential_scalar
 #define DEC_HUFF_MCU_ATTR
 #include "dec_huff_mcu.h"
+/* and its skip variant: entropy state only, nothing stored */
+#define DEC_HUFF_MCU_NAME fdj_skip_mcu_sequential_scalar
+#define DEC_HUFF_MCU_ATTR
+#define DEC_HUFF_MCU_SKIP
+#include "dec_huff_mcu.h"
 
 int fdj_decode_mcu_sequential(fdj_decoder *d, int16_t *const blocks[], int nblocks,
                               const int block_comp[])
 {
     fdj_huff_mcu_fn fn = d->huff_mcu_seq ? d->huff_mcu_seq : fdj_decode_mcu_sequential_scalar;
     return fn(d, blocks, nblocks, block_comp);
+}
+
+int fdj_skip_mcu_sequential(fdj_decoder *d, int nblocks, const int block_comp[])
+{
+#ifdef FDJ_X86_SIMD
+    if (d->huff_mcu_seq == fdj_decode_mcu_sequential_bmi2)
+        return fdj_skip_mcu_sequential_bmi2(d, NULL, nblocks, block_comp);
+#endif
+    return fdj_skip_mcu_sequential_scalar(d, NULL, nblocks, block_comp);
 }
 
 int fdj_huff_decode_diff(fdj_decoder *d, const fdj_huff *t)

@@ -7,7 +7,11 @@
  *
  * The first include (no DEC_HUFF_MCU_NAME) gives the shared helpers only;
  * an include with DEC_HUFF_MCU_NAME / DEC_HUFF_MCU_ATTR defined gives the
- * decoder under that name and attribute.
+ * decoder under that name and attribute (both are #undef'd after it, so one
+ * file may include it again for another variant).  With DEC_HUFF_MCU_SKIP
+ * also defined it is the skip decoder: the same bit-stream walk, the same DC
+ * predictions and errors, but no coefficient is stored (blocks may be NULL)
+ * -- for the MCUs before a region, which only advance the entropy state.
  */
 #ifndef FDJ_DEC_HUFF_MCU_HELPERS
 #define FDJ_DEC_HUFF_MCU_HELPERS
@@ -44,8 +48,8 @@ FDJ_INLINE uint64_t load_be64(const uint8_t *p)
 
 #endif /* FDJ_DEC_HUFF_MCU_HELPERS */
 
-#if defined(DEC_HUFF_MCU_NAME) && !defined(FDJ_DEC_HUFF_MCU_BODY)
-#define FDJ_DEC_HUFF_MCU_BODY
+#if defined(DEC_HUFF_MCU_NAME) && !defined(FDJ_DEC_HUFF_MCU_SLOW)
+#define FDJ_DEC_HUFF_MCU_SLOW
 
 /* Codes longer than the lookahead: the canonical maxcode walk (F.2.2.3),
  * on the caller's bit state; -1 for a bad code is mapped to 0 as libjpeg. */
@@ -74,6 +78,14 @@ static int huff_decode_slow(uint64_t *acc, int *nbits, const fdj_huff *t)
         return t->vals[idx];
     }
 }
+#endif /* FDJ_DEC_HUFF_MCU_SLOW */
+
+#ifdef DEC_HUFF_MCU_NAME
+#ifdef DEC_HUFF_MCU_SKIP
+#define SEQ_STORE(blk, i, v) ((void)(v)) /* computed for nothing: optimised away */
+#else
+#define SEQ_STORE(blk, i, v) ((blk)[i] = (int16_t)(v))
+#endif
 
 /* The bit buffer lives in locals here (the compiler cannot keep b->acc in a
  * register across stores to int16 blocks and int fields), and so do the
@@ -129,6 +141,9 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
     uint64_t acc;
     int n, nbits;
     size_t pos, lim;
+#ifdef DEC_HUFF_MCU_SKIP
+    (void)blocks;
+#endif
     if (d->insufficient)
         return FDJ_OK; /* rest of the restart interval stays zero, as libjpeg */
     acc = b->acc;
@@ -136,7 +151,9 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
     pos = b->pos;
     lim = SEQ_LIM();
     for (n = 0; n < nblocks; n++) {
+#ifndef DEC_HUFF_MCU_SKIP
         int16_t *blk = blocks[n];
+#endif
         int si = block_comp[n]; /* index into the scan's component list */
         fdj_dcomp *comp = &d->comp[d->scan_comp[si]];
         const fdj_huff *dct = &d->dc[d->scan_td[si]];
@@ -158,7 +175,7 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
         }
         dc_pred += s;
         comp->dc_pred = dc_pred;
-        blk[0] = (int16_t)dc_pred;
+        SEQ_STORE(blk, 0, dc_pred);
         for (k = 1; k < 64; k++) {
             int rs, r, f;
             SEQ_REFILL();
@@ -168,7 +185,7 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
                 k += (f >> 8) & 15;
                 acc <<= (f & 0xFF);
                 nbits -= (f & 0xFF);
-                blk[fdj_zigzag_to_natural[k]] = (int16_t)(f >> 16);
+                SEQ_STORE(blk, fdj_zigzag_to_natural[k], f >> 16);
                 continue;
             }
             SEQ_DECODE(rs, act);
@@ -179,7 +196,7 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
                 acc <<= s;
                 nbits -= s;
                 k += r;
-                blk[fdj_zigzag_to_natural[k]] = (int16_t)extend(v, s);
+                SEQ_STORE(blk, fdj_zigzag_to_natural[k], extend(v, s));
             } else {
                 if (r != 15)
                     break;
@@ -197,5 +214,9 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
 #undef SEQ_REFILL
 #undef SEQ_DECODE
 #undef SEQ_LIM
+#undef SEQ_STORE
+#undef DEC_HUFF_MCU_NAME
+#undef DEC_HUFF_MCU_ATTR
+#undef DEC_HUFF_MCU_SKIP
 
 #endif /* DEC_HUFF_MCU_NAME */

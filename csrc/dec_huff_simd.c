@@ -9,4 +9,9 @@
 #define DEC_HUFF_MCU_NAME fdj_decode_mcu_sequential_bmi2
 #define DEC_HUFF_MCU_ATTR __attribute__((target("avx2,bmi,bmi2,lzcnt")))
 #include "dec_huff_mcu.h"
+/* the skip variant (dec_huff.c fdj_skip_mcu_sequential) */
+#define DEC_HUFF_MCU_NAME fdj_skip_mcu_sequential_bmi2
+#define DEC_HUFF_MCU_ATTR __attribute__((target("avx2,bmi,bmi2,lzcnt")))
+#define DEC_HUFF_MCU_SKIP
+#include "dec_huff_mcu.h"
 #endif

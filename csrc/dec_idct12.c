@@ -167,8 +167,40 @@ static const uint16_t *purify_table(const fdj_decoder *d, int c)
     return NULL;
 }
 
+void fdj_decode12_needed(const fdj_decoder *d, const fdj_render_spec *spec, int c, int x0,
+                         int y0, int x1, int y1, int *bx0, int *bx1, int *by0, int *by1)
+{
+    const fdj_dcomp *k = &d->comp[c];
+    int hx = spec->hx[c], vx = spec->vx[c];
+    /* the triangle filter reads one sample beyond (dec_render16.c upsample_cols) */
+    int lo = x0 / hx - (hx > 1), hi = (x1 - 1) / hx + (hx > 1);
+    int top = y0 / vx - (vx > 1), bot = (y1 - 1) / vx + (vx > 1);
+    if (lo < 0)
+        lo = 0;
+    if (top < 0)
+        top = 0;
+    if (hi > spec->comp_width[c] - 1)
+        hi = spec->comp_width[c] - 1;
+    if (bot > spec->comp_height[c] - 1)
+        bot = spec->comp_height[c] - 1;
+    *bx0 = lo / 8;
+    *bx1 = hi / 8 + 1;
+    *by0 = top / 8;
+    *by1 = bot / 8 + 1;
+    if (*bx1 > k->width_in_blocks)
+        *bx1 = k->width_in_blocks;
+    if (*by1 > k->height_in_blocks)
+        *by1 = k->height_in_blocks;
+}
+
 int fdj_output12_from_full(fdj_decoder *d, const fdj_render_spec *spec, uint8_t *out,
                            ptrdiff_t row_stride)
+{
+    return fdj_output12_window(d, spec, 0, 0, spec->width, spec->height, out, row_stride);
+}
+
+int fdj_output12_window(fdj_decoder *d, const fdj_render_spec *spec, int x0, int y0, int x1,
+                        int y1, uint8_t *out, ptrdiff_t row_stride)
 {
     uint16_t *planes[FDJ_MAX_COMPONENTS] = {0};
     ptrdiff_t strides[FDJ_MAX_COMPONENTS];
@@ -176,7 +208,8 @@ int fdj_output12_from_full(fdj_decoder *d, const fdj_render_spec *spec, uint8_t 
     int c, st = FDJ_OK;
     if (d->opt.scale_denom != 1)
         return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED,
-                            "scaled decoding (scale 1/%d) of 12-bit JPEG is not supported",
+                            "scaled decoding (scale 1/%d) of 12-bit JPEG is not supported (no "
+                            "independent 12-bit reference for libjpeg-turbo's scaled IDCTs)",
                             d->opt.scale_denom);
     if (fdj_render16_check(spec, 0, &why) != FDJ_OK)
         return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED, "%s", why);
@@ -185,7 +218,7 @@ int fdj_output12_from_full(fdj_decoder *d, const fdj_render_spec *spec, uint8_t 
         const uint16_t *t = purify_table(d, c);
         int32_t q[64], t16[64];
         size_t n;
-        int bx, by, i;
+        int bx, by, i, bx0, bx1, by0, by1;
         strides[c] = (ptrdiff_t)k->width_in_blocks * 8;
         if (!fdj_mul3_size((size_t)strides[c], (size_t)k->height_in_blocks * 8, sizeof(uint16_t),
                            &n)) {
@@ -201,10 +234,12 @@ int fdj_output12_from_full(fdj_decoder *d, const fdj_render_spec *spec, uint8_t 
             q[i] = (int32_t)k->q[i]; /* int multipliers at 12 bits (see the top) */
             t16[i] = t ? (int32_t)t[i] * 16 : 0;
         }
-        for (by = 0; by < k->height_in_blocks; by++) {
+        /* only the blocks the window reads (the plane is not touched elsewhere) */
+        fdj_decode12_needed(d, spec, c, x0, y0, x1, y1, &bx0, &bx1, &by0, &by1);
+        for (by = by0; by < by1; by++) {
             const int16_t *src = k->coef + (size_t)by * (size_t)k->bw * 64;
             uint16_t *dst = planes[c] + (size_t)by * 8 * (size_t)strides[c];
-            for (bx = 0; bx < k->width_in_blocks; bx++) {
+            for (bx = bx0; bx < bx1; bx++) {
                 const int16_t *blk = src + (size_t)bx * 64;
                 int32_t tmp[64];
                 if (t) {
@@ -219,7 +254,8 @@ int fdj_output12_from_full(fdj_decoder *d, const fdj_render_spec *spec, uint8_t 
             }
         }
     }
-    st = fdj_render16_planes(spec, 12, (const uint16_t *const *)planes, strides, out, row_stride);
+    st = fdj_render16_window(spec, 12, (const uint16_t *const *)planes, strides, x0, y0, x1, y1,
+                             out, row_stride);
     if (st != FDJ_OK)
         st = fdj_fail_dec(d, st, "out of memory while rendering 12-bit samples");
 done:

@@ -13,8 +13,10 @@
  *   - saturates each pass's descaled result to int16, and the final value to
  *     -128..127 before adding 128 (the C code wraps through a 1024-entry table).
  * Everything else (the 16x16->32 multiply-adds, 32-bit sums and descaling) is
- * exact, as in the C code.  The decoder uses this for blocks whose values could
- * reach those limits, so that files built to overflow decode as Pillow shows them.
+ * exact, as in the C code.  The scalar decoder uses this for blocks whose values
+ * could reach those limits, so that files built to overflow decode as Pillow shows
+ * them; it is also the reference of the AVX2 kernel that computes the same
+ * arithmetic in 16-bit lanes for every block (dec_idct16_simd.c).
  */
 #include "dec_internal.h"
 

@@ -227,10 +227,12 @@ FDJ_AVX2 int fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], 
  * reach the next integer, at least 1/T away.  Returns 0, writing nothing, for larger n or an
  * IDCT outside the 32-bit range: the caller takes the scalar reference
  * (fdj_idct_islow_rq, dec_dequant.c). */
-FDJ_AVX2 int fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
-                                     const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride)
+/* The requantization of fdj_idct_islow_rq_avx2 (below) into x[0..7]; 0 for
+ * an n of 2^24 or more (x undefined). */
+FDJ_AVX2 static inline int requant_vec(const int16_t coef[64], const int32_t q[64],
+                                       const fdj_requant_table *rt, __m256i x[8])
 {
-    __m256i x[8], v[8], n[8], big = _mm256_setzero_si256();
+    __m256i v[8], n[8], big = _mm256_setzero_si256();
     int i, nz = 0;
     for (i = 0; i < 8; i++) {
         __m128i c16 = _mm_loadu_si128((const __m128i *)(const void *)(coef + 8 * i));
@@ -259,16 +261,32 @@ FDJ_AVX2 int fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
                 _mm256_mullo_epi32(quo, _mm256_loadu_si256((const __m256i *)(const void *)(rt->t + 8 * i))),
                 v[i]); /* v < 0: negated; v == 0: n < t so the quotient is 0 */
         }
-    } else if (_mm256_testz_si256(big, _mm256_set1_epi32(~((1 << 24) - 1)))) {
+        return 1;
+    }
+    if (_mm256_testz_si256(big, _mm256_set1_epi32(~((1 << 24) - 1)))) {
         for (i = 0; i < 8; i++) {
             __m256i tt = _mm256_loadu_si256((const __m256i *)(const void *)(rt->t + 8 * i));
             __m256 quo = _mm256_floor_ps(_mm256_div_ps(_mm256_cvtepi32_ps(n[i]), _mm256_cvtepi32_ps(tt)));
             x[i] = _mm256_sign_epi32(_mm256_mullo_epi32(_mm256_cvttps_epi32(quo), tt), v[i]);
         }
-    } else {
-        big = _mm256_set1_epi32(-1); /* scalar below */
+        return 1;
     }
-    if (!_mm256_testz_si256(big, _mm256_set1_epi32(~((1 << 24) - 1))))
+    return 0; /* the scalar reference */
+}
+
+/* One-pass FD: dequantize, requantize by T (round half away from zero, as
+ * fd_requantize_block in dec_dequant.c) and IDCT.  n = |c*q| + T/2 is
+ * divided by T with the table's multiply-shift when every n of the block is
+ * below 2^15 (real files), else in float32, which is exact after the floor
+ * for n < 2^24: the quotient's relative error is below 2^-24, so it cannot
+ * reach the next integer, at least 1/T away.  Returns 0, writing nothing, for larger n or an
+ * IDCT outside the 32-bit range: the caller takes the scalar reference
+ * (fdj_idct_islow_rq, dec_dequant.c). */
+FDJ_AVX2 int fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
+                                     const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride)
+{
+    __m256i x[8];
+    if (!requant_vec(coef, q, rt, x))
         return 0;
     return idct_vec(x, out, stride, 0);
 }

@@ -164,6 +164,22 @@ int fdj_decode_mcu_sequential(fdj_decoder *d, int16_t *const blocks[], int nbloc
                               const int block_comp[]);
 int fdj_decode_mcu_progressive(fdj_decoder *d, int16_t *const blocks[], int nblocks,
                                const int block_comp[]);
+/* Skip mode (dec_huff_mcu.h with DEC_HUFF_MCU_SKIP): one sequential Huffman MCU walked
+ * for its bits and DC predictions only, nothing stored; the same errors as decoding it. */
+int fdj_skip_mcu_sequential(fdj_decoder *d, int nblocks, const int block_comp[]);
+#ifdef FDJ_X86_SIMD
+int fdj_skip_mcu_sequential_bmi2(fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                                 const int block_comp[]);
+#endif
+/* dec_scan.c: fdj_decode_mcu in skip mode (single-scan sequential Huffman only) */
+int fdj_skip_mcu(fdj_decoder *d, int n, const int bc[], int *togo);
+/* dec_scan.c: decode the first (single, interleaved, sequential Huffman) scan into the
+ * whole-image buffers up to group g1 - 1 (a group: an MCU row; a block row of a single
+ * component); groups before g0 are skipped (restart intervals by their markers, the
+ * rest in skip mode), their coefficients left zero.  Nothing after g1 is read. */
+int fdj_decode_scan_groups(fdj_decoder *d, int g0, int g1);
+/* dec_rows.c: the position after the k-th restart marker of the scan data at pos (0: none) */
+size_t fdj_find_restart(const fdj_decoder *d, size_t pos, long k);
 int fdj_process_restart(fdj_decoder *d);
 void fdj_reset_entropy(fdj_decoder *d);
 int fdj_prepare_scan_tables(fdj_decoder *d); /* check/derive the tables the scan needs */
@@ -193,6 +209,8 @@ typedef struct fdj_dequant {
     fdj_idct_fn idct8;         /* ISLOW IDCT kernel */
     fdj_idct_q_fn idct8q;      /* fused dequantize + IDCT sibling, or NULL */
     fdj_idct_rq_fn idct8rq;    /* fused dequantize + requantize + IDCT sibling, or NULL */
+    fdj_idct_turbo_row_fn idct8t; /* libjpeg-turbo-arithmetic row kernel, or NULL */
+    fdj_idct_rq_row_fn idct8rqr; /* fused requantize + IDCT row kernel, or NULL */
     fdj_idct_q_fn idct4q;      /* fused dequantize + 4x4 reduced IDCT sibling, or NULL */
     fdj_idct_q_fn idct2q;      /* fused dequantize + 2x2 reduced IDCT sibling, or NULL */
 } fdj_dequant;
@@ -211,5 +229,8 @@ int fdj_idct_block_is_hostile(const int16_t coef[64], const uint16_t q[64]);
 
 /* dec_lossless.c */
 int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride);
+/* the output window x0..x1-1, y0..y1-1 only (out: its rows, row_stride apart) */
+int fdj_decode_lossless_window(fdj_decoder *d, int x0, int y0, int x1, int y1, uint8_t *out,
+                               ptrdiff_t row_stride);
 
 #endif

@@ -62,7 +62,9 @@ static void undifference(const int32_t *diff, const uint16_t *prev, uint16_t *cu
 #undef UNDIFF_LOOP
 }
 
-static int decode_scan(fdj_decoder *d, lossless_comp *lc)
+/* Decode the current scan's MCU rows 0..stop_my (all of them for stop_my < 0 or past the
+ * end); a scan stopped early leaves the rest of its data unread. */
+static int decode_scan(fdj_decoder *d, lossless_comp *lc, int stop_my)
 {
     int psv = d->Ss, pt = d->Al, i, mx, my, mcus_x, mcus_y, rows_to_go = 0, restart_rows = 0;
     int initial, st;
@@ -98,6 +100,8 @@ static int decode_scan(fdj_decoder *d, lossless_comp *lc)
         lc[d->scan_comp[i]].first_row = 1;
         lc[d->scan_comp[i]].scanned = 1;
     }
+    if (stop_my >= 0 && stop_my < mcus_y - 1)
+        mcus_y = stop_my + 1;
     for (my = 0; my < mcus_y; my++) {
         if (restart_rows) {
             if (rows_to_go == 0) {
@@ -180,13 +184,84 @@ static int decode_scan(fdj_decoder *d, lossless_comp *lc)
     return FDJ_OK;
 }
 
+/* Render the window [x0, x1) x [y0, y1) of complete planes into out.  Lossless frames
+ * upsample by replication (block size 1) and convert colour sample by sample, so the
+ * window's pixels are those of a render of the sub-image that starts at the MCU corner
+ * (x0 and y0 rounded down to multiples of max_h and max_v, where every component's sample
+ * grid starts) with the planes offset to it: render that, then crop. */
+static int render_window(fdj_decoder *d, const fdj_render_spec *full, lossless_comp *lc,
+                         int x0, int y0, int x1, int y1, uint8_t *out, ptrdiff_t row_stride)
+{
+    fdj_render_spec spec = *full;
+    const uint8_t *planes[FDJ_MAX_COMPONENTS];
+    ptrdiff_t strides[FDJ_MAX_COMPONENTS];
+    int sb = fdj_sample_bytes(d->info.precision), c, st, r, x;
+    int ax = x0 - x0 % d->max_h, ay = y0 - y0 % d->max_v;
+    int ch = fdj_render_channels(full);
+    uint8_t *buf = NULL, *dst = out;
+    ptrdiff_t dst_stride = row_stride;
+    spec.width = x1 - ax;
+    spec.height = y1 - ay;
+    for (c = 0; c < d->ncomp; c++) {
+        int hx = full->hx[c], vx = full->vx[c];
+        int cx = ax / hx, cy = ay / vx;
+        int cw = (spec.width + hx - 1) / hx, chh = (spec.height + vx - 1) / vx;
+        if (cw > full->comp_width[c] - cx)
+            cw = full->comp_width[c] - cx;
+        if (chh > full->comp_height[c] - cy)
+            chh = full->comp_height[c] - cy;
+        spec.comp_width[c] = cw;
+        spec.comp_height[c] = chh;
+        strides[c] = lc[c].pw;
+        planes[c] = lc[c].plane + ((size_t)cy * (size_t)lc[c].pw + (size_t)cx) * (size_t)sb;
+    }
+    if (ax != x0 || ay != y0) {
+        /* the window's rows from the MCU corner, cropped below */
+        dst_stride = (ptrdiff_t)spec.width * ch * sb;
+        buf = (uint8_t *)fdj_malloc2((size_t)spec.height, (size_t)dst_stride);
+        if (!buf)
+            return FDJ_ERR_NOMEM;
+        dst = buf;
+    }
+    if (d->info.precision > 8)
+        st = fdj_render16_planes(&spec, d->info.precision, (const uint16_t *const *)planes,
+                                 strides, dst, dst_stride);
+    else if (d->info.precision < 8 && spec.invert_cmyk) {
+        /* 4 components below 8 bits: inverted with 2^P - 1 - v, as above 8 bits */
+        int maxv = (1 << d->info.precision) - 1;
+        spec.invert_cmyk = 0;
+        st = fdj_render_planes(&spec, planes, strides, dst, dst_stride);
+        for (r = 0; st == FDJ_OK && r < spec.height; r++) {
+            uint8_t *o = dst + (ptrdiff_t)r * dst_stride;
+            for (x = 0; x < 4 * spec.width; x++)
+                o[x] = (uint8_t)(maxv - o[x]);
+        }
+    } else
+        st = fdj_render_planes(&spec, planes, strides, dst, dst_stride);
+    if (st == FDJ_OK && buf)
+        for (r = y0; r < y1; r++)
+            memcpy(out + (ptrdiff_t)(r - y0) * row_stride,
+                   buf + (ptrdiff_t)(r - ay) * dst_stride + (ptrdiff_t)(x0 - ax) * ch * sb,
+                   (size_t)(x1 - x0) * (size_t)ch * (size_t)sb);
+    free(buf);
+    return st;
+}
+
 int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
+{
+    return fdj_decode_lossless_window(d, 0, 0, d->info.width, d->info.height, out, row_stride);
+}
+
+/* A window of the output (x0..x1-1, y0..y1-1): the planes are reconstructed only down to
+ * the window's last row when the first scan holds every component (a single-scan file:
+ * the predictors need every row above, nothing below), else whole; then only the window
+ * is upsampled and colour converted. */
+int fdj_decode_lossless_window(fdj_decoder *d, int x0, int y0, int x1, int y1, uint8_t *out,
+                               ptrdiff_t row_stride)
 {
     lossless_comp lc[FDJ_MAX_COMPONENTS];
     fdj_render_spec spec;
-    const uint8_t *planes[FDJ_MAX_COMPONENTS];
-    ptrdiff_t strides[FDJ_MAX_COMPONENTS];
-    int c, st, hs[FDJ_MAX_COMPONENTS], vs[FDJ_MAX_COMPONENTS];
+    int c, st, stop_my, first_all, hs[FDJ_MAX_COMPONENTS], vs[FDJ_MAX_COMPONENTS];
     int sb = fdj_sample_bytes(d->info.precision);
     int mcus_x = (int)(((int64_t)d->info.width + d->max_h - 1) / d->max_h);
     int mcus_y = (int)(((int64_t)d->info.height + d->max_v - 1) / d->max_v);
@@ -217,8 +292,25 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         hs[c] = k->h;
         vs[c] = k->v;
     }
+    {
+        /* the last MCU row the window reads (replication: component row (y1-1)/vx) */
+        int whole = x0 == 0 && y0 == 0 && x1 == d->info.width && y1 == d->info.height;
+        stop_my = -1;
+        if (!whole && d->scan_ncomp == d->ncomp) {
+            stop_my = 0;
+            for (c = 0; c < d->ncomp; c++) {
+                int vx = d->max_v / d->comp[c].v;
+                int row = (y1 - 1) / vx, my = d->ncomp == 1 ? row : row / d->comp[c].v;
+                if (my > stop_my)
+                    stop_my = my;
+            }
+        }
+    }
+    first_all = d->scan_ncomp == d->ncomp;
     for (;;) {
-        st = decode_scan(d, lc);
+        st = decode_scan(d, lc, stop_my);
+        if (st == FDJ_OK && stop_my >= 0)
+            break; /* a single-scan file: nothing after the window's rows is read */
         if (st == FDJ_OK)
             st = fdj_read_headers(d);
         /* a single-scan file is complete after its scan: running out of data in what
@@ -226,6 +318,16 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
         if (st == FDJ_ERR_TRUNCATED && !d->opt.allow_truncated && d->info.num_scans == 1 &&
             d->scan_ncomp == d->ncomp && !d->br.hit_end)
             st = 0;
+        if (st > 0 && d->info.num_scans == 2 && first_all) {
+            /* jdinput.c: a first scan holding every component makes libjpeg-turbo decode
+             * in one pass, and a second SOS is JERR_EOI_EXPECTED (imagecodecs: "Didn't
+             * expect more than one scan"; Pillow: "broken data stream"), as the DCT path
+             * (dec_rows.c engine_finish).  Found by fuzz_region: regions, which stop after
+             * the first scan, differed from a full decode that took the second. */
+            st = fdj_fail_dec(d, FDJ_ERR_CORRUPT,
+                              "unexpected second scan in a single-scan lossless file (EOI "
+                              "expected)");
+        }
         if (st == 0 && d->opt.allow_truncated && d->truncated) {
             /* measured: when the data ends before every component had its scan, Pillow
              * shows nothing at all */
@@ -235,15 +337,26 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
             if (!all)
                 st = FDJ_ERR_TRUNCATED;
         }
+        if (st < 0 && first_all && d->opt.allow_truncated &&
+            (st == FDJ_ERR_TRUNCATED || (st == FDJ_ERR_CORRUPT && d->truncated))) {
+            /* a single-scan file cut in the markers after its scan: libjpeg-turbo has
+             * output every row in its one pass before it reads them, and Pillow keeps
+             * those rows (measured; fuzz_region finding: the zero image below was given
+             * here too, while a region, which reads nothing after its rows, gave them) */
+            d->truncated = 1;
+            d->status = 0;
+            d->msg[0] = 0;
+            st = 0;
+        }
         if (st < 0 && d->opt.allow_truncated &&
             (st == FDJ_ERR_TRUNCATED || (st == FDJ_ERR_CORRUPT && d->truncated))) {
             /* cut inside a marker segment between scans (or one completed only by the
              * appended EOI), or inside any scan of a multi-scan lossless file: libjpeg
              * stops before any output and Pillow's image stays zero */
-            int r, w = d->info.width, ch;
+            int r, w = x1 - x0, ch;
             ch = d->opt.out_format == FDJ_OUT_RGB ? 3 : d->opt.out_format == FDJ_OUT_GRAY ? 1
                  : d->ncomp == 1 ? 1 : d->ncomp == 4 ? 4 : 3;
-            for (r = 0; r < d->info.height; r++)
+            for (r = 0; r < y1 - y0; r++)
                 memset(out + (ptrdiff_t)r * row_stride, 0, (size_t)w * (size_t)ch * (size_t)sb);
             d->truncated = 1;
             d->status = 0;
@@ -268,11 +381,8 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
     }
     spec.invert_cmyk = d->opt.invert_adobe_cmyk &&
                        (d->info.jpeg_color == FDJ_CS_CMYK || d->info.jpeg_color == FDJ_CS_YCCK);
-    for (c = 0; c < d->ncomp; c++) {
+    for (c = 0; c < d->ncomp; c++)
         spec.fancy[c] = 0; /* block size 1: libjpeg-turbo upsamples by replication */
-        planes[c] = lc[c].plane;
-        strides[c] = lc[c].pw;
-    }
     if (d->info.precision != 8) {
         /* 8-bit lossless keeps its long-standing (Pillow-compared) conversions */
         const char *why;
@@ -281,21 +391,7 @@ int fdj_decode_lossless(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
             goto done;
         }
     }
-    if (d->info.precision > 8)
-        st = fdj_render16_planes(&spec, d->info.precision, (const uint16_t *const *)planes,
-                                 strides, out, row_stride);
-    else if (d->info.precision < 8 && spec.invert_cmyk) {
-        /* 4 components below 8 bits: inverted with 2^P - 1 - v, as above 8 bits */
-        int r, x, maxv = (1 << d->info.precision) - 1;
-        spec.invert_cmyk = 0;
-        st = fdj_render_planes(&spec, planes, strides, out, row_stride);
-        for (r = 0; st == FDJ_OK && r < d->info.height; r++) {
-            uint8_t *o = out + (ptrdiff_t)r * row_stride;
-            for (x = 0; x < 4 * d->info.width; x++)
-                o[x] = (uint8_t)(maxv - o[x]);
-        }
-    } else
-        st = fdj_render_planes(&spec, planes, strides, out, row_stride);
+    st = render_window(d, &spec, lc, x0, y0, x1, y1, out, row_stride);
     if (st != FDJ_OK)
         st = fdj_fail_dec(d, st, st == FDJ_ERR_NOMEM ? "out of memory while rendering"
                                                      : "unsupported output for this frame");

@@ -211,14 +211,57 @@ static int check_usable(fdj_decoder *d)
     return FDJ_OK;
 }
 
-/* 12-bit DCT frames: every scan into the coefficient buffers, then the 12-bit output
- * (dec_idct12.c, dec_render16.c).  Truncation and arithmetic-cut rules as the 8-bit path. */
-static int decode_whole_hiprec(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride, int w, int h,
-                               int ch)
+/* 12-bit DCT frames, the output window x0..x1-1, y0..y1-1 (the whole output for
+ * fdj_decoder_decode): the coefficients (every scan; for a region of a single-scan
+ * sequential Huffman file only up to the region's last MCU row, the rows before it in
+ * skip mode), then the 12-bit output of the window's blocks only (dec_idct12.c,
+ * dec_render16.c).  Truncation and arithmetic-cut rules as the 8-bit path. */
+static int decode_hiprec(fdj_decoder *d, int x0, int y0, int x1, int y1, uint8_t *out,
+                         ptrdiff_t row_stride, int ch)
 {
-    int st;
-    st = fdj_decode_all_scans(d);
-    if (d->opt.allow_truncated &&
+    int st, streamed = 0, w = x1 - x0, h = y1 - y0;
+    fdj_out_geom g;
+    if ((st = fdj_output_geometry(d, &g)) != FDJ_OK)
+        return st;
+    if (!d->info.progressive && !d->info.arithmetic && d->scan_ncomp == d->ncomp) {
+        /* a single-scan sequential Huffman file (libjpeg's one-pass mode): entropy-decode
+         * up to the window's last group (MCU row), skipping the groups before it
+         * (dec_scan.c); the whole image then checks the scan's end and what follows as
+         * the 8-bit engine does (dec_rows.c engine_finish) */
+        int c, g0 = INT32_MAX, g1 = 0;
+        int whole = x0 == 0 && y0 == 0 && x1 == g.width && y1 == g.height;
+        for (c = 0; c < d->ncomp; c++) {
+            int bx0, bx1, by0, by1, v = d->ncomp == 1 ? 1 : d->comp[c].v;
+            fdj_decode12_needed(d, &g.spec, c, x0, y0, x1, y1, &bx0, &bx1, &by0, &by1);
+            if (by0 / v < g0)
+                g0 = by0 / v;
+            if ((by1 - 1) / v + 1 > g1)
+                g1 = (by1 - 1) / v + 1;
+        }
+        if (whole) {
+            g0 = 0;
+            g1 = d->ncomp == 1 ? d->comp[0].height_in_blocks : d->mcus_y;
+        }
+        st = fdj_decode_scan_groups(d, g0, g1);
+        if (st == FDJ_OK && whole) {
+            st = fdj_end_scan(d);
+            if (st == FDJ_OK) {
+                st = fdj_read_headers(d);
+                /* every row is decoded: running out of data after the scan is only a
+                 * suspension for libjpeg (and Pillow); a second scan is an error */
+                if (st == FDJ_ERR_TRUNCATED && !d->br.hit_end)
+                    st = 0;
+                if (st > 0)
+                    st = fdj_fail_dec(d, FDJ_ERR_CORRUPT, "unexpected second scan in a "
+                                                          "single-scan sequential file (EOI "
+                                                          "expected)");
+            }
+        }
+        streamed = 1;
+    } else {
+        st = fdj_decode_all_scans(d);
+    }
+    if (!streamed && d->opt.allow_truncated &&
         (st == FDJ_ERR_TRUNCATED ||
          (st == FDJ_ERR_CORRUPT && (d->pos > d->real_size || d->truncated)))) {
         /* cut inside a marker segment between scans: libjpeg suspends (or fails on the
@@ -236,18 +279,13 @@ static int decode_whole_hiprec(fdj_decoder *d, uint8_t *out, ptrdiff_t row_strid
         return st;
     if (d->info.progressive && (st = fdj_smooth_coefficients(d)) != FDJ_OK)
         return st;
-    {
-        fdj_out_geom g;
-        if ((st = fdj_output_geometry(d, &g)) != FDJ_OK)
-            return st;
-        st = fdj_output12_from_full(d, &g.spec, out, row_stride);
-    }
+    st = fdj_output12_window(d, &g.spec, x0, y0, x1, y1, out, row_stride);
     if (st == FDJ_OK && d->info.arithmetic && d->opt.allow_truncated && d->opt.scale_denom == 1) {
         /* Pillow's view of arithmetic data that ends early: only the rows output before
          * libjpeg failed (fdj_arith_rows_kept), the rest of its buffer stays zero */
-        int r, keep = fdj_arith_rows_kept(d, h);
-        for (r = keep < 0 ? h : keep; r < h; r++)
-            memset(out + (ptrdiff_t)r * row_stride, 0, (size_t)w * (size_t)ch);
+        int r, keep = fdj_arith_rows_kept(d, g.height);
+        for (r = keep < 0 ? y1 : keep > y0 ? keep : y0; r < y1; r++)
+            memset(out + (ptrdiff_t)(r - y0) * row_stride, 0, (size_t)w * (size_t)ch);
     }
     return st;
 }
@@ -267,7 +305,7 @@ int fdj_decoder_decode(fdj_decoder *d, uint8_t *out, ptrdiff_t row_stride)
     if (d->info.lossless)
         return fdj_decode_lossless(d, out, row_stride);
     if (d->info.precision != 8)
-        return decode_whole_hiprec(d, out, row_stride, w, h, ch);
+        return decode_hiprec(d, 0, 0, w, h, out, row_stride, ch);
     return fdj_run_engine(d, 0, 0, w, h, 1, out, row_stride);
 }
 
@@ -284,13 +322,14 @@ int fdj_decoder_decode_region(fdj_decoder *d, int x, int y, int width, int heigh
         return fdj_fail_dec(d, FDJ_ERR_ARGUMENT,
                             "region (x=%d, y=%d, width=%d, height=%d) is empty or outside the "
                             "%dx%d output", x, y, width, height, w, h);
+    ch *= fdj_sample_bytes(d->info.precision); /* bytes per pixel: uint16 samples above 8 bits */
     if (!out || row_stride < (ptrdiff_t)width * ch)
         return fdj_fail_dec(d, FDJ_ERR_ARGUMENT, "output buffer row stride too small");
-    if (d->info.lossless || d->info.precision != 8)
-        return fdj_fail_dec(d, FDJ_ERR_UNSUPPORTED,
-                            "region decoding needs an 8-bit DCT-based frame (decode it whole "
-                            "and crop)");
     d->decoded = 1;
+    if (d->info.lossless)
+        return fdj_decode_lossless_window(d, x, y, x + width, y + height, out, row_stride);
+    if (d->info.precision != 8)
+        return decode_hiprec(d, x, y, x + width, y + height, out, row_stride, ch);
     return fdj_run_engine(d, x, y, width, height,
                           x == 0 && y == 0 && width == w && height == h, out, row_stride);
 }

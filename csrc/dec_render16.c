@@ -143,11 +143,73 @@ static const uint16_t *upsample_row(const fdj_render_spec *spec, int c, const ui
     }
 }
 
+/* Output columns x0..x0+n-1 of upsample_row's row y, into tmp[0..n-1] (or a pointer into
+ * the plane): the same filters, each output sample from its own input samples (the
+ * triangle filter reads one neighbour, clamped at the component's edges exactly where the
+ * whole-row loops above take their edge cases), so a window needs no samples outside
+ * [x0/hx - 1, (x0+n-1)/hx + 1]. */
+static const uint16_t *upsample_cols(const fdj_render_spec *spec, int c, const uint16_t *plane,
+                                     ptrdiff_t stride, int y, int x0, int n, uint16_t *tmp)
+{
+    int hx = spec->hx[c], vx = spec->vx[c], w = spec->comp_width[c], rows = spec->comp_height[c];
+    int fancy = spec->fancy[c], j;
+    if (vx == 2 && fancy && (hx == 1 || (hx == 2 && w > 2))) {
+        int k = y >> 1;
+        const uint16_t *near = prow(plane, stride, k, rows);
+        const uint16_t *far = prow(plane, stride, (y & 1) ? k + 1 : k - 1, rows);
+        if (hx == 1) {
+            int bias = (y & 1) ? 2 : 1;
+            for (j = 0; j < n; j++)
+                tmp[j] = (uint16_t)((near[x0 + j] * 3 + far[x0 + j] + bias) >> 2);
+            return tmp;
+        }
+        for (j = 0; j < n; j++) {
+            int x = x0 + j, i = x >> 1;
+            int32_t cur = near[i] * 3 + far[i];
+            if (x & 1) {
+                int i2 = i < w - 1 ? i + 1 : i; /* last column: cur * 4 + 7 */
+                tmp[j] = (uint16_t)((cur * 3 + near[i2] * 3 + far[i2] + 7) >> 4);
+            } else {
+                int i2 = i > 0 ? i - 1 : i; /* first column: cur * 4 + 8 */
+                tmp[j] = (uint16_t)((cur * 3 + near[i2] * 3 + far[i2] + 8) >> 4);
+            }
+        }
+        return tmp;
+    }
+    {
+        const uint16_t *in = prow(plane, stride, vx == 1 ? y : y / vx, rows);
+        if (hx == 1)
+            return in + x0;
+        if (vx == 1 && hx == 2 && fancy && w > 2) {
+            for (j = 0; j < n; j++) {
+                int x = x0 + j, i = x >> 1;
+                if (x & 1)
+                    tmp[j] = i < w - 1 ? (uint16_t)((in[i] * 3 + in[i + 1] + 2) >> 2) : in[i];
+                else
+                    tmp[j] = i > 0 ? (uint16_t)((in[i] * 3 + in[i - 1] + 1) >> 2) : in[i];
+            }
+            return tmp;
+        }
+        for (j = 0; j < n; j++)
+            tmp[j] = in[(x0 + j) / hx];
+        return tmp;
+    }
+}
+
 int fdj_render16_planes(const fdj_render_spec *spec, int precision,
                         const uint16_t *const plane[], const ptrdiff_t plane_stride[],
                         uint8_t *out, ptrdiff_t out_stride)
 {
-    int y, c, i, w = spec->width, nc = spec->num_components;
+    return fdj_render16_window(spec, precision, plane, plane_stride, 0, 0, spec->width,
+                               spec->height, out, out_stride);
+}
+
+int fdj_render16_window(const fdj_render_spec *spec, int precision,
+                        const uint16_t *const plane[], const ptrdiff_t plane_stride[], int x0,
+                        int y0, int x1, int y1, uint8_t *out, ptrdiff_t out_stride)
+{
+    int y, c, i, w = x1 - x0, nc = spec->num_components;
+    int whole = x0 == 0 && x1 == spec->width;
     int channels = fdj_render_channels(spec);
     int32_t maxv = (int32_t)((1L << precision) - 1), center = (int32_t)(1L << (precision - 1));
     size_t slot = (size_t)w + 64;
@@ -158,11 +220,14 @@ int fdj_render16_planes(const fdj_render_spec *spec, int precision,
     scratch = (uint16_t *)fdj_malloc2(slot * (size_t)nc, sizeof(uint16_t));
     if (!scratch)
         return FDJ_ERR_NOMEM;
-    for (y = 0; y < spec->height; y++) {
+    for (y = y0; y < y1; y++) {
         const uint16_t *row[FDJ_MAX_COMPONENTS];
-        uint16_t *o = (uint16_t *)(out + (ptrdiff_t)y * out_stride);
+        uint16_t *o = (uint16_t *)(out + (ptrdiff_t)(y - y0) * out_stride);
         for (c = 0; c < nc; c++)
-            row[c] = upsample_row(spec, c, plane[c], plane_stride[c], y, scratch + slot * (size_t)c);
+            row[c] = whole ? upsample_row(spec, c, plane[c], plane_stride[c], y,
+                                          scratch + slot * (size_t)c)
+                           : upsample_cols(spec, c, plane[c], plane_stride[c], y, x0, w,
+                                           scratch + slot * (size_t)c);
         switch (spec->jpeg_color) {
         case FDJ_CS_GRAY:
             if (channels == 1)

@@ -184,7 +184,7 @@ int fdj_engine_finished(const fdj_engine *e) { return e->finished; }
  * zeros, fill bytes) with RST0..RST7 in their cyclic order: then decoding from there
  * gives exactly what decoding every interval before it would (T.81 F.1.2.3: a restart
  * resets the DC predictions and the bit stream). */
-static size_t find_restart(const fdj_decoder *d, size_t pos, long k)
+size_t fdj_find_restart(const fdj_decoder *d, size_t pos, long k)
 {
     const uint8_t *p = d->data;
     size_t n = d->size;
@@ -370,7 +370,7 @@ int fdj_engine_start(fdj_decoder *d, fdj_engine *e, int x0, int y0, int x1, int 
     if (!full && d->restart_interval > 0 && e->ga > 0) {
         /* skip whole restart intervals before the first group needed */
         long k = (long)(((int64_t)e->ga * mcols) / d->restart_interval);
-        size_t pos = k > 0 ? find_restart(d, d->br.pos, k) : 0;
+        size_t pos = k > 0 ? fdj_find_restart(d, d->br.pos, k) : 0;
         if (pos) {
             int64_t m = (int64_t)k * d->restart_interval;
             fdj_bits_init(&d->br, d->data, d->size, pos);
@@ -419,10 +419,10 @@ static int produce_group(fdj_decoder *d, fdj_engine *e, int r)
     }
     {
         int16_t *blocks[40];
-        int bc[40], mx;
-        /* rows before the window are decoded only for their entropy state: their
-         * coefficients are never read, so their buffer need not be cleared */
-        if (r >= e->ga)
+        int bc[40], mx, skip = r < e->ga;
+        /* rows before the window are walked only for their entropy state (skip mode:
+         * bit position and DC predictions, no coefficient stored or cleared) */
+        if (!skip)
             for (c = 0; c < d->ncomp; c++)
                 memset(e->rowbuf[c], 0, e->rowsize[c]);
         d->cur_imcu_row = r;
@@ -430,7 +430,9 @@ static int produce_group(fdj_decoder *d, fdj_engine *e, int r)
             bc[0] = 0;
             for (mx = e->first_mcu; mx < d->comp[0].width_in_blocks; mx++) {
                 blocks[0] = e->rowbuf[0] + (size_t)mx * 64;
-                if ((st = fdj_decode_mcu(d, blocks, 1, bc, &e->togo)) != FDJ_OK)
+                st = skip ? fdj_skip_mcu(d, 1, bc, &e->togo)
+                          : fdj_decode_mcu(d, blocks, 1, bc, &e->togo);
+                if (st != FDJ_OK)
                     return st;
             }
         } else {
@@ -446,14 +448,16 @@ static int produce_group(fdj_decoder *d, fdj_engine *e, int r)
                             bc[n++] = i;
                         }
                 }
-                if ((st = fdj_decode_mcu(d, blocks, n, bc, &e->togo)) != FDJ_OK)
+                st = skip ? fdj_skip_mcu(d, n, bc, &e->togo)
+                          : fdj_decode_mcu(d, blocks, n, bc, &e->togo);
+                if (st != FDJ_OK)
                     return st;
             }
         }
         e->first_mcu = 0;
         if (d->br.hit_end && !d->opt.allow_truncated)
             return fdj_end_scan(d);
-        if (r >= e->ga)
+        if (!skip)
             for (c = 0; c < d->ncomp; c++)
                 idct_group(d, e, c, r, e->rowbuf[c], (size_t)d->comp[c].bw * 64);
     }

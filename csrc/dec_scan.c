@@ -73,6 +73,23 @@ int fdj_decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[
     return fdj_decode_mcu_sequential(d, blocks, n, bc);
 }
 
+int fdj_skip_mcu(fdj_decoder *d, int n, const int bc[], int *togo)
+{
+    int st;
+    if (d->restart_interval) {
+        if (*togo == 0) {
+            st = fdj_process_restart(d);
+            if (st != FDJ_OK)
+                return st;
+            *togo = d->restart_interval;
+        }
+        (*togo)--;
+    }
+    if (!d->insufficient)
+        d->last_good_imcu = d->cur_imcu_row;
+    return fdj_skip_mcu_sequential(d, n, bc);
+}
+
 /* Decode one scan into the whole-image coefficient buffers. */
 static int decode_scan_full(fdj_decoder *d)
 {
@@ -136,10 +153,82 @@ static int alloc_coef(fdj_decoder *d)
     return FDJ_OK;
 }
 
+int fdj_decode_scan_groups(fdj_decoder *d, int g0, int g1)
+{
+    int togo, st, mx, g, mcols, first_mcu = 0;
+    int16_t *blocks[40];
+    int bc[40];
+    if (!d->coefs_allocated && (st = alloc_coef(d)) != FDJ_OK)
+        return st;
+    st = fdj_begin_scan(d);
+    if (st != FDJ_OK)
+        return st;
+    togo = d->restart_interval;
+    mcols = d->ncomp == 1 ? d->comp[0].width_in_blocks : d->mcus_x;
+    g = 0;
+    if (d->restart_interval > 0 && g0 > 0) {
+        /* whole restart intervals before the first group needed: jump to their marker */
+        long k = (long)(((int64_t)g0 * mcols) / d->restart_interval);
+        size_t pos = k > 0 ? fdj_find_restart(d, d->br.pos, k) : 0;
+        if (pos) {
+            int64_t m = (int64_t)k * d->restart_interval;
+            fdj_bits_init(&d->br, d->data, d->size, pos);
+            fdj_reset_entropy(d);
+            d->next_restart = (int)(k & 7);
+            d->insufficient = 0;
+            g = (int)(m / mcols);
+            first_mcu = (int)(m % mcols);
+        }
+    }
+    for (; g < g1; g++) {
+        int skip = g < g0;
+        d->cur_imcu_row = d->ncomp == 1 ? g / d->comp[0].v : g; /* as decode_scan_full */
+        if (d->ncomp == 1) {
+            fdj_dcomp *k = &d->comp[0];
+            bc[0] = 0;
+            for (mx = first_mcu; mx < k->width_in_blocks; mx++) {
+                if (skip) {
+                    st = fdj_skip_mcu(d, 1, bc, &togo);
+                } else {
+                    blocks[0] = k->coef + ((size_t)g * k->bw + mx) * 64;
+                    st = fdj_decode_mcu(d, blocks, 1, bc, &togo);
+                }
+                if (st != FDJ_OK)
+                    return st;
+            }
+        } else {
+            for (mx = first_mcu; mx < d->mcus_x; mx++) {
+                int n = 0, i, x, y;
+                for (i = 0; i < d->scan_ncomp; i++) {
+                    fdj_dcomp *k = &d->comp[d->scan_comp[i]];
+                    for (y = 0; y < k->v; y++)
+                        for (x = 0; x < k->h; x++) {
+                            size_t row = (size_t)g * k->v + y, col = (size_t)mx * k->h + x;
+                            blocks[n] = k->coef + (row * k->bw + col) * 64;
+                            bc[n++] = i;
+                        }
+                }
+                st = skip ? fdj_skip_mcu(d, n, bc, &togo) : fdj_decode_mcu(d, blocks, n, bc, &togo);
+                if (st != FDJ_OK)
+                    return st;
+            }
+        }
+        first_mcu = 0;
+        if (d->br.hit_end && !d->opt.allow_truncated)
+            return fdj_end_scan(d);
+    }
+    return FDJ_OK;
+}
+
 /* Decode every remaining scan into whole-image buffers (up to EOI). */
 int fdj_decode_all_scans(fdj_decoder *d)
 {
     int st;
+    /* jdinput.c: a sequential file whose first scan holds every component is decoded in
+     * one pass, and a second SOS is JERR_EOI_EXPECTED (the streaming engine's rule too,
+     * dec_rows.c engine_finish).  Found by fuzz_region on a 12-bit file: a region, which
+     * stops after the first scan, differed from the full decode that took the second. */
+    int single = !d->info.progressive && d->info.num_scans == 1 && d->scan_ncomp == d->ncomp;
     if (!d->coefs_allocated && (st = alloc_coef(d)) != FDJ_OK)
         return st;
     for (;;) {
@@ -158,9 +247,8 @@ int fdj_decode_all_scans(fdj_decoder *d)
             return st;
         if (st == 0)
             return FDJ_OK;
-        if (!d->info.progressive && d->scan_ncomp == d->ncomp && d->ncomp > 1) {
-            /* a later full interleaved scan in a sequential file: libjpeg decodes it into
-             * the same buffers; nothing special to do */
-        }
+        if (single)
+            return fdj_fail_dec(d, FDJ_ERR_CORRUPT, "unexpected second scan in a single-scan "
+                                                    "sequential file (EOI expected)");
     }
 }

@@ -19,4 +19,13 @@ int fdj_encode12(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t ro
                  ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t **out, size_t *out_size,
                  char *msg);
 
+/* purify12.c: fdj_purify for p->precision == 12 (dispatched there by fdj_purify).
+ * p->qtable holds the 12-bit quantizers themselves (the Python layer passes 16 T for
+ * an 8-bit table T): the result is the pixels libjpeg-turbo 3's 12-bit decoder gives
+ * for fdj_encode's 12-bit file with those tables.  Samples uint16 0..4095 in and out
+ * (out: rows of width * channels uint16, out_row_stride bytes apart). */
+int fdj_purify12(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
+                 ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
+                 ptrdiff_t out_row_stride, char *msg);
+
 #endif

@@ -10,7 +10,7 @@
 #include "enc_internal.h"
 
 #ifdef FDJ_X86_SIMD
-#include "fdj_simd_x86.h"
+#include "fdj_idct16_x86.h"
 #endif
 
 #include "fdj_islow.h"
@@ -206,6 +206,64 @@ FDJ_AVX2 void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t
     }
 }
 
+
+/* Purify two blocks side by side (a's pixels at out, b's at out + 8): the
+ * 16-bit FDCT above, quantize and dequantize in 16-bit lanes with pc's
+ * constants (fdj_simd.h: the encoder's float quantizer's results, exactly),
+ * and the ISLOW IDCT in 16-bit lanes (fdj_idct16_x86.h), all in registers.
+ * Equal to fdj_fdct_islow -> fdj_quantize_dequantize -> fdj_idct_islow for
+ * the blocks in the result (bit 0: a, bit 1: b: those within the 16-bit
+ * IDCT's exactness bound, every block of real images); the caller runs those
+ * kernels for the others (their pixels may have been written). */
+FDJ_AVX2 int fdj_purify2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
+                              const fdj_purify_consts *pc, uint8_t *out, ptrdiff_t out_stride)
+{
+#define PQ(field, i) _mm256_loadu_si256((const __m256i *)(const void *)pc->v[field][i])
+    const __m256i center = _mm256_set1_epi16(128), zero = _mm256_setzero_si256();
+    __m256i x[8], r[4], rows, ac;
+    unsigned rz, dc_only;
+    int i, ok;
+    for (i = 0; i < 8; i++) {
+        __m128i rw = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(a + i * stride)),
+                                        _mm_loadl_epi64((const __m128i *)(const void *)(b + i * stride)));
+        x[i] = _mm256_sub_epi16(_mm256_cvtepu8_epi16(rw), center);
+    }
+    transpose16x8(x);
+    fdct16_pass(x, 0);
+    transpose16x8(x);
+    fdct16_pass(x, 1); /* x[k] = coefficient row k of a (low half) and b (high half), |x| < 2^13 */
+    for (i = 0; i < 8; i++) {
+        /* n = |x| + 4T < 2^15; quotient = n / 8T; signed, times T (|q * T| <= |x| / 8 + T) */
+        __m256i n = _mm256_add_epi16(_mm256_abs_epi16(x[i]), PQ(FDJ_PQ_BIAS, i));
+        __m256i quo = _mm256_mulhi_epu16(_mm256_mulhi_epu16(n, PQ(FDJ_PQ_MAGIC, i)), PQ(FDJ_PQ_POST, i));
+        x[i] = _mm256_mullo_epi16(_mm256_sign_epi16(quo, x[i]), PQ(FDJ_PQ_T, i));
+    }
+#undef PQ
+    ok = fdj_idct16_exact_mask(x);
+    if (!ok)
+        return 0;
+    rows = _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(x[1], x[2]), _mm256_or_si256(x[3], x[4])),
+                           _mm256_or_si256(_mm256_or_si256(x[5], x[6]), x[7]));
+    ac = _mm256_or_si256(rows, _mm256_blend_epi16(x[0], zero, 0x01));
+    rz = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi16(rows, zero));
+    dc_only = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi16(ac, zero));
+    /* within the bound both shortcuts equal the full transform (fdj_idct16_x86.h) */
+    if (dc_only == 0xFFFFFFFFu) {
+        fdj_idct16_dc_fill(_mm256_slli_epi16(x[0], PASS1_BITS), out, out_stride, 1);
+        return ok;
+    }
+    if (rz == 0xFFFFFFFFu) {
+        __m256i sc = _mm256_slli_epi16(x[0], PASS1_BITS);
+        for (i = 0; i < 8; i++)
+            x[i] = sc;
+    } else {
+        fdj_idct16_pass(x, CONST_BITS - PASS1_BITS);
+    }
+    fdj_transpose8x16(x);
+    fdj_idct16_pixels(x, r);
+    fdj_store8x8_pair(r, out, out_stride);
+    return ok;
+}
 
 /* The same float operations eight lanes at a time: |x|, + bias, * inv,
  * truncate, sign of x (q is 0 whenever x is). */

@@ -53,8 +53,12 @@ void fdj_kernels_init(fdj_kernels *k, int level)
         k->idct_islow = fdj_idct_islow_avx2;
         k->idct_islow_q = fdj_idct_islow_q_avx2;
         k->idct_islow_rq = fdj_idct_islow_rq_avx2;
+        k->idct_turbo_row = fdj_idct_islow_turbo_row_avx2;
+        k->idct_islow2 = fdj_idct_islow2_avx2;
+        k->idct_islow_rq_row = fdj_idct_islow_rq_row_avx2;
         k->fdct_islow = fdj_fdct_islow_avx2;
         k->fdct_islow2 = fdj_fdct_islow2_avx2;
+        k->purify2 = fdj_purify2_avx2;
         k->quantize = fdj_quantize_avx2;
         k->quantize_dequantize = fdj_quantize_dequantize_avx2;
         k->rgb_ycc_row = fdj_rgb_ycc_row_avx2;

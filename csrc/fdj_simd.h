@@ -2,11 +2,13 @@
  * fdj_simd.h -- the SIMD kernels and their one point of choice.
  *
  * Every hot kernel has a scalar reference (dec_idct.c, dec_dequant.c,
- * dec_render.c, enc_fdct.c, enc_color.c, enc_huff.c) and an x86 sibling
- * (dec_idct_simd.c, dec_color_simd.c, enc_fdct_simd.c, enc_color_simd.c,
- * enc_huff_simd.c) that produces the same bytes for every input; where a
- * 32-bit lane could overflow on hostile input, the sibling refuses the block
- * and the caller takes the scalar reference.  The platform is detected here,
+ * dec_render.c, enc_fdct.c, enc_color.c, enc_huff.c, and dec_idct_emul.c
+ * for libjpeg-turbo's 16-bit IDCT arithmetic) and an x86 sibling
+ * (dec_idct_simd.c, dec_idct16_simd.c, dec_color_simd.c, enc_fdct_simd.c,
+ * enc_color_simd.c, enc_huff_simd.c) that produces the same bytes for every
+ * input; where a 32-bit or 16-bit lane could leave the exact range on hostile
+ * input, the sibling refuses the block and the caller takes the scalar
+ * reference.  The platform is detected here,
  * once; the kernels of a level are listed in one table (fdj_kernels_init, in
  * fdj_simd.c).  The level is looked up once per decode/encode/purify call (no
  * global state) and kept in the stage's context; FDJPEG_SIMD=0 in the
@@ -57,8 +59,20 @@ typedef int (*fdj_idct_q_fn)(const int16_t coef[64], const int32_t q[64], uint8_
 typedef struct fdj_requant_table {
     int32_t t[64], half[64];
     uint32_t magic[64], shift[64];
+    /* the same division in 16-bit lanes (dec_idct16_simd.c), n < 2^15:
+     * x = (n * MAGIC) >> 16, floor(n / t) = ((x * POST) >> 16) | (x & KEEPX) | (n & KEEPN)
+     * (t >= 3: MAGIC = magic, POST = 2^(32 - shift); t = 2: x itself; t = 1: n);
+     * v16[field][row] holds the eight values of a row twice (both halves of a
+     * ymm register, so the kernel reads them as memory operands) */
+    uint16_t v16[7][8][16];
+    int small_t;                /* some t is 1 or 2 (KEEPX/KEEPN needed) */
 } fdj_requant_table;
+/* v16 fields; FDJ_RQ_CMAX: the largest |c| (c the coefficient, with the
+ * multipliers q given to fdj_requant_table_set_q) with |c * q| + T/2 < 2^15,
+ * the 16-bit lanes' range; 0 (only zero rows taken) until then */
+enum { FDJ_RQ_T, FDJ_RQ_HALF, FDJ_RQ_MAGIC, FDJ_RQ_POST, FDJ_RQ_KEEPX, FDJ_RQ_KEEPN, FDJ_RQ_CMAX };
 void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64]);
+void fdj_requant_table_set_q(fdj_requant_table *rt, const int32_t q[64]);
 
 /* Dequantize, one-pass FD requantize by rt->t (dec_dequant.c), ISLOW IDCT.
  * Returns 0, writing nothing, for a block the kernel cannot compute exactly:
@@ -66,11 +80,57 @@ void fdj_requant_table_init(fdj_requant_table *rt, const uint16_t t[64]);
 typedef int (*fdj_idct_rq_fn)(const int16_t coef[64], const int32_t q[64],
                               const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
 
+/* Dequantize (16-bit multiply, as libjpeg-turbo) and ISLOW IDCT a row of
+ * nblocks blocks (64 coefficients each, natural order; block bx's pixels at
+ * out + 8 * bx) with libjpeg-turbo's AVX2 arithmetic in 16-bit lanes
+ * (dec_idct16_simd.c): equal, block by block and for every input, to
+ * fdj_idct_islow_avx2_emul (dec_idct_emul.c, its scalar reference), which is
+ * what the decoder gives for every block. */
+typedef void (*fdj_idct_turbo_row_fn)(const int16_t *coef, const uint16_t q[64], int nblocks,
+                                      uint8_t *out, ptrdiff_t stride);
+
+/* ISLOW IDCT of two dequantized blocks, a at out and b at out + 8, in 16-bit
+ * lanes: equal to fdj_idct_islow for the blocks whose bit is set in the
+ * result (bit 0: a, bit 1: b; the blocks small enough that no 16-bit limit
+ * can be reached, every block of real images); the caller runs
+ * fdj_idct_islow for the others (their pixels may have been written). */
+typedef int (*fdj_idct2_fn)(const int32_t a[64], const int32_t b[64], uint8_t *out,
+                            ptrdiff_t stride);
+
+/* Dequantize, one-pass FD requantize by rt->t and ISLOW IDCT a row of nblocks
+ * blocks (block bx's pixels at out + 8 * bx): each equal to fdj_idct_islow_rq
+ * (the row kernel runs the one-block kernels itself for blocks its 16-bit
+ * lanes cannot take). */
+typedef void (*fdj_idct_rq_row_fn)(const int16_t *coef, const int32_t q[64],
+                                   const fdj_requant_table *rt, int nblocks, uint8_t *out,
+                                   ptrdiff_t stride);
+
 /* ISLOW FDCT of two blocks side by side (a and b, same stride). */
 typedef void (*fdj_fdct2_fn)(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
                              int32_t outa[64], int32_t outb[64]);
 
 struct fdj_divisors;
+/* purify's fused kernel's quantizer for a table T with every entry at most
+ * 4080, in 16-bit lanes: quotient floor((|x| + 4T) / 8T), which is what the
+ * encoder's float quantizer gives for every |x| < 2^15 (checked exhaustively
+ * by tests/test_simd.py; the FDCT of 8-bit samples stays below 2^13), as
+ * ((((|x| + BIAS) * MAGIC) >> 16) * POST) >> 16 (n < 2^15, divisor 8T >= 8:
+ * the one-pass requantizer's constants), then times T.  v[field][row] holds
+ * a row's eight values twice (both halves of a ymm register).  Filled by
+ * fdj_purify_consts_init (purify.c), which returns 0 for a table it cannot
+ * take. */
+typedef struct fdj_purify_consts {
+    uint16_t v[4][8][16];
+} fdj_purify_consts;
+enum { FDJ_PQ_BIAS, FDJ_PQ_MAGIC, FDJ_PQ_POST, FDJ_PQ_T };
+int fdj_purify_consts_init(fdj_purify_consts *pc, const int32_t q[64]);
+/* Purify two blocks side by side (a, b: same stride): ISLOW FDCT, quantize
+ * and dequantize with pc's table, ISLOW IDCT; a's pixels at out, b's at
+ * out + 8.  Returns the blocks done (bit 0: a, bit 1: b), each equal to
+ * fdj_fdct_islow -> quantize_dequantize -> fdj_idct_islow; the caller runs
+ * those for the others (their pixels may have been written). */
+typedef int (*fdj_purify2_fn)(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
+                              const fdj_purify_consts *pc, uint8_t *out, ptrdiff_t out_stride);
 /* Quantize a DCT block (natural order) into zigzag order / quantize and
  * dequantize it (natural order), with the encoder's divisors (enc_internal.h). */
 typedef void (*fdj_quantize_fn)(const int32_t dct[64], const struct fdj_divisors *d,
@@ -111,8 +171,12 @@ typedef struct fdj_kernels {
     fdj_idct_fn idct_islow;             /* never NULL */
     fdj_idct_q_fn idct_islow_q;
     fdj_idct_rq_fn idct_islow_rq;
+    fdj_idct_turbo_row_fn idct_turbo_row;
+    fdj_idct2_fn idct_islow2;
+    fdj_idct_rq_row_fn idct_islow_rq_row;
     fdj_fdct_fn fdct_islow;             /* never NULL */
     fdj_fdct2_fn fdct_islow2;
+    fdj_purify2_fn purify2;
     fdj_quantize_fn quantize;           /* never NULL */
     fdj_dequantize_fn quantize_dequantize; /* never NULL */
     fdj_rgb_ycc_row_fn rgb_ycc_row;
@@ -147,9 +211,17 @@ int fdj_idct_islow_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *
                           ptrdiff_t stride);
 int fdj_idct_islow_rq_avx2(const int16_t coef[64], const int32_t q[64],
                            const fdj_requant_table *rt, uint8_t *out, ptrdiff_t stride);
+void fdj_idct_islow_turbo_row_avx2(const int16_t *coef, const uint16_t q[64], int nblocks,
+                                   uint8_t *out, ptrdiff_t stride);
+int fdj_idct_islow2_avx2(const int32_t a[64], const int32_t b[64], uint8_t *out, ptrdiff_t stride);
+void fdj_idct_islow_rq_row_avx2(const int16_t *coef, const int32_t q[64],
+                                const fdj_requant_table *rt, int nblocks, uint8_t *out,
+                                ptrdiff_t stride);
 void fdj_fdct_islow_avx2(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
 void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
                           int32_t outa[64], int32_t outb[64]);
+int fdj_purify2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
+                     const fdj_purify_consts *pc, uint8_t *out, ptrdiff_t out_stride);
 void fdj_quantize_avx2(const int32_t dct[64], const struct fdj_divisors *d, int16_t out[64]);
 void fdj_quantize_dequantize_avx2(const int32_t dct[64], const struct fdj_divisors *d,
                                   int32_t out[64]);

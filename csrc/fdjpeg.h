@@ -167,9 +167,16 @@ int fdj_decoder_decode(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride);
  * markers, whole intervals before the region are skipped by scanning for their
  * markers.  Data after that row is not read, so damage or truncation there is not
  * reported.  Progressive, multi-scan and arithmetic files decode every coefficient
- * (as a full decode) and render only the region.  FDJ_ERR_ARGUMENT for an empty
- * region or one outside the output; FDJ_ERR_UNSUPPORTED for lossless or non-8-bit
- * frames (decode them whole and crop). */
+ * (as a full decode) and render only the region; rows before the region are walked
+ * in skip mode (bit position and DC predictions only, no coefficient stored).
+ * 12-bit frames (uint16 output) follow the same rules: only the blocks the region
+ * reads are dequantized and IDCT'd, and a single-scan sequential Huffman file is
+ * entropy-decoded only up to the region's last MCU row (restart intervals before it
+ * skipped by their markers).  Lossless frames: reconstructed down to the region's
+ * last row (the predictors need every row above; nothing below is read when one scan
+ * holds every component, else every scan is decoded), then only the region is
+ * upsampled and colour converted.  FDJ_ERR_ARGUMENT for an empty region or one
+ * outside the output. */
 int fdj_decoder_decode_region(fdj_decoder *dec, int x, int y, int width, int height,
                               uint8_t *out, ptrdiff_t row_stride);
 /* Streaming decode: the output rows, top to bottom, a strip at a time.  Each call
@@ -335,7 +342,11 @@ size_t fdj_encode_stream_memory(const fdj_encode_params *p);
 /* Equal, bit for bit, to decoding fdj_encode(pixels) with the same params
  * (colour conversion, downsampling, FDCT, quantize/dequantize, IDCT, upsampling,
  * colour conversion), without entropy coding.  out has height rows of
- * width*channels bytes (channels = 1 gray, 3 RGB), row_stride apart. */
+ * width*channels bytes (channels = 1 gray, 3 RGB), row_stride apart.
+ * p->precision 12: uint16 samples 0..4095 in and out (2 bytes each, strides in
+ * bytes), equal to libjpeg-turbo 3's 12-bit decode of fdj_encode's 12-bit file;
+ * p->qtable are then the 12-bit quantizers (fdjpeg.purify passes 16 T for an
+ * 8-bit table T, the meaning decode(purify=T) gives T at 12 bits). */
 int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
                ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
                ptrdiff_t out_row_stride, char msg[FDJ_MSG_SIZE]);

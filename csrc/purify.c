@@ -13,12 +13,15 @@
  * (one row of context above and below for fancy upsampling) exist.
  */
 #include "enc_internal.h"
+#include "enc12.h" /* fdj_purify12 (purify12.c): 12-bit pixels */
 
 typedef struct purify_state {
     fdj_enc_frame f;
     fdj_enc_band band;
     fdj_divisors div[4];
     fdj_kernels k;              /* the level's kernels (fdj_simd.h) */
+    int fuse[4];                /* table t fits the fused two-block kernel (k.purify2) */
+    fdj_purify_consts pc[4];    /* its constants */
     uint8_t *ring_mem;
     uint8_t **rows[FDJ_MAX_COMPONENTS];   /* ring row pointers per component */
     int ring[FDJ_MAX_COMPONENTS];         /* rows in each ring */
@@ -76,14 +79,40 @@ static void band_roundtrip(purify_state *s, int mcu_row)
             int ring_row = ((row0 + by) * 8) % s->ring[c];
             uint8_t *dst = s->rows[c][ring_row];
             bx = 0;
+            if (s->fuse[cp->tq]) {
+                /* FDCT -> quantize/dequantize -> IDCT in registers, two blocks at a
+                 * time; the separate kernels for a block it refuses */
+                for (; bx + 2 <= cp->width_in_blocks; bx += 2) {
+                    int done = s->k.purify2(src + bx * 8, src + bx * 8 + 8, s->band.plane_stride[c],
+                                            &s->pc[cp->tq], dst + bx * 8, s->ring_stride[c]);
+                    int j;
+                    for (j = 0; j < 2 && done != 3; j++) {
+                        if (done & (1 << j))
+                            continue;
+                        s->k.fdct_islow(src + (bx + j) * 8, s->band.plane_stride[c], ws);
+                        fdj_quantize_dequantize(ws, dv, dq);
+                        s->k.idct_islow(dq, dst + (bx + j) * 8, s->ring_stride[c]);
+                    }
+                }
+            }
             if (s->k.fdct_islow2) {
                 int32_t ws2[64];
+                int32_t dq2[64];
                 for (; bx + 2 <= cp->width_in_blocks; bx += 2) {
                     s->k.fdct_islow2(src + bx * 8, src + bx * 8 + 8, s->band.plane_stride[c], ws, ws2);
                     fdj_quantize_dequantize(ws, dv, dq);
-                    s->k.idct_islow(dq, dst + bx * 8, s->ring_stride[c]);
-                    fdj_quantize_dequantize(ws2, dv, dq);
-                    s->k.idct_islow(dq, dst + bx * 8 + 8, s->ring_stride[c]);
+                    fdj_quantize_dequantize(ws2, dv, dq2);
+                    if (s->k.idct_islow2) {
+                        /* 16-bit lanes, two blocks; the scalar-range kernel for any it refuses */
+                        int done = s->k.idct_islow2(dq, dq2, dst + bx * 8, s->ring_stride[c]);
+                        if (!(done & 1))
+                            s->k.idct_islow(dq, dst + bx * 8, s->ring_stride[c]);
+                        if (!(done & 2))
+                            s->k.idct_islow(dq2, dst + bx * 8 + 8, s->ring_stride[c]);
+                    } else {
+                        s->k.idct_islow(dq, dst + bx * 8, s->ring_stride[c]);
+                        s->k.idct_islow(dq2, dst + bx * 8 + 8, s->ring_stride[c]);
+                    }
                 }
             }
             for (; bx < cp->width_in_blocks; bx++) {
@@ -93,6 +122,30 @@ static void band_roundtrip(purify_state *s, int mcu_row)
             }
         }
     }
+}
+
+/* The fused kernel's 16-bit quantizer constants (fdj_simd.h) for the table q
+ * (the divisors' q); 0 when an entry is above 4080. */
+int fdj_purify_consts_init(fdj_purify_consts *pc, const int32_t q[64])
+{
+    int i, h;
+    for (i = 0; i < 64; i++)
+        if (q[i] < 1 || q[i] > 4080)
+            return 0;
+    for (i = 0; i < 64; i++) {
+        uint32_t d = 8 * (uint32_t)q[i], l = 0, shift;
+        uint16_t v[4];
+        while (((uint32_t)1 << l) < d)
+            l++; /* ceil(log2 d), 3..15 */
+        shift = 15 + l;
+        v[FDJ_PQ_BIAS] = (uint16_t)(4 * q[i]);
+        v[FDJ_PQ_MAGIC] = (uint16_t)((((uint64_t)1 << shift) + d - 1) / d);
+        v[FDJ_PQ_POST] = (uint16_t)(1u << (32 - shift));
+        v[FDJ_PQ_T] = (uint16_t)q[i];
+        for (h = 0; h < 4; h++)
+            pc->v[h][i >> 3][i & 7] = pc->v[h][i >> 3][8 + (i & 7)] = v[h];
+    }
+    return 1;
 }
 
 int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_stride,
@@ -108,7 +161,7 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     if (msg)
         msg[0] = 0;
     if (p && p->precision == 12)
-        return fdj_fail(msg, FDJ_ERR_UNSUPPORTED, "fused purification of 12-bit pixels is not supported");
+        return fdj_purify12(p, pixels, row_stride, col_stride, chan_stride, out, out_row_stride, msg);
     if (!pixels || !out)
         return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no pixels or no output");
     s = (purify_state *)calloc(1, sizeof *s);
@@ -118,8 +171,10 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     if (st != FDJ_OK)
         goto done_state;
     fdj_kernels_init(&s->k, fdj_simd_level());
-    for (t = 0; t < p->num_qtables; t++)
+    for (t = 0; t < p->num_qtables; t++) {
         fdj_enc_divisors_init(&s->div[t], p->qtable[t], &s->k);
+        s->fuse[t] = s->k.purify2 && fdj_purify_consts_init(&s->pc[t], s->div[t].q);
+    }
     for (c = 0; c < s->f.ncomp; c++) {
         h[c] = s->f.comp[c].h;
         v[c] = s->f.comp[c].v;

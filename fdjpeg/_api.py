@@ -119,15 +119,6 @@ def _decode_region(dec, region, out):
     if x + w > ow or y + h > oh:
         raise ValueError(
             f"region (x={x}, y={y}, width={w}, height={h}) is outside the {ow}x{oh} output")
-    if dec.lossless() or dec.info()["precision"] != 8:
-        # no MCU structure to exploit (lossless) or no 8-bit region path: whole, then crop
-        full = dec.decode()[y:y + h, x:x + w]
-        if out is None:
-            return np.ascontiguousarray(full)
-        if out.shape != full.shape or out.dtype != full.dtype:
-            raise ValueError(f"out must be {full.dtype} with shape {full.shape}")
-        out[...] = full
-        return out
     return dec.decode_region(x, y, w, h, out)
 
 
@@ -180,8 +171,11 @@ def decode(data: BytesLike, *, purify: PurifySpec = None, mode: Optional[str] = 
         region touches, and sequential files entropy-decoded only up to its last
         MCU row (whole restart intervals before it are skipped), so damage after
         the region goes unnoticed.  Progressive files still decode every
-        coefficient.  ValueError for an empty region or one outside the image,
-        TypeError for a wrong form.
+        coefficient.  The same holds for 12-bit files (uint16); lossless files
+        are reconstructed down to the region's last row only (the predictors
+        need every row above it) when one scan holds every component.
+        ValueError for an empty region or one outside the image, TypeError for
+        a wrong form.
     """
     if region is not None:
         _check_region(region)  # its form, before any decoding work

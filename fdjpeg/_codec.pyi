@@ -31,8 +31,8 @@ class Decoder:
     def decode(self, out: Optional[npt.NDArray[Any]] = ...) -> npt.NDArray[Any]: ...  # uint8, or uint16 above 8 bits
     def decode_region(
         self, x: int, y: int, width: int, height: int,
-        out: Optional[npt.NDArray[np.uint8]] = ...,
-    ) -> npt.NDArray[np.uint8]: ...
+        out: Optional[npt.NDArray[Any]] = ...,
+    ) -> npt.NDArray[Any]: ...  # uint8, or uint16 above 8 bits
     def read_rows(self, out: npt.NDArray[np.uint8]) -> int: ...
     def was_truncated(self) -> bool: ...
     def read_coefficients(self) -> List[npt.NDArray[np.int16]]: ...
@@ -83,8 +83,8 @@ def write_coefficient_arrays(
     precision: int = ...,
 ) -> bytes: ...
 def purify_pixels(
-    pixels: npt.NDArray[np.uint8],
-    out: npt.NDArray[np.uint8],
+    pixels: npt.NDArray[Any],  # uint8, or uint16 with precision=12
+    out: npt.NDArray[Any],
     in_color: int,
     qtables: Any,
     comp_qtable: Sequence[int],
@@ -93,6 +93,7 @@ def purify_pixels(
     *,
     keep_rgb: bool = ...,
     threads: int = ...,
+    precision: int = ...,
 ) -> None: ...
 def quality_table(quality: int, chroma: bool = ..., force_baseline: bool = ...) -> npt.NDArray[np.uint16]: ...
 def scale_table(base: Any, quality: int, force_baseline: bool = ...) -> npt.NDArray[np.uint16]: ...

@@ -161,25 +161,27 @@ cdef class Decoder:
 
     def decode_region(self, int x, int y, int width, int height, out=None):
         """Decode only the region (x, y, width, height) of the output (the full decode's
-        pixels cropped; fdj_decoder_decode_region).  Lossless and non-8-bit frames raise
-        UnsupportedJPEGError (decode whole and crop)."""
+        pixels cropped; fdj_decoder_decode_region): uint8, or uint16 for frames of more
+        than 8 bits (12-bit lossy, 9..16-bit lossless)."""
         cdef int status
         cdef cnp.ndarray arr
         cdef uint8_t *dst
         cdef Py_ssize_t stride
+        cdef int sb = fdj_decoder_sample_bytes(self.dec)
         h, w, ch = self.output_shape()
         shape = (height, width) if ch == 1 else (height, width, ch)
+        dtype = np.uint16 if sb == 2 else np.uint8
         if out is None:
-            arr = np.empty(shape, dtype=np.uint8)
+            arr = np.empty(shape, dtype=dtype)
         else:
             if not isinstance(out, np.ndarray):
                 raise TypeError("out must be a numpy array")
             o = out
-            if o.dtype != np.uint8 or tuple(o.shape) != shape:
-                raise ValueError(f"out must be uint8 with shape {shape}, got {o.dtype} {o.shape}")
+            if o.dtype != dtype or tuple(o.shape) != shape:
+                raise ValueError(f"out must be {np.dtype(dtype).name} with shape {shape}, got {o.dtype} {o.shape}")
             if not o.flags.writeable:
                 raise ValueError("out must be writeable")
-            if o.strides[o.ndim - 1] != 1 or (o.ndim == 3 and o.strides[1] != ch):
+            if o.strides[o.ndim - 1] != sb or (o.ndim == 3 and o.strides[1] != ch * sb):
                 raise ValueError("out must have contiguous rows")
             arr = o
         dst = <uint8_t *>cnp.PyArray_DATA(arr)

@@ -133,10 +133,11 @@ def write_coefficient_arrays(list coefficients, int width, int height, int in_co
 
 
 def purify_pixels(cnp.ndarray pixels, cnp.ndarray out, int in_color, qtables, comp_qtable,
-                  h_samp, v_samp, *, bint keep_rgb=False, int threads=1):
+                  h_samp, v_samp, *, bint keep_rgb=False, int threads=1, int precision=8):
     """Fused purification of N images: pixels and out are (N, H, W, C) uint8 arrays
     (out with contiguous rows); the GIL is released once for the whole batch, which
-    C splits into contiguous shares over `threads` threads (fdj_purify_batch)."""
+    C splits into contiguous shares over `threads` threads (fdj_purify_batch).
+    precision=12: uint16 arrays of 12-bit samples, qtables the 12-bit quantizers."""
     cdef fdj_encode_params p
     cdef char msg[FDJ_MSG_SIZE]
     cdef int status = FDJ_OK
@@ -144,14 +145,18 @@ def purify_pixels(cnp.ndarray pixels, cnp.ndarray out, int in_color, qtables, co
     cdef const uint8_t *src
     cdef uint8_t *dst
     cdef ptrdiff_t ns, rs, cs, chs, ons, ors
-    if pixels.dtype != np.uint8 or out.dtype != np.uint8:
-        raise TypeError("pixels must be uint8")
+    if precision not in (8, 12):
+        raise ValueError(f"precision must be 8 or 12, not {precision}")
+    dt = np.uint16 if precision == 12 else np.uint8
+    if pixels.dtype != dt or out.dtype != dt:
+        raise TypeError("pixels must be uint16 for precision 12, else uint8")
     if pixels.ndim != 4 or out.ndim != 4:
         raise ValueError("pixels and out must be 4-D (N, H, W, C)")
     if threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
     _fill_params(&p, <int>pixels.shape[2], <int>pixels.shape[1], in_color, qtables, comp_qtable,
                  h_samp, v_samp, False, False, 0, 0, keep_rgb, True, 0, 1, 1, False, 0)
+    p.precision = precision
     n = <size_t>pixels.shape[0]
     src = <const uint8_t *>cnp.PyArray_DATA(pixels)
     dst = <uint8_t *>cnp.PyArray_DATA(out)

@@ -215,6 +215,12 @@ def purify(pixels: np.ndarray, table: TableSpec = True, *, subsampling: str = "4
     pixels: uint8 (H, W), (H, W, C) for one image or (N, H, W, C) for a batch,
     C = 1, 3 or 4.  Returns a new array of the same shape.  The GIL is released.
 
+    12 bits: a uint16 array of 12-bit samples (0..4095; ValueError above) is purified
+    at 12 bits and returns uint16.  ``table`` keeps its 8-bit meaning and applies as
+    ``16 T`` (entries up to 4095), as in ``decode(data12, purify=T)`` and
+    ``transcode``: the result equals libjpeg-turbo 3's 12-bit decode of
+    ``encode(pixels, 16 * T)``.
+
     threads: for a batch, the number of threads the C code splits its N images
     over (contiguous shares; the GIL is released once for the whole batch, and
     the result is the same for every value); ``None`` = ``os.cpu_count()``.
@@ -231,7 +237,14 @@ def purify(pixels: np.ndarray, table: TableSpec = True, *, subsampling: str = "4
         clean = fdjpeg.purify(pixels)           # == decode(encode(pixels, "fd"))
         batch = fdjpeg.purify(np.stack(crops), threads=None)   # (N, H, W, 3), all cores
     """
-    _check_pixels(pixels, "pixels")
+    precision = 8
+    if isinstance(pixels, np.ndarray) and pixels.dtype == np.uint16:
+        precision = 12
+    elif isinstance(pixels, np.ndarray) and pixels.dtype != np.uint8:
+        raise TypeError(f"pixels must have dtype uint8 (or uint16 for 12-bit samples), "
+                        f"got {pixels.dtype}")
+    else:
+        _check_pixels(pixels, "pixels")
     factors = _factors(subsampling)
     keep_rgb = _check_bool(keep_rgb, "keep_rgb")
     threads = _check_int((os.cpu_count() or 1) if threads is None else threads, "threads", 1, 256)
@@ -251,11 +264,16 @@ def purify(pixels: np.ndarray, table: TableSpec = True, *, subsampling: str = "4
         raise ValueError(f"pixels must not be empty, got shape {pixels.shape}")
     ncomp = {_IN_GRAY: 1, _IN_RGB: 3, _IN_CMYK: 4}[in_color]
     tabs, slots = table_slots(table, ncomp)
+    if precision == 12:
+        # T keeps its 8-bit meaning at 12 bits and applies as 16 T (as decode(purify=T))
+        if int(np.max(tabs)) > 4095:
+            raise ValueError("a 12-bit purification applies 16 T: table entries must be <= 4095")
+        tabs = (np.asarray(tabs, dtype=np.uint32) * 16).astype(np.uint16)
     h_samp, v_samp = _sampling_lists(in_color, factors, ncomp)
-    out = np.empty(batch.shape, dtype=np.uint8)
+    out = np.empty(batch.shape, dtype=batch.dtype)
     if batch.shape[0]:
         _codec.purify_pixels(batch, out, in_color, tabs, slots, h_samp, v_samp,
-                             keep_rgb=keep_rgb, threads=threads)
+                             keep_rgb=keep_rgb, threads=threads, precision=precision)
     return out.reshape(pixels.shape)
 
 

@@ -11,14 +11,22 @@
  * Input: 8 header bytes, then (optionally) 128 bytes of table, then pixels
  * (cycled if short).  Bit 7 of the flags byte selects 12-bit encoding (uint16
  * samples from byte pairs, masked to 12 bits): the file must decode as 12-bit
- * with the right shape, and its coefficients written back (precision 12) must
- * decode to the same samples.
+ * with the right shape, its coefficients written back (precision 12) must
+ * decode to the same samples, fdj_purify at 12 bits must give the decoded samples,
+ * and a region decode the decoded samples cropped.  fuzz_roundtrip12.c includes this file
+ * with FUZZ_FORCE_12BIT: every input in 12-bit mode.
  */
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#ifdef FUZZ_FORCE_12BIT
+/* fuzz_roundtrip12: smaller images and no coefficient round trip (fuzzed in 12-bit mode
+ * of fuzz_roundtrip), so the new paths (purify12, 12-bit regions) get ~10x the rate */
+#define MAX_SIDE 32
+#else
 #define MAX_SIDE 80
+#endif
 
 typedef struct stream_out {
     uint8_t *data;
@@ -122,6 +130,35 @@ done:
     fdj_decoder_free(dec);
 }
 
+/* 12-bit region decode (a window chosen from the pixel bytes) == the full decode
+ * cropped; strips of read_rows too where the decoder streams 12-bit frames */
+static void check_region12(const uint8_t *jpg, size_t n, const uint16_t *pix, int h, int w,
+                           int c, const uint8_t *rest, size_t nrest)
+{
+    fdj_decoder *dec = fdj_decoder_new();
+    uint16_t *reg;
+    int x0, y0, rw, rh, y, st;
+    unsigned r0 = nrest > 0 ? rest[0] : 0, r1 = nrest > 1 ? rest[nrest - 1] : 7;
+    unsigned r2 = nrest > 2 ? rest[nrest / 2] : 3, r3 = nrest > 3 ? rest[nrest / 3] : 5;
+    if (!dec)
+        return;
+    x0 = (int)(r0 % (unsigned)w);
+    y0 = (int)(r1 % (unsigned)h);
+    rw = 1 + (int)(r2 % (unsigned)(w - x0));
+    rh = 1 + (int)(r3 % (unsigned)(h - y0));
+    reg = (uint16_t *)malloc((size_t)rw * rh * c * 2);
+    if (reg) {
+        FUZZ_ASSERT(fdj_decoder_open(dec, jpg, n, NULL) == FDJ_OK);
+        st = fdj_decoder_decode_region(dec, x0, y0, rw, rh, (uint8_t *)reg, (ptrdiff_t)rw * c * 2);
+        FUZZ_ASSERT(st == FDJ_OK);
+        for (y = 0; y < rh; y++)
+            FUZZ_ASSERT(memcmp(reg + (size_t)y * rw * c, pix + ((size_t)(y0 + y) * w + x0) * c,
+                               (size_t)rw * c * 2) == 0);
+    }
+    free(reg);
+    fdj_decoder_free(dec);
+}
+
 /* 12-bit: encode, decode (uint16), coefficients written back decode the same */
 static void check_12bit(fdj_encode_params *p, const uint8_t *rest, size_t nrest, int ch)
 {
@@ -140,6 +177,11 @@ static void check_12bit(fdj_encode_params *p, const uint8_t *rest, size_t nrest,
         src[i] = (uint16_t)((nrest >= 2 ? (rest[(2 * i) % nrest] << 8 | rest[(2 * i + 1) % nrest])
                                         : (unsigned)(i * 37)) & 0x0FFF);
     p->precision = 12;
+    /* label an RGB frame as RGB (Adobe transform 0 without JFIF, as fdjpeg.encode writes
+     * it): with a JFIF marker too, readers take it as YCbCr and the decode is not the
+     * pixels (found by fuzz_roundtrip12 at once: a harness fault, not a codec one) */
+    if (p->keep_rgb)
+        p->write_jfif = 0;
     st = fdj_encode(p, (const uint8_t *)src, (ptrdiff_t)p->width * ch * 2, ch * 2, 2, &jpg, &n, msg);
     if (st != FDJ_OK) {
         FUZZ_ASSERT(st == FDJ_ERR_ARGUMENT || st == FDJ_ERR_UNSUPPORTED);
@@ -168,12 +210,25 @@ static void check_12bit(fdj_encode_params *p, const uint8_t *rest, size_t nrest,
     FUZZ_ASSERT(fdj_decoder_decode(dec, (uint8_t *)pix, (ptrdiff_t)ww * cc * 2) == FDJ_OK);
     for (i = 0; i < nout; i++)
         FUZZ_ASSERT(pix[i] <= 4095);
+#ifndef FUZZ_FORCE_12BIT
     FUZZ_ASSERT(fdj_decoder_open(dec, jpg, n, NULL) == FDJ_OK);
     FUZZ_ASSERT(fdj_decoder_read_coefficients(dec, planes) == FDJ_OK);
     FUZZ_ASSERT(fdj_write_coefficients(p, cplanes, &jpg2, &n2, msg) == FDJ_OK);
     FUZZ_ASSERT(fdj_decoder_open(dec, jpg2, n2, NULL) == FDJ_OK);
     FUZZ_ASSERT(fdj_decoder_decode(dec, (uint8_t *)pix2, (ptrdiff_t)ww * cc * 2) == FDJ_OK);
     FUZZ_ASSERT(memcmp(pix, pix2, nout * 2) == 0);
+#else
+    (void)cplanes;
+    (void)n2;
+#endif
+    /* fused 12-bit purification (purify12.c) == the decode of the encoded file: every
+     * colour (CMYK inverted on both sides, as the decoder's default), keep-RGB too */
+    memset(pix2, 0xAB, nout * 2);
+    st = fdj_purify(p, (const uint8_t *)src, (ptrdiff_t)p->width * ch * 2, ch * 2, 2,
+                    (uint8_t *)pix2, (ptrdiff_t)ww * cc * 2, msg);
+    FUZZ_ASSERT(st == FDJ_OK);
+    FUZZ_ASSERT(memcmp(pix, pix2, nout * 2) == 0);
+    check_region12(jpg, n, pix, hh, ww, cc, rest, nrest);
 done:
     for (k = 0; k < FDJ_MAX_COMPONENTS; k++)
         free(planes[k]);
@@ -240,6 +295,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fdj_quality_table(q, 0, !((flags >> 5) & 1), p.qtable[0]);
         fdj_quality_table(q, 1, !((flags >> 5) & 1), p.qtable[1]);
     }
+#ifdef FUZZ_FORCE_12BIT
+    flags |= 0x80; /* fuzz_roundtrip12: every input in 12-bit mode */
+#endif
     if ((flags >> 7) & 1) {
         check_12bit(&p, rest, nrest, ch);
         return 0;

@@ -1,6 +1,8 @@
 /*
  * fuzz_simd_diff.c -- differential libFuzzer target: the SIMD kernels (AVX2
- * IDCT/FDCT, colour conversion, upsampling, quantizer) against the scalar
+ * IDCT/FDCT, colour conversion, upsampling, quantizer; the 16-bit IDCT row
+ * kernels of plain and one-pass decoding against the emulation / exact
+ * scalar choice, purify's fused two-block kernel) against the scalar
  * reference, bit for bit, through the public API (downsampling and the
  * Huffman block coder on the encode side).  The kernel level is read
  * from FDJPEG_SIMD at every call, so each input is run twice: once with

@@ -195,6 +195,32 @@ def precision_seeds():
     return out
 
 
+def region_precision_seeds(corpus):
+    """Seeds for the region decode of frames above 8 bits (fuzz_region on the new
+    paths): precision_seeds, the corpus's precision/ files, 8-bit lossless, and
+    12-bit files imagecodecs does not write (restarts in MCUs and rows,
+    progressive) from fdjpeg's 12-bit encoder when it is importable."""
+    out = dict(precision_seeds())
+    out.update({f"ll8_{k}": v for k, v in lossless_seeds().items()})
+    if corpus.is_dir():
+        for p in sorted((corpus / "precision").rglob("*")):
+            if p.is_file() and p.stat().st_size <= MAX_SEED:
+                out["corpus_" + p.name] = p.read_bytes()
+    try:
+        import fdjpeg
+    except ImportError:
+        return out
+    rng = np.random.default_rng(17)
+    for i, (sub, kw) in enumerate([("4:2:0", dict(restart_interval=2)),
+                                   ("4:2:2", dict(restart_rows=1)),
+                                   ("4:4:0", dict(progressive=True)),
+                                   ("4:1:1", dict(restart_interval=1)),
+                                   ("4:4:4", dict(restart_rows=2, progressive=True))]):
+        img = (rng.integers(0, 4096, (19 + 7 * i, 33 - 3 * i, 3))).astype(np.uint16)
+        out[f"p12_fdj_{i}.jpg"] = fdjpeg.encode(img, quality=60 + 8 * i, subsampling=sub, **kw)
+    return out
+
+
 def roundtrip_seeds():
     rng = np.random.default_rng(7)
     out = {}
@@ -237,6 +263,10 @@ def main():
         (dec / name).write_bytes(data)
     for name, data in roundtrip_seeds().items():
         (rt / name).write_bytes(data)
+    prec = out / "precision"
+    prec.mkdir(parents=True, exist_ok=True)
+    for name, data in region_precision_seeds(corpus).items():
+        (prec / name).write_bytes(data)
     print(f"{n} corpus/regression + {len(gen)} generated decoder seeds in {dec}; "
           f"{len(os.listdir(rt))} round-trip seeds in {rt}")
 

@@ -506,8 +506,124 @@ def test_12bit_encode_beyond_imagecodecs_options():
     assert np.abs(fdjpeg.decode(data).astype(int) - cmyk).max() < 64  # the original values
     with pytest.raises(ValueError, match="0..4095"):
         fdjpeg.encode(np.full((8, 8), 4096, np.uint16))
-    with pytest.raises(TypeError):
-        fdjpeg.purify(img, True)  # fused purification stays 8-bit
+
+
+# --------------------------------------------------------------------------- purify at 12 bits
+
+def test_12bit_purify_kernel_equals_libjpeg_turbo_round_trip():
+    """The fused 12-bit kernel with libjpeg-turbo's own quality tables (given in 12-bit
+    units through the private binding) equals imagecodecs' 12-bit encode then decode:
+    both halves independent of fdjpeg."""
+    from fdjpeg import _codec
+
+    n = 0
+    for sub in SUBSAMPLINGS:
+        for level in (20, 75, 95):
+            for shape in ((1, 1), (9, 7), (16, 16), (33, 50), (17, 70)):
+                for c in (1, 3):
+                    if c == 1 and sub != "444":
+                        continue
+                    img = image(*shape, c, 12)
+                    data = imagecodecs.jpeg8_encode(img, level=level, bitspersample=12,
+                                                    subsampling=sub if c == 3 else None)
+                    info = fdjpeg.inspect(data)
+                    tabs = [np.asarray(info["qtables"][k], np.uint16).reshape(64)
+                            for k in sorted(info["qtables"])]
+                    slots = [comp["tq"] for comp in info["components"]]
+                    h = [comp["h"] for comp in info["components"]]
+                    v = [comp["v"] for comp in info["components"]]
+                    batch = (img if c == 3 else img[:, :, None])[None]
+                    out = np.empty_like(batch)
+                    _codec.purify_pixels(batch, out, 1 if c == 1 else 3, tabs, slots, h, v,
+                                         precision=12)
+                    got = out[0] if c == 3 else out[0, :, :, 0]
+                    assert_same(got, ref_decode(data), f"{sub} q{level} {shape} c{c}")
+                    n += 1
+    assert n >= 50
+
+
+def _fd_tables(rng, n):
+    return [rng.integers(1, 80, (8, 8)).astype(np.uint16) for _ in range(n)]
+
+
+@pytest.mark.parametrize("sub", ["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"])
+def test_12bit_purify_is_libjpeg_decode_of_16T_file(sub):
+    """fdjpeg.purify(uint16, T) == libjpeg-turbo's 12-bit decode of the file written with
+    16 T (the meaning decode(data12, purify=T) gives T), grey, colour, pairs, 3 tables."""
+    rng = np.random.default_rng(17)
+    for shape in ((1, 1), (5, 3), (8, 8), (23, 41), (40, 17), (64, 72)):
+        img = image(*shape, 3, 12, rng)
+        for tabs in (_fd_tables(rng, 1), _fd_tables(rng, 2), _fd_tables(rng, 3)):
+            spec = tabs[0] if len(tabs) == 1 else tabs
+            got = fdjpeg.purify(img, spec, subsampling=sub)
+            data = fdjpeg.encode(img, [t * 16 for t in tabs] if len(tabs) > 1 else tabs[0] * 16,
+                                 subsampling=sub)
+            assert fdjpeg.inspect(data)["qtables"][0].max() == tabs[0].max() * 16
+            assert_same(got, ref_decode(data), f"{sub} {shape} {len(tabs)} tables")
+        if sub == "4:4:4":
+            grey = image(*shape, 1, 12, rng)
+            t = _fd_tables(rng, 1)[0]
+            assert_same(fdjpeg.purify(grey, t), ref_decode(fdjpeg.encode(grey, t * 16)), "grey")
+            assert_same(fdjpeg.purify(grey[:, :, None], t)[:, :, 0], fdjpeg.purify(grey, t))
+            cmyk = image(*shape, 4, 12, rng)
+            data = fdjpeg.encode(cmyk, t * 16)
+            assert_same(as_libjpeg(fdjpeg.purify(cmyk, t), 12), ref_decode(data), "CMYK")
+            rgb = image(*shape, 3, 12, rng)
+            data = fdjpeg.encode(rgb, t * 16, keep_rgb=True)
+            assert_same(fdjpeg.purify(rgb, t, keep_rgb=True), ref_decode(data), "keep_rgb")
+
+
+def test_12bit_purify_agrees_with_one_pass_decode_and_default_table():
+    """Two-pass at 12 bits: decode(encode(x, 16 T), purify=T) keeps the pixels
+    purify(x, T) gives; the default table (True) applies as 16 x the FD table."""
+    from fdjpeg import tables
+
+    img = image(48, 64, 3, 12)
+    T = tables.default_fd()
+    got = fdjpeg.purify(img)
+    data = fdjpeg.encode(img, np.asarray(T, np.uint16) * 16)
+    assert_same(got, ref_decode(data))
+    assert_same(fdjpeg.decode(data, purify=True), got)
+    assert_same(fdjpeg.purify(img, True), got)
+
+
+def test_12bit_purify_batch_threads_and_strides():
+    rng = np.random.default_rng(5)
+    imgs = np.stack([image(30, 44, 3, 12, rng) for _ in range(7)])
+    T = _fd_tables(rng, 2)
+    single = np.stack([fdjpeg.purify(x, T, subsampling="4:2:0") for x in imgs])
+    assert single.dtype == np.uint16
+    for threads in (1, 2, 3, 16, None):
+        assert_same(fdjpeg.purify(imgs, T, subsampling="4:2:0", threads=threads), single)
+    view = imgs[::2, 1:, ::-1]
+    assert_same(fdjpeg.purify(view, T, threads=2),
+                np.stack([fdjpeg.purify(np.ascontiguousarray(x), T) for x in view]))
+    assert fdjpeg.purify(imgs[:0], T).shape == (0, 30, 44, 3)
+    assert_same(single[3], ref_decode(fdjpeg.encode(imgs[3], [t * 16 for t in T],
+                                                    subsampling="4:2:0")))
+
+
+def test_12bit_purify_refusals():
+    img = image(8, 8, 3, 12)
+    bad = img.copy()
+    bad[3, 5, 1] = 4096
+    with pytest.raises(ValueError, match="0..4095"):
+        fdjpeg.purify(bad, True)
+    batch = np.stack([img, bad])
+    with pytest.raises(ValueError, match="0..4095"):
+        fdjpeg.purify(batch, True, threads=2)
+    with pytest.raises(ValueError, match="4095"):
+        fdjpeg.purify(img, np.full((8, 8), 4096))
+    with pytest.raises(TypeError, match="uint16"):
+        fdjpeg.purify(img.astype(np.int32), True)
+    with pytest.raises(TypeError, match="uint16"):
+        fdjpeg.purify(img.astype(np.float32), True)
+    with pytest.raises(ValueError):
+        fdjpeg.purify(img[None, None], True)  # 5-D
+    with pytest.raises(ValueError):
+        fdjpeg.purify(np.zeros((8, 8, 2), np.uint16), True)  # 2 channels
+    with pytest.raises(ValueError):
+        fdjpeg.purify(np.zeros((0, 8, 3), np.uint16), True)
 
 
 def test_12bit_ycck_as_libjpeg():

@@ -185,8 +185,8 @@ def test_region_corpus(rel):
 
 
 def test_region_lossless():
-    """Lossless frames have no MCUs to skip: decoded whole, then cropped (Pillow decodes
-    8-bit SOF3)."""
+    """Lossless frames: reconstructed down to the region's last row, then only the region
+    rendered (Pillow decodes 8-bit SOF3; more in test_region_precision.py)."""
     path = need_corpus(CORPUS / "conformance" / "lossless" / "1" / "jpeg_lossless_sel1-8bit.jpg")
     data = path.read_bytes()
     check_regions(data, pil_full(data), n=10)

@@ -46,6 +46,10 @@ class KernelHooks:
         lib.fdj_hook_idct_turbo_emul_blocks.argtypes = [p, n, p, p]
         lib.fdj_hook_idct_turbo_emul_blocks.restype = None
         lib.fdj_hook_idct_fused_blocks.argtypes = [p, n, p, p, p, p]
+        lib.fdj_hook_idct_turbo_row.argtypes = [p, n, p, ctypes.c_int, p]
+        lib.fdj_hook_idct2_blocks.argtypes = [p, n, ctypes.c_int, p, p]
+        lib.fdj_hook_idct_rq_row.argtypes = [p, n, p, p, p]
+        lib.fdj_hook_purify_blocks.argtypes = [p, n, p, ctypes.c_int, p, p]
         lib.fdj_hook_downsample_row.argtypes = [p, p, ctypes.c_int, ctypes.c_int, p]
         lib.fdj_hook_huff_blocks.argtypes = [p, n, ctypes.c_int, p, n, ctypes.POINTER(n), p]
         lib.fdj_hook_rgb_ycc_row.argtypes = [p, ctypes.c_int, ctypes.c_int, p, p, p]
@@ -82,6 +86,54 @@ class KernelHooks:
         dst = np.empty((c.shape[0], 8, 8), dtype=np.uint8)
         self.lib.fdj_hook_idct_turbo_emul_blocks(self._ptr(c), c.shape[0], self._ptr(qa), self._ptr(dst))
         return dst
+
+    def _idct_turbo_row(self, coef, q, level):
+        """The 16-bit libjpeg-turbo-arithmetic row kernel of `level` (the scalar level: the
+        emulation) on (n, 64) int16 blocks laid out as one row, uint16 table q; (n, 8, 8)."""
+        c = np.ascontiguousarray(coef, dtype=np.int16).reshape(-1, 64)
+        qa = np.ascontiguousarray(q, dtype=np.uint16).reshape(64)
+        dst = np.empty((c.shape[0], 8, 8), dtype=np.uint8)
+        st = self.lib.fdj_hook_idct_turbo_row(self._ptr(c), c.shape[0], self._ptr(qa), level,
+                                              self._ptr(dst))
+        if st != 0:
+            raise ValueError(f"no turbo row kernel at SIMD level {level} ({st})")
+        return dst
+
+    def _idct2_blocks(self, coef, level):
+        """The two-block 16-bit IDCT of `level` on (n, 64) int32 blocks, refused blocks by the
+        scalar kernel as purify does; ((n, 8, 8) uint8, (n,) bool taken by the 16-bit kernel)."""
+        src = np.ascontiguousarray(coef, dtype=np.int32).reshape(-1, 64)
+        dst = np.empty((src.shape[0], 8, 8), dtype=np.uint8)
+        taken = np.zeros(src.shape[0], dtype=np.uint8)
+        st = self.lib.fdj_hook_idct2_blocks(self._ptr(src), src.shape[0], level, self._ptr(dst),
+                                            self._ptr(taken))
+        if st != 0:
+            raise ValueError(f"no two-block IDCT at SIMD level {level} ({st})")
+        return dst, taken.astype(bool)
+
+    def _idct_rq_row(self, coef, q, t):
+        """The decoder's one-pass FD row kernel (16-bit lanes) on (n, 64) int16 blocks as one
+        row, int32 table q, requantization table t; (n, 8, 8)."""
+        c = np.ascontiguousarray(coef, dtype=np.int16).reshape(-1, 64)
+        qa = np.ascontiguousarray(q, dtype=np.int32).reshape(64)
+        ta = np.ascontiguousarray(t, dtype=np.uint16).reshape(64)
+        dst = np.empty((c.shape[0], 8, 8), dtype=np.uint8)
+        if self.lib.fdj_hook_idct_rq_row(self._ptr(c), c.shape[0], self._ptr(qa), self._ptr(ta),
+                                         self._ptr(dst)) != 0:
+            raise ValueError("no one-pass FD row kernel is active")
+        return dst
+
+    def _purify_blocks(self, pixels, table, level):
+        """purify's block pipeline (FDCT, quantize/dequantize by table, IDCT) at `level` on
+        (n, 8, 8) uint8 blocks; ((n, 8, 8) uint8, (n,) bool done by the fused kernel)."""
+        src = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 64)
+        ta = np.ascontiguousarray(table, dtype=np.uint16).reshape(64)
+        dst = np.empty((src.shape[0], 8, 8), dtype=np.uint8)
+        taken = np.zeros(src.shape[0], dtype=np.uint8)
+        if self.lib.fdj_hook_purify_blocks(self._ptr(src), src.shape[0], self._ptr(ta), level,
+                                           self._ptr(dst), self._ptr(taken)) != 0:
+            raise ValueError(f"SIMD level {level} is not available here")
+        return dst, taken.astype(bool)
 
     def _idct_fused_blocks(self, coef, q, t=None):
         """The decoder's fused kernels on (n, 64) int16 coefficients with an int32 table q
@@ -644,3 +696,241 @@ def test_requant_division_constants():
         assert np.array_equal((vals * m) >> sh, vals // t)
         vals = np.minimum(k * t - 1, 32767)
         assert np.array_equal((vals * m) >> sh, vals // t)
+
+
+# ----------------------------------------------------------------------------- 16-bit IDCT
+
+def _turbo_cases(kind, rng, n):
+    """(coef int16 (n, 64), q uint16 (64,)) for the 16-bit kernel tests."""
+    if kind == "typical":
+        coef = np.round(rng.laplace(0, 8, size=(n, 64)))
+        coef[rng.random((n, 64)) < 0.6] = 0
+        q = rng.integers(1, 100, size=64)
+    elif kind == "dc_only":
+        coef = np.zeros((n, 64))
+        coef[:, 0] = rng.integers(-2048, 2048, size=n)
+        coef[rng.random(n) < 0.1, 0] = rng.choice([-32768, 32767, 8191, 8192, -8193])
+        q = rng.integers(1, 256, size=64)
+    elif kind == "rows_zero":
+        # row 0 only in some blocks (the block-wide shortcut), DC rows past 8191 (it wraps)
+        coef = np.round(rng.laplace(0, 500, size=(n, 64)))
+        coef[rng.random(n) < 0.5, 8:] = 0
+        q = rng.integers(1, 64, size=64)
+    elif kind == "large":
+        coef = np.round(rng.laplace(0, 600, size=(n, 64)))
+        q = rng.integers(1, 256, size=64)
+    elif kind == "edge":
+        coef = rng.choice([-32768, -32767, -8193, -8192, -1, 0, 1, 8191, 8192, 16383, 32767], size=(n, 64))
+        coef[rng.random((n, 64)) < 0.6] = 0
+        q = rng.choice([1, 2, 4, 255, 32767, 32768, 65535], size=64)
+    else:  # hostile: anything, wrapping multiplies included
+        coef = rng.integers(-32768, 32768, size=(n, 64))
+        coef[rng.random((n, 64)) < 0.3] = 0
+        q = rng.integers(0, 65536, size=64)
+    return np.clip(coef, -32768, 32767).astype(np.int16), q.astype(np.uint16)
+
+
+@needs_avx2
+@pytest.mark.parametrize("kind", ["typical", "dc_only", "rows_zero", "large", "edge", "hostile"])
+def test_idct_turbo_row_equals_emulation(kind, hooks):
+    """The 16-bit AVX2 row kernel computes libjpeg-turbo's AVX2 arithmetic: equal to the scalar
+    emulation (dec_idct_emul.c) on every block, hostile ones included, for odd and even rows,
+    and equal to the exact ISLOW IDCT wherever the fused kernel's range checks accept a block."""
+    rng = np.random.default_rng({"typical": 31, "dc_only": 32, "rows_zero": 33, "large": 34,
+                                 "edge": 35, "hostile": 36}[kind])
+    for n in (1, 2, 3, 40, 2001):
+        coef, q = _turbo_cases(kind, rng, n)
+        ref = hooks._idct_turbo_row(coef, q, 0)
+        got = hooks._idct_turbo_row(coef, q, 2)
+        bad = np.nonzero((got != ref).reshape(n, -1).any(axis=1))[0]
+        assert bad.size == 0, (kind, n, bad[:5], coef[bad[:1]].tolist(), q.tolist())
+        fused, accepted = hooks._idct_fused_blocks(coef, q.astype(np.int16).astype(np.int32))
+        assert np.array_equal(got[accepted], fused[accepted])
+    if kind in ("edge", "hostile"):
+        v = coef.astype(np.int64) * q.astype(np.int16)
+        exact = hooks._idct_blocks(np.clip(v, -2**31, 2**31 - 1).astype(np.int32), 0)
+        assert not np.array_equal(got, exact)  # the 16-bit limits were reached
+
+
+@needs_avx2
+def test_idct_turbo_row_on_real_coefficients(hooks):
+    """Real files: the row kernel equals the exact ISLOW IDCT and the emulation on every block."""
+    files = []
+    if (CORPUS / "imagenet-sample").is_dir():
+        files = [p.read_bytes() for p in sorted((CORPUS / "imagenet-sample").iterdir())[:10]]
+    img = np.ascontiguousarray(skdata.astronaut())
+    files += [_pil_jpeg(img, quality=q) for q in (1, 50, 100)]
+    for data in files:
+        r = fdjpeg.read_coefficients(data)
+        for c, tab in zip(r["coefficients"], r["tables"]):
+            coef = c.reshape(-1, 64)
+            q = np.asarray(tab, np.int64).reshape(64)
+            got = hooks._idct_turbo_row(coef, q, 2)
+            v = (coef.astype(np.int64) * q.astype(np.int16)).astype(np.int32)
+            assert np.array_equal(got, hooks._idct_blocks(v, 0))
+            assert np.array_equal(got, hooks._idct_turbo_row(coef, q, 0))
+
+
+@needs_avx2
+@pytest.mark.parametrize("kind", ["purify", "bound", "large", "extreme"])
+def test_idct2_exact_where_taken(kind, hooks):
+    """The two-block 16-bit IDCT equals the scalar ISLOW IDCT (libjpeg's C arithmetic, with its
+    "& 1023" wrap) on every block, taking exactly the blocks with |dc| + 2 sum|ac| <= 4080 and
+    leaving the others to the scalar kernel."""
+    rng = np.random.default_rng({"purify": 41, "bound": 42, "large": 43, "extreme": 44}[kind])
+    n = 4001
+    if kind == "purify":
+        # what purify feeds it: dequantized FDCT output of real pixels
+        img = np.ascontiguousarray(skdata.astronaut()[:, :, 0]).astype(np.int64)
+        blocks = img[:504, :504].reshape(63, 8, 63, 8).swapaxes(1, 2).reshape(-1, 64)
+        ws = hooks._fdct_blocks(blocks.astype(np.uint8), 0).astype(np.int64)
+        t = rng.integers(1, 60, size=64)
+        v = np.sign(ws) * ((np.abs(ws) + 4 * t) // (8 * t)) * t
+    elif kind == "bound":
+        # around the bound: scaled so that |dc| + 2 sum|ac| lands near 4080
+        v = rng.laplace(0, 1, size=(n, 64))
+        w = np.abs(v).sum(axis=1) * 2 - np.abs(v[:, 0])
+        v = np.round(v * (rng.uniform(3900, 4300, size=n) / w)[:, None]).astype(np.int64)
+    elif kind == "large":
+        v = np.round(rng.laplace(0, 200, size=(n, 64))).astype(np.int64)
+        v[rng.random((n, 64)) < 0.5] = 0
+    else:
+        v = rng.choice([-2**31, -40000, -32768, -4080, -2040, 0, 2040, 4080, 32767, 40000, 2**31 - 1],
+                       size=(n, 64)).astype(np.int64)
+        v[rng.random((n, 64)) < 0.9] = 0
+    v = v.astype(np.int32)
+    got, taken = hooks._idct2_blocks(v, 2)
+    assert np.array_equal(got, hooks._idct_blocks(v, 0))
+    a = np.abs(v.astype(np.int64))
+    assert np.array_equal(taken, a[:, 0] + 2 * a[:, 1:].sum(axis=1) <= 4080)
+    if kind in ("purify", "bound"):
+        assert taken.any()
+
+
+@needs_avx2
+@pytest.mark.parametrize("kind", ["typical", "large", "hostile", "edge", "magic", "real"])
+def test_requantize_idct_row_kernel(kind, hooks):
+    """The decoder's one-pass FD row kernel (requantization and IDCT in 16-bit lanes, the
+    one-block kernels for what they cannot take) equals the scalar reference (requantize, then
+    the scalar ISLOW IDCT) on every block, for odd and even rows."""
+    rng = np.random.default_rng({"typical": 51, "large": 52, "hostile": 53, "edge": 54,
+                                 "magic": 55, "real": 56}[kind])
+    n = 2001
+    if kind == "real":
+        data = _pil_jpeg(np.ascontiguousarray(skdata.astronaut()), quality=90)
+        r = fdjpeg.read_coefficients(data)
+        coef = r["coefficients"][0].reshape(-1, 64)
+        q = np.asarray(r["tables"][0], np.int64).reshape(64)
+        tabs = [np.asarray(fdjpeg.tables.paper_released(), np.int64).reshape(-1)[:64], np.full(64, 3)]
+    elif kind == "typical":
+        coef = np.round(rng.laplace(0, 6, size=(n, 64)))
+        q = rng.integers(1, 100, size=64)
+        tabs = [rng.integers(1, 80, size=64), np.full(64, 30), np.full(64, 1), np.full(64, 2), rng.integers(1, 4, size=64)]
+    elif kind == "large":
+        coef = np.round(rng.laplace(0, 300, size=(n, 64)))
+        q = rng.integers(1, 256, size=64)
+        tabs = [rng.integers(1, 65536, size=64), np.full(64, 1), np.full(64, 2)]
+    elif kind == "magic":
+        coef = np.round(rng.laplace(0, 20, size=(n, 64)))
+        q = rng.integers(1, 12, size=64)
+        tabs = [rng.integers(1, 40000, size=64), rng.integers(1, 300, size=64)]
+    elif kind == "edge":
+        coef = rng.choice([-3000, -1025, -1024, -1, 0, 1, 1023, 1024, 4095, 8191], size=(n, 64))
+        coef[rng.random((n, 64)) < 0.8] = 0
+        q = rng.choice([1, 2, 3, 4, 8], size=64)
+        tabs = [np.full(64, 7), rng.integers(1, 20, size=64)]
+    else:
+        coef = rng.choice([-32768, -32767, -1, 0, 1, 32767], size=(n, 64))
+        q = rng.choice([-32768, -1, 1, 255, 32767], size=64)
+        tabs = [rng.integers(1, 65536, size=64), np.full(64, 65535), np.full(64, 2)]
+    coef = np.clip(coef, -32768, 32767).astype(np.int16)
+    q = q.astype(np.int16).astype(np.int32)          # the decoder's int16 multipliers
+    v = coef.astype(np.int64) * q.astype(np.int64)
+    for t in tabs:
+        ref = hooks._idct_blocks(_requantize(v, t.astype(np.int64)).astype(np.int32), 0)
+        for m in (len(coef), len(coef) - 1):
+            assert np.array_equal(hooks._idct_rq_row(coef[:m], q, t), ref[:m]), (kind, m)
+
+
+def test_requant_division_constants_16bit():
+    """The 16-bit form of the fused kernel's division (fdj_requant_table's v16 fields):
+    x = (n * magic) >> 16, then (x * post) >> 16 | x (t = 2) | n (t = 1) equals floor(n / t)
+    for every n < 2^15 and t <= 300, and edge values of n for every t up to 65535."""
+    def quot(n, t):
+        l = np.zeros_like(t)
+        while ((1 << l) < t).any():
+            l = np.where((1 << l) < t, l + 1, l)
+        shift = 15 + l
+        magic = ((1 << shift) + t - 1) // t
+        m16 = np.where(t >= 3, magic, np.where(t == 2, 0x8000, 0))
+        post = np.where(t >= 3, 1 << np.maximum(32 - shift, 0), 0)
+        assert (m16 < 1 << 16).all() and (post < 1 << 16).all()
+        x = (n * m16) >> 16
+        return np.where(t == 1, n, np.where(t == 2, x, (x * post) >> 16))
+    n = np.arange(1 << 15, dtype=np.int64)
+    for t in range(1, 301):
+        assert np.array_equal(quot(n, np.full_like(n, t)), n // t), t
+    t = np.arange(1, 65536, dtype=np.int64)
+    for nn in (0, 1, 2, 3, 32766, 32767):
+        assert np.array_equal(quot(np.full_like(t, nn), t), nn // t)
+    for k in (1, 2, 3):
+        vals = np.minimum(k * t - 1, 32767)
+        assert np.array_equal(quot(vals, t), vals // t)
+        vals = np.minimum(k * t, 32767)
+        assert np.array_equal(quot(vals, t), vals // t)
+
+
+
+@needs_avx2
+@pytest.mark.parametrize("kind", ["photo", "noise", "edges", "flat"])
+def test_fused_purify_blocks_equal_scalar(kind, hooks):
+    """purify's fused two-block kernel (FDCT, quantize/dequantize, IDCT in 16-bit lanes) equals
+    the scalar FDCT -> quantize/dequantize -> IDCT on every block, for tables it takes (every
+    entry <= 4080) and tables it must leave to the separate kernels."""
+    rng = np.random.default_rng({"photo": 61, "noise": 62, "edges": 63, "flat": 64}[kind])
+    if kind == "photo":
+        img = np.ascontiguousarray(skdata.astronaut())
+        blocks = img[:256, :256].transpose(2, 0, 1).reshape(3, 32, 8, 32, 8).swapaxes(2, 3).reshape(-1, 8, 8)
+    elif kind == "noise":
+        blocks = rng.integers(0, 256, size=(3001, 8, 8))
+    elif kind == "edges":
+        blocks = rng.choice([0, 255], size=(3001, 8, 8))
+        blocks[::3] = np.where(np.arange(8)[None, None, :] < rng.integers(0, 9, size=(1001, 1, 1)), 0, 255)
+    else:
+        blocks = np.broadcast_to(rng.integers(0, 256, size=(3001, 1, 1)), (3001, 8, 8)).copy()
+        blocks[1::2, rng.integers(0, 8), rng.integers(0, 8)] ^= 1
+    blocks = blocks.astype(np.uint8)
+    paper = np.asarray(fdjpeg.tables.paper_released(), np.int64).reshape(64)
+    tables = [paper, np.full(64, 1), np.full(64, 2), rng.integers(1, 256, size=64), np.full(64, 4080),
+              np.full(64, 4081), rng.integers(1, 65536, size=64)]
+    for t in tables:
+        ref, _ = hooks._purify_blocks(blocks, t, 0)
+        got, taken = hooks._purify_blocks(blocks, t, 2)
+        assert np.array_equal(got, ref), (kind, t[:4])
+        if t.max() > 4080:
+            assert not taken.any()
+        elif kind in ("photo", "flat"):
+            assert taken.mean() > 0.9, taken.mean()
+
+
+def test_purify_quantizer_16bit_equals_float():
+    """purify's fused kernel quantizes in 16-bit lanes: floor((|x| + 4T) / 8T) by the
+    multiply-high constants of fdj_purify_consts_init.  That equals the encoder's float
+    quantizer (trunc((|x| + (4T + 0.5)) * (1 / 8T)) in float32, enc_fdct.c) for every |x| < 2^14
+    (the FDCT of 8-bit samples stays within 8192) and every T the kernel takes (1..4080)."""
+    a = np.arange(1 << 14, dtype=np.int64)
+    af = a.astype(np.float32)
+    for t in range(1, 4081):
+        bias = np.float32(4 * t) + np.float32(0.5)
+        inv = np.float32(1.0) / np.float32(8 * t)
+        flt = np.trunc((af + bias) * inv).astype(np.int64)
+        d = 8 * t
+        l = int(d - 1).bit_length()            # ceil(log2 d)
+        shift = 15 + l
+        magic = ((1 << shift) + d - 1) // d
+        post = 1 << (32 - shift)
+        assert magic < 1 << 16 and post < 1 << 16
+        n = a + 4 * t
+        assert n[-1] < 1 << 15
+        q16 = (((n * magic) >> 16) * post) >> 16
+        assert np.array_equal(q16, flt), t

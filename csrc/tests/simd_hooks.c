@@ -52,6 +52,142 @@ void fdj_hook_idct_turbo_emul_blocks(const int16_t *coef, size_t n, const uint16
         fdj_idct_islow_avx2_emul(coef + 64 * i, q, out + 64 * i, 8);
 }
 
+/* The 16-bit libjpeg-turbo-arithmetic row kernel of `level` on one row of n
+ * int16 blocks (uint16 table q); block i's pixels at out + 64 * i as 8x8.
+ * The scalar level runs the emulation (its reference).  -1 when the level is
+ * not available, -2 when it has no such kernel. */
+int fdj_hook_idct_turbo_row(const int16_t *coef, size_t n, const uint16_t *q, int level, uint8_t *out)
+{
+    fdj_kernels k;
+    uint8_t *row;
+    size_t i, y;
+    if (kernels_at(level, &k))
+        return -1;
+    if (level == FDJ_SIMD_SCALAR) {
+        fdj_hook_idct_turbo_emul_blocks(coef, n, q, out);
+        return 0;
+    }
+    if (!k.idct_turbo_row)
+        return -2;
+    /* one image row of n blocks side by side, as the decoder lays them out */
+    row = (uint8_t *)malloc(n * 64 + 1);
+    if (!row)
+        return -3;
+    k.idct_turbo_row(coef, q, (int)n, row, (ptrdiff_t)(n * 8));
+    for (i = 0; i < n; i++)
+        for (y = 0; y < 8; y++)
+            memcpy(out + 64 * i + 8 * y, row + y * n * 8 + 8 * i, 8);
+    free(row);
+    return 0;
+}
+
+/* The two-block 16-bit IDCT of `level` on n int32 blocks (pairs side by side,
+ * an odd last block paired with a copy of itself), with the scalar kernel for
+ * the blocks it refuses, as purify runs it; taken[i] = 1 where the 16-bit
+ * kernel took block i.  -1 when the level is not available, -2 without the
+ * kernel. */
+int fdj_hook_idct2_blocks(const int32_t *in, size_t n, int level, uint8_t *out, uint8_t *taken)
+{
+    fdj_kernels k;
+    uint8_t pix[8 * 16];
+    size_t i, y;
+    if (kernels_at(level, &k))
+        return -1;
+    if (!k.idct_islow2)
+        return -2;
+    for (i = 0; i < n; i += 2) {
+        const int32_t *a = in + 64 * i, *b = i + 1 < n ? a + 64 : a;
+        int done = k.idct_islow2(a, b, pix, 16);
+        if (!(done & 1))
+            fdj_idct_islow(a, pix, 16);
+        if (!(done & 2))
+            fdj_idct_islow(b, pix + 8, 16);
+        for (y = 0; y < 8; y++) {
+            memcpy(out + 64 * i + 8 * y, pix + 16 * y, 8);
+            if (i + 1 < n)
+                memcpy(out + 64 * (i + 1) + 8 * y, pix + 16 * y + 8, 8);
+        }
+        taken[i] = (uint8_t)(done & 1);
+        if (i + 1 < n)
+            taken[i + 1] = (uint8_t)((done >> 1) & 1);
+    }
+    return 0;
+}
+
+/* One row of n int16 blocks through the one-pass FD row kernel of the
+ * active level (block i's pixels at out + 64 * i as 8x8), as dec_dequant.c
+ * runs it.  -1 when the level has none. */
+int fdj_hook_idct_rq_row(const int16_t *coef, size_t n, const int32_t *q, const uint16_t *t,
+                         uint8_t *out)
+{
+    fdj_kernels k;
+    fdj_requant_table rt;
+    uint8_t *row;
+    size_t i, y;
+    fdj_kernels_init(&k, fdj_simd_level());
+    if (!k.idct_islow_rq_row)
+        return -1;
+    fdj_requant_table_init(&rt, t);
+    fdj_requant_table_set_q(&rt, q);
+    row = (uint8_t *)malloc(n * 64 + 1);
+    if (!row)
+        return -3;
+    k.idct_islow_rq_row(coef, q, &rt, (int)n, row, (ptrdiff_t)(n * 8));
+    for (i = 0; i < n; i++)
+        for (y = 0; y < 8; y++)
+            memcpy(out + 64 * i + 8 * y, row + y * n * 8 + 8 * i, 8);
+    free(row);
+    return 0;
+}
+
+/* purify's block pipeline (FDCT, quantize/dequantize by qtable, IDCT) at
+ * `level` on n 8x8 uint8 blocks taken in pairs side by side (an odd last
+ * block with a copy of itself): the fused two-block kernel where the level
+ * has one and the table fits it (every entry <= 4080), the separate kernels
+ * for the blocks it refuses; taken[i] = 1 where the fused kernel did block i.
+ * -1 when the level is not available. */
+int fdj_hook_purify_blocks(const uint8_t *in, size_t n, const uint16_t *qtable, int level,
+                           uint8_t *out, uint8_t *taken)
+{
+    fdj_kernels k;
+    fdj_divisors dv;
+    fdj_purify_consts pc;
+    uint8_t src[8 * 16], pix[8 * 16];
+    int32_t ws[64], dq[64];
+    size_t i, y;
+    int j, fits;
+    if (kernels_at(level, &k))
+        return -1;
+    fdj_enc_divisors_init(&dv, qtable, &k);
+    fits = fdj_purify_consts_init(&pc, dv.q);
+    for (i = 0; i < n; i += 2) {
+        size_t b = i + 1 < n ? i + 1 : i;
+        int done = 0;
+        for (y = 0; y < 8; y++) {
+            memcpy(src + 16 * y, in + 64 * i + 8 * y, 8);
+            memcpy(src + 16 * y + 8, in + 64 * b + 8 * y, 8);
+        }
+        if (k.purify2 && fits)
+            done = k.purify2(src, src + 8, 16, &pc, pix, 16);
+        for (j = 0; j < 2; j++) {
+            if (done & (1 << j))
+                continue;
+            k.fdct_islow(src + 8 * j, 16, ws);
+            fdj_quantize_dequantize(ws, &dv, dq);
+            k.idct_islow(dq, pix + 8 * j, 16);
+        }
+        for (y = 0; y < 8; y++) {
+            memcpy(out + 64 * i + 8 * y, pix + 16 * y, 8);
+            if (b != i)
+                memcpy(out + 64 * b + 8 * y, pix + 16 * y + 8, 8);
+        }
+        taken[i] = (uint8_t)(done & 1);
+        if (b != i)
+            taken[b] = (uint8_t)((done >> 1) & 1);
+    }
+    return 0;
+}
+
 /* The decoder's fused kernels of the active level on n int16 blocks with the
  * int32 table q.  Without t (NULL): dequantize + IDCT, accepted[i] = 0 where
  * the kernel refuses the block (its pixels stay as they were).  With t:
