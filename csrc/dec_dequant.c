@@ -122,6 +122,8 @@ void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int
     dq->idct8rq = kern.idct_islow_rq;
     dq->idct8t = kern.idct_turbo_row;
     dq->idct8rqr = kern.idct_islow_rq_row;
+    dq->idct4q = kern.idct_4x4_q;
+    dq->idct2q = kern.idct_2x2_q;
     for (c = 0; c < d->ncomp; c++) {
         fdj_dequant_comp *k = &dq->comp[c];
         const uint16_t *t = purify_table_for(&d->opt, c);
@@ -167,11 +169,16 @@ static void plain_row8(const fdj_dequant *dq, const fdj_dequant_comp *k, const i
     }
 }
 
+/* The rows (and columns) of a coefficient block that jidctred.c's reduced
+ * IDCTs read (dec_idct.c); the others need no dequantization. */
+static const uint8_t red4_used[8] = {1, 1, 1, 1, 0, 1, 1, 1};
+static const uint8_t red2_used[8] = {1, 1, 0, 1, 0, 1, 0, 1};
+
 void fdj_dequant_row(const fdj_dequant *dq, int c, const int16_t *coef, int nblocks,
                      uint8_t *out, ptrdiff_t stride)
 {
     const fdj_dequant_comp *k = &dq->comp[c];
-    int bs = k->bs, bx, i;
+    int bs = k->bs, bx;
     fdj_idct_fn idct = bs == 8 ? dq->idct8 : bs == 4 ? fdj_idct_4x4 : bs == 2 ? fdj_idct_2x2 : fdj_idct_1x1;
     if (bs == 8 && !k->purify) {
         plain_row8(dq, k, coef, nblocks, out, stride);
@@ -192,14 +199,38 @@ void fdj_dequant_row(const fdj_dequant *dq, int c, const int16_t *coef, int nblo
         return;
     }
     /* scaled output (1/2, 1/4, 1/8): the reduced IDCTs */
+    if (k->purify) {
+        for (bx = 0; bx < nblocks; bx++) {
+            int32_t tmp[64];
+            fd_requantize_block(coef + (size_t)bx * 64, k->qmul, k->rq.t, tmp);
+            idct(tmp, out + (ptrdiff_t)bx * bs, stride);
+        }
+        return;
+    }
     for (bx = 0; bx < nblocks; bx++) {
         const int16_t *blk = coef + (size_t)bx * 64;
+        uint8_t *ob = out + (ptrdiff_t)bx * bs;
         int32_t tmp[64];
-        if (k->purify)
-            fd_requantize_block(blk, k->qmul, k->rq.t, tmp);
-        else
-            for (i = 0; i < 64; i++)
-                tmp[i] = blk[i] * k->qmul[i];
-        idct(tmp, out + (ptrdiff_t)bx * bs, stride);
+        if (bs == 1) {
+            *ob = fdj_idct_1x1_pixel(blk[0] * k->qmul[0]); /* fdj_idct_1x1, inlined */
+            continue;
+        } else if (bs == 4 && dq->idct4q && dq->idct4q(blk, k->qmul, ob, stride)) {
+            continue;
+        } else if (bs == 2 && dq->idct2q && dq->idct2q(blk, k->qmul, ob, stride)) {
+            continue;
+        } else {
+            /* only the coefficients the reduced IDCT reads: all but row and
+             * column 4 (4x4), rows and columns 0, 1, 3, 5, 7 (2x2) */
+            const uint8_t *use = bs == 4 ? red4_used : red2_used;
+            int r, c;
+            for (r = 0; r < 8; r++) {
+                if (!use[r])
+                    continue;
+                for (c = 0; c < 8; c++)
+                    if (use[c])
+                        tmp[8 * r + c] = blk[8 * r + c] * k->qmul[8 * r + c];
+            }
+        }
+        idct(tmp, ob, stride);
     }
 }

@@ -258,5 +258,5 @@ void fdj_idct_2x2(const int32_t in[64], uint8_t *out, ptrdiff_t stride)
 void fdj_idct_1x1(const int32_t in[64], uint8_t *out, ptrdiff_t stride)
 {
     (void)stride;
-    out[0] = range_limit(DESCALE((acc_t)in[0], 3));
+    out[0] = fdj_idct_1x1_pixel(in[0]);
 }

@@ -211,6 +211,8 @@ typedef struct fdj_dequant {
     fdj_idct_rq_fn idct8rq;    /* fused dequantize + requantize + IDCT sibling, or NULL */
     fdj_idct_turbo_row_fn idct8t; /* libjpeg-turbo-arithmetic row kernel, or NULL */
     fdj_idct_rq_row_fn idct8rqr; /* fused requantize + IDCT row kernel, or NULL */
+    fdj_idct_q_fn idct4q;      /* fused dequantize + 4x4 reduced IDCT sibling, or NULL */
+    fdj_idct_q_fn idct2q;      /* fused dequantize + 2x2 reduced IDCT sibling, or NULL */
 } fdj_dequant;
 int fdj_dequant_check_purify(fdj_decoder *d, const fdj_decode_options *opt);
 void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int simd);

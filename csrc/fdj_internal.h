@@ -74,6 +74,13 @@ void fdj_idct_islow(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
 void fdj_idct_4x4(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
 void fdj_idct_2x2(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
 void fdj_idct_1x1(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
+/* The pixel fdj_idct_1x1 writes for the dequantized DC dc (jidctred.c
+ * jpeg_idct_1x1: DESCALE(dc, 3) through libjpeg's "& 1023" range limit). */
+FDJ_INLINE uint8_t fdj_idct_1x1_pixel(int64_t dc)
+{
+    int v = (int)(((dc + 4) >> 3) & 1023);
+    return (uint8_t)(v < 128 ? v + 128 : v < 512 ? 255 : v < 896 ? 0 : v - 896);
+}
 
 /* ---- upsampling and colour conversion to output pixels (dec_render.c) ---- */
 /* How component sample rows become output pixels (jdsample.c + jdcolor.c). */

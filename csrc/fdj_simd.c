@@ -68,6 +68,8 @@ void fdj_kernels_init(fdj_kernels *k, int level)
         k->h2v2_fancy_row = fdj_h2v2_fancy_row_avx2;
         k->nonzero_ac = fdj_nonzero_ac_sse2; /* SSE2 is part of every AVX2 CPU */
         k->abs_above = fdj_abs_above_sse2;
+        k->idct_4x4_q = fdj_idct_4x4_q_avx2; /* scaled decode */
+        k->idct_2x2_q = fdj_idct_2x2_q_avx2;
         if (__builtin_cpu_supports("bmi2") && __builtin_cpu_supports("bmi") && has_lzcnt()) {
             k->huff_block_seq = fdj_huff_block_seq_bmi2;
             k->huff_mcu_seq = fdj_decode_mcu_sequential_bmi2;

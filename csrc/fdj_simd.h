@@ -188,6 +188,11 @@ typedef struct fdj_kernels {
     fdj_abs_above_fn abs_above;         /* never NULL */
     fdj_huff_block_fn huff_block_seq;   /* never NULL */
     fdj_huff_mcu_fn huff_mcu_seq;       /* never NULL */
+    /* scaled decode (dec_idct_scaled_simd.c): dequantize + jidctred.c 4x4 IDCT
+     * (4x4 pixels out); returns 0, writing nothing, for a block it cannot
+     * compute exactly: the caller takes the scalar reference fdj_idct_4x4 */
+    fdj_idct_q_fn idct_4x4_q;
+    fdj_idct_q_fn idct_2x2_q;           /* the same for jidctred.c's 2x2 (fdj_idct_2x2) */
 } fdj_kernels;
 
 /* The kernels of a level (the scalar references below FDJ_SIMD_AVX2). */
@@ -226,6 +231,10 @@ int fdj_h2v2_down_row_avx2(const uint8_t *a, const uint8_t *b, int out_cols, uin
 void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,
                           uint8_t *out);
 void fdj_h2v2_fancy_row_avx2(const uint8_t *near, const uint8_t *far, int w, uint8_t *out);
+int fdj_idct_4x4_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
+                        ptrdiff_t stride);
+int fdj_idct_2x2_q_avx2(const int16_t coef[64], const int32_t q[64], uint8_t *out,
+                        ptrdiff_t stride);
 uint64_t fdj_nonzero_ac_sse2(const int16_t *zz);
 uint64_t fdj_abs_above_sse2(const int16_t *zz, int thr);
 /* needs BMI1/BMI2/LZCNT as well (fdj_kernels_init checks) */

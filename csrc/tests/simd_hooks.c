@@ -320,6 +320,39 @@ int fdj_hook_ycc_rgb_row(const uint8_t *y, const uint8_t *cb, const uint8_t *cr,
         v[2] = Y + ((116130 * b + 32768) >> 16);
         for (c = 0; c < 3; c++)
             out[3 * i + c] = (uint8_t)(v[c] < 0 ? 0 : v[c] > 255 ? 255 : v[c]);
+
+/* Scaled decode: dequantize (int32 table q, as the decoder's multipliers) and
+ * run jidctred.c's reduced IDCT (bs 4 or 2) on n int16 blocks; bs x bs pixels
+ * per block (stride bs).  Level 0: the scalar reference (fdj_idct_4x4 /
+ * fdj_idct_2x2 of the products).  Higher: the level's fused sibling,
+ * accepted[i] = 0 where it refuses a block (its pixels stay as they were).
+ * -1 when the level is unavailable or has no sibling, -2 for another bs. */
+int fdj_hook_idct_reduced_blocks(const int16_t *coef, size_t n, const int32_t *q, int bs,
+                                 int level, uint8_t *out, uint8_t *accepted)
+{
+    fdj_kernels k;
+    fdj_idct_q_fn fused;
+    size_t i;
+    int j;
+    if (bs != 4 && bs != 2)
+        return -2;
+    if (kernels_at(level, &k))
+        return -1;
+    fused = bs == 4 ? k.idct_4x4_q : k.idct_2x2_q;
+    if (level > 0 && !fused)
+        return -1;
+    for (i = 0; i < n; i++) {
+        const int16_t *blk = coef + 64 * i;
+        uint8_t *o = out + (size_t)bs * bs * i;
+        if (level > 0) {
+            accepted[i] = (uint8_t)(fused(blk, q, o, bs) != 0);
+        } else {
+            int32_t tmp[64];
+            for (j = 0; j < 64; j++)
+                tmp[j] = blk[j] * q[j];
+            (bs == 4 ? fdj_idct_4x4 : fdj_idct_2x2)(tmp, o, bs);
+            accepted[i] = 1;
+        }
     }
     return 0;
 }
