@@ -320,6 +320,9 @@ int fdj_hook_ycc_rgb_row(const uint8_t *y, const uint8_t *cb, const uint8_t *cr,
         v[2] = Y + ((116130 * b + 32768) >> 16);
         for (c = 0; c < 3; c++)
             out[3 * i + c] = (uint8_t)(v[c] < 0 ? 0 : v[c] > 255 ? 255 : v[c]);
+    }
+    return 0;
+}
 
 /* Scaled decode: dequantize (int32 table q, as the decoder's multipliers) and
  * run jidctred.c's reduced IDCT (bs 4 or 2) on n int16 blocks; bs x bs pixels
