@@ -103,25 +103,7 @@ FDJ_AVX2 void fdj_fdct_islow_avx2(const uint8_t *in, ptrdiff_t stride, int32_t o
  * fit 8 bits; pass-1 outputs are within +-4096 and pass-2 butterflies within
  * +-16384, so all 16-bit terms are exact; the two DC-like sums of pass 2
  * (up to +-32768) are formed in 32 bits. */
-FDJ_AVX2 static inline void transpose16x8(__m256i r[8])
-{
-    __m256i t0 = _mm256_unpacklo_epi16(r[0], r[1]), t1 = _mm256_unpackhi_epi16(r[0], r[1]);
-    __m256i t2 = _mm256_unpacklo_epi16(r[2], r[3]), t3 = _mm256_unpackhi_epi16(r[2], r[3]);
-    __m256i t4 = _mm256_unpacklo_epi16(r[4], r[5]), t5 = _mm256_unpackhi_epi16(r[4], r[5]);
-    __m256i t6 = _mm256_unpacklo_epi16(r[6], r[7]), t7 = _mm256_unpackhi_epi16(r[6], r[7]);
-    __m256i u0 = _mm256_unpacklo_epi32(t0, t2), u1 = _mm256_unpackhi_epi32(t0, t2);
-    __m256i u2 = _mm256_unpacklo_epi32(t1, t3), u3 = _mm256_unpackhi_epi32(t1, t3);
-    __m256i u4 = _mm256_unpacklo_epi32(t4, t6), u5 = _mm256_unpackhi_epi32(t4, t6);
-    __m256i u6 = _mm256_unpacklo_epi32(t5, t7), u7 = _mm256_unpackhi_epi32(t5, t7);
-    r[0] = _mm256_unpacklo_epi64(u0, u4);
-    r[1] = _mm256_unpackhi_epi64(u0, u4);
-    r[2] = _mm256_unpacklo_epi64(u1, u5);
-    r[3] = _mm256_unpackhi_epi64(u1, u5);
-    r[4] = _mm256_unpacklo_epi64(u2, u6);
-    r[5] = _mm256_unpackhi_epi64(u2, u6);
-    r[6] = _mm256_unpacklo_epi64(u3, u7);
-    r[7] = _mm256_unpackhi_epi64(u3, u7);
-}
+/* (the 8x8 int16 transpose of both halves is fdj_transpose8x16, fdj_idct16_x86.h) */
 
 /* DESCALE(a*ca + b*cb, shift) per 16-bit lane, as 16-bit results */
 FDJ_AVX2 static inline __m256i dot2(__m256i a, __m256i b, int ca, int cb, int shift)
@@ -196,9 +178,9 @@ FDJ_AVX2 void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t
         /* lanes 0..7: row i of a, lanes 8..15: row i of b (one per 128-bit half) */
         x[i] = _mm256_sub_epi16(_mm256_cvtepu8_epi16(rows), center);
     }
-    transpose16x8(x); /* x[k] = column k: pass 1 runs along rows */
+    fdj_transpose8x16(x); /* x[k] = column k: pass 1 runs along rows */
     fdct16_pass(x, 0);
-    transpose16x8(x); /* x[k] = row k: pass 2 runs along columns */
+    fdj_transpose8x16(x); /* x[k] = row k: pass 2 runs along columns */
     fdct16_pass(x, 1);
     for (i = 0; i < 8; i++) {
         _mm256_storeu_si256((__m256i *)(void *)(outa + 8 * i), _mm256_cvtepi16_epi32(_mm256_castsi256_si128(x[i])));
@@ -228,9 +210,9 @@ FDJ_AVX2 int fdj_purify2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stri
                                         _mm_loadl_epi64((const __m128i *)(const void *)(b + i * stride)));
         x[i] = _mm256_sub_epi16(_mm256_cvtepu8_epi16(rw), center);
     }
-    transpose16x8(x);
+    fdj_transpose8x16(x);
     fdct16_pass(x, 0);
-    transpose16x8(x);
+    fdj_transpose8x16(x);
     fdct16_pass(x, 1); /* x[k] = coefficient row k of a (low half) and b (high half), |x| < 2^13 */
     for (i = 0; i < 8; i++) {
         /* n = |x| + 4T < 2^15; quotient = n / 8T; signed, times T (|q * T| <= |x| / 8 + T) */
