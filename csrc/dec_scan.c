@@ -52,7 +52,9 @@ int fdj_end_scan(fdj_decoder *d)
     return FDJ_OK;
 }
 
-int fdj_decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[], int *togo)
+/* Before each MCU: the restart marker an interval ends with, and the last MCU
+ * row decoded from real data (for the truncation rules). */
+static int mcu_prologue(fdj_decoder *d, int *togo)
 {
     int st;
     if (d->restart_interval) {
@@ -66,6 +68,14 @@ int fdj_decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[
     }
     if (!d->insufficient)
         d->last_good_imcu = d->cur_imcu_row;
+    return FDJ_OK;
+}
+
+int fdj_decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[], int *togo)
+{
+    int st = mcu_prologue(d, togo);
+    if (st != FDJ_OK)
+        return st;
     if (d->info.arithmetic)
         return fdj_decode_mcu_arith(d, blocks, n, bc);
     if (d->info.progressive)
@@ -75,18 +85,9 @@ int fdj_decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[
 
 int fdj_skip_mcu(fdj_decoder *d, int n, const int bc[], int *togo)
 {
-    int st;
-    if (d->restart_interval) {
-        if (*togo == 0) {
-            st = fdj_process_restart(d);
-            if (st != FDJ_OK)
-                return st;
-            *togo = d->restart_interval;
-        }
-        (*togo)--;
-    }
-    if (!d->insufficient)
-        d->last_good_imcu = d->cur_imcu_row;
+    int st = mcu_prologue(d, togo);
+    if (st != FDJ_OK)
+        return st;
     return fdj_skip_mcu_sequential(d, n, bc);
 }
 
