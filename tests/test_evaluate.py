@@ -245,6 +245,62 @@ def test_end_to_end_tiny_model(tmp_path, monkeypatch):
     assert again["acc_m"]["fgsm"] == res["acc_m"]["fgsm"]
 
 
+def test_paper_design_columns_split_command_and_cache(tmp_path, monkeypatch):
+    # fd1p_paper/fd2p_paper are the paper's design; when it is the table of fd1p/fd2p they are
+    # computed once and reported under both names; split, command and the cache's state at the
+    # start are recorded.
+    pytest.importorskip("torch")
+    pytest.importorskip("art")
+    from fdjpeg import tables
+    from fdjpeg.eval import run as evaluate
+    from fdjpeg.eval.defenses import Defenses
+
+    d = Defenses()
+    assert np.array_equal(d.table_for("fd1p_paper"),
+                          tables.feature_distillation(s_md=30, s_as=20, n_as=15))
+    assert d.two_pass("fd2p_paper") and not d.two_pass("fd1p_paper")
+    assert evaluate.Evaluation.same_defenses(d, ["none", "fd1p", "fd2p", "fd1p_paper",
+                                                 "fd2p_paper", "fd2x"]) == \
+        {"fd1p_paper": "fd1p", "fd2p_paper": "fd2p"}
+    # another table for fd1p: the paper's columns are their own
+    d30 = Defenses(table=np.full((8, 8), 30))
+    assert evaluate.Evaluation.same_defenses(d30, ["fd1p", "fd1p_paper"]) == {}
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    rng = np.random.default_rng(5)
+    red = rng.integers(0, 60, size=(40, 48, 3), dtype=np.uint8)
+    red[..., 0] += 150
+    Image.fromarray(red).save(imgs / "n01440764_red.png")
+    Image.fromarray(red[..., ::-1].copy()).save(imgs / "n01443537_blue.png")
+    argv = ["--images", str(imgs), "--model", "test_evaluate:tiny_model", "--benign", "2",
+            "--seeds", "2", "--attacks", "fgsm",
+            "--defenses", "none,fd1p,fd2p,fd1p_paper,fd2p_paper",
+            "--cache", str(tmp_path / "cache"), "--json", str(tmp_path / "r.json"), "--out",
+            str(tmp_path / "out"), "--no-progress"]
+    assert evaluate.main(argv) == 0
+    res = json.loads((tmp_path / "r.json").read_text())
+    assert list(res["acc_l"]) == ["none", "fd1p", "fd2p", "fd1p_paper", "fd2p_paper"]
+    assert res["acc_l"]["fd1p_paper"] == res["acc_l"]["fd1p"]
+    assert res["acc_m"]["fgsm"]["fd2p_paper"] == res["acc_m"]["fgsm"]["fd2p"]
+    assert set(res["settings"]["same_as"]) == {"fd1p_paper", "fd2p_paper"}
+    assert res["settings"]["defenses"]["fd1p_paper"]["table"].startswith(
+        "fdjpeg.tables.feature_distillation(s_md=30")
+    assert res["split"].startswith("evaluation: images 0..1 of")
+    assert res["command"] == "fdjpeg eval " + " ".join(argv)
+    assert res["settings"]["cache_files_at_start"] == 0
+    assert res["git_dirty"] in (True, False, None)
+    seeds = json.loads((tmp_path / "r.seeds.json").read_text())
+    assert seeds["outcomes"]["fgsm"]["fd1p_paper"] == seeds["outcomes"]["fgsm"]["fd1p"]
+    md = (tmp_path / "out" / "r.md").read_text()
+    assert "| fd2p_paper |" in md and "Split: evaluation" in md
+    # the rerun finds the cache filled by the first run
+    assert evaluate.main(argv) == 0
+    again = json.loads((tmp_path / "r.json").read_text())
+    assert again["settings"]["cache_files_at_start"] > 0
+    assert again["acc_m"] == res["acc_m"]
+
+
 def test_cli_errors_return_2(tmp_path, capsys):
     pytest.importorskip("torch")
     from fdjpeg.eval import run as evaluate
