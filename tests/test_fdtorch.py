@@ -5,6 +5,7 @@ forward pass; closed-form linear algebra for the straight-through gradient; the 
 measured directly on a tiny model's first layer for adapt().
 """
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -299,3 +300,67 @@ def test_apgd_through_fd_bounded_and_fools(loss):
     assert (_defended_pred(model, table, adv) != labels).all()
     with pytest.raises(ValueError):
         apgd(model, table, seeds, labels, loss="l2")
+
+
+# -- merging the adaptive rows into table2.json ----------------------------------------------------
+
+def _t2_docs():
+    names = ["a", "b", "c", "d"]
+    t2 = {"n_seeds": {"bpda": 4}, "git": "x" * 40, "acc_l": {"fd1x": 0.8, "fd2x": 0.7},
+          "acc_m": {"bpda": {"fd1x": 0.5, "fd2x": 0.75}, "bpda_eps2": {"fd1x": 0.75}},
+          "settings": {"attacks": {"bpda": {"eps_255": ["8"]}}, "fd_table": [[20] * 8] * 8,
+                       "fd_table_source": "t", "purify": "p"},
+          "model": "tiny", "images": "i", "n_benign": 4, "machine": "m"}
+    sd = {"seed_names": names, "outcomes": {"bpda": {"fd1x": [1, 1, 0, 0], "fd2x": [1, 1, 1, 0]},
+                                            "bpda_eps2": {"fd1x": [1, 1, 1, 0]}}}
+    run = {"seed_names": names, "git": "y" * 40, "git_dirty": False, "command": "cmd",
+           "settings": {"apgd": {"max_iter": 20}, "bpda_st": {"max_iter": 100}},
+           "acc_m": {"apgd_dlr": {"fd1x": 0.25, "fd2x": 0.5}, "bpda_st_eps2": {"fd1x": 0.5}},
+           "outcomes": {"apgd_dlr": {"fd1x": [0, 1, 0, 0], "fd2x": [1, 0, 1, 0]},
+                        "bpda_st_eps2": {"fd1x": [1, 0, 1, 0]}}}
+    return t2, sd, run
+
+
+def test_merge_table2_adds_keys_sources_and_the_per_seed_strongest():
+    from fdjpeg.eval.adaptive_st import merge_table2, strongest
+    from fdjpeg.eval.report import markdown
+
+    t2, sd, run = _t2_docs()
+    m, msd = merge_table2(t2, sd, [("run.json", run)])
+    assert "apgd_dlr" not in t2["acc_m"]  # inputs untouched
+    assert m["acc_m"]["apgd_dlr"] == {"fd1x": 0.25, "fd2x": 0.5}
+    assert m["n_seeds"]["apgd_dlr"] == 4 and msd["outcomes"]["bpda_st_eps2"]["fd1x"] == [1, 0, 1, 0]
+    assert m["acc_m_sources"]["apgd_dlr"]["file"] == "run.json"
+    assert m["acc_m_sources"]["apgd_dlr"]["git_dirty"] is False
+    assert m["acc_m_sources"]["bpda"]["file"] == "table2.json"
+    assert m["git_dirty"] is None and "not recorded" in m["git_dirty_note"]
+    # per seed: fooled by any attack at that eps (min over the 0/1 outcomes), by hand
+    assert m["strongest"]["8"]["fd1x"] == {"acc_m": 0.25, "attacks": ["bpda", "apgd_dlr"]}
+    assert m["strongest"]["8"]["fd2x"]["acc_m"] == 0.5      # [1,1,1,0] & [1,0,1,0]
+    assert m["strongest"]["2"]["fd1x"]["acc_m"] == 0.5      # [1,1,1,0] & [1,0,1,0]
+    assert "4" not in m["strongest"]
+    assert strongest({"bpda": {"fd1x": [1, 0]}}, 3) == {}  # wrong length: not counted
+    md = markdown(m)
+    assert "`apgd_dlr` (n=4)" in md and "**strongest, eps=8/255** | **25** (2 attacks)" in md
+    assert "(tree state unknown)" in md
+    # another seed list is refused
+    run["seed_names"] = ["a", "b", "c", "e"]
+    with pytest.raises(ValueError, match="seeds"):
+        merge_table2(t2, sd, [("run.json", run)])
+
+
+def test_merge_table2_cli_keeps_the_hand_written_part(tmp_path):
+    from fdjpeg.eval.adaptive_st import main
+
+    t2, sd, run = _t2_docs()
+    (tmp_path / "table2.json").write_text(json.dumps(t2))
+    (tmp_path / "table2.seeds.json").write_text(json.dumps(sd))
+    (tmp_path / "table2.md").write_text("old table\n\n## How this was made\n\nprose\n")
+    (tmp_path / "r.json").write_text(json.dumps(run))
+    assert main(["--json", str(tmp_path / "r.json"), "--merge-into",
+                 str(tmp_path / "table2.json")]) == 0
+    md = (tmp_path / "table2.md").read_text()
+    assert "old table" not in md and md.endswith("## How this was made\n\nprose\n")
+    assert "APGD-DLR" in md
+    m = json.loads((tmp_path / "table2.json").read_text())
+    assert m["acc_m"]["apgd_dlr"]["fd2x"] == 0.5 and len(m["merge_commands"]) == 1

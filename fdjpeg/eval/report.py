@@ -236,29 +236,52 @@ def markdown(res):
             nm = res["norms"][t]
             lines.append(f"| {t} | {_pct(s)}% | {nm['l0_fraction']:.3f} | {nm['l2']:.3f} | "
                          f"{nm['linf_255']:.2f} |")
-    bp = [t for t in res["acc_m"] if t.startswith("bpda")]
+    bp = [t for t in res["acc_m"] if t.startswith(("bpda", "apgd"))]
     if bp:
-        lines += ["", f"BPDA (identity backward pass, 100 iterations, step 1/255): {m_name} (%) "
-                  f"and {l_name} (%)" + ("" if agree else "; in brackets the paper's Table 2 "
-                                          "(Inception-v3)") + ".", ""]
+        lines += ["", f"White-box attacks (identity BPDA: 100 iterations, step 1/255; "
+                  "straight-through BPDA and APGD: through FD's exact torch forward with "
+                  f"straight-through roundings): {m_name} (%) and {l_name} (%)" +
+                  ("" if agree else "; in brackets the paper's Table 2 (Inception-v3)") + ".  "
+                  "`strongest` = per seed, fooled by any attack at that eps.", ""]
         ds = [d for d in defenses if d in res["acc_m"]["bpda"]] if "bpda" in res["acc_m"] else []
         head = ["row"] + ds
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for t in sorted(bp, key=lambda s: (s != "bpda", s)):
-            eps = res["settings"]["attacks"]["bpda"]["eps_255"][0] if t == "bpda" else \
-                t.replace("bpda_eps", "")
-            row = [f"{m_name} eps={eps}/255 (n={res['n_seeds'][t]})"]
-            for d in ds:
-                v = res["acc_m"][t].get(d)
-                p = None if agree else PAPER_TABLE2.get(d)
-                row.append(("—" if v is None else _pct(v)) +
-                           (f" ({p[0]})" if (p and t == "bpda") else ""))
-            lines.append("| " + " | ".join(row) + " |")
+        eps0 = res["settings"]["attacks"].get("bpda", {}).get("eps_255", ["8"])[0]
+        label = {"bpda": f"BPDA identity, eps={eps0}/255", "bpda_st": "BPDA-ST, eps=8/255",
+                 "apgd_ce": "APGD-CE via ST, eps=8/255", "apgd_dlr": "APGD-DLR via ST, eps=8/255"}
+        for e in ("4", "2"):
+            label[f"bpda_eps{e}"] = f"BPDA identity, eps={e}/255"
+            label[f"bpda_st_eps{e}"] = f"BPDA-ST, eps={e}/255"
+        groups = [("8", ["bpda", "bpda_st", "apgd_ce", "apgd_dlr"]),
+                  ("4", ["bpda_eps4", "bpda_st_eps4"]), ("2", ["bpda_eps2", "bpda_st_eps2"])]
+        known = {k for _, ks in groups for k in ks}
+        groups += [("", sorted(t for t in bp if t not in known))]
+        strong = res.get("strongest", {})
+        for eps, keys in groups:
+            for t in [k for k in keys if k in res["acc_m"]]:
+                row = [f"{label.get(t, t)} `{t}` (n={res['n_seeds'].get(t, '?')})"]
+                for d in ds:
+                    v = res["acc_m"][t].get(d)
+                    p = None if agree else PAPER_TABLE2.get(d)
+                    row.append(("—" if v is None else _pct(v)) +
+                               (f" ({p[0]})" if (p and t == "bpda") else ""))
+                lines.append("| " + " | ".join(row) + " |")
+            if eps in strong:
+                row = [f"**strongest, eps={eps}/255**"]
+                for d in ds:
+                    c = strong[eps].get(d)
+                    row.append("—" if c is None else
+                               f"**{_pct(c['acc_m'])}** ({len(c['attacks'])} attacks)")
+                lines.append("| " + " | ".join(row) + " |")
         row = [l_name]
         for d in ds:
             p = None if agree else PAPER_TABLE2.get(d)
             row.append(_pct(res["acc_l"].get(d)) + (f" ({p[1]})" if p else ""))
         lines.append("| " + " | ".join(row) + " |")
+        for t, sdesc in res.get("acc_m_sources", {}).items():
+            if sdesc.get("file") != "table2.json":
+                lines.append(f"\n`{t}`: from {sdesc['file']} (git {str(sdesc.get('git'))[:10]}, "
+                             f"dirty: {sdesc.get('git_dirty')}; `{sdesc.get('command')}`)")
     if res["settings"].get("skipped"):
         lines += ["", "Skipped: " + "; ".join(f"{k}: {v}" for k, v in
                                               res["settings"]["skipped"].items())]
