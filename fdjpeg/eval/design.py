@@ -74,7 +74,7 @@ def git_info():
         except (OSError, subprocess.SubprocessError):
             return ""
     return {"git": run("git", "rev-parse", "HEAD").strip(),
-            "git_dirty": bool(run("git", "status", "--porcelain", "--untracked-files=no").strip())}
+            "git_dirty": bool(run("git", "status", "--porcelain").strip())}
 
 
 def versions():
