@@ -224,6 +224,20 @@ def test_adapt_self_distillation_reduces_teacher_student_gap():
     assert not torch.equal(full.conv.weight, conv_w)
 
 
+def test_design_distill_setting_runs_through_adapt():
+    # the setting the design study scores (fdjpeg.eval.design.DISTILL_ADAPT_SEQ) is a valid
+    # adapt() call: BN shifted, then the BN affine parameters distilled, the conv left alone
+    from fdjpeg.eval.design import DISTILL_ADAPT_SEQ
+
+    model, imgs = Tiny(), tiny_images(6)
+    kw = {k: v for k, v in DISTILL_ADAPT_SEQ.items() if k != "n_images"}
+    assert kw["distill_steps"] > 0 and kw["bn_shift"] > 0
+    out = adapt(model, imgs, table=4 * FD, batch_size=3, **kw)
+    torch.testing.assert_close(out.conv.weight, model.conv.weight)
+    assert not torch.equal(out.bn.weight, model.bn.weight)
+    assert not torch.equal(out.bn.running_mean, model.bn.running_mean)
+
+
 def test_adapt_rejects_bad_arguments():
     model, imgs = Tiny(), tiny_images(2)
     with pytest.raises(TypeError):

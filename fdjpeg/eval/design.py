@@ -19,7 +19,10 @@ Stages (each resumable: model outputs, adversarial examples and adapted weights 
           floor, scored on calibration (acc_l on 500 images, FD-1P FGSM/BIM on 100 seeds);
   eval    the paper's table, the searched candidates (with and without adapt()), JPEG
           qualities and bit depths on the evaluation split;
-  plot    the Pareto figure (acc_l against mean acc_m).
+  evaladapt / evaldistill
+          the paper's table with the current adapt() (BN shift) / with the BN shift followed by
+          self-distillation (DISTILL_ADAPT_SEQ), on the evaluation split;
+  report  design.json, design.md and the Pareto figure (acc_l against mean acc_m).
 """
 from __future__ import annotations
 
@@ -435,6 +438,11 @@ BASELINES = ("jpeg90", "jpeg75", "jpeg50", "bit5", "bit4")
 BN_ADAPT = {"bn_shift": 0.5, "n_images": 400}
 # Current adapt(): sequential shift, 0.1 of the induced shift, 64 calibration image pairs.
 BN_ADAPT_SEQ = {"bn_shift": 0.1, "bn_pairs": 64, "n_images": 64}
+# Current adapt() followed by label-free self-distillation of the BN affine parameters (teacher:
+# the clean model on the clean image; student: the shifted model on its purified version), two
+# passes over 400 calibration images.
+DISTILL_ADAPT_SEQ = {"bn_shift": 0.1, "bn_pairs": 64, "distill_steps": 2, "distill_params": "bn",
+                     "lr": 1e-3, "n_images": 400}
 DISTILL_ADAPT = {"bn_shift": 0.5, "distill_steps": 1, "distill_params": "bn", "lr": 1e-3,
                  "n_images": 400}
 
@@ -529,6 +537,8 @@ def report(search_state, eval_state, out_json, out_md, out_png, command, clean_e
         "clean_top1": {"eval": clean_eval, "cal": st.get("clean_cal")},
         "adapt_settings": {"bn (first implementation, simultaneous shift)": BN_ADAPT,
                            "bn0.1 (current adapt(), sequential shift)": BN_ADAPT_SEQ,
+                           "bn0.1+distill (current adapt(), then self-distillation)":
+                               DISTILL_ADAPT_SEQ,
                            "images": "the first n_images calibration images (500..)"},
         "sensitivity": st.get("sensitivity"), "search": st.get("search"),
         "eval": ev, "baselines": st.get("baselines", {}), "meets_target": meets,
@@ -685,6 +695,9 @@ def main(argv=None):
             save_state(a.state, st)
     if a.stage == "evaladapt":
         _eval_one(h, st, "paper+bn0.1", dict(paper_design(), adapt=BN_ADAPT_SEQ))
+        save_state(a.state, st)
+    if a.stage == "evaldistill":
+        _eval_one(h, st, "paper+bn0.1+distill", dict(paper_design(), adapt=DISTILL_ADAPT_SEQ))
         save_state(a.state, st)
     if a.stage == "evalfixed":
         for st in stage_eval_fixed(h, st):
