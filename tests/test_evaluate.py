@@ -536,6 +536,31 @@ def test_table_search_returns_only_feasible_designs():
     assert "No candidate is feasible" in md and "| searched |" not in md
 
 
+def test_table_search_annotate_marks_an_old_out_of_budget_result(tmp_path):
+    # an old result (no "feasible" keys) whose searched design lies outside its budget:
+    # annotate() adds the keys from the stored numbers and flags the design, changing no number
+    from fdjpeg.eval import search_fd_table as S
+
+    cand = [{"n": 15, "s_as": 2, "s_md": 10, "chroma": 0, "acc_l": 0.878, "acc_m": {"fgsm": 0.2},
+             "avg_m": 0.2},
+            {"n": 21, "s_as": 2, "s_md": 10, "chroma": 0, "acc_l": 0.884, "acc_m": {"fgsm": 0.1},
+             "avg_m": 0.1}]
+    old = {"model": "tiny", "max_loss": 0.01, "clean_acc_cal": 0.89, "candidates": cand,
+           "result": {"searched": {"params": {"n": 15}, "calibration": dict(cand[0]),
+                                   "acc_l_eval": 0.874, "acc_m_fd1p": {"fgsm": 0.26}},
+                      "paper": {"params": {"n": 15}, "calibration": {"acc_l": 0.812}}}}
+    r = S.annotate(old)
+    assert "feasible" not in old["candidates"][0]  # input untouched
+    assert [c["feasible"] for c in r["candidates"]] == [False, True]  # 0.878 < 0.88 <= 0.884
+    assert r["result"]["searched"]["feasible"] is False and r["result"]["searched"]["not_a_result"]
+    assert r["result"]["paper"]["feasible"] is False and r["feasible_candidates"] == 1
+    assert r["candidates"][0]["acc_l"] == 0.878 and "nothing re-measured" in r["annotated"]
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps(old))
+    assert S.main(["--annotate", str(f)]) == 0
+    assert json.loads(f.read_text()) == r
+
+
 def test_studies_run_as_eval_subcommands(tmp_path, capsys):
     # fdjpeg eval <study> runs the research module's main with the remaining arguments
     pytest.importorskip("skimage")
