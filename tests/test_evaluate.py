@@ -301,6 +301,21 @@ def test_paper_design_columns_split_command_and_cache(tmp_path, monkeypatch):
     assert again["acc_m"] == res["acc_m"]
 
 
+def test_matched_compares_on_the_same_first_seeds(tmp_path, capsys):
+    from fdjpeg.eval import report
+
+    outcomes = {"fgsm": {"fd1p": [1, 0, 1, 1, 0, 0], "tvm": [1, 1, 0]},
+                "bim": {"fd1p": [0, 0, 1, 1], "tvm": [1, 0]}}
+    m = report.matched(outcomes, 3)
+    assert m == {"fgsm": {"fd1p": 2 / 3, "tvm": 2 / 3}, "bim": {"fd1p": 1 / 3}}
+    md = report.matched_markdown(outcomes, 3)
+    assert "| fd1p | 67 | 33 | 50 |" in md and "| tvm | 67 | — | — |" in md
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps({"outcomes": outcomes}))
+    assert report.main([str(f), "--n", "2"]) == 0
+    assert "| tvm | 100 | 50 | 75 |" in capsys.readouterr().out
+
+
 def test_cli_errors_return_2(tmp_path, capsys):
     pytest.importorskip("torch")
     from fdjpeg.eval import run as evaluate

@@ -292,3 +292,52 @@ def markdown(res):
     return "\n".join(lines)
 
 
+
+
+# -- comparisons on the same seeds -------------------------------------------------------------
+def matched(outcomes, n):
+    """{attack: {defense: acc_m on the first n seeds}} from per-seed outcomes (a ``*.seeds.json``
+    companion's ``outcomes``), for every defense scored on at least n seeds of that attack.
+
+    Defenses scored on different seed counts (TVM and quilting on the first 30, the others on
+    100) are compared here on the same first n seeds."""
+    out = {}
+    for att, per in outcomes.items():
+        row = {d: float(np.mean(v[:n])) for d, v in per.items() if len(v) >= n}
+        if row:
+            out[att] = row
+    return out
+
+
+def matched_markdown(outcomes, n):
+    """:func:`matched` as a markdown table (%), one row per defense, one column per attack."""
+    m = matched(outcomes, n)
+    atts = list(m)
+    defs = []
+    for a in atts:
+        defs += [d for d in m[a] if d not in defs]
+    lines = [f"acc_m (%) on the same first {n} seeds of every attack:", "",
+             "| defense | " + " | ".join(atts) + " | average |", "|---|" + "---|" * (len(atts) + 1)]
+    for d in defs:
+        vals = [m[a].get(d) for a in atts]
+        have = [v for v in vals if v is not None]
+        lines.append(f"| {d} | " + " | ".join(_pct(v) for v in vals) + " | " +
+                     (_pct(float(np.mean(have))) if len(have) == len(vals) else "—") + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m fdjpeg.eval.report",
+                                 description="acc_m of every defense on the same first N seeds")
+    ap.add_argument("seeds_json", help="a *.seeds.json companion of a Table 1/2 run")
+    ap.add_argument("--n", type=int, default=30)
+    a = ap.parse_args(argv)
+    doc = json.loads(Path(a.seeds_json).read_text())
+    print(matched_markdown(doc["outcomes"], a.n), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
