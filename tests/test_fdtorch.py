@@ -238,6 +238,38 @@ def test_design_distill_setting_runs_through_adapt():
     assert not torch.equal(out.bn.running_mean, model.bn.running_mean)
 
 
+def test_design_score_slow_on_a_tiny_model(tmp_path):
+    # Harness.score_slow: DeepFool and CW2 crafted on the deployed model from the seed (FD-1P)
+    # and from the sensor image (FD-2P), scored through purify; checked against the model's own
+    # predictions on the cached examples
+    pytest.importorskip("art")
+    from fdjpeg.eval.design import Harness
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 1000)).eval()
+    with torch.no_grad():  # ImageNet-sized output, as the harness's ART classifier expects
+        model[1].weight.mul_(0.1)
+    imgs = np.ascontiguousarray(tiny_images(4)[:, :32, :32])
+    table = 2 * FD
+    h = Harness.__new__(Harness)
+    h.torch, h.model_name, h.crop, h.cache = torch, "tiny", 32, tmp_path
+    h.model, h.models = model, {"base": model}
+    h.images = imgs
+    with torch.no_grad():
+        h.labels = model(torch.from_numpy(imgs.transpose(0, 3, 1, 2)).float() / 255).argmax(1).numpy()
+    h.seeds = {"eval": np.arange(4)}
+    design = {"luma": table, "chroma": table, "adapt": None}
+    r = h.score_slow(design, seeds_n=2)
+    assert r["n_seeds"] == 2 and r["model"] == "base"
+    for mode, start in (("fd1p", imgs[:2]), ("fd2p", fdjpeg.purify(imgs[:2], table))):
+        for att in ("deepfool", "cw2"):
+            adv = h.attack("base", att, start, h.labels[:2])  # served from the cache
+            assert adv.dtype == np.uint8 and adv.shape == start.shape
+            pred = _defended_pred(model, table, adv)
+            assert r["outcomes"][f"{mode}_{att}"] == (pred == h.labels[:2]).astype(int).tolist()
+            assert r[f"{mode}_{att}"] == pytest.approx(np.mean(r["outcomes"][f"{mode}_{att}"]))
+
+
 def test_adapt_rejects_bad_arguments():
     model, imgs = Tiny(), tiny_images(2)
     with pytest.raises(TypeError):

@@ -22,6 +22,8 @@ Stages (each resumable: model outputs, adversarial examples and adapted weights 
   evaladapt / evaldistill
           the paper's table with the current adapt() (BN shift) / with the BN shift followed by
           self-distillation (DISTILL_ADAPT_SEQ), on the evaluation split;
+  evalslow
+          DeepFool and CW2 (FD-1P and FD-2P, 30 seeds) on the designs named by --slow-designs;
   report  design.json, design.md and the Pareto figure (acc_l against mean acc_m).
 """
 from __future__ import annotations
@@ -50,6 +52,7 @@ EVAL = (0, 500)
 CAL = (500, 1000)
 N_SEEDS = 100
 ATTACKS = ("fgsm", "bim")
+SLOW_ATTACKS = ("deepfool", "cw2")
 GRID = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 35, 40, 50, 60, 80, 100)
 
 
@@ -266,6 +269,24 @@ class Harness:
         if two_pass:
             res["fd2p_avg"] = float(np.mean([res[f"fd2p_{t}"] for t in ATTACKS]))
         res["outcomes"] = outcomes
+        return res
+
+    def score_slow(self, design, attacks=SLOW_ATTACKS, seeds_n=30, split="eval"):
+        """FD-1P / FD-2P acc_m of one design under the slow attacks (DeepFool, CW2) on the first
+        ``seeds_n`` seeds, crafted on the deployed model (the adapted one when adapted) from the
+        seed (FD-1P) or from purify(seed, T) (FD-2P).  {"fd1p_<att>", "fd2p_<att>", "n_seeds",
+        "outcomes"}."""
+        table = as_purify_table(design)
+        mtag, _ = self.get_model(design.get("adapt"), table)
+        seeds = self.seeds[split][:seeds_n]
+        x, y = self.images[seeds], self.labels[seeds]
+        res = {"n_seeds": int(len(seeds)), "model": mtag, "outcomes": {}}
+        for att in attacks:
+            for mode, start in (("fd1p", x), ("fd2p", fdjpeg.purify(x, table))):
+                adv = self.attack(mtag, att, start, y)
+                ok = self.acc(mtag, fdjpeg.purify(adv, table), y)
+                res[f"{mode}_{att}"] = float(ok.mean())
+                res["outcomes"][f"{mode}_{att}"] = ok.astype(int).tolist()
         return res
 
     def score_baseline(self, name, split="eval"):
@@ -624,6 +645,15 @@ def _markdown(res):
                  f"(n={n.get('fd1p_bim')}) | {_pct(r['fd2p_fgsm'])} (n={n.get('fd2p_fgsm')}) | "
                  f"{_pct(r['fd2p_bim'])} (n={n.get('fd2p_bim')}) | {_pct(r['fd1p_avg'])} | "
                  f"{_pct(r['fd2p_avg'])} | {'yes' if r['meets_target'] else 'no'} |")
+    slow = {k: r["slow"] for k, r in res["eval"].items() if r.get("slow")}
+    if slow:
+        L += ["", "Slow attacks on the first 30 seeds (crafted on the deployed model; ±15 points "
+              "at 95%):", "", "| design | " + " | ".join(
+                  f"{m} {t}" for t in SLOW_ATTACKS for m in ("FD-1P", "FD-2P")) + " | seeds |",
+              "|---|" + "---|" * (2 * len(SLOW_ATTACKS) + 1)]
+        for k, v in slow.items():
+            L.append(f"| {k} | " + " | ".join(_pct(v.get(f"{m}_{t}")) for t in SLOW_ATTACKS
+                                              for m in ("fd1p", "fd2p")) + f" | {v['n_seeds']} |")
     L += ["", "Adapted models: " + ", ".join(f"{k}: clean top-1 without FD "
                                              f"{_pct(r['acc_clean_adapted'])}%"
                                              for k, r in res["eval"].items()
@@ -675,6 +705,9 @@ def main(argv=None):
     ap.add_argument("--state", default="/tmp/fd-cache/design-state.json")
     ap.add_argument("--eval-state", default="/tmp/fd-cache/design-eval.json")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--slow-designs", default="paper+bn0.1",
+                    help="evalslow: comma list of scored designs (names in --state) to attack "
+                    "with DeepFool and CW2 on 30 seeds")
     ap.add_argument("--json", default="bench/results/design.json")
     ap.add_argument("--md", default="bench/results/design.md")
     ap.add_argument("--png", default="bench/results/pareto.png")
@@ -699,6 +732,18 @@ def main(argv=None):
     if a.stage == "evaldistill":
         _eval_one(h, st, "paper+bn0.1+distill", dict(paper_design(), adapt=DISTILL_ADAPT_SEQ))
         save_state(a.state, st)
+    if a.stage == "evalslow":
+        for name in a.slow_designs.split(","):
+            r = st["eval"][name]
+            if "slow" in r:
+                continue
+            t0 = time.time()
+            r["slow"] = h.score_slow({"luma": r["luma"], "chroma": r["chroma"],
+                                      "adapt": r.get("adapt")})
+            r["slow"]["seconds"] = round(time.time() - t0)
+            log(f"slow {name}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["slow"].items()
+                                               if k.startswith("fd")))
+            save_state(a.state, st)
     if a.stage == "evalfixed":
         for st in stage_eval_fixed(h, st):
             save_state(a.state, st)
