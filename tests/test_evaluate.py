@@ -612,3 +612,50 @@ def test_eval_fd_table_takes_the_table_vocabulary():
     assert _config_table(EvalConfig()) is None  # the default table, recorded as its source
     with pytest.raises(ValueError, match="--fd-table"):
         _config_table(EvalConfig(fd_table="no-such-table"))
+
+
+def test_merge_table1_takes_named_attacks_from_the_older_run(tmp_path):
+    from fdjpeg.eval import merge_table1 as M
+
+    T = [[20] * 8] * 8
+    fresh = {"model": "tiny", "images": "i", "n_benign": 4, "git": "f" * 40, "git_dirty": False,
+             "machine": "m", "command": "fdjpeg eval new", "n_seeds": {"fgsm": 2},
+             "acc_l": {"none": 1.0, "fd1p": 0.5, "fd1p_paper": 0.5},
+             "acc_m": {"fgsm": {"none": 0.0, "fd1p": 0.5, "fd1p_paper": 0.5}},
+             "attack_success": {"fgsm": 1.0}, "norms": {"fgsm": {"l0_fraction": 1, "l2": 1,
+                                                                 "linf_255": 2}},
+             "seconds_per_image": {"none": 0.0, "fd1p": 0.001, "fd1p_paper": 0.001},
+             "settings": {"fd_table": T, "fd_table_source": "t", "purify": "p",
+                          "same_as": {"fd1p_paper": "fd1p: the same table"},
+                          "attacks": {"fgsm": {}}}}
+    fresh_sd = {"seed_names": ["a", "b"], "outcomes": {"fgsm": {"none": [0, 0], "fd1p": [1, 0],
+                                                                "fd1p_paper": [1, 0]}}}
+    old = {"git": "o" * 40, "n_seeds": {"cw0": 2}, "acc_m": {"cw0": {"none": 0.0, "fd1p": 1.0}},
+           "attack_success": {"cw0": 1.0, "cw0@sensor": 0.5},
+           "norms": {"cw0": {"l0_fraction": 0.2, "l2": 0.5, "linf_255": 6}},
+           "settings": {"fd_table": T, "attacks": {"cw0": {"art": "CarliniL0Method"}}}}
+    old_sd = {"seed_names": ["a", "b"], "outcomes": {"cw0": {"none": [0, 0], "fd1p": [1, 1]}}}
+    res, sd = M.merge(fresh, fresh_sd, old, old_sd, ["cw0"], "old.json")
+    assert res["acc_m"]["cw0"] == {"none": 0.0, "fd1p": 1.0, "fd1p_paper": 1.0}
+    assert sd["outcomes"]["cw0"]["fd1p_paper"] == [1, 1] and res["n_seeds"]["cw0"] == 2
+    assert res["attack_success"]["cw0@sensor"] == 0.5 and res["norms"]["cw0"]["linf_255"] == 6
+    assert res["acc_m_sources"]["cw0"]["file"] == "old.json"
+    assert res["acc_m_sources"]["cw0"]["this_run"] is False
+    assert res["acc_m_sources"]["fgsm"]["this_run"] is True
+    assert res["acc_m"]["fgsm"] == fresh["acc_m"]["fgsm"] and "cw0" not in fresh["acc_m"]
+    with pytest.raises(ValueError, match="seeds"):
+        M.merge(fresh, fresh_sd, old, dict(old_sd, seed_names=["b", "a"]), ["cw0"], "o")
+    with pytest.raises(ValueError, match="no 'cw2'"):
+        M.merge(fresh, fresh_sd, old, old_sd, ["cw2"], "o")
+    # the command line: files, seeds companion, markdown with the hand-written part kept
+    for name, doc, s in (("new", fresh, fresh_sd), ("old", old, old_sd)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(doc))
+        (tmp_path / f"{name}.seeds.json").write_text(json.dumps(s))
+    (tmp_path / "t1.md").write_text("stale\n## How this was made\nprose\n")
+    assert M.main([str(tmp_path / "new.json"), str(tmp_path / "old.json"), "--attacks", "cw0",
+                   "--json", str(tmp_path / "t1.json"), "--md", str(tmp_path / "t1.md"),
+                   "--old-name", "old run"]) == 0
+    md = (tmp_path / "t1.md").read_text()
+    assert "stale" not in md and md.endswith("## How this was made\nprose\n")
+    assert "`cw0` rows: from old run" in md and "cw0 (n=2)" in md
+    assert json.loads((tmp_path / "t1.seeds.json").read_text())["outcomes"]["cw0"]["fd1p"] == [1, 1]
