@@ -410,3 +410,39 @@ def test_merge_table2_cli_keeps_the_hand_written_part(tmp_path):
     assert "APGD-DLR" in md
     m = json.loads((tmp_path / "table2.json").read_text())
     assert m["acc_m"]["apgd_dlr"]["fd2x"] == 0.5 and len(m["merge_commands"]) == 1
+
+
+def test_design_report_marks_every_search_row_feasible_or_not(tmp_path):
+    # design.report: each row of the search path carries "feasible" (calibration drop within the
+    # budget), the chosen design says whether it is, and the markdown shows both
+    pytest.importorskip("matplotlib")
+    from fdjpeg.eval.design import report
+
+    T = (2 * FD).tolist()
+
+    def row(acc_l):
+        return {"acc_l": acc_l, "adapt": None, "luma": T, "chroma": T, "fd1p_fgsm": 0.5,
+                "fd1p_bim": 0.5, "fd2p_fgsm": 0.9, "fd2p_bim": 0.9, "fd1p_avg": 0.5,
+                "fd2p_avg": 0.9, "n_seeds_by_run": {}}
+
+    path = [{"steps": [], "acc_l": 0.80, "drop": 0.09, "fd1p_fgsm": 0.5, "fd1p_bim": 0.6},
+            {"steps": [["luma", [1]]], "acc_l": 0.88, "drop": 0.01, "fd1p_fgsm": 0.4,
+             "fd1p_bim": 0.3}]
+    search = {"search": {"budget": 0.015, "path": path,
+                         "chosen": {"steps": [["luma", [1]]], "feasible": True,
+                                    "rule": "first prefix within the budget"}}}
+    res = report(search, {"eval": {"paper": row(0.826)}, "baselines": {}},
+                 tmp_path / "d.json", tmp_path / "d.md", tmp_path / "p.png", "cmd", 0.882)
+    assert [p["feasible"] for p in res["search"]["path"]] == [False, True]
+    assert "note" not in res["search"]["chosen"]
+    assert res["eval"]["paper"]["drop_points"] == pytest.approx(5.6)
+    md = (tmp_path / "d.md").read_text()
+    assert "| feasible |" in md and "feasible: true" in md
+    # nothing inside the budget: the chosen design is reported as infeasible
+    path[1]["drop"] = 0.03
+    search["search"]["chosen"]["feasible"] = False
+    res = report(search, {"eval": {"paper": row(0.826)}, "baselines": {}},
+                 tmp_path / "d.json", tmp_path / "d.md", tmp_path / "p.png", "cmd", 0.882)
+    assert not any(p["feasible"] for p in res["search"]["path"])
+    assert "no design inside the budget" in res["search"]["chosen"]["note"]
+    assert json.loads((tmp_path / "d.json").read_text())["search"]["chosen"]["feasible"] is False

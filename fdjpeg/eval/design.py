@@ -542,6 +542,14 @@ def report(search_state, eval_state, out_json, out_md, out_png, command, clean_e
                                  and r["fd1p_avg"] >= TARGET["fd1p_avg"])
         r.pop("outcomes_hidden", None)
     meets = [n for n, r in ev.items() if r["meets_target"]]
+    srch = st.get("search")
+    if srch:
+        # every row of the search carries whether it is inside the calibration budget
+        for p in srch.get("path", []):
+            p["feasible"] = bool(p["drop"] <= srch["budget"] + 1e-9)
+        if srch.get("chosen") is not None and not any(p["feasible"] for p in srch["path"]):
+            srch["chosen"]["note"] = "no design inside the budget: the chosen prefix is the one " \
+                "with the smallest calibration drop, reported as infeasible"
     res = {
         "model": "efficientnet-lite0", "command": command, **git_info(),
         "versions": versions(), "machine": machine(),
@@ -683,10 +691,16 @@ def _markdown(res):
               "Groups refined in order of clean gain per unit of robustness lost; each prefix "
               f"scored on calibration (acc_l on the first 250 calibration images, FD-1P on 100 "
               f"seeds); stop at a calibration drop ≤ {100 * srch['budget']:.1f} points.", "",
-              "| after | cal acc_l | drop | FD-1P FGSM | FD-1P BIM |", "|---|---|---|---|---|"]
+              "| after | cal acc_l | drop | FD-1P FGSM | FD-1P BIM | feasible |",
+              "|---|---|---|---|---|---|"]
         for p in srch["path"]:
             L.append(f"| {p['steps'][-1] if p['steps'] else 'paper'} | {_pct(p['acc_l'])} | "
-                     f"{100 * p['drop']:.1f} | {_pct(p['fd1p_fgsm'])} | {_pct(p['fd1p_bim'])} |")
+                     f"{100 * p['drop']:.1f} | {_pct(p['fd1p_fgsm'])} | {_pct(p['fd1p_bim'])} | "
+                     f"{'yes' if p.get('feasible') else 'no'} |")
+        ch = srch.get("chosen")
+        if ch:
+            L += ["", f"Chosen: {ch.get('rule')}; feasible: {str(ch.get('feasible')).lower()}."
+                  + (f"  {ch['note']}." if ch.get("note") else "")]
     L += ["", "## Tables", ""]
     for name, r in res["eval"].items():
         if "+" in name:
