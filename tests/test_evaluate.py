@@ -245,6 +245,77 @@ def test_end_to_end_tiny_model(tmp_path, monkeypatch):
     assert again["acc_m"]["fgsm"] == res["acc_m"]["fgsm"]
 
 
+def test_paper_design_columns_split_command_and_cache(tmp_path, monkeypatch):
+    # fd1p_paper/fd2p_paper are the paper's design; when it is the table of fd1p/fd2p they are
+    # computed once and reported under both names; split, command and the cache's state at the
+    # start are recorded.
+    pytest.importorskip("torch")
+    pytest.importorskip("art")
+    from fdjpeg import tables
+    from fdjpeg.eval import run as evaluate
+    from fdjpeg.eval.defenses import Defenses
+
+    d = Defenses()
+    assert np.array_equal(d.table_for("fd1p_paper"),
+                          tables.feature_distillation(s_md=30, s_as=20, n_as=15))
+    assert d.two_pass("fd2p_paper") and not d.two_pass("fd1p_paper")
+    assert evaluate.Evaluation.same_defenses(d, ["none", "fd1p", "fd2p", "fd1p_paper",
+                                                 "fd2p_paper", "fd2x"]) == \
+        {"fd1p_paper": "fd1p", "fd2p_paper": "fd2p"}
+    # another table for fd1p: the paper's columns are their own
+    d30 = Defenses(table=np.full((8, 8), 30))
+    assert evaluate.Evaluation.same_defenses(d30, ["fd1p", "fd1p_paper"]) == {}
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    rng = np.random.default_rng(5)
+    red = rng.integers(0, 60, size=(40, 48, 3), dtype=np.uint8)
+    red[..., 0] += 150
+    Image.fromarray(red).save(imgs / "n01440764_red.png")
+    Image.fromarray(red[..., ::-1].copy()).save(imgs / "n01443537_blue.png")
+    argv = ["--images", str(imgs), "--model", "test_evaluate:tiny_model", "--benign", "2",
+            "--seeds", "2", "--attacks", "fgsm",
+            "--defenses", "none,fd1p,fd2p,fd1p_paper,fd2p_paper",
+            "--cache", str(tmp_path / "cache"), "--json", str(tmp_path / "r.json"), "--out",
+            str(tmp_path / "out"), "--no-progress"]
+    assert evaluate.main(argv) == 0
+    res = json.loads((tmp_path / "r.json").read_text())
+    assert list(res["acc_l"]) == ["none", "fd1p", "fd2p", "fd1p_paper", "fd2p_paper"]
+    assert res["acc_l"]["fd1p_paper"] == res["acc_l"]["fd1p"]
+    assert res["acc_m"]["fgsm"]["fd2p_paper"] == res["acc_m"]["fgsm"]["fd2p"]
+    assert set(res["settings"]["same_as"]) == {"fd1p_paper", "fd2p_paper"}
+    assert res["settings"]["defenses"]["fd1p_paper"]["table"].startswith(
+        "fdjpeg.tables.feature_distillation(s_md=30")
+    assert res["split"].startswith("evaluation: images 0..1 of")
+    assert res["command"] == "fdjpeg eval " + " ".join(argv)
+    assert res["settings"]["cache_files_at_start"] == 0
+    assert res["git_dirty"] in (True, False, None)
+    seeds = json.loads((tmp_path / "r.seeds.json").read_text())
+    assert seeds["outcomes"]["fgsm"]["fd1p_paper"] == seeds["outcomes"]["fgsm"]["fd1p"]
+    md = (tmp_path / "out" / "r.md").read_text()
+    assert "| fd2p_paper |" in md and "Split: evaluation" in md
+    # the rerun finds the cache filled by the first run
+    assert evaluate.main(argv) == 0
+    again = json.loads((tmp_path / "r.json").read_text())
+    assert again["settings"]["cache_files_at_start"] > 0
+    assert again["acc_m"] == res["acc_m"]
+
+
+def test_matched_compares_on_the_same_first_seeds(tmp_path, capsys):
+    from fdjpeg.eval import report
+
+    outcomes = {"fgsm": {"fd1p": [1, 0, 1, 1, 0, 0], "tvm": [1, 1, 0]},
+                "bim": {"fd1p": [0, 0, 1, 1], "tvm": [1, 0]}}
+    m = report.matched(outcomes, 3)
+    assert m == {"fgsm": {"fd1p": 2 / 3, "tvm": 2 / 3}, "bim": {"fd1p": 1 / 3}}
+    md = report.matched_markdown(outcomes, 3)
+    assert "| fd1p | 67 | 33 | 50 |" in md and "| tvm | 67 | — | — |" in md
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps({"outcomes": outcomes}))
+    assert report.main([str(f), "--n", "2"]) == 0
+    assert "| tvm | 100 | 50 | 75 |" in capsys.readouterr().out
+
+
 def test_cli_errors_return_2(tmp_path, capsys):
     pytest.importorskip("torch")
     from fdjpeg.eval import run as evaluate
@@ -480,6 +551,31 @@ def test_table_search_returns_only_feasible_designs():
     assert "No candidate is feasible" in md and "| searched |" not in md
 
 
+def test_table_search_annotate_marks_an_old_out_of_budget_result(tmp_path):
+    # an old result (no "feasible" keys) whose searched design lies outside its budget:
+    # annotate() adds the keys from the stored numbers and flags the design, changing no number
+    from fdjpeg.eval import search_fd_table as S
+
+    cand = [{"n": 15, "s_as": 2, "s_md": 10, "chroma": 0, "acc_l": 0.878, "acc_m": {"fgsm": 0.2},
+             "avg_m": 0.2},
+            {"n": 21, "s_as": 2, "s_md": 10, "chroma": 0, "acc_l": 0.884, "acc_m": {"fgsm": 0.1},
+             "avg_m": 0.1}]
+    old = {"model": "tiny", "max_loss": 0.01, "clean_acc_cal": 0.89, "candidates": cand,
+           "result": {"searched": {"params": {"n": 15}, "calibration": dict(cand[0]),
+                                   "acc_l_eval": 0.874, "acc_m_fd1p": {"fgsm": 0.26}},
+                      "paper": {"params": {"n": 15}, "calibration": {"acc_l": 0.812}}}}
+    r = S.annotate(old)
+    assert "feasible" not in old["candidates"][0]  # input untouched
+    assert [c["feasible"] for c in r["candidates"]] == [False, True]  # 0.878 < 0.88 <= 0.884
+    assert r["result"]["searched"]["feasible"] is False and r["result"]["searched"]["not_a_result"]
+    assert r["result"]["paper"]["feasible"] is False and r["feasible_candidates"] == 1
+    assert r["candidates"][0]["acc_l"] == 0.878 and "nothing re-measured" in r["annotated"]
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps(old))
+    assert S.main(["--annotate", str(f)]) == 0
+    assert json.loads(f.read_text()) == r
+
+
 def test_studies_run_as_eval_subcommands(tmp_path, capsys):
     # fdjpeg eval <study> runs the research module's main with the remaining arguments
     pytest.importorskip("skimage")
@@ -516,3 +612,50 @@ def test_eval_fd_table_takes_the_table_vocabulary():
     assert _config_table(EvalConfig()) is None  # the default table, recorded as its source
     with pytest.raises(ValueError, match="--fd-table"):
         _config_table(EvalConfig(fd_table="no-such-table"))
+
+
+def test_merge_table1_takes_named_attacks_from_the_older_run(tmp_path):
+    from fdjpeg.eval import merge_table1 as M
+
+    T = [[20] * 8] * 8
+    fresh = {"model": "tiny", "images": "i", "n_benign": 4, "git": "f" * 40, "git_dirty": False,
+             "machine": "m", "command": "fdjpeg eval new", "n_seeds": {"fgsm": 2},
+             "acc_l": {"none": 1.0, "fd1p": 0.5, "fd1p_paper": 0.5},
+             "acc_m": {"fgsm": {"none": 0.0, "fd1p": 0.5, "fd1p_paper": 0.5}},
+             "attack_success": {"fgsm": 1.0}, "norms": {"fgsm": {"l0_fraction": 1, "l2": 1,
+                                                                 "linf_255": 2}},
+             "seconds_per_image": {"none": 0.0, "fd1p": 0.001, "fd1p_paper": 0.001},
+             "settings": {"fd_table": T, "fd_table_source": "t", "purify": "p",
+                          "same_as": {"fd1p_paper": "fd1p: the same table"},
+                          "attacks": {"fgsm": {}}}}
+    fresh_sd = {"seed_names": ["a", "b"], "outcomes": {"fgsm": {"none": [0, 0], "fd1p": [1, 0],
+                                                                "fd1p_paper": [1, 0]}}}
+    old = {"git": "o" * 40, "n_seeds": {"cw0": 2}, "acc_m": {"cw0": {"none": 0.0, "fd1p": 1.0}},
+           "attack_success": {"cw0": 1.0, "cw0@sensor": 0.5},
+           "norms": {"cw0": {"l0_fraction": 0.2, "l2": 0.5, "linf_255": 6}},
+           "settings": {"fd_table": T, "attacks": {"cw0": {"art": "CarliniL0Method"}}}}
+    old_sd = {"seed_names": ["a", "b"], "outcomes": {"cw0": {"none": [0, 0], "fd1p": [1, 1]}}}
+    res, sd = M.merge(fresh, fresh_sd, old, old_sd, ["cw0"], "old.json")
+    assert res["acc_m"]["cw0"] == {"none": 0.0, "fd1p": 1.0, "fd1p_paper": 1.0}
+    assert sd["outcomes"]["cw0"]["fd1p_paper"] == [1, 1] and res["n_seeds"]["cw0"] == 2
+    assert res["attack_success"]["cw0@sensor"] == 0.5 and res["norms"]["cw0"]["linf_255"] == 6
+    assert res["acc_m_sources"]["cw0"]["file"] == "old.json"
+    assert res["acc_m_sources"]["cw0"]["this_run"] is False
+    assert res["acc_m_sources"]["fgsm"]["this_run"] is True
+    assert res["acc_m"]["fgsm"] == fresh["acc_m"]["fgsm"] and "cw0" not in fresh["acc_m"]
+    with pytest.raises(ValueError, match="seeds"):
+        M.merge(fresh, fresh_sd, old, dict(old_sd, seed_names=["b", "a"]), ["cw0"], "o")
+    with pytest.raises(ValueError, match="no 'cw2'"):
+        M.merge(fresh, fresh_sd, old, old_sd, ["cw2"], "o")
+    # the command line: files, seeds companion, markdown with the hand-written part kept
+    for name, doc, s in (("new", fresh, fresh_sd), ("old", old, old_sd)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(doc))
+        (tmp_path / f"{name}.seeds.json").write_text(json.dumps(s))
+    (tmp_path / "t1.md").write_text("stale\n## How this was made\nprose\n")
+    assert M.main([str(tmp_path / "new.json"), str(tmp_path / "old.json"), "--attacks", "cw0",
+                   "--json", str(tmp_path / "t1.json"), "--md", str(tmp_path / "t1.md"),
+                   "--old-name", "old run"]) == 0
+    md = (tmp_path / "t1.md").read_text()
+    assert "stale" not in md and md.endswith("## How this was made\nprose\n")
+    assert "`cw0` rows: from old run" in md and "cw0 (n=2)" in md
+    assert json.loads((tmp_path / "t1.seeds.json").read_text())["outcomes"]["cw0"]["fd1p"] == [1, 1]

@@ -5,6 +5,7 @@ forward pass; closed-form linear algebra for the straight-through gradient; the 
 measured directly on a tiny model's first layer for adapt().
 """
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -223,6 +224,52 @@ def test_adapt_self_distillation_reduces_teacher_student_gap():
     assert not torch.equal(full.conv.weight, conv_w)
 
 
+def test_design_distill_setting_runs_through_adapt():
+    # the setting the design study scores (fdjpeg.eval.design.DISTILL_ADAPT_SEQ) is a valid
+    # adapt() call: BN shifted, then the BN affine parameters distilled, the conv left alone
+    from fdjpeg.eval.design import DISTILL_ADAPT_SEQ
+
+    model, imgs = Tiny(), tiny_images(6)
+    kw = {k: v for k, v in DISTILL_ADAPT_SEQ.items() if k != "n_images"}
+    assert kw["distill_steps"] > 0 and kw["bn_shift"] > 0
+    out = adapt(model, imgs, table=4 * FD, batch_size=3, **kw)
+    torch.testing.assert_close(out.conv.weight, model.conv.weight)
+    assert not torch.equal(out.bn.weight, model.bn.weight)
+    assert not torch.equal(out.bn.running_mean, model.bn.running_mean)
+
+
+def test_design_score_slow_on_a_tiny_model(tmp_path):
+    # Harness.score_slow: DeepFool and CW2 crafted on the deployed model from the seed (FD-1P)
+    # and from the sensor image (FD-2P), scored through purify; checked against the model's own
+    # predictions on the cached examples
+    pytest.importorskip("art")
+    from fdjpeg.eval.design import Harness
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 1000)).eval()
+    with torch.no_grad():  # ImageNet-sized output, as the harness's ART classifier expects
+        model[1].weight.mul_(0.1)
+    imgs = np.ascontiguousarray(tiny_images(4)[:, :32, :32])
+    table = 2 * FD
+    h = Harness.__new__(Harness)
+    h.torch, h.model_name, h.crop, h.cache = torch, "tiny", 32, tmp_path
+    h.model, h.models = model, {"base": model}
+    h.images = imgs
+    with torch.no_grad():
+        h.labels = model(torch.from_numpy(imgs.transpose(0, 3, 1, 2)).float() / 255).argmax(1).numpy()
+    h.seeds = {"eval": np.arange(4)}
+    design = {"luma": table, "chroma": table, "adapt": None}
+    r = h.score_slow(design, seeds_n=2)
+    assert r["n_seeds"] == 2 and r["model"] == "base"
+    for mode, start in (("fd1p", imgs[:2]), ("fd2p", fdjpeg.purify(imgs[:2], table))):
+        for att in ("deepfool", "cw2"):
+            adv = h.attack("base", att, start, h.labels[:2])  # served from the cache
+            assert adv.dtype == np.uint8 and adv.shape == start.shape
+            pred = _defended_pred(model, table, adv)
+            assert r["outcomes"][f"{mode}_{att}"] == (pred == h.labels[:2]).astype(int).tolist()
+            assert r[f"{mode}_{att}"] == pytest.approx(np.mean(r["outcomes"][f"{mode}_{att}"]))
+
+
 def test_adapt_rejects_bad_arguments():
     model, imgs = Tiny(), tiny_images(2)
     with pytest.raises(TypeError):
@@ -299,3 +346,103 @@ def test_apgd_through_fd_bounded_and_fools(loss):
     assert (_defended_pred(model, table, adv) != labels).all()
     with pytest.raises(ValueError):
         apgd(model, table, seeds, labels, loss="l2")
+
+
+# -- merging the adaptive rows into table2.json ----------------------------------------------------
+
+def _t2_docs():
+    names = ["a", "b", "c", "d"]
+    t2 = {"n_seeds": {"bpda": 4}, "git": "x" * 40, "acc_l": {"fd1x": 0.8, "fd2x": 0.7},
+          "acc_m": {"bpda": {"fd1x": 0.5, "fd2x": 0.75}, "bpda_eps2": {"fd1x": 0.75}},
+          "settings": {"attacks": {"bpda": {"eps_255": ["8"]}}, "fd_table": [[20] * 8] * 8,
+                       "fd_table_source": "t", "purify": "p"},
+          "model": "tiny", "images": "i", "n_benign": 4, "machine": "m"}
+    sd = {"seed_names": names, "outcomes": {"bpda": {"fd1x": [1, 1, 0, 0], "fd2x": [1, 1, 1, 0]},
+                                            "bpda_eps2": {"fd1x": [1, 1, 1, 0]}}}
+    run = {"seed_names": names, "git": "y" * 40, "git_dirty": False, "command": "cmd",
+           "settings": {"apgd": {"max_iter": 20}, "bpda_st": {"max_iter": 100}},
+           "acc_m": {"apgd_dlr": {"fd1x": 0.25, "fd2x": 0.5}, "bpda_st_eps2": {"fd1x": 0.5}},
+           "outcomes": {"apgd_dlr": {"fd1x": [0, 1, 0, 0], "fd2x": [1, 0, 1, 0]},
+                        "bpda_st_eps2": {"fd1x": [1, 0, 1, 0]}}}
+    return t2, sd, run
+
+
+def test_merge_table2_adds_keys_sources_and_the_per_seed_strongest():
+    from fdjpeg.eval.adaptive_st import merge_table2, strongest
+    from fdjpeg.eval.report import markdown
+
+    t2, sd, run = _t2_docs()
+    m, msd = merge_table2(t2, sd, [("run.json", run)])
+    assert "apgd_dlr" not in t2["acc_m"]  # inputs untouched
+    assert m["acc_m"]["apgd_dlr"] == {"fd1x": 0.25, "fd2x": 0.5}
+    assert m["n_seeds"]["apgd_dlr"] == 4 and msd["outcomes"]["bpda_st_eps2"]["fd1x"] == [1, 0, 1, 0]
+    assert m["acc_m_sources"]["apgd_dlr"]["file"] == "run.json"
+    assert m["acc_m_sources"]["apgd_dlr"]["git_dirty"] is False
+    assert m["acc_m_sources"]["bpda"]["file"] == "table2.json"
+    assert m["git_dirty"] is None and "not recorded" in m["git_dirty_note"]
+    # per seed: fooled by any attack at that eps (min over the 0/1 outcomes), by hand
+    assert m["strongest"]["8"]["fd1x"] == {"acc_m": 0.25, "attacks": ["bpda", "apgd_dlr"]}
+    assert m["strongest"]["8"]["fd2x"]["acc_m"] == 0.5      # [1,1,1,0] & [1,0,1,0]
+    assert m["strongest"]["2"]["fd1x"]["acc_m"] == 0.5      # [1,1,1,0] & [1,0,1,0]
+    assert "4" not in m["strongest"]
+    assert strongest({"bpda": {"fd1x": [1, 0]}}, 3) == {}  # wrong length: not counted
+    md = markdown(m)
+    assert "`apgd_dlr` (n=4)" in md and "**strongest, eps=8/255** | **25** (2 attacks)" in md
+    assert "(tree state unknown)" in md
+    # another seed list is refused
+    run["seed_names"] = ["a", "b", "c", "e"]
+    with pytest.raises(ValueError, match="seeds"):
+        merge_table2(t2, sd, [("run.json", run)])
+
+
+def test_merge_table2_cli_keeps_the_hand_written_part(tmp_path):
+    from fdjpeg.eval.adaptive_st import main
+
+    t2, sd, run = _t2_docs()
+    (tmp_path / "table2.json").write_text(json.dumps(t2))
+    (tmp_path / "table2.seeds.json").write_text(json.dumps(sd))
+    (tmp_path / "table2.md").write_text("old table\n\n## How this was made\n\nprose\n")
+    (tmp_path / "r.json").write_text(json.dumps(run))
+    assert main(["--json", str(tmp_path / "r.json"), "--merge-into",
+                 str(tmp_path / "table2.json")]) == 0
+    md = (tmp_path / "table2.md").read_text()
+    assert "old table" not in md and md.endswith("## How this was made\n\nprose\n")
+    assert "APGD-DLR" in md
+    m = json.loads((tmp_path / "table2.json").read_text())
+    assert m["acc_m"]["apgd_dlr"]["fd2x"] == 0.5 and len(m["merge_commands"]) == 1
+
+
+def test_design_report_marks_every_search_row_feasible_or_not(tmp_path):
+    # design.report: each row of the search path carries "feasible" (calibration drop within the
+    # budget), the chosen design says whether it is, and the markdown shows both
+    pytest.importorskip("matplotlib")
+    from fdjpeg.eval.design import report
+
+    T = (2 * FD).tolist()
+
+    def row(acc_l):
+        return {"acc_l": acc_l, "adapt": None, "luma": T, "chroma": T, "fd1p_fgsm": 0.5,
+                "fd1p_bim": 0.5, "fd2p_fgsm": 0.9, "fd2p_bim": 0.9, "fd1p_avg": 0.5,
+                "fd2p_avg": 0.9, "n_seeds_by_run": {}}
+
+    path = [{"steps": [], "acc_l": 0.80, "drop": 0.09, "fd1p_fgsm": 0.5, "fd1p_bim": 0.6},
+            {"steps": [["luma", [1]]], "acc_l": 0.88, "drop": 0.01, "fd1p_fgsm": 0.4,
+             "fd1p_bim": 0.3}]
+    search = {"search": {"budget": 0.015, "path": path,
+                         "chosen": {"steps": [["luma", [1]]], "feasible": True,
+                                    "rule": "first prefix within the budget"}}}
+    res = report(search, {"eval": {"paper": row(0.826)}, "baselines": {}},
+                 tmp_path / "d.json", tmp_path / "d.md", tmp_path / "p.png", "cmd", 0.882)
+    assert [p["feasible"] for p in res["search"]["path"]] == [False, True]
+    assert "note" not in res["search"]["chosen"]
+    assert res["eval"]["paper"]["drop_points"] == pytest.approx(5.6)
+    md = (tmp_path / "d.md").read_text()
+    assert "| feasible |" in md and "feasible: true" in md
+    # nothing inside the budget: the chosen design is reported as infeasible
+    path[1]["drop"] = 0.03
+    search["search"]["chosen"]["feasible"] = False
+    res = report(search, {"eval": {"paper": row(0.826)}, "baselines": {}},
+                 tmp_path / "d.json", tmp_path / "d.md", tmp_path / "p.png", "cmd", 0.882)
+    assert not any(p["feasible"] for p in res["search"]["path"])
+    assert "no design inside the budget" in res["search"]["chosen"]["note"]
+    assert json.loads((tmp_path / "d.json").read_text())["search"]["chosen"]["feasible"] is False

@@ -132,6 +132,78 @@ def apgd(model, table, seeds_u8, labels, loss="ce", eps=8.0 / 255.0, eps_step=2.
     return out
 
 
+# -- merging into table2.json -----------------------------------------------------------------
+
+ADAPTIVE_KEYS = ("bpda_st", "bpda_st_eps2", "bpda_st_eps4", "apgd_ce", "apgd_dlr")
+# every Table 2 attack by its epsilon (1/255): the strongest per seed is taken over these
+EPS_OF_KEY = {"bpda": 8, "bpda_st": 8, "apgd_ce": 8, "apgd_dlr": 8, "bpda_eps4": 4,
+              "bpda_st_eps4": 4, "bpda_eps2": 2, "bpda_st_eps2": 2}
+
+
+def strongest(outcomes, n_seeds):
+    """{eps: {defense: {"acc_m", "attacks"}}}: per seed, survived every attack at that eps.
+
+    ``outcomes``: {key: {defense: per-seed 0/1 list}} over the keys of :data:`EPS_OF_KEY`; only
+    lists of ``n_seeds`` outcomes count.  ``attacks`` lists the keys that entered.
+    """
+    out = {}
+    for eps in sorted(set(EPS_OF_KEY.values()), reverse=True):
+        keys = [k for k, e in EPS_OF_KEY.items() if e == eps and k in outcomes]
+        defs = []
+        for k in keys:
+            defs += [d for d in outcomes[k] if d not in defs]
+        for d in defs:
+            used = [k for k in keys if len(outcomes[k].get(d, [])) == n_seeds]
+            if not used:
+                continue
+            ok = np.min([np.asarray(outcomes[k][d], dtype=int) for k in used], axis=0)
+            out.setdefault(str(eps), {})[d] = {"acc_m": float(ok.mean()), "attacks": used}
+    return out
+
+
+def merge_table2(table2, seeds_doc, runs):
+    """Table 2 (``table2.json``, its ``.seeds.json``) with the adaptive rows of ``runs`` added.
+
+    ``runs``: [(file name, adaptive_st result dict)], later ones winning per key and defense.
+    Each run must be on Table 2's seeds (the same seed names, in order).  Adds ``acc_m`` and
+    ``n_seeds`` for the keys of :data:`ADAPTIVE_KEYS`, the per-seed outcomes to ``seeds_doc``,
+    ``acc_m_sources`` (file, git, git_dirty, command of each key) and ``strongest``
+    (:func:`strongest`).  A table2.json without ``git_dirty`` gets ``None`` and a note: its
+    tree state was not recorded.  Returns new (table2, seeds_doc) dicts.
+    """
+    import copy
+
+    t2, sd = copy.deepcopy(table2), copy.deepcopy(seeds_doc)
+    n = int(t2["n_seeds"]["bpda"])
+    if len(sd["seed_names"]) != n:
+        raise ValueError(f"table2 has {n} BPDA seeds but its seeds file {len(sd['seed_names'])}")
+    src = t2.setdefault("acc_m_sources", {})
+    for k in ("bpda", "bpda_eps2", "bpda_eps4"):
+        if k in t2["acc_m"]:
+            src.setdefault(k, {"file": "table2.json", "git": t2.get("git"),
+                               "git_dirty": t2.get("git_dirty"), "command": t2.get("command")})
+    for fname, run in runs:
+        if run.get("seed_names") != sd["seed_names"]:
+            raise ValueError(f"{fname}: not Table 2's seeds")
+        for key in ADAPTIVE_KEYS:
+            if key not in run.get("acc_m", {}):
+                continue
+            for d, v in run["acc_m"][key].items():
+                t2["acc_m"].setdefault(key, {})[d] = v
+                sd["outcomes"].setdefault(key, {})[d] = list(run["outcomes"][key][d])
+            t2["n_seeds"][key] = n
+            src[key] = {"file": fname, "git": run.get("git"), "git_dirty": run.get("git_dirty"),
+                        "command": run.get("command"), "settings": run["settings"].get(
+                            "apgd" if key.startswith("apgd") else "bpda_st")}
+    if "git_dirty" not in t2:
+        t2["git_dirty"] = None
+        t2["git_dirty_note"] = ("not recorded when this run was made (before the writers "
+                                "recorded it); its own rows cannot be regenerated in this "
+                                "session's budget")
+    t2["strongest"] = strongest(sd["outcomes"], n)
+    return t2, sd
+
+
 # -- the Table 2 run ---------------------------------------------------------------------------
 
 def markdown(res, identity=None):
@@ -199,7 +271,33 @@ def main(argv=None):
     ap.add_argument("--json", default="bench/results/table2_adaptive.json")
     ap.add_argument("--md-only", metavar="MD", help="write the markdown for --json and exit")
     ap.add_argument("--identity", default="bench/results/table2.json")
+    ap.add_argument("--merge-into", metavar="TABLE2",
+                    help="add the adaptive rows of --json (comma list of files) to this "
+                    "table2.json (and its .seeds.json, .md) and exit")
     a = ap.parse_args(argv)
+    if a.merge_into:
+        from fdjpeg.eval.report import markdown as t2_markdown
+
+        t2p = Path(a.merge_into)
+        sp = t2p.with_suffix(".seeds.json")
+        runs = [(Path(f).name, json.loads(Path(f).read_text())) for f in a.json.split(",")]
+        t2, sd = merge_table2(json.loads(t2p.read_text()), json.loads(sp.read_text()), runs)
+        t2.setdefault("merge_commands", [])
+        cmd = "python -m fdjpeg.eval.adaptive_st " + " ".join(
+            argv if argv is not None else sys.argv[1:])
+        if cmd not in t2["merge_commands"]:
+            t2["merge_commands"].append(cmd)
+        t2p.write_text(json.dumps(t2, indent=1) + "\n")
+        sp.write_text(json.dumps(sd) + "\n")
+        md = t2p.with_suffix(".md")
+        keep = ""
+        if md.exists():  # the hand-written provenance below the generated table stays
+            old = md.read_text()
+            i = old.find("## How this was made")
+            keep = old[i:] if i >= 0 else ""
+        md.write_text(t2_markdown(t2) + ("\n" + keep if keep else ""))
+        print(f"merged {', '.join(f for f, _ in runs)} into {t2p}", file=sys.stderr)
+        return 0
     if a.md_only:
         res = json.loads(Path(a.json).read_text())
         ident = json.loads(Path(a.identity).read_text()) if Path(a.identity).exists() else None

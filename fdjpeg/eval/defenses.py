@@ -2,7 +2,9 @@
 
 none, bit5 (ART FeatureSqueezing), jpegQ (Pillow), tvm (ART TotalVarMin), quilting (Guo et al.,
 nearest neighbours from scikit-learn over a patch database of images that are not evaluated),
-fd1p / fd2p (fdjpeg.purify with the package's FD table T) and fdkx (one-pass with k*T).
+fd1p / fd2p (fdjpeg.purify with the package's FD table T), fd1p_paper / fd2p_paper (the same
+with the paper's design, ``feature_distillation(s_md=30, s_as=20, n_as=15)``) and fdkx (one-pass
+with k*T).
 """
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ from PIL import Image
 from fdjpeg._fdops import to_uint8
 
 DEFENSE_NAMES = ("none", "bit5", "jpeg90", "jpeg75", "jpeg20", "jpeg10", "quilting", "tvm",
-                 "fd1p", "fd2p", "fd1x", "fd2x", "fd3x")
-_DEF_RE = re.compile(r"^(none|bit(\d)|jpeg(\d{1,3})|quilting|tvm|fd1p|fd2p|fd(\d)x|fdq(\d{1,3})"
-                     r"|fd2pq(\d{1,3}))$")
+                 "fd1p", "fd2p", "fd1p_paper", "fd2p_paper", "fd1x", "fd2x", "fd3x")
+_DEF_RE = re.compile(r"^(none|bit(\d)|jpeg(\d{1,3})|quilting|tvm|fd1p|fd2p|fd1p_paper|fd2p_paper"
+                     r"|fd(\d)x|fdq(\d{1,3})|fd2pq(\d{1,3}))$")
 
 
 def fd_table():
@@ -26,6 +28,17 @@ def fd_table():
 
     return np.asarray(tables.feature_distillation(), dtype=np.int64).reshape(8, 8), \
         "fdjpeg.tables.feature_distillation()"
+
+
+PAPER_DESIGN = "fdjpeg.tables.feature_distillation(s_md=30, s_as=20, n_as=15)"
+
+
+def paper_table():
+    """The paper's design (Sec. 3.2: S_md 30, S_as 20, n 15 on the shipped band statistics)."""
+    from fdjpeg import tables
+
+    return np.asarray(tables.feature_distillation(s_md=30, s_as=20, n_as=15),
+                      dtype=np.int64).reshape(8, 8)
 
 
 def jpeg_quality(images, quality):
@@ -148,6 +161,9 @@ class Defenses:
         if name in ("fd1p", "fd2p"):
             return {"impl": self.purify_source, "table": "T", "subsampling": "4:4:4",
                     "two_pass": name == "fd2p"}
+        if name in ("fd1p_paper", "fd2p_paper"):
+            return {"impl": self.purify_source, "table": PAPER_DESIGN, "subsampling": "4:4:4",
+                    "two_pass": name == "fd2p_paper"}
         if m.group(4):
             return {"impl": self.purify_source, "table": f"{m.group(4)}*T", "subsampling": "4:4:4"}
         if m.group(5):
@@ -158,6 +174,8 @@ class Defenses:
         m = _DEF_RE.match(name)
         if name in ("fd1p", "fd2p"):
             return self.table if self.table.ndim == 2 else list(self.table)
+        if name in ("fd1p_paper", "fd2p_paper"):
+            return paper_table()
         if m.group(4):
             k = np.minimum(self.table * int(m.group(4)), 32767)
             return k if k.ndim == 2 else list(k)
@@ -208,4 +226,4 @@ class Defenses:
 
     @staticmethod
     def two_pass(name):
-        return name == "fd2p" or name.startswith("fd2pq")
+        return name in ("fd2p", "fd2p_paper") or name.startswith("fd2pq")

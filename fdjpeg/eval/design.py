@@ -19,7 +19,12 @@ Stages (each resumable: model outputs, adversarial examples and adapted weights 
           floor, scored on calibration (acc_l on 500 images, FD-1P FGSM/BIM on 100 seeds);
   eval    the paper's table, the searched candidates (with and without adapt()), JPEG
           qualities and bit depths on the evaluation split;
-  plot    the Pareto figure (acc_l against mean acc_m).
+  evaladapt / evaldistill
+          the paper's table with the current adapt() (BN shift) / with the BN shift followed by
+          self-distillation (DISTILL_ADAPT_SEQ), on the evaluation split;
+  evalslow
+          DeepFool and CW2 (FD-1P and FD-2P, 30 seeds) on the designs named by --slow-designs;
+  report  design.json, design.md and the Pareto figure (acc_l against mean acc_m).
 """
 from __future__ import annotations
 
@@ -47,6 +52,7 @@ EVAL = (0, 500)
 CAL = (500, 1000)
 N_SEEDS = 100
 ATTACKS = ("fgsm", "bim")
+SLOW_ATTACKS = ("deepfool", "cw2")
 GRID = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 35, 40, 50, 60, 80, 100)
 
 
@@ -74,7 +80,7 @@ def git_info():
         except (OSError, subprocess.SubprocessError):
             return ""
     return {"git": run("git", "rev-parse", "HEAD").strip(),
-            "git_dirty": bool(run("git", "status", "--porcelain", "--untracked-files=no").strip())}
+            "git_dirty": bool(run("git", "status", "--porcelain").strip())}
 
 
 def versions():
@@ -265,6 +271,24 @@ class Harness:
         res["outcomes"] = outcomes
         return res
 
+    def score_slow(self, design, attacks=SLOW_ATTACKS, seeds_n=30, split="eval"):
+        """FD-1P / FD-2P acc_m of one design under the slow attacks (DeepFool, CW2) on the first
+        ``seeds_n`` seeds, crafted on the deployed model (the adapted one when adapted) from the
+        seed (FD-1P) or from purify(seed, T) (FD-2P).  {"fd1p_<att>", "fd2p_<att>", "n_seeds",
+        "outcomes"}."""
+        table = as_purify_table(design)
+        mtag, _ = self.get_model(design.get("adapt"), table)
+        seeds = self.seeds[split][:seeds_n]
+        x, y = self.images[seeds], self.labels[seeds]
+        res = {"n_seeds": int(len(seeds)), "model": mtag, "outcomes": {}}
+        for att in attacks:
+            for mode, start in (("fd1p", x), ("fd2p", fdjpeg.purify(x, table))):
+                adv = self.attack(mtag, att, start, y)
+                ok = self.acc(mtag, fdjpeg.purify(adv, table), y)
+                res[f"{mode}_{att}"] = float(ok.mean())
+                res["outcomes"][f"{mode}_{att}"] = ok.astype(int).tolist()
+        return res
+
     def score_baseline(self, name, split="eval"):
         """acc_l and one-pass acc_m (FGSM/BIM crafted on the base model) of a jpegQ/bitN defense."""
         from fdjpeg.eval_defenses import Defenses
@@ -435,6 +459,11 @@ BASELINES = ("jpeg90", "jpeg75", "jpeg50", "bit5", "bit4")
 BN_ADAPT = {"bn_shift": 0.5, "n_images": 400}
 # Current adapt(): sequential shift, 0.1 of the induced shift, 64 calibration image pairs.
 BN_ADAPT_SEQ = {"bn_shift": 0.1, "bn_pairs": 64, "n_images": 64}
+# Current adapt() followed by label-free self-distillation of the BN affine parameters (teacher:
+# the clean model on the clean image; student: the shifted model on its purified version), two
+# passes over 400 calibration images.
+DISTILL_ADAPT_SEQ = {"bn_shift": 0.1, "bn_pairs": 64, "distill_steps": 2, "distill_params": "bn",
+                     "lr": 1e-3, "n_images": 400}
 DISTILL_ADAPT = {"bn_shift": 0.5, "distill_steps": 1, "distill_params": "bn", "lr": 1e-3,
                  "n_images": 400}
 
@@ -513,6 +542,14 @@ def report(search_state, eval_state, out_json, out_md, out_png, command, clean_e
                                  and r["fd1p_avg"] >= TARGET["fd1p_avg"])
         r.pop("outcomes_hidden", None)
     meets = [n for n, r in ev.items() if r["meets_target"]]
+    srch = st.get("search")
+    if srch:
+        # every row of the search carries whether it is inside the calibration budget
+        for p in srch.get("path", []):
+            p["feasible"] = bool(p["drop"] <= srch["budget"] + 1e-9)
+        if srch.get("chosen") is not None and not any(p["feasible"] for p in srch["path"]):
+            srch["chosen"]["note"] = "no design inside the budget: the chosen prefix is the one " \
+                "with the smallest calibration drop, reported as infeasible"
     res = {
         "model": "efficientnet-lite0", "command": command, **git_info(),
         "versions": versions(), "machine": machine(),
@@ -529,6 +566,8 @@ def report(search_state, eval_state, out_json, out_md, out_png, command, clean_e
         "clean_top1": {"eval": clean_eval, "cal": st.get("clean_cal")},
         "adapt_settings": {"bn (first implementation, simultaneous shift)": BN_ADAPT,
                            "bn0.1 (current adapt(), sequential shift)": BN_ADAPT_SEQ,
+                           "bn0.1+distill (current adapt(), then self-distillation)":
+                               DISTILL_ADAPT_SEQ,
                            "images": "the first n_images calibration images (500..)"},
         "sensitivity": st.get("sensitivity"), "search": st.get("search"),
         "eval": ev, "baselines": st.get("baselines", {}), "meets_target": meets,
@@ -614,6 +653,15 @@ def _markdown(res):
                  f"(n={n.get('fd1p_bim')}) | {_pct(r['fd2p_fgsm'])} (n={n.get('fd2p_fgsm')}) | "
                  f"{_pct(r['fd2p_bim'])} (n={n.get('fd2p_bim')}) | {_pct(r['fd1p_avg'])} | "
                  f"{_pct(r['fd2p_avg'])} | {'yes' if r['meets_target'] else 'no'} |")
+    slow = {k: r["slow"] for k, r in res["eval"].items() if r.get("slow")}
+    if slow:
+        L += ["", "Slow attacks on the first 30 seeds (crafted on the deployed model; ±15 points "
+              "at 95%):", "", "| design | " + " | ".join(
+                  f"{m} {t}" for t in SLOW_ATTACKS for m in ("FD-1P", "FD-2P")) + " | seeds |",
+              "|---|" + "---|" * (2 * len(SLOW_ATTACKS) + 1)]
+        for k, v in slow.items():
+            L.append(f"| {k} | " + " | ".join(_pct(v.get(f"{m}_{t}")) for t in SLOW_ATTACKS
+                                              for m in ("fd1p", "fd2p")) + f" | {v['n_seeds']} |")
     L += ["", "Adapted models: " + ", ".join(f"{k}: clean top-1 without FD "
                                              f"{_pct(r['acc_clean_adapted'])}%"
                                              for k, r in res["eval"].items()
@@ -643,10 +691,16 @@ def _markdown(res):
               "Groups refined in order of clean gain per unit of robustness lost; each prefix "
               f"scored on calibration (acc_l on the first 250 calibration images, FD-1P on 100 "
               f"seeds); stop at a calibration drop ≤ {100 * srch['budget']:.1f} points.", "",
-              "| after | cal acc_l | drop | FD-1P FGSM | FD-1P BIM |", "|---|---|---|---|---|"]
+              "| after | cal acc_l | drop | FD-1P FGSM | FD-1P BIM | feasible |",
+              "|---|---|---|---|---|---|"]
         for p in srch["path"]:
             L.append(f"| {p['steps'][-1] if p['steps'] else 'paper'} | {_pct(p['acc_l'])} | "
-                     f"{100 * p['drop']:.1f} | {_pct(p['fd1p_fgsm'])} | {_pct(p['fd1p_bim'])} |")
+                     f"{100 * p['drop']:.1f} | {_pct(p['fd1p_fgsm'])} | {_pct(p['fd1p_bim'])} | "
+                     f"{'yes' if p.get('feasible') else 'no'} |")
+        ch = srch.get("chosen")
+        if ch:
+            L += ["", f"Chosen: {ch.get('rule')}; feasible: {str(ch.get('feasible')).lower()}."
+                  + (f"  {ch['note']}." if ch.get("note") else "")]
     L += ["", "## Tables", ""]
     for name, r in res["eval"].items():
         if "+" in name:
@@ -665,6 +719,9 @@ def main(argv=None):
     ap.add_argument("--state", default="/tmp/fd-cache/design-state.json")
     ap.add_argument("--eval-state", default="/tmp/fd-cache/design-eval.json")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--slow-designs", default="paper+bn0.1",
+                    help="evalslow: comma list of scored designs (names in --state) to attack "
+                    "with DeepFool and CW2 on 30 seeds")
     ap.add_argument("--json", default="bench/results/design.json")
     ap.add_argument("--md", default="bench/results/design.md")
     ap.add_argument("--png", default="bench/results/pareto.png")
@@ -686,6 +743,21 @@ def main(argv=None):
     if a.stage == "evaladapt":
         _eval_one(h, st, "paper+bn0.1", dict(paper_design(), adapt=BN_ADAPT_SEQ))
         save_state(a.state, st)
+    if a.stage == "evaldistill":
+        _eval_one(h, st, "paper+bn0.1+distill", dict(paper_design(), adapt=DISTILL_ADAPT_SEQ))
+        save_state(a.state, st)
+    if a.stage == "evalslow":
+        for name in a.slow_designs.split(","):
+            r = st["eval"][name]
+            if "slow" in r:
+                continue
+            t0 = time.time()
+            r["slow"] = h.score_slow({"luma": r["luma"], "chroma": r["chroma"],
+                                      "adapt": r.get("adapt")})
+            r["slow"]["seconds"] = round(time.time() - t0)
+            log(f"slow {name}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["slow"].items()
+                                               if k.startswith("fd")))
+            save_state(a.state, st)
     if a.stage == "evalfixed":
         for st in stage_eval_fixed(h, st):
             save_state(a.state, st)

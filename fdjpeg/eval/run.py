@@ -22,6 +22,7 @@ import dataclasses
 import datetime
 import importlib
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -197,6 +198,9 @@ class Evaluation:
         self.model, self.crop = load_model(config.model)
         self.model_name = config.model
         self.cache_root = Path(config.cache) / config.model.replace(":", "_").replace("/", "_")
+        # what the cache held before this run (0: every example below is built by this run)
+        self.cache_files_at_start = len(list(self.cache_root.glob("*.npz"))) \
+            if self.cache_root.is_dir() else 0
         self.classifier = None
         self._art_classifier = lambda: art_classifier(self.model, self.crop)
         self.skipped = {}
@@ -222,6 +226,9 @@ class Evaluation:
             self.clean_pred = predict(self.model, images)
             correct = np.flatnonzero(self.clean_pred == labels)
             self.seed_rule = "first N benign images classified correctly"
+            self.split = f"evaluation: images 0..{len(bench) - 1} of the sorted list of " \
+                f"{a.images} (acc_l on all {len(bench)}; seeds the first correctly classified " \
+                "among them)"
         else:
             # No labels: every score is agreement with the model's own clean prediction, and
             # only photos it classifies confidently are attacked (a photo it hesitates on is
@@ -238,6 +245,7 @@ class Evaluation:
             correct = np.flatnonzero(conf >= a.min_confidence)
             self.seed_rule = f"first N photos the model classifies with softmax confidence >= " \
                              f"{a.min_confidence:g}"
+            self.split = "scikit-image sample photos (no ImageNet split)"
         self.names, self.images, self.labels = names, images, labels
         self.seed_idx = correct[:a.seeds]
         if len(self.seed_idx) == 0:
@@ -355,10 +363,26 @@ class Evaluation:
         return x, cache.data
 
     # -- the tables ------------------------------------------------------------------------
+    @staticmethod
+    def same_defenses(defs, names):
+        """{name: earlier name} for FD defenses that are the same transform as an earlier one in
+        ``names`` (same table, same one-/two-pass): computed once, reported under both names."""
+        seen, same = {}, {}
+        for n in names:
+            if not n.startswith("fd"):
+                continue
+            sig = (json.dumps(np.asarray(defs.table_for(n)).tolist()), defs.two_pass(n))
+            if sig in seen:
+                same[n] = seen[sig]
+            else:
+                seen[sig] = n
+        return same
+
     def run_tables(self):
         a = self.config
         attacks = list(a.attacks)
         defenses = list(a.defenses)
+        requested = list(defenses)
         for n in attacks:
             if n not in A.ATTACK_NAMES:
                 raise ValueError(f"unknown attack {n!r}; known: {', '.join(A.ATTACK_NAMES)}")
@@ -374,9 +398,12 @@ class Evaluation:
                 defenses = [d for d in defenses if d != "quilting"]
             else:
                 defs.quilting_db = db
+        same = self.same_defenses(defs, defenses)
+        defenses = [d for d in defenses if d not in same]
 
         res = {"model": self.model_name, "images": self.images_desc, "metric": self.metric,
-               "n_benign": int(len(self.images)), "n_seeds": {}, "settings": {},
+               "split": self.split, "n_benign": int(len(self.images)), "n_seeds": {},
+               "settings": {},
                **provenance(), "attack_success": {}, "norms": {}, "acc_l": {}, "acc_m": {},
                "seconds_per_image": {}}
         per_seed = {"seed_names": [self.names[i] for i in self.seed_idx],
@@ -455,6 +482,24 @@ class Evaluation:
             res["attack_success"]["bpda"] = float(1.0 - res["acc_m"]["bpda"].get("none", np.nan)) \
                 if "none" in res["acc_m"].get("bpda", {}) else None
 
+        # defenses that are the same transform as an earlier one: its numbers under both names
+        order = [d for d in requested if d in defenses or d in same]
+        for alias, src in same.items():
+            for part in ("acc_l", "seconds_per_image"):
+                res[part][alias] = res[part][src]
+            n_acc_l[alias] = n_acc_l[src]
+            for t in res["acc_m"]:
+                if src in res["acc_m"][t]:
+                    res["acc_m"][t][alias] = res["acc_m"][t][src]
+                    per_seed["outcomes"][t][alias] = per_seed["outcomes"][t][src]
+                if src in res["norms"].get(t, {}) and isinstance(res["norms"][t].get(src), dict):
+                    res["norms"][t][alias] = res["norms"][t][src]
+        for part in ("acc_l", "seconds_per_image"):
+            res[part] = {d: res[part][d] for d in order if d in res[part]}
+        for t in res["acc_m"]:
+            res["acc_m"][t] = {d: res["acc_m"][t][d] for d in order if d in res["acc_m"][t]}
+        defenses = order
+
         res["settings"] = {
             "crop": self.crop, "preprocess": "Pillow bilinear short side to crop*256/224, centre "
             "crop; floats to uint8 by floor(255x+0.5)", "normalisation": "mean=std=0.5 inside "
@@ -468,6 +513,9 @@ class Evaluation:
             "acc_l_images": n_acc_l, "acc_m_seeds_slow_defenses": n_slow,
             "fd_table": defs.table.tolist(), "fd_table_source": defs.table_source,
             "purify": defs.purify_source, "skipped": self.skipped,
+            "same_as": {k: f"{v}: the same table and passes, computed once and reported under "
+                        "both names" for k, v in same.items()},
+            "cache": str(self.cache_root), "cache_files_at_start": self.cache_files_at_start,
         }
         if self.metric == "agreement":
             res["settings"]["min_confidence"] = a.min_confidence
@@ -564,6 +612,7 @@ def main(argv=None):
         print(f"fdjpeg eval: error: {e}", file=sys.stderr)
         return 2
     res["wall_seconds"] = round(time.time() - t0, 1)
+    res["command"] = "fdjpeg eval " + shlex.join(argv)
     res["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     text = json.dumps(res, indent=1, default=float)
     if args.json:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -111,7 +112,15 @@ def main(argv=None):
     p.add_argument("--cal-seeds", type=int, default=100)
     p.add_argument("--max-loss", type=float, default=0.01)
     p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--annotate", metavar="JSON",
+                   help="add 'feasible' to an older result JSON (from its stored numbers), "
+                   "rewrite it and exit")
     a = p.parse_args(argv)
+    if a.annotate:
+        path = Path(a.annotate)
+        path.write_text(json.dumps(annotate(json.loads(path.read_text())), indent=1) + "\n")
+        print(f"annotated {path} (its .md is left as it is)")
+        return 0
     t_start = time.time()
     ev = study_evaluation(a, benign=1000, seeds=100)
     if ev is None:
@@ -201,6 +210,38 @@ def main(argv=None):
     return 0
 
 
+def annotate(res):
+    """A table_search result written before ``"feasible"`` was recorded, with it added.
+
+    Recomputed from the stored numbers alone (calibration acc_l against ``clean_acc_cal`` -
+    ``max_loss``, :func:`within_budget`): every candidate and both results get ``"feasible"``;
+    an infeasible searched result keeps its numbers, flagged ``"not_a_result"`` with a note (the
+    search of that run returned a design outside its budget; the fixed search returns none).
+    Returns a new dict; nothing is re-measured.
+    """
+    import copy
+
+    r = copy.deepcopy(res)
+    base, ml = r["clean_acc_cal"], r["max_loss"]
+    for c in r["candidates"]:
+        c["feasible"] = within_budget(c, base, ml)
+    for name in ("searched", "paper"):
+        o = r["result"].get(name)
+        if o and o.get("calibration"):
+            o["feasible"] = within_budget(o["calibration"], base, ml)
+    s = r["result"].get("searched") or {}
+    if s.get("params") is not None and not s.get("feasible", True):
+        s["not_a_result"] = True
+        s["note"] = (f"outside the budget: calibration acc_l {s['calibration']['acc_l']:.3f} < "
+                     f"{base:.3f} - {ml:g}; this run predates the feasibility check, and the "
+                     "search now returns no table when none is feasible")
+    feas = [c for c in r["candidates"] if c["feasible"]]
+    r["feasible_candidates"] = len(feas)
+    r["annotated"] = ("'feasible' keys added by fdjpeg.eval.search_fd_table.annotate from the "
+                      "stored numbers (nothing re-measured)")
+    return r
+
+
 def candidate_rows(memo, base, max_loss):
     """Every scored candidate as a row: its parameters, scores and ``"feasible"``."""
     return [dict(json.loads(k), **v, feasible=within_budget(v, base, max_loss))
@@ -221,7 +262,7 @@ def _fmt_table(t):
 
 def markdown(r, a):
     s, pp = r["result"]["searched"], r["result"]["paper"]
-    found = s.get("params") is not None
+    found = s.get("params") is not None and s.get("feasible", True)
     atts = list(pp["acc_m_fd1p"])
     lines = [
         "# FD table search on a calibration split", "",
@@ -246,6 +287,10 @@ def markdown(r, a):
                      " | ".join(f"{o['acc_m_fd2p'].get(t, float('nan')):.0%}"
                                 for t in ("fgsm", "bim")) + " |")
     lines += ["", f"Seeds: {', '.join(f'{k} {v}' for k, v in pp['n_seeds'].items())}.", ""]
+    if s.get("not_a_result"):
+        lines += [f"**The searched design is not a result**: {s['note']}.  Its numbers "
+                  f"(parameters {s['params']}): acc_l (eval) {s['acc_l_eval']:.1%}, FD-1P " +
+                  ", ".join(f"{t} {v:.0%}" for t, v in s["acc_m_fd1p"].items()) + ".", ""]
     if found:
         lines += [f"Searched parameters: {s['params']} (chroma 0 = same table as luma; otherwise "
                   "chroma step = max(luma step, chroma)); feasible (within the budget).", ""]
