@@ -423,6 +423,17 @@ def large_photos(datas, k):
     return imgs
 
 
+def encoders_q90_420():
+    """q90 4:2:0 encoders of every available contender (the 12 MP and the crop sections)."""
+    cases = {"Pillow": lambda a: pil_encode(a, quality=90, subsampling=2),
+             "fdjpeg": lambda a: fdjpeg.encode(a, quality=90, subsampling="4:2:0")}
+    if simplejpeg:
+        cases["simplejpeg"] = lambda a: simplejpeg.encode_jpeg(a, quality=90, colorsubsampling="420")
+    if imagecodecs:
+        cases["imagecodecs"] = lambda a: imagecodecs.jpeg8_encode(a, level=90, subsampling="420")
+    return cases
+
+
 def section_large(datas, k, reps, out, summary):
     imgs = large_photos(datas, k)
     files = [pil_encode(a, quality=90, subsampling=2) for a in imgs]
@@ -435,12 +446,7 @@ def section_large(datas, k, reps, out, summary):
     out.append(f"\nfdjpeg bit-exact with Pillow on {exact}/{k} files.")
     also(summary, "12 MP decode (4000×3000 4:2:0)", tot)
     out.append("\n### Encode q90 4:2:0\n")
-    cases = {"Pillow": lambda a: pil_encode(a, quality=90, subsampling=2),
-             "fdjpeg": lambda a: fdjpeg.encode(a, quality=90, subsampling="4:2:0")}
-    if simplejpeg:
-        cases["simplejpeg"] = lambda a: simplejpeg.encode_jpeg(a, quality=90, colorsubsampling="420")
-    if imagecodecs:
-        cases["imagecodecs"] = lambda a: imagecodecs.jpeg8_encode(a, level=90, subsampling="420")
+    cases = encoders_q90_420()
     tot = interleaved(cases, imgs, reps)
     peer_table(out, tot, k)
     same = sum(cases["Pillow"](a) == cases["fdjpeg"](a) for a in imgs)
@@ -469,12 +475,7 @@ def section_crops(crops, reps, out, summary):
     out.append(f"\nfdjpeg bit-exact with Pillow on {exact}/{n} files.")
     also(summary, "224² decode (q90 4:2:0)", tot)
     out.append("\n### Encode q90 4:2:0\n")
-    cases = {"Pillow": lambda a: pil_encode(a, quality=90, subsampling=2),
-             "fdjpeg": lambda a: fdjpeg.encode(a, quality=90, subsampling="4:2:0")}
-    if simplejpeg:
-        cases["simplejpeg"] = lambda a: simplejpeg.encode_jpeg(a, quality=90, colorsubsampling="420")
-    if imagecodecs:
-        cases["imagecodecs"] = lambda a: imagecodecs.jpeg8_encode(a, level=90, subsampling="420")
+    cases = encoders_q90_420()
     tot = interleaved(cases, crops, reps)
     peer_table(out, tot, n, "ms / crop")
     same = sum(cases["Pillow"](a) == cases["fdjpeg"](a) for a in crops)
