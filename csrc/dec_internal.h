@@ -180,6 +180,7 @@ int fdj_skip_mcu(fdj_decoder *d, int n, const int bc[], int *togo);
 int fdj_decode_scan_groups(fdj_decoder *d, int g0, int g1);
 /* dec_rows.c: the position after the k-th restart marker of the scan data at pos (0: none) */
 size_t fdj_find_restart(const fdj_decoder *d, size_t pos, long k);
+int64_t fdj_jump_to_restart(fdj_decoder *d, int g0, int mcols);
 int fdj_process_restart(fdj_decoder *d);
 void fdj_reset_entropy(fdj_decoder *d);
 int fdj_prepare_scan_tables(fdj_decoder *d); /* check/derive the tables the scan needs */

@@ -367,16 +367,10 @@ int fdj_engine_start(fdj_decoder *d, fdj_engine *e, int x0, int y0, int x1, int 
         return st;
     e->togo = d->restart_interval;
     e->mcus_per_group = mcols;
-    if (!full && d->restart_interval > 0 && e->ga > 0) {
+    if (!full) {
         /* skip whole restart intervals before the first group needed */
-        long k = (long)(((int64_t)e->ga * mcols) / d->restart_interval);
-        size_t pos = k > 0 ? fdj_find_restart(d, d->br.pos, k) : 0;
-        if (pos) {
-            int64_t m = (int64_t)k * d->restart_interval;
-            fdj_bits_init(&d->br, d->data, d->size, pos);
-            fdj_reset_entropy(d);
-            d->next_restart = (int)(k & 7);
-            d->insufficient = 0;
+        int64_t m = fdj_jump_to_restart(d, e->ga, mcols);
+        if (m > 0) {
             e->next_group = (int)(m / mcols);
             e->first_mcu = (int)(m % mcols);
         }

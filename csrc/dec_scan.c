@@ -52,6 +52,29 @@ int fdj_end_scan(fdj_decoder *d)
     return FDJ_OK;
 }
 
+/* Region decode of a scan with restart markers: jump over the whole restart
+ * intervals that lie before MCU group g0 (mcols MCUs per group) to the marker
+ * that starts the next one.  Returns the number of MCUs jumped (0: nothing to
+ * jump, or the marker was not found and decoding goes on from here). */
+int64_t fdj_jump_to_restart(fdj_decoder *d, int g0, int mcols)
+{
+    long k;
+    size_t pos;
+    int64_t m;
+    if (d->restart_interval <= 0 || g0 <= 0)
+        return 0;
+    k = (long)(((int64_t)g0 * mcols) / d->restart_interval);
+    pos = k > 0 ? fdj_find_restart(d, d->br.pos, k) : 0;
+    if (!pos)
+        return 0;
+    m = (int64_t)k * d->restart_interval;
+    fdj_bits_init(&d->br, d->data, d->size, pos);
+    fdj_reset_entropy(d);
+    d->next_restart = (int)(k & 7);
+    d->insufficient = 0;
+    return m;
+}
+
 /* Before each MCU: the restart marker an interval ends with, and the last MCU
  * row decoded from real data (for the truncation rules). */
 static int mcu_prologue(fdj_decoder *d, int *togo)
@@ -167,16 +190,10 @@ int fdj_decode_scan_groups(fdj_decoder *d, int g0, int g1)
     togo = d->restart_interval;
     mcols = d->ncomp == 1 ? d->comp[0].width_in_blocks : d->mcus_x;
     g = 0;
-    if (d->restart_interval > 0 && g0 > 0) {
+    {
         /* whole restart intervals before the first group needed: jump to their marker */
-        long k = (long)(((int64_t)g0 * mcols) / d->restart_interval);
-        size_t pos = k > 0 ? fdj_find_restart(d, d->br.pos, k) : 0;
-        if (pos) {
-            int64_t m = (int64_t)k * d->restart_interval;
-            fdj_bits_init(&d->br, d->data, d->size, pos);
-            fdj_reset_entropy(d);
-            d->next_restart = (int)(k & 7);
-            d->insufficient = 0;
+        int64_t m = fdj_jump_to_restart(d, g0, mcols);
+        if (m > 0) {
             g = (int)(m / mcols);
             first_mcu = (int)(m % mcols);
         }
