@@ -1,14 +1,14 @@
 /*
- * enc_huff_block.h -- the sequential Huffman block coder (T.81 F.1.2.1-2),
- * written once and compiled twice: enc_huff.c includes it as the scalar
- * reference fdj_huff_block_seq_scalar, enc_huff_simd.c as the AVX2 + BMI2
- * sibling fdj_huff_block_seq_bmi2 (the same C; the compiler's BMI2 shifts,
- * bit-field extract and count-zeros instructions, and the SSE2 block mask
- * inline).  The includer defines
+ * enc_huff_block.h -- the sequential Huffman block coder's bit writer in
+ * registers (spill64, ENC_PUT) and the scalar reference block coder (T.81
+ * F.1.2.1-2), fdj_huff_block_seq_scalar, compiled in enc_huff.c.  The AVX2 +
+ * BMI2 sibling (enc_huff_simd.c) shares the bit writer.  To compile the coder
+ * the includer defines
  *   ENC_HUFF_BLOCK_NAME   the function's name
  *   ENC_HUFF_BLOCK_ATTR   its attributes (target) or nothing
  *   ENC_HUFF_NONZERO_AC   the expression giving the block's nonzero-AC mask
- * Include once per translation unit, after enc_entropy.h.
+ * and without ENC_HUFF_BLOCK_NAME only the bit writer is defined.  Include
+ * once per translation unit, after enc_entropy.h.
  */
 #ifndef FDJ_ENC_HUFF_BLOCK_H
 #define FDJ_ENC_HUFF_BLOCK_H
@@ -54,8 +54,9 @@ FDJ_INLINE uint8_t *spill64(uint8_t *p, uint64_t acc)
     return p + 8;
 }
 
-/* put the low `size` (1..32) bits of code; code has no bits above them */
-#define PUT(code, size)                                                                          \
+/* put the low `size` (1..32) bits of code; code has no bits above them
+ * (uses and updates the locals p, acc, room) */
+#define ENC_PUT(code, size)                                                                      \
     do {                                                                                         \
         uint64_t c_ = (code);                                                                    \
         int s_ = (size);                                                                         \
@@ -69,6 +70,8 @@ FDJ_INLINE uint8_t *spill64(uint8_t *p, uint64_t acc)
         }                                                                                        \
     } while (0)
 
+#ifdef ENC_HUFF_BLOCK_NAME
+#define PUT ENC_PUT
 /* Sequential block (F.1.2.1-2): DC difference, then run/size coded AC; each
  * Huffman code goes out together with its extra bits.  The nonzero AC
  * coefficients come from a bit mask (fdj_nonzero_ac_*), so zero runs cost
@@ -124,6 +127,6 @@ ENC_HUFF_BLOCK_ATTR void ENC_HUFF_BLOCK_NAME(coder *cd, const int16_t *zz, int c
 }
 
 #undef PUT
-#undef HAS_FF
+#endif /* ENC_HUFF_BLOCK_NAME */
 
 #endif /* FDJ_ENC_HUFF_BLOCK_H */

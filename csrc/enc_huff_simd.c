@@ -3,9 +3,10 @@
  * (enc_huff.c fdj_nonzero_ac_scalar / fdj_abs_above_scalar): which
  * coefficients of a zigzag block are nonzero (T.81 F.1.2.2 run lengths) or
  * exceed a point-transform threshold (G.1.2.2-3), sixteen at a time; and the
- * sequential block coder (enc_huff_block.h) compiled for AVX2 + BMI2 CPUs.
+ * AVX2 + BMI2 sibling of the sequential block coder (enc_huff_block.h).
  */
 #include "enc_entropy.h"
+#include "enc_huff_block.h" /* the bit writer (spill64, ENC_PUT) */
 
 #ifdef FDJ_X86_SIMD
 #include "fdj_simd_x86.h"
@@ -48,11 +49,135 @@ FDJ_SSE2 uint64_t fdj_abs_above_sse2(const int16_t *zz, int thr)
     return m;
 }
 
-/* The sequential block coder for CPUs with AVX2, BMI1/2 and LZCNT: the same C
- * as the scalar reference, with the SSE2 block mask inline. */
-#define ENC_HUFF_BLOCK_NAME fdj_huff_block_seq_bmi2
-#define ENC_HUFF_BLOCK_ATTR FDJ_BMI2
-#define ENC_HUFF_NONZERO_AC(zz) nonzero_ac(zz)
-#include "enc_huff_block.h"
+/* ---- the sequential block coder for CPUs with AVX2, BMI1/2 and LZCNT ----
+ * The same bytes as the scalar reference fdj_huff_block_seq_scalar
+ * (enc_huff_block.h), the way libjpeg-turbo's SIMD Huffman encoder works:
+ * the block's magnitudes, extra bits and nonzero mask are computed for all 64
+ * coefficients at once, then a scalar walk over the set bits of the mask
+ * (tzcnt) emits each code with its extra bits from one table word
+ * (fdj_huff_code.ent: code << size category | total length << 32).
+ *
+ * For every coefficient v, a = |v| and m = 2^n - 1 with n = its magnitude
+ * category (a smeared right); the extra bits are v for v > 0 and v - 1 masked
+ * to n bits = m - a = a ^ m for v < 0 (T.81 F.1.2.1), i.e. a ^ (m & sign).  a
+ * and the extra bits travel as one 32-bit word a << 16 | extra, whose leading
+ * zero count is 16 - n.
+ *
+ * Anything unusual -- a DC difference or AC value out of range for the
+ * precision, a symbol the table has no code for -- hands the whole block to
+ * the scalar reference before any state changes, so errors (and their
+ * messages) are the reference's own. */
+
+FDJ_BMI2 static inline __m256i smear16(__m256i a)
+{
+    a = _mm256_or_si256(a, _mm256_srli_epi16(a, 1));
+    a = _mm256_or_si256(a, _mm256_srli_epi16(a, 2));
+    a = _mm256_or_si256(a, _mm256_srli_epi16(a, 4));
+    return _mm256_or_si256(a, _mm256_srli_epi16(a, 8));
+}
+
+/* 16 coefficients (natural order of the zigzag block) -> 16 words a << 16 | extra, in order */
+FDJ_BMI2 static inline void pack16(__m256i v, __m256i a, uint32_t *out)
+{
+    __m256i e = _mm256_xor_si256(a, _mm256_and_si256(smear16(a), _mm256_srai_epi16(v, 15)));
+    e = _mm256_permute4x64_epi64(e, 0xD8);  /* 0-3 8-11 | 4-7 12-15 */
+    a = _mm256_permute4x64_epi64(a, 0xD8);
+    _mm256_storeu_si256((__m256i *)(void *)out, _mm256_unpacklo_epi16(e, a));
+    _mm256_storeu_si256((__m256i *)(void *)(out + 8), _mm256_unpackhi_epi16(e, a));
+}
+
+FDJ_BMI2 void fdj_huff_block_seq_bmi2(coder *cd, const int16_t *zz, int ci)
+{
+    const fdj_enc_frame *f = cd->f;
+    const fdj_enc_comp *cp = &f->comp[ci];
+    const uint64_t *dct = cd->dc_code[cp->dc_tbl].ent, *act = cd->ac_code[cp->ac_tbl].ent;
+    const int ac_max = FDJ_ENC_AC_MAX(f), dc_max = FDJ_ENC_DC_MAX(f);
+    uint32_t pk[64];
+    bitwriter *w = &cd->w;
+    uint8_t *p;
+    uint64_t acc, nz, ent;
+    int room, prev, k, n;
+    int32_t diff, s;
+    uint32_t a;
+    {
+        const __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)zz);
+        const __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(zz + 16));
+        const __m256i v2 = _mm256_loadu_si256((const __m256i *)(const void *)(zz + 32));
+        const __m256i v3 = _mm256_loadu_si256((const __m256i *)(const void *)(zz + 48));
+        /* |v|, with the DC's lane cleared: the AC range check and mask skip it */
+        const __m256i a0 = _mm256_and_si256(_mm256_abs_epi16(v0),
+                                            _mm256_setr_epi16(0, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                              -1, -1, -1, -1, -1, -1, -1));
+        const __m256i a1 = _mm256_abs_epi16(v1), a2 = _mm256_abs_epi16(v2),
+                      a3 = _mm256_abs_epi16(v3);
+        const __m256i zero = _mm256_setzero_si256();
+        __m256i mx = _mm256_max_epu16(_mm256_max_epu16(a0, a1), _mm256_max_epu16(a2, a3));
+        __m256i z01, z23;
+        /* |v| <= 2^ac_max - 1 for every AC value (-32768 gives 32768 unsigned: out) */
+        if (FDJ_UNLIKELY(!_mm256_testz_si256(mx, _mm256_set1_epi16((short)(0xFFFF << ac_max)))))
+            goto reference;
+        z01 = _mm256_permute4x64_epi64(
+            _mm256_packs_epi16(_mm256_cmpeq_epi16(a0, zero), _mm256_cmpeq_epi16(a1, zero)), 0xD8);
+        z23 = _mm256_permute4x64_epi64(
+            _mm256_packs_epi16(_mm256_cmpeq_epi16(a2, zero), _mm256_cmpeq_epi16(a3, zero)), 0xD8);
+        nz = ~((uint64_t)(uint32_t)_mm256_movemask_epi8(z01) |
+               (uint64_t)(uint32_t)_mm256_movemask_epi8(z23) << 32) & ~(uint64_t)1;
+        pack16(v0, a0, pk);
+        pack16(v1, a1, pk + 16);
+        pack16(v2, a2, pk + 32);
+        pack16(v3, a3, pk + 48);
+    }
+    diff = zz[0] - cd->last_dc[ci];
+    s = diff >> 31;
+    a = (uint32_t)((diff ^ s) - s);
+    n = 32 - (int)_lzcnt_u32(a);
+    if (FDJ_UNLIKELY(n > dc_max))
+        goto reference;
+    ent = dct[n];
+    if (FDJ_UNLIKELY(ent == 0))
+        goto reference;
+    p = w->out->data + w->out->size;
+    acc = w->acc;
+    room = 64 - w->nbits;
+    ENC_PUT((uint32_t)ent | _bzhi_u32((uint32_t)(diff + s), (unsigned)n), (int)(ent >> 32));
+    prev = 1;
+    while (nz) {
+        uint32_t x;
+        int r;
+        k = (int)_tzcnt_u64(nz);
+        nz = _blsr_u64(nz);
+        r = k - prev;
+        prev = k + 1;
+        if (FDJ_UNLIKELY(r > 15)) {
+            ent = act[0xF0];
+            if (FDJ_UNLIKELY(ent == 0))
+                goto reference;
+            do {
+                ENC_PUT((uint32_t)ent, (int)(ent >> 32));
+                r -= 16;
+            } while (r > 15);
+        }
+        x = pk[k];
+        /* symbol r << 4 | n, n = 16 - lzcnt(x) */
+        ent = act[(r << 4) + 16 - (int)_lzcnt_u32(x)];
+        if (FDJ_UNLIKELY(ent == 0))
+            goto reference;
+        ENC_PUT((uint32_t)ent | (x & 0xFFFF), (int)(ent >> 32));
+    }
+    if (prev != 64) {
+        ent = act[0];
+        if (FDJ_UNLIKELY(ent == 0))
+            goto reference;
+        ENC_PUT((uint32_t)ent, (int)(ent >> 32));
+    }
+    cd->last_dc[ci] = zz[0];
+    w->out->size = (size_t)(p - w->out->data);
+    w->acc = acc;
+    w->nbits = 64 - room;
+    return;
+reference:
+    /* nothing is committed yet (bytes past out->size are scratch) */
+    fdj_huff_block_seq_scalar(cd, zz, ci);
+}
 
 #endif /* FDJ_X86_SIMD */

@@ -36,6 +36,7 @@ int fdj_huff_derive(const fdj_huff_spec *s, fdj_huff_code *c, char *msg)
                 return fdj_fail(msg, FDJ_ERR_ARGUMENT, "Huffman table repeats symbol %d", sym);
             c->code[sym] = (uint16_t)code;
             c->size[sym] = (uint8_t)k;
+            c->ent[sym] = (uint64_t)(k + (sym & 15)) << 32 | (uint64_t)code << (sym & 15);
             code++;
         }
         /* all-ones codes are reserved: the next length must start below 2^k */

@@ -131,6 +131,10 @@ typedef struct fdj_huff_spec {
 typedef struct fdj_huff_code {
     uint16_t code[256];
     uint8_t size[256];          /* 0: symbol has no code */
+    /* code and extra-bit count of a symbol in one word, for the AVX2 block
+     * coder: (size + s) << 32 | code << s with s = sym & 15 (the magnitude
+     * category of a DC or AC symbol); 0 when the symbol has no code */
+    uint64_t ent[256];
 } fdj_huff_code;
 
 /* Annex K.3 tables: ac = 0/1, chroma = 0/1. */
