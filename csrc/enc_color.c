@@ -21,6 +21,13 @@
 
 int fdj_enc_band_init(fdj_enc_band *b, const fdj_enc_frame *f, char *msg)
 {
+    fdj_kernels k;
+    fdj_kernels_init(&k, fdj_simd_level());
+    return fdj_enc_band_init_k(b, f, &k, msg);
+}
+
+int fdj_enc_band_init_k(fdj_enc_band *b, const fdj_enc_frame *f, const fdj_kernels *k, char *msg)
+{
     size_t full_size, total = 0, off = 0, sz[2 * FDJ_MAX_COMPONENTS];
     int c;
     memset(b, 0, sizeof *b);
@@ -39,13 +46,9 @@ int fdj_enc_band_init(fdj_enc_band *b, const fdj_enc_frame *f, char *msg)
             return fdj_fail(msg, FDJ_ERR_TOO_LARGE, "image too wide");
         total += sz[2 * c] + sz[2 * c + 1];
     }
-    {
-        fdj_kernels k;
-        fdj_kernels_init(&k, fdj_simd_level());
-        b->rgb_ycc_row = k.rgb_ycc_row;
-        b->h2v1_down_row = k.h2v1_down_row;
-        b->h2v2_down_row = k.h2v2_down_row;
-    }
+    b->rgb_ycc_row = k->rgb_ycc_row;
+    b->h2v1_down_row = k->h2v1_down_row;
+    b->h2v2_down_row = k->h2v2_down_row;
     b->storage = (uint8_t *)malloc(total ? total : 1);
     if (!b->storage)
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory for %zu bytes of row buffers", total);

@@ -95,36 +95,47 @@ typedef struct scan_desc {
     int ss, se, ah, al;
 } scan_desc;
 
-/* The coding state shared by sequential and progressive scans. */
+/* The coding state shared by sequential and progressive scans.  The large
+ * arrays come last: they are written before they are read (the counting pass
+ * clears the frequencies, fdj_huff_derive each table a scan uses, progressive
+ * refinement fills bit_buffer before reading it), so a new coder needs only
+ * its first CODER_HEAD bytes cleared (fdj_enc_coder_new). */
 typedef struct coder {
     const fdj_enc_frame *f;
     const scan_desc *scan;
     int gather;                           /* count symbols instead of writing */
-    uint32_t dc_freq[4][257], ac_freq[4][257];
-    fdj_huff_code dc_code[4], ac_code[4];
     bitwriter w;
     int last_dc[FDJ_MAX_COMPONENTS];
     /* progressive AC state */
     int ac_tbl;
     uint32_t eobrun;
     int be;                               /* buffered correction bits */
-    uint8_t bit_buffer[1024];
     int restart_interval, restarts_to_go, next_rst;
     char *msg;
     int status;
     fdj_nonzero_ac_fn nonzero_ac;         /* block bit masks (fdj_simd.h) */
     fdj_abs_above_fn abs_above;
     fdj_huff_block_fn huff_block_seq;     /* sequential block coder (fdj_simd.h) */
+    uint32_t dc_freq[4][257], ac_freq[4][257];
+    fdj_huff_code dc_code[4], ac_code[4];
+    uint8_t bit_buffer[1024];
 } coder;
+#define CODER_HEAD offsetof(coder, dc_freq)
 
-/* The block-mask kernels of a level for a coder. */
+/* The block-mask and block-coder kernels of a kernel table for a coder. */
+static inline void fdj_enc_coder_kernels_of(coder *cd, const fdj_kernels *k)
+{
+    cd->nonzero_ac = k->nonzero_ac;
+    cd->abs_above = k->abs_above;
+    cd->huff_block_seq = k->huff_block_seq;
+}
+
+/* The same for a level. */
 static inline void fdj_enc_coder_kernels(coder *cd, int level)
 {
     fdj_kernels k;
     fdj_kernels_init(&k, level);
-    cd->nonzero_ac = k.nonzero_ac;
-    cd->abs_above = k.abs_above;
-    cd->huff_block_seq = k.huff_block_seq;
+    fdj_enc_coder_kernels_of(cd, &k);
 }
 
 FDJ_INLINE void emit_symbol(coder *cd, int ac, int tbl, int sym)

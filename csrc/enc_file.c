@@ -35,9 +35,10 @@ int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_b
     /* libjpeg forces optimal tables at 12 bits: Annex K's have no 12-bit magnitudes */
     int optimize = p->optimize || progressive || f->precision == 12;
 
-    cd = (coder *)calloc(1, sizeof *cd);
+    cd = (coder *)malloc(sizeof *cd);
     if (!cd)
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
+    memset(cd, 0, CODER_HEAD);
     cd->f = f;
     cd->msg = msg;
     fdj_enc_coder_kernels(cd, fdj_simd_level());
@@ -63,23 +64,24 @@ int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_b
 
 /* ---- streaming baseline/extended sequential writer ---- */
 struct fdj_enc_stream {
-    coder cd;
     scan_desc scan;
     fdj_buf *out;
+    coder cd; /* last: only its head needs clearing (CODER_HEAD) */
 };
 
 int fdj_enc_stream_begin(fdj_enc_stream **sp, const fdj_enc_frame *f, const fdj_encode_params *p,
-                         fdj_buf *out, char *msg)
+                         const fdj_kernels *k, fdj_buf *out, char *msg)
 {
     fdj_enc_stream *s;
     int st, ri, last_restart = 0;
     *sp = NULL;
-    s = (fdj_enc_stream *)calloc(1, sizeof *s);
+    s = (fdj_enc_stream *)malloc(sizeof *s);
     if (!s)
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
+    memset(s, 0, offsetof(fdj_enc_stream, cd) + CODER_HEAD);
     s->cd.f = f;
     s->cd.msg = msg;
-    fdj_enc_coder_kernels(&s->cd, fdj_simd_level());
+    fdj_enc_coder_kernels_of(&s->cd, k);
     s->out = out;
     fdj_enc_sequential_scan(f, &s->scan);
     s->cd.scan = &s->scan;

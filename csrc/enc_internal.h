@@ -69,6 +69,8 @@ typedef struct fdj_enc_band {
 void fdj_h2v1_down_row(const uint8_t *a, int x0, int out_cols, uint8_t *o);
 void fdj_h2v2_down_row(const uint8_t *a, const uint8_t *b, int x0, int out_cols, uint8_t *o);
 int fdj_enc_band_init(fdj_enc_band *b, const fdj_enc_frame *f, char *msg);
+/* The same with the caller's kernel table (no second CPU query). */
+int fdj_enc_band_init_k(fdj_enc_band *b, const fdj_enc_frame *f, const fdj_kernels *k, char *msg);
 void fdj_enc_band_free(fdj_enc_band *b);
 /* Convert MCU row `mcu_row` of the input into the band's downsampled planes:
  * colour transform, edge replication to the padded size, libjpeg's box
@@ -154,7 +156,7 @@ int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_b
  * blocks filled), then EOI. */
 typedef struct fdj_enc_stream fdj_enc_stream;
 int fdj_enc_stream_begin(fdj_enc_stream **s, const fdj_enc_frame *f, const fdj_encode_params *p,
-                         fdj_buf *out, char *msg);
+                         const fdj_kernels *k, fdj_buf *out, char *msg);
 int fdj_enc_stream_rows(fdj_enc_stream *s, int mcu_row);
 /* Flush and write EOI when ok; always frees the stream. */
 int fdj_enc_stream_end(fdj_enc_stream *s, int ok);

@@ -92,12 +92,12 @@ int fdj_encode(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
         free(div);
         return st;
     }
-    st = fdj_enc_band_init(&band, &f, msg);
+    st = fdj_enc_band_init_k(&band, &f, &kern, msg);
     if (st == FDJ_OK && streaming) {
         /* a rough size guess (capped) saves most of the output buffer's regrowth */
         size_t guess = (size_t)f.width * (size_t)f.height / 4 + 1024;
         fdj_buf_reserve(&b, guess < ((size_t)16 << 20) ? guess : ((size_t)16 << 20));
-        st = fdj_enc_stream_begin(&stream, &f, p, &b, msg);
+        st = fdj_enc_stream_begin(&stream, &f, p, &kern, &b, msg);
     }
     if (st == FDJ_OK) {
         for (my = 0; my < f.mcus_y && st == FDJ_OK; my++) {

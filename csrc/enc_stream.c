@@ -144,9 +144,9 @@ int fdj_encode_begin(fdj_encoder **ep, const fdj_encode_params *p, fdj_write_fn 
     e->out.sink_ctx = e;
     if ((st = fdj_enc_alloc_coefs(&e->f, 1, e->msg)) != FDJ_OK)
         goto fail;
-    if ((st = fdj_enc_band_init(&e->band, &e->f, e->msg)) != FDJ_OK)
+    if ((st = fdj_enc_band_init_k(&e->band, &e->f, &e->kern, e->msg)) != FDJ_OK)
         goto fail;
-    st = fdj_enc_stream_begin(&e->stream, &e->f, &e->p, &e->out, e->msg);
+    st = fdj_enc_stream_begin(&e->stream, &e->f, &e->p, &e->kern, &e->out, e->msg);
     if (st == FDJ_OK && e->out.failed)
         st = output_status(e, FDJ_ERR_NOMEM);
     if (st != FDJ_OK)

@@ -10,7 +10,11 @@ cdef int _fill_params(fdj_encode_params *p, int width, int height, int in_color,
                       object qtables, object comp_qtable, object h_samp, object v_samp,
                       bint optimize, bint progressive, int restart_interval, int restart_rows,
                       bint keep_rgb, bint write_jfif, int density_unit, int x_density,
-                      int y_density, bint write_adobe, uint64_t max_pixels) except -1:
+                      int y_density, bint write_adobe, uint64_t max_pixels,
+                      int quality=0) except -1:
+    """qtables None: libjpeg's quality-scaled tables for `quality` (1..100, checked by
+    the caller), luma in slot 0 and chroma in the others comp_qtable names, made here
+    in C (no numpy arrays per call)."""
     cdef int i, j, n
     cdef const uint16_t[:, ::1] tv
     fdj_encode_params_init(p)
@@ -18,17 +22,28 @@ cdef int _fill_params(fdj_encode_params *p, int width, int height, int in_color,
     p.height = height
     p.in_color = in_color
     p.keep_rgb = keep_rgb
-    tabs = np.ascontiguousarray(qtables, dtype=np.uint16).reshape(-1, 64)
-    n = tabs.shape[0]
-    if n < 1 or n > 4:
-        raise ValueError(f"1 to 4 quantization tables are needed, got {n}")
-    p.num_qtables = n
-    tv = tabs  # typed view: 64 C reads per table, not 64 numpy scalar lookups (~70k instructions a call)
-    for i in range(n):
-        for j in range(64):
-            p.qtable[i][j] = tv[i, j]
     if len(comp_qtable) > 4 or len(h_samp) > 4 or len(h_samp) != len(v_samp):
         raise ValueError("at most 4 components, with one h and one v factor each")
+    if qtables is None:
+        if not 1 <= quality <= 100:
+            raise ValueError(f"quality must be in 1..100, got {quality}")
+        n = 1
+        for i in range(len(comp_qtable)):
+            if comp_qtable[i] < 0 or comp_qtable[i] > 3:
+                raise ValueError("table slots are 0..3")
+            n = max(n, <int>comp_qtable[i] + 1)
+        for i in range(n):
+            fdj_quality_table(quality, i > 0, 1, p.qtable[i])
+    else:
+        tabs = np.ascontiguousarray(qtables, dtype=np.uint16).reshape(-1, 64)
+        n = tabs.shape[0]
+        if n < 1 or n > 4:
+            raise ValueError(f"1 to 4 quantization tables are needed, got {n}")
+        tv = tabs  # typed view: 64 C reads per table, not 64 numpy scalar lookups (~70k instructions a call)
+        for i in range(n):
+            for j in range(64):
+                p.qtable[i][j] = tv[i, j]
+    p.num_qtables = n
     for i in range(len(comp_qtable)):
         p.comp_qtable[i] = comp_qtable[i]
     for i in range(len(h_samp)):
@@ -59,9 +74,10 @@ def encode_pixels(cnp.ndarray pixels, int in_color, qtables, comp_qtable, h_samp
                   int restart_rows=0, bint keep_rgb=False, bint write_jfif=True,
                   int density_unit=0, int x_density=1, int y_density=1,
                   bint write_adobe=False, extra_segments=b"", uint64_t max_pixels=0,
-                  int precision=8):
+                  int precision=8, int quality=0):
     """Encode a uint8 (H, W) or (H, W, C) array with any strides (checked by the caller);
-    precision=12: a uint16 array of 12-bit samples."""
+    precision=12: a uint16 array of 12-bit samples.  qtables None: libjpeg's tables for
+    `quality` (luma in slot 0, chroma in the slots above)."""
     cdef fdj_encode_params p
     cdef char msg[FDJ_MSG_SIZE]
     cdef uint8_t *out = NULL
@@ -77,7 +93,7 @@ def encode_pixels(cnp.ndarray pixels, int in_color, qtables, comp_qtable, h_samp
     _fill_params(&p, <int>pixels.shape[1], <int>pixels.shape[0], in_color, qtables, comp_qtable,
                  h_samp, v_samp, optimize, progressive, restart_interval, restart_rows,
                  keep_rgb, write_jfif, density_unit, x_density, y_density, write_adobe,
-                 max_pixels)
+                 max_pixels, quality)
     p.precision = precision
     extra = bytes(extra_segments)
     if extra.shape[0] > 0:

@@ -33,6 +33,10 @@ _IN_GRAY, _IN_RGB, _IN_CMYK = 1, 3, 4
 
 
 def _check_int(value, name, lo, hi):
+    if type(value) is int:  # the common case, without the ABC check (~1 us a call)
+        if not lo <= value <= hi:
+            raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
     value = int(value)
@@ -42,12 +46,16 @@ def _check_int(value, name, lo, hi):
 
 
 def _check_bool(value, name):
+    if value is False or value is True:
+        return value
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
     return bool(value)
 
 
 def _factors(subsampling):
+    if type(subsampling) is str and subsampling in SUBSAMPLING:
+        return SUBSAMPLING[subsampling]
     if isinstance(subsampling, numbers.Integral) and not isinstance(subsampling, bool):
         if int(subsampling) not in _PILLOW_SUBSAMPLING:
             raise ValueError(f"subsampling must be one of {sorted(SUBSAMPLING)} "
@@ -113,21 +121,28 @@ def _density(dpi):
 
 
 def _extra(extra_segments):
+    if type(extra_segments) is bytes:
+        return extra_segments
     try:
         return bytes(memoryview(extra_segments).cast("B"))
     except TypeError:
         raise TypeError("extra_segments must be bytes-like (complete APPn/COM segments)") from None
 
 
-def _quality_slots(quality, in_color, keep_rgb):
-    luma = _codec.quality_table(quality, False, True).reshape(64)
+def _quality_slot_list(in_color, keep_rgb):
+    """Table slot of each component for quality tables: luma in slot 0, chroma in 1."""
     if in_color == _IN_GRAY:
-        return luma.reshape(1, 64), [0]
+        return [0]
     if in_color == _IN_CMYK or keep_rgb:
         # libjpeg's RGB/CMYK colour spaces put every component on slot 0
-        return luma.reshape(1, 64), [0] * (4 if in_color == _IN_CMYK else 3)
-    chroma = _codec.quality_table(quality, True, True).reshape(64)
-    return np.stack([luma, chroma]), [0, 1, 1]
+        return [0] * (4 if in_color == _IN_CMYK else 3)
+    return [0, 1, 1]
+
+
+def _quality_slots(quality, in_color, keep_rgb):
+    slots = _quality_slot_list(in_color, keep_rgb)
+    tabs = [_codec.quality_table(quality, s > 0, True).reshape(64) for s in range(max(slots) + 1)]
+    return np.stack(tabs), slots
 
 
 def encode(raw: np.ndarray, table: TableSpec = None, *, quality: Optional[int] = None,
@@ -188,9 +203,11 @@ def encode(raw: np.ndarray, table: TableSpec = None, *, quality: Optional[int] =
     if table is not None and quality is not None:
         raise ValueError("give either table or quality, not both")
     if table is None:
+        # libjpeg's quality tables, made by the C call (no arrays here)
         quality = 75 if quality is None else _check_int(quality, "quality", 1, 100)
-        tabs, slots = _quality_slots(quality, in_color, keep_rgb)
+        tabs, slots = None, _quality_slot_list(in_color, keep_rgb)
     else:
+        quality = 0
         tabs, slots = table_slots(table, ncomp)
     h_samp, v_samp = _sampling_lists(in_color, factors, ncomp)
     pixels = raw if raw.ndim == 3 else raw[:, :, None]
@@ -202,7 +219,7 @@ def encode(raw: np.ndarray, table: TableSpec = None, *, quality: Optional[int] =
         progressive=progressive, restart_interval=restart_interval, restart_rows=restart_rows,
         keep_rgb=keep_rgb, write_jfif=not adobe, density_unit=unit, x_density=xd,
         y_density=yd, write_adobe=adobe, extra_segments=extra, max_pixels=max_pixels,
-        precision=precision)
+        precision=precision, quality=quality)
 
 
 def purify(pixels: np.ndarray, table: TableSpec = True, *, subsampling: str = "4:4:4",
