@@ -58,6 +58,7 @@ def encode_pixels(
     extra_segments: bytes = ...,
     max_pixels: int = ...,
     precision: int = ...,
+    quality: int = ...,  # with qtables None: libjpeg's tables for this quality, made in C
 ) -> bytes: ...
 def write_coefficient_arrays(
     coefficients: List[npt.NDArray[np.int16]],
