@@ -139,8 +139,16 @@ FDJ_AVX2 static inline void store_packed(uint8_t *out, __m256i lo, __m256i hi)
                         _mm256_permute4x64_epi64(_mm256_packus_epi16(lo, hi), 0xD8));
 }
 
+/* One vector of 16 int16 values 0..255 -> 16 bytes in order. */
+FDJ_AVX2 static inline void store_packed16(uint8_t *out, __m256i v)
+{
+    _mm_storeu_si128((__m128i *)(void *)out,
+                     _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi16(v, v), 0xD8)));
+}
+
 /* AVX2 sibling of the h2v1 row (enc_color.c fdj_h2v1_down_row): out[x] =
- * (a[2x] + a[2x+1] + (x & 1)) >> 1, 32 outputs per step. */
+ * (a[2x] + a[2x+1] + (x & 1)) >> 1, 32 outputs per step, then 16 (rows of
+ * 224-pixel crops: 112 = 3 x 32 + 16). */
 FDJ_AVX2 int fdj_h2v1_down_row_avx2(const uint8_t *a, int out_cols, uint8_t *out)
 {
     const __m256i bias = _mm256_set1_epi32(0x00010000); /* 0, 1, 0, 1, ... */
@@ -150,11 +158,15 @@ FDJ_AVX2 int fdj_h2v1_down_row_avx2(const uint8_t *a, int out_cols, uint8_t *out
         __m256i hi = _mm256_srli_epi16(_mm256_add_epi16(pair_sums(a + 2 * x + 32), bias), 1);
         store_packed(out + x, lo, hi);
     }
+    if (x + 16 <= out_cols) {
+        store_packed16(out + x, _mm256_srli_epi16(_mm256_add_epi16(pair_sums(a + 2 * x), bias), 1));
+        x += 16;
+    }
     return x;
 }
 
 /* AVX2 sibling of the h2v2 row (enc_color.c fdj_h2v2_down_row): out[x] =
- * (a[2x] + a[2x+1] + b[2x] + b[2x+1] + 1 + (x & 1)) >> 2, 32 outputs per step. */
+ * (a[2x] + a[2x+1] + b[2x] + b[2x+1] + 1 + (x & 1)) >> 2, 32 outputs per step, then 16. */
 FDJ_AVX2 int fdj_h2v2_down_row_avx2(const uint8_t *a, const uint8_t *b, int out_cols, uint8_t *out)
 {
     const __m256i bias = _mm256_set1_epi32(0x00020001); /* 1, 2, 1, 2, ... */
@@ -164,6 +176,11 @@ FDJ_AVX2 int fdj_h2v2_down_row_avx2(const uint8_t *a, const uint8_t *b, int out_
         __m256i hi = _mm256_add_epi16(_mm256_add_epi16(pair_sums(a + 2 * x + 32), pair_sums(b + 2 * x + 32)),
                                       bias);
         store_packed(out + x, _mm256_srli_epi16(lo, 2), _mm256_srli_epi16(hi, 2));
+    }
+    if (x + 16 <= out_cols) {
+        __m256i lo = _mm256_add_epi16(_mm256_add_epi16(pair_sums(a + 2 * x), pair_sums(b + 2 * x)), bias);
+        store_packed16(out + x, _mm256_srli_epi16(lo, 2));
+        x += 16;
     }
     return x;
 }
