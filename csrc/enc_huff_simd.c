@@ -86,19 +86,26 @@ FDJ_BMI2 static inline void pack16(__m256i v, __m256i a, uint32_t *out)
     _mm256_storeu_si256((__m256i *)(void *)(out + 8), _mm256_unpackhi_epi16(e, a));
 }
 
-FDJ_BMI2 void fdj_huff_block_seq_bmi2(coder *cd, const int16_t *zz, int ci)
+/* The block's entropy data; returns 0, committing nothing, when the block
+ * needs the scalar reference.  `checked`: the AC table may lack codes (an
+ * optimal table), so every AC symbol's word is tested for 0; without it the
+ * table has a code for every symbol an in-range 8-bit block can need
+ * (fdj_huff_code.full8, e.g. Annex K's). */
+FDJ_BMI2 static inline __attribute__((always_inline)) int
+block_avx2(coder *cd, const int16_t *zz, int ci, const uint64_t *dct, const uint64_t *act,
+           int ac_max, int dc_max, const int checked)
 {
-    const fdj_enc_frame *f = cd->f;
-    const fdj_enc_comp *cp = &f->comp[ci];
-    const uint64_t *dct = cd->dc_code[cp->dc_tbl].ent, *act = cd->ac_code[cp->ac_tbl].ent;
-    const int ac_max = FDJ_ENC_AC_MAX(f), dc_max = FDJ_ENC_DC_MAX(f);
     uint32_t pk[64];
     bitwriter *w = &cd->w;
     uint8_t *p;
     uint64_t acc, nz, ent;
-    int room, prev, k, n;
+    /* 16 * (zigzag position after the last coded one); the table index of an AC
+     * value at k with magnitude category n is 16 (k - prev) + n = 16 k - base + n */
+    ptrdiff_t base = 16;
+    int room, n;
     int32_t diff, s;
     uint32_t a;
+    const uint64_t *act16 = act + 16;
     {
         const __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)zz);
         const __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(zz + 16));
@@ -115,7 +122,7 @@ FDJ_BMI2 void fdj_huff_block_seq_bmi2(coder *cd, const int16_t *zz, int ci)
         __m256i z01, z23;
         /* |v| <= 2^ac_max - 1 for every AC value (-32768 gives 32768 unsigned: out) */
         if (FDJ_UNLIKELY(!_mm256_testz_si256(mx, _mm256_set1_epi16((short)(0xFFFF << ac_max)))))
-            goto reference;
+            return 0;
         z01 = _mm256_permute4x64_epi64(
             _mm256_packs_epi16(_mm256_cmpeq_epi16(a0, zero), _mm256_cmpeq_epi16(a1, zero)), 0xD8);
         z23 = _mm256_permute4x64_epi64(
@@ -132,52 +139,63 @@ FDJ_BMI2 void fdj_huff_block_seq_bmi2(coder *cd, const int16_t *zz, int ci)
     a = (uint32_t)((diff ^ s) - s);
     n = 32 - (int)_lzcnt_u32(a);
     if (FDJ_UNLIKELY(n > dc_max))
-        goto reference;
+        return 0;
     ent = dct[n];
     if (FDJ_UNLIKELY(ent == 0))
-        goto reference;
+        return 0;
     p = w->out->data + w->out->size;
     acc = w->acc;
     room = 64 - w->nbits;
     ENC_PUT((uint32_t)ent | _bzhi_u32((uint32_t)(diff + s), (unsigned)n), (int)(ent >> 32));
-    prev = 1;
     while (nz) {
+        ptrdiff_t k = (ptrdiff_t)_tzcnt_u64(nz);
+        ptrdiff_t u = (k << 4) - base; /* 16 r */
         uint32_t x;
-        int r;
-        k = (int)_tzcnt_u64(nz);
         nz = _blsr_u64(nz);
-        r = k - prev;
-        prev = k + 1;
-        if (FDJ_UNLIKELY(r > 15)) {
+        base = (k << 4) + 16;
+        if (FDJ_UNLIKELY(u > 255)) { /* runs of 16 zeros: ZRL */
             ent = act[0xF0];
-            if (FDJ_UNLIKELY(ent == 0))
-                goto reference;
+            if (checked && FDJ_UNLIKELY(ent == 0))
+                return 0;
             do {
                 ENC_PUT((uint32_t)ent, (int)(ent >> 32));
-                r -= 16;
-            } while (r > 15);
+                u -= 256;
+            } while (u > 255);
         }
         x = pk[k];
-        /* symbol r << 4 | n, n = 16 - lzcnt(x) */
-        ent = act[(r << 4) + 16 - (int)_lzcnt_u32(x)];
-        if (FDJ_UNLIKELY(ent == 0))
-            goto reference;
+        /* symbol 16 r + n, n = 16 - lzcnt(x) */
+        ent = act16[u - (ptrdiff_t)_lzcnt_u32(x)];
+        if (checked && FDJ_UNLIKELY(ent == 0))
+            return 0;
         ENC_PUT((uint32_t)ent | (x & 0xFFFF), (int)(ent >> 32));
     }
-    if (prev != 64) {
+    if (base != 64 * 16) {
         ent = act[0];
-        if (FDJ_UNLIKELY(ent == 0))
-            goto reference;
+        if (checked && FDJ_UNLIKELY(ent == 0))
+            return 0;
         ENC_PUT((uint32_t)ent, (int)(ent >> 32));
     }
     cd->last_dc[ci] = zz[0];
     w->out->size = (size_t)(p - w->out->data);
     w->acc = acc;
     w->nbits = 64 - room;
-    return;
-reference:
+    return 1;
+}
+
+FDJ_BMI2 void fdj_huff_block_seq_bmi2(coder *cd, const int16_t *zz, int ci)
+{
+    const fdj_enc_frame *f = cd->f;
+    const fdj_enc_comp *cp = &f->comp[ci];
+    const fdj_huff_code *ac = &cd->ac_code[cp->ac_tbl];
+    const uint64_t *dct = cd->dc_code[cp->dc_tbl].ent;
+    int ok;
+    if (f->precision != 12 && ac->full8)
+        ok = block_avx2(cd, zz, ci, dct, ac->ent, 10, 11, 0);
+    else
+        ok = block_avx2(cd, zz, ci, dct, ac->ent, FDJ_ENC_AC_MAX(f), FDJ_ENC_DC_MAX(f), 1);
     /* nothing is committed yet (bytes past out->size are scratch) */
-    fdj_huff_block_seq_scalar(cd, zz, ci);
+    if (FDJ_UNLIKELY(!ok))
+        fdj_huff_block_seq_scalar(cd, zz, ci);
 }
 
 #endif /* FDJ_X86_SIMD */

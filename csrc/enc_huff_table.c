@@ -44,6 +44,10 @@ int fdj_huff_derive(const fdj_huff_spec *s, fdj_huff_code *c, char *msg)
             return fdj_fail(msg, FDJ_ERR_ARGUMENT, "bad Huffman table (code space overflow)");
         code <<= 1;
     }
+    c->full8 = c->size[0x00] && c->size[0xF0];
+    for (k = 0; k < 256 && c->full8; k++)
+        if ((k & 15) >= 1 && (k & 15) <= 10 && !c->size[k])
+            c->full8 = 0;
     return FDJ_OK;
 }
 

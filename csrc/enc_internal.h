@@ -137,6 +137,9 @@ typedef struct fdj_huff_code {
      * coder: (size + s) << 32 | code << s with s = sym & 15 (the magnitude
      * category of a DC or AC symbol); 0 when the symbol has no code */
     uint64_t ent[256];
+    /* codes for every symbol of an 8-bit AC table: EOB, ZRL and r/n for
+     * r = 0..15, n = 1..10 (Annex K's tables; an optimal table may lack some) */
+    int full8;
 } fdj_huff_code;
 
 /* Annex K.3 tables: ac = 0/1, chroma = 0/1. */
