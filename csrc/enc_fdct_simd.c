@@ -257,67 +257,58 @@ FDJ_AVX2 static inline __m256i quantize8(const int32_t *dct, const fdj_divisors 
     return _mm256_sign_epi32(_mm256_cvttps_epi32(f), x);
 }
 
-/* Shuffles that gather zigzag runs of 8 from the natural rows: output group g
- * (zigzag 8g..8g+7) is the OR of the listed rows' shuffles (generated from
- * T.81 Figure A.6). */
-static const int8_t zz_shuffle[36][16] = {
-    {0, 1, 2, 3, -1, -1, -1, -1, -1, -1, 4, 5, 6, 7, -1, -1},  /* group 0 from row 0 */
-    {-1, -1, -1, -1, 0, 1, -1, -1, 2, 3, -1, -1, -1, -1, 4, 5},  /* group 0 from row 1 */
-    {-1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 0 from row 2 */
-    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9, 10, 11},  /* group 1 from row 0 */
-    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7, -1, -1, -1, -1},  /* group 1 from row 1 */
-    {2, 3, -1, -1, -1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1},  /* group 1 from row 2 */
-    {-1, -1, 0, 1, -1, -1, 2, 3, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 1 from row 3 */
-    {-1, -1, -1, -1, 0, 1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 1 from row 4 */
-    {8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 2 from row 1 */
-    {-1, -1, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 2 from row 2 */
-    {-1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 2 from row 3 */
-    {-1, -1, -1, -1, -1, -1, 2, 3, -1, -1, -1, -1, -1, -1, 4, 5},  /* group 2 from row 4 */
-    {-1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1, 2, 3, -1, -1},  /* group 2 from row 5 */
-    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1},  /* group 2 from row 6 */
-    {-1, -1, -1, -1, -1, -1, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1},  /* group 3 from row 0 */
-    {-1, -1, -1, -1, 10, 11, -1, -1, -1, -1, 12, 13, -1, -1, -1, -1},  /* group 3 from row 1 */
-    {-1, -1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1},  /* group 3 from row 2 */
-    {6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9},  /* group 3 from row 3 */
-    {6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9},  /* group 4 from row 4 */
-    {-1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7, -1, -1},  /* group 4 from row 5 */
-    {-1, -1, -1, -1, 2, 3, -1, -1, -1, -1, 4, 5, -1, -1, -1, -1},  /* group 4 from row 6 */
-    {-1, -1, -1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, -1, -1},  /* group 4 from row 7 */
-    {-1, -1, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 5 from row 1 */
-    {-1, -1, 12, 13, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 5 from row 2 */
-    {10, 11, -1, -1, -1, -1, -1, -1, 12, 13, -1, -1, -1, -1, -1, -1},  /* group 5 from row 3 */
-    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1},  /* group 5 from row 4 */
-    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9, -1, -1},  /* group 5 from row 5 */
-    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7},  /* group 5 from row 6 */
-    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 14, 15, -1, -1, -1, -1},  /* group 6 from row 3 */
-    {-1, -1, -1, -1, -1, -1, -1, -1, 12, 13, -1, -1, 14, 15, -1, -1},  /* group 6 from row 4 */
-    {-1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1, -1, -1, 12, 13},  /* group 6 from row 5 */
-    {-1, -1, -1, -1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 6 from row 6 */
-    {4, 5, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},  /* group 6 from row 7 */
-    {-1, -1, -1, -1, -1, -1, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1},  /* group 7 from row 5 */
-    {10, 11, -1, -1, -1, -1, 12, 13, -1, -1, 14, 15, -1, -1, -1, -1},  /* group 7 from row 6 */
-    {-1, -1, 8, 9, 10, 11, -1, -1, -1, -1, -1, -1, 12, 13, 14, 15},  /* group 7 from row 7 */
+/* Shuffles that gather zigzag runs of 16 from pairs of natural rows: output
+ * vector o (zigzag 16o..16o+15, its 128-bit halves 8 each) is the OR of the
+ * listed pairs' shuffles, R = (row 2p | row 2p+1), S = the same lane-swapped
+ * (generated from T.81 Figure A.6). */
+static const int8_t zz_shuffle2[24][32] = {
+    {0, 1, 2, 3, -1, -1, -1, -1, -1, -1, 4, 5, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7, -1, -1, -1, -1}, /* out 0 from R01 */
+    {-1, -1, -1, -1, 0, 1, -1, -1, 2, 3, -1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9, 10, 11}, /* out 0 from S01 */
+    {-1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1, 2, 3, -1, -1, -1, -1, -1, -1, -1, -1}, /* out 0 from R23 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, 3, -1, -1, -1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1}, /* out 0 from S23 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}, /* out 0 from S45 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1, 12, 13, -1, -1, -1, -1}, /* out 1 from R01 */
+    {8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1}, /* out 1 from S01 */
+    {-1, -1, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9}, /* out 1 from R23 */
+    {-1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1}, /* out 1 from S23 */
+    {-1, -1, -1, -1, -1, -1, 2, 3, -1, -1, -1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}, /* out 1 from R45 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1, 2, 3, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}, /* out 1 from S45 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}, /* out 1 from R67 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}, /* out 2 from R01 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1, -1, -1, 12, 13, -1, -1, -1, -1, -1, -1}, /* out 2 from R23 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 12, 13, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1}, /* out 2 from S23 */
+    {6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9, -1, -1}, /* out 2 from R45 */
+    {-1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1}, /* out 2 from S45 */
+    {-1, -1, -1, -1, 2, 3, -1, -1, -1, -1, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}, /* out 2 from R67 */
+    {-1, -1, -1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 7}, /* out 2 from S67 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}, /* out 3 from S23 */
+    {-1, -1, -1, -1, -1, -1, -1, -1, 12, 13, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 14, 15, -1, -1, -1, -1, -1, -1}, /* out 3 from R45 */
+    {-1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1, -1, -1, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}, /* out 3 from S45 */
+    {-1, -1, -1, -1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 8, 9, 10, 11, -1, -1, -1, -1, -1, -1, 12, 13, 14, 15}, /* out 3 from R67 */
+    {4, 5, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 10, 11, -1, -1, -1, -1, 12, 13, -1, -1, 14, 15, -1, -1, -1, -1}, /* out 3 from S67 */
 };
-#define M(i) _mm_loadu_si128((const __m128i *)(const void *)zz_shuffle[i])
+#define Z(i) _mm256_loadu_si256((const __m256i *)(const void *)zz_shuffle2[i])
 
 FDJ_AVX2 void fdj_quantize_avx2(const int32_t dct[64], const fdj_divisors *d, int16_t out[64])
 {
-    __m128i row[8];
-    int r;
-    for (r = 0; r < 8; r++) {
-        __m256i q = quantize8(dct, d, 8 * r);
-        row[r] = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    __m256i r[4], s[4];
+    int p;
+    for (p = 0; p < 4; p++) {
+        /* rows 2p and 2p+1 as int16: (row 2p | row 2p+1), and swapped */
+        __m256i q = _mm256_packs_epi32(quantize8(dct, d, 16 * p), quantize8(dct, d, 16 * p + 8));
+        r[p] = _mm256_permute4x64_epi64(q, 0xD8);
+        s[p] = _mm256_permute4x64_epi64(q, 0x8D);
     }
-    _mm_storeu_si128((__m128i *)(void *)(out + 0), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[0], M(0)), _mm_shuffle_epi8(row[1], M(1))), _mm_shuffle_epi8(row[2], M(2))));
-    _mm_storeu_si128((__m128i *)(void *)(out + 8), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[0], M(3)), _mm_shuffle_epi8(row[1], M(4))), _mm_shuffle_epi8(row[2], M(5))), _mm_shuffle_epi8(row[3], M(6))), _mm_shuffle_epi8(row[4], M(7))));
-    _mm_storeu_si128((__m128i *)(void *)(out + 16), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[1], M(8)), _mm_shuffle_epi8(row[2], M(9))), _mm_shuffle_epi8(row[3], M(10))), _mm_shuffle_epi8(row[4], M(11))), _mm_shuffle_epi8(row[5], M(12))), _mm_shuffle_epi8(row[6], M(13))));
-    _mm_storeu_si128((__m128i *)(void *)(out + 24), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[0], M(14)), _mm_shuffle_epi8(row[1], M(15))), _mm_shuffle_epi8(row[2], M(16))), _mm_shuffle_epi8(row[3], M(17))));
-    _mm_storeu_si128((__m128i *)(void *)(out + 32), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[4], M(18)), _mm_shuffle_epi8(row[5], M(19))), _mm_shuffle_epi8(row[6], M(20))), _mm_shuffle_epi8(row[7], M(21))));
-    _mm_storeu_si128((__m128i *)(void *)(out + 40), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[1], M(22)), _mm_shuffle_epi8(row[2], M(23))), _mm_shuffle_epi8(row[3], M(24))), _mm_shuffle_epi8(row[4], M(25))), _mm_shuffle_epi8(row[5], M(26))), _mm_shuffle_epi8(row[6], M(27))));
-    _mm_storeu_si128((__m128i *)(void *)(out + 48), _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[3], M(28)), _mm_shuffle_epi8(row[4], M(29))), _mm_shuffle_epi8(row[5], M(30))), _mm_shuffle_epi8(row[6], M(31))), _mm_shuffle_epi8(row[7], M(32))));
-    _mm_storeu_si128((__m128i *)(void *)(out + 56), _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(row[5], M(33)), _mm_shuffle_epi8(row[6], M(34))), _mm_shuffle_epi8(row[7], M(35))));
+    _mm256_storeu_si256((__m256i *)(void *)(out + 0),
+                        _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(r[0], Z(0)), _mm256_shuffle_epi8(s[0], Z(1))), _mm256_shuffle_epi8(r[1], Z(2))), _mm256_shuffle_epi8(s[1], Z(3))), _mm256_shuffle_epi8(s[2], Z(4))));
+    _mm256_storeu_si256((__m256i *)(void *)(out + 16),
+                        _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(_mm256_or_si256(_mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(r[0], Z(5)), _mm256_shuffle_epi8(s[0], Z(6))), _mm256_shuffle_epi8(r[1], Z(7))), _mm256_shuffle_epi8(s[1], Z(8))), _mm256_shuffle_epi8(r[2], Z(9))), _mm256_shuffle_epi8(s[2], Z(10))), _mm256_shuffle_epi8(r[3], Z(11))));
+    _mm256_storeu_si256((__m256i *)(void *)(out + 32),
+                        _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(_mm256_or_si256(_mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(r[0], Z(12)), _mm256_shuffle_epi8(r[1], Z(13))), _mm256_shuffle_epi8(s[1], Z(14))), _mm256_shuffle_epi8(r[2], Z(15))), _mm256_shuffle_epi8(s[2], Z(16))), _mm256_shuffle_epi8(r[3], Z(17))), _mm256_shuffle_epi8(s[3], Z(18))));
+    _mm256_storeu_si256((__m256i *)(void *)(out + 48),
+                        _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(s[1], Z(19)), _mm256_shuffle_epi8(r[2], Z(20))), _mm256_shuffle_epi8(s[2], Z(21))), _mm256_shuffle_epi8(r[3], Z(22))), _mm256_shuffle_epi8(s[3], Z(23))));
 }
-#undef M
+#undef Z
 
 FDJ_AVX2 void fdj_quantize_dequantize_avx2(const int32_t dct[64], const fdj_divisors *d,
                                            int32_t out[64])

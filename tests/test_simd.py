@@ -51,6 +51,7 @@ class KernelHooks:
         lib.fdj_hook_idct_rq_row.argtypes = [p, n, p, p, p]
         lib.fdj_hook_purify_blocks.argtypes = [p, n, p, ctypes.c_int, p, p]
         lib.fdj_hook_downsample_row.argtypes = [p, p, ctypes.c_int, ctypes.c_int, p]
+        lib.fdj_hook_quantize.argtypes = [p, n, p, ctypes.c_int, p]
         lib.fdj_hook_huff_blocks.argtypes = [p, n, ctypes.c_int, p, n, ctypes.POINTER(n), p]
         lib.fdj_hook_rgb_ycc_row.argtypes = [p, ctypes.c_int, ctypes.c_int, p, p, p]
         lib.fdj_hook_ycc_rgb_row.argtypes = [p, p, p, ctypes.c_int, ctypes.c_int, p]
@@ -152,6 +153,17 @@ class KernelHooks:
         if st != 0:
             raise ValueError("no fused IDCT kernel is active")
         return dst if t is not None else (dst, acc.astype(bool))
+
+    def _quantize(self, dct, qtable, level):
+        """The encoder's quantizer of `level` on (n, 64) int32 natural-order DCT blocks:
+        (n, 64) int16 in zigzag order."""
+        dct = np.ascontiguousarray(dct, dtype=np.int32)
+        q = np.ascontiguousarray(qtable, dtype=np.uint16).reshape(64)
+        out = np.empty(dct.shape, dtype=np.int16)
+        if self.lib.fdj_hook_quantize(self._ptr(dct), dct.shape[0], self._ptr(q), level,
+                                      self._ptr(out)) != 0:
+            raise ValueError(f"SIMD level {level} is not available here")
+        return out
 
     def _downsample_row(self, a, b, level):
         """The encoder's h2v1 (b None) or h2v2 downsampling of uint8 rows of even length at
@@ -388,6 +400,34 @@ def test_fdct_avx2_equals_scalar(hooks):
     simd = hooks._fdct_blocks(px, 2)
     assert np.array_equal(simd, hooks._fdct_blocks(px, 0))
     assert np.array_equal(simd, fdct_model(px))
+
+
+def quantize_model(dct, q):
+    """jcdctmgr.c's quantizer: dct / (8 q) rounded half away from zero, in zigzag order."""
+    d = 8 * q.reshape(64).astype(np.int64)
+    x = dct.astype(np.int64)
+    v = np.sign(x) * ((np.abs(x) + d // 2) // d)
+    return v[:, ZIGZAG].astype(np.int16)
+
+
+def test_quantizer_avx2_equals_scalar_and_model(hooks):
+    rng = np.random.default_rng(9)
+    # every ISLOW output range (|x| <= 8192 for 8-bit samples), the rounding ties, and
+    # distinct values per position so a wrong zigzag lane cannot go unnoticed
+    dct = [rng.integers(-8192, 8193, size=(3000, 64)),
+           np.tile(np.arange(64) * 97 - 3000, (1, 1)), np.full((1, 64), 8192), np.full((1, 64), -8192),
+           np.zeros((1, 64))]
+    dct = np.concatenate(dct).astype(np.int32)
+    tables = [np.ones(64), np.arange(1, 65), fdjpeg.tables.feature_distillation().reshape(64),
+              np.full(64, 255), np.full(64, 8191), rng.integers(1, 65536, size=64)]
+    levels = [0] + ([2] if hooks._simd_level() >= 2 else [])
+    for q in tables:
+        q = np.asarray(q, dtype=np.uint16)
+        ties = (np.arange(64) % 7 - 3) * 8 * q.astype(np.int64) + 4 * q.astype(np.int64)  # x = (k + 1/2) 8q
+        x = np.concatenate([dct, np.clip(ties, -2**31, 2**31 - 1)[None].astype(np.int32)])
+        want = quantize_model(x, q)
+        for level in levels:
+            assert np.array_equal(hooks._quantize(x, q, level), want), (level, q[:4])
 
 
 def downsample_model(a, b=None):

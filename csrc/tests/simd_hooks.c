@@ -140,6 +140,22 @@ int fdj_hook_idct_rq_row(const int16_t *coef, size_t n, const int32_t *q, const 
     return 0;
 }
 
+/* The encoder's quantizer of `level` on n (64,) int32 DCT blocks (natural
+ * order) with qtable: n (64,) int16 blocks in zigzag order.  -1 when the
+ * level is not available. */
+int fdj_hook_quantize(const int32_t *dct, size_t n, const uint16_t *qtable, int level, int16_t *out)
+{
+    fdj_kernels k;
+    fdj_divisors dv;
+    size_t i;
+    if (kernels_at(level, &k))
+        return -1;
+    fdj_enc_divisors_init(&dv, qtable, &k);
+    for (i = 0; i < n; i++)
+        fdj_quantize_block(dct + 64 * i, &dv, out + 64 * i);
+    return 0;
+}
+
 /* purify's block pipeline (FDCT, quantize/dequantize by qtable, IDCT) at
  * `level` on n 8x8 uint8 blocks taken in pairs side by side (an odd last
  * block with a copy of itself): the fused two-block kernel where the level
