@@ -129,10 +129,16 @@ block_avx2(coder *cd, const int16_t *zz, int ci, const uint64_t *dct, const uint
             _mm256_packs_epi16(_mm256_cmpeq_epi16(a2, zero), _mm256_cmpeq_epi16(a3, zero)), 0xD8);
         nz = ~((uint64_t)(uint32_t)_mm256_movemask_epi8(z01) |
                (uint64_t)(uint32_t)_mm256_movemask_epi8(z23) << 32) & ~(uint64_t)1;
+        /* the walk reads pk only where nz has bits: skip the all-zero tail */
         pack16(v0, a0, pk);
-        pack16(v1, a1, pk + 16);
-        pack16(v2, a2, pk + 32);
-        pack16(v3, a3, pk + 48);
+        if (nz >> 16) {
+            pack16(v1, a1, pk + 16);
+            if (nz >> 32) {
+                pack16(v2, a2, pk + 32);
+                if (nz >> 48)
+                    pack16(v3, a3, pk + 48);
+            }
+        }
     }
     diff = zz[0] - cd->last_dc[ci];
     s = diff >> 31;
