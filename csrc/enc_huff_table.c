@@ -23,7 +23,7 @@ void fdj_huff_std_spec(int ac, int chroma, fdj_huff_spec *out)
 /* Canonical codes (T.81 C.2): lengths in order, codes counting up. */
 int fdj_huff_derive(const fdj_huff_spec *s, fdj_huff_code *c, char *msg)
 {
-    int k, i, p = 0;
+    int k, i, p = 0, n8 = 0;
     uint32_t code = 0;
     memset(c, 0, sizeof *c);
     for (k = 1; k <= 16; k++) {
@@ -37,6 +37,8 @@ int fdj_huff_derive(const fdj_huff_spec *s, fdj_huff_code *c, char *msg)
             c->code[sym] = (uint16_t)code;
             c->size[sym] = (uint8_t)k;
             c->ent[sym] = (uint64_t)(k + (sym & 15)) << 32 | (uint64_t)code << (sym & 15);
+            /* the 162 symbols of 8-bit AC coding (symbols are distinct) */
+            n8 += ((sym & 15) >= 1 && (sym & 15) <= 10) || sym == 0x00 || sym == 0xF0;
             code++;
         }
         /* all-ones codes are reserved: the next length must start below 2^k */
@@ -44,10 +46,7 @@ int fdj_huff_derive(const fdj_huff_spec *s, fdj_huff_code *c, char *msg)
             return fdj_fail(msg, FDJ_ERR_ARGUMENT, "bad Huffman table (code space overflow)");
         code <<= 1;
     }
-    c->full8 = c->size[0x00] && c->size[0xF0];
-    for (k = 0; k < 256 && c->full8; k++)
-        if ((k & 15) >= 1 && (k & 15) <= 10 && !c->size[k])
-            c->full8 = 0;
+    c->full8 = n8 == 162;
     return FDJ_OK;
 }
 

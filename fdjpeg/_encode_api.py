@@ -30,6 +30,7 @@ SUBSAMPLING = {
 _PILLOW_SUBSAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}
 
 _IN_GRAY, _IN_RGB, _IN_CMYK = 1, 3, 4
+_NCOMP = {_IN_GRAY: 1, _IN_RGB: 3, _IN_CMYK: 4}
 
 
 def _check_int(value, name, lo, hi):
@@ -199,7 +200,7 @@ def encode(raw: np.ndarray, table: TableSpec = None, *, quality: Optional[int] =
         max_pixels = 0
     else:
         max_pixels = _check_int(max_pixels, "max_pixels", 1, 2 ** 63 - 1)
-    ncomp = {_IN_GRAY: 1, _IN_RGB: 3, _IN_CMYK: 4}[in_color]
+    ncomp = _NCOMP[in_color]
     if table is not None and quality is not None:
         raise ValueError("give either table or quality, not both")
     if table is None:
