@@ -31,6 +31,7 @@ _PILLOW_SUBSAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}
 
 _IN_GRAY, _IN_RGB, _IN_CMYK = 1, 3, 4
 _NCOMP = {_IN_GRAY: 1, _IN_RGB: 3, _IN_CMYK: 4}
+_UINT8 = np.dtype(np.uint8)
 
 
 def _check_int(value, name, lo, hi):
@@ -180,6 +181,21 @@ def encode(raw: np.ndarray, table: TableSpec = None, *, quality: Optional[int] =
         jpg = fdjpeg.encode(pixels, quality=90, subsampling="4:2:0")   # as Pillow's save
         jpg = fdjpeg.encode(pixels, "fd")       # two-pass: the sensor writes the FD table
     """
+    # The plain call -- a uint8 (H, W, 3) ndarray, quality tables, no other option -- takes
+    # the same C call as the checks below would make, with the checks in short (per call
+    # ~3 us less: a 224x224 encode is ~230 us).  Anything else goes the general way.
+    if (table is None and type(raw) is np.ndarray and raw.dtype is _UINT8 and raw.ndim == 3
+            and raw.shape[2] == 3 and raw.shape[0] and raw.shape[1]
+            and (quality is None or (type(quality) is int and 1 <= quality <= 100))
+            and type(subsampling) is str and subsampling in SUBSAMPLING
+            and optimize is False and progressive is False and keep_rgb is False
+            and type(restart_interval) is int and restart_interval == 0
+            and type(restart_rows) is int and restart_rows == 0
+            and dpi is None and type(extra_segments) is bytes and not extra_segments
+            and max_pixels is None):
+        h, v = SUBSAMPLING[subsampling]
+        return _codec.encode_pixels(raw, _IN_RGB, None, [0, 1, 1], [h, 1, 1], [v, 1, 1],
+                                    quality=75 if quality is None else quality)
     precision = 8
     if isinstance(raw, np.ndarray) and raw.dtype == np.uint16:
         precision = 12

@@ -506,6 +506,29 @@ def test_encode_errors():
     assert encode(img, max_pixels=256)  # exactly at the limit is fine
 
 
+@pytest.mark.parametrize("sub", ["4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1"])
+def test_plain_call_shortcut_equals_general_path(sub):
+    """encode(rgb, quality=, subsampling=) takes a shortcut past the argument checks: the
+    same bytes as the general path (forced here by options of equal meaning in other types),
+    and Pillow's bytes where Pillow has the setting."""
+    img = data.chelsea()[:61, :83]
+    pil_sub = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
+    for q in (None, 1, 33, 75, 100):
+        fast = encode(img, quality=q, subsampling=sub)
+        assert fast == encode(img, quality=q, subsampling=sub, optimize=np.False_)
+        assert fast == encode(img, quality=q, subsampling=sub, restart_interval=np.int64(0))
+        assert fast == encode(img.copy(order="F"), quality=q, subsampling=sub)  # any strides
+        if sub in pil_sub:
+            assert fast == pil_save(img, quality=75 if q is None else q, subsampling=pil_sub[sub])
+    # what the shortcut does not take still goes through the checks
+    with pytest.raises(TypeError, match="quality"):
+        encode(img, quality=np.float64(75))
+    with pytest.raises(TypeError, match="optimize"):
+        encode(img, optimize=0)
+    with pytest.raises(TypeError, match="restart_interval"):
+        encode(img, restart_interval=0.0)
+
+
 def test_encode_releases_nothing_on_error_and_is_reentrant():
     """Many encodes from threads give the same bytes as serial ones."""
     from concurrent.futures import ThreadPoolExecutor
