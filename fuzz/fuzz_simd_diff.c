@@ -77,6 +77,9 @@ static void check_encode_side(const result *r)
         p.h_samp[0] = 2;
         p.v_samp[0] = r->h & 1 ? 1 : 2;
     }
+    /* optimal tables for odd widths: the AVX2 block coder's path for tables that may
+     * lack codes (Annex K's have them all) */
+    p.optimize = r->w & 1;
     for (s = 0; s < 2; s++) {
         set_scalar(s == 0);
         st[s] = fdj_encode(&p, r->pix, (ptrdiff_t)r->w * r->c, r->c, 1, &jpg[s], &n[s], msg);
