@@ -46,6 +46,7 @@ void fdj_kernels_init(fdj_kernels *k, int level)
     k->abs_above = fdj_abs_above_scalar;
     k->huff_block_seq = fdj_huff_block_seq_scalar;
     k->huff_mcu_seq = fdj_decode_mcu_sequential_scalar;
+    k->huff_mcu_seq_rq = fdj_decode_mcu_sequential_rq_scalar;
 #ifdef FDJ_X86_SIMD
     if (level >= FDJ_SIMD_AVX2) {
         k->level = FDJ_SIMD_AVX2;
@@ -70,9 +71,11 @@ void fdj_kernels_init(fdj_kernels *k, int level)
         k->abs_above = fdj_abs_above_sse2;
         k->idct_4x4_q = fdj_idct_4x4_q_avx2; /* scaled decode */
         k->idct_2x2_q = fdj_idct_2x2_q_avx2;
+        k->idct_pre_row = fdj_idct_islow_pre_row_avx2; /* one-pass FD rows */
         if (__builtin_cpu_supports("bmi2") && __builtin_cpu_supports("bmi") && has_lzcnt()) {
             k->huff_block_seq = fdj_huff_block_seq_bmi2;
             k->huff_mcu_seq = fdj_decode_mcu_sequential_bmi2;
+            k->huff_mcu_seq_rq = fdj_decode_mcu_sequential_rq_bmi2;
         }
     }
 #endif
