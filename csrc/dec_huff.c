@@ -266,6 +266,7 @@ int fdj_prepare_scan_tables(fdj_decoder *d)
         fdj_kernels_init(&k, fdj_simd_level());
         d->huff_mcu_seq = k.huff_mcu_seq;
         d->huff_mcu_seq_rq = k.huff_mcu_seq_rq;
+        d->huff_mcu_seq_dc = k.huff_mcu_seq_dc;
     }
     for (i = 0; i < d->scan_ncomp; i++) {
         int need_dc = !d->info.progressive || (d->Ss == 0 && d->Ah == 0);
@@ -319,6 +320,11 @@ void fdj_reset_entropy(fdj_decoder *d)
 #define DEC_HUFF_MCU_NAME fdj_skip_mcu_sequential_scalar
 #define DEC_HUFF_MCU_ATTR
 #define DEC_HUFF_MCU_SKIP
+#include "dec_huff_mcu.h"
+/* its DC-only variant (scale=8: 1x1 IDCTs read nothing else) */
+#define DEC_HUFF_MCU_NAME fdj_decode_mcu_sequential_dc_scalar
+#define DEC_HUFF_MCU_ATTR
+#define DEC_HUFF_MCU_DCONLY
 #include "dec_huff_mcu.h"
 /* and its one-pass FD variant: requantized values stored (d->rq_lut) */
 #define DEC_HUFF_MCU_NAME fdj_decode_mcu_sequential_rq_scalar

@@ -18,6 +18,9 @@
  * |c|; if some R leaves int16 the MCU is decoded again raw from its start
  * (bit state and DC predictions restored) and its blocks are marked in
  * d->rq_raw, so the row stage requantizes them itself.
+ * With DEC_HUFF_MCU_DCONLY it stores the DC coefficients only (the AC symbols
+ * are decoded for their bits, nothing else): for decodes whose every IDCT is
+ * 1x1 (scale=8), which read nothing but the DC.
  */
 #ifndef FDJ_DEC_HUFF_MCU_HELPERS
 #define FDJ_DEC_HUFF_MCU_HELPERS
@@ -87,7 +90,7 @@ static int huff_decode_slow(uint64_t *acc, int *nbits, const fdj_huff *t)
 #endif /* FDJ_DEC_HUFF_MCU_SLOW */
 
 #ifdef DEC_HUFF_MCU_NAME
-#ifdef DEC_HUFF_MCU_SKIP
+#if defined(DEC_HUFF_MCU_SKIP) || defined(DEC_HUFF_MCU_DCONLY)
 #define SEQ_STORE(blk, k, v) ((void)(v)) /* computed for nothing: optimised away */
 #elif defined(DEC_HUFF_MCU_RQ)
 /* k: zigzag position; c: the int16 coefficient value the plain decoder stores */
@@ -108,6 +111,11 @@ static int huff_decode_slow(uint64_t *acc, int *nbits, const fdj_huff *t)
     } while (0)
 #else
 #define SEQ_STORE(blk, k, v) ((blk)[fdj_zigzag_to_natural[k]] = (int16_t)(v))
+#endif
+#ifdef DEC_HUFF_MCU_DCONLY
+#define SEQ_STORE_DC(blk, v) ((blk)[0] = (int16_t)(v))
+#else
+#define SEQ_STORE_DC(blk, v) SEQ_STORE(blk, 0, v)
 #endif
 #ifdef DEC_HUFF_MCU_RQ
 /* the bit state at the MCU's start, kept before the first slow refill changes it */
@@ -225,7 +233,7 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
         }
         dc_pred += s;
         comp->dc_pred = dc_pred;
-        SEQ_STORE(blk, 0, dc_pred);
+        SEQ_STORE_DC(blk, dc_pred);
         for (k = 1; k < 64; k++) {
             int rs, r, f;
             SEQ_REFILL();
@@ -294,6 +302,7 @@ rq_redo:
 #endif
 }
 #undef SEQ_SAVE_STATE
+#undef SEQ_STORE_DC
 #undef SEQ_REFILL
 #undef SEQ_DECODE
 #undef SEQ_LIM
@@ -303,5 +312,6 @@ rq_redo:
 #undef DEC_HUFF_MCU_SKIP
 #undef DEC_HUFF_MCU_RQ
 #undef DEC_HUFF_MCU_RAW
+#undef DEC_HUFF_MCU_DCONLY
 
 #endif /* DEC_HUFF_MCU_NAME */

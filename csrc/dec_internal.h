@@ -117,6 +117,7 @@ FDJ_INLINE int32_t fdj_rq_value(const fdj_rq_lut *L, int k, int c)
 struct fdj_decoder {
     fdj_huff_mcu_fn huff_mcu_seq; /* sequential MCU decoder of the kernel level (dec_huff.c) */
     fdj_huff_mcu_fn huff_mcu_seq_rq; /* its one-pass FD variant (DEC_HUFF_MCU_RQ) */
+    fdj_huff_mcu_fn huff_mcu_seq_dc; /* its DC-only variant (DEC_HUFF_MCU_DCONLY, scale=8) */
     /* one-pass FD in the Huffman decoder, set by the row engine for a streaming decode
      * (dec_rows.c; NULL when off): the table per component, and for an MCU redone raw
      * (a requantized value outside int16) a mark per block of the group buffer */
@@ -185,6 +186,8 @@ int fdj_end_scan(fdj_decoder *d);
 int fdj_decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[], int *togo);
 /* the same with one-pass FD in the Huffman decoder (d->rq_lut set; sequential Huffman) */
 int fdj_decode_mcu_rq(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[], int *togo);
+/* the same storing DC coefficients only (every IDCT 1x1; sequential Huffman) */
+int fdj_decode_mcu_dc(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[], int *togo);
 int fdj_decode_all_scans(fdj_decoder *d); /* every remaining scan into whole-image buffers */
 
 /* dec_rows.c: output geometry and the row engine */

@@ -141,6 +141,7 @@ struct fdj_engine {
     int16_t *rowbuf[FDJ_MAX_COMPONENTS]; /* one group of coefficients (streaming) */
     size_t rowsize[FDJ_MAX_COMPONENTS];
     int rq;                         /* one-pass FD in the Huffman decoder (streaming) */
+    int dconly;                     /* every IDCT 1x1 (scale=8): the decoder stores DCs only */
     uint8_t *rqraw[FDJ_MAX_COMPONENTS]; /* its per-block "decoded raw" marks (d->rq_raw) */
     int togo;                       /* MCUs left in the restart interval */
     int mcus_per_group;             /* MCUs of one group in the scan */
@@ -389,6 +390,10 @@ int fdj_engine_start(fdj_decoder *d, fdj_engine *e, int x0, int y0, int x1, int 
     st = fdj_begin_scan(d);
     if (st != FDJ_OK)
         return st;
+    e->dconly = !d->info.arithmetic && !d->info.progressive;
+    for (c = 0; c < d->ncomp; c++)
+        if (e->o.g.bs[c] != 1)
+            e->dconly = 0;
     if (e->rq)
         for (c = 0; c < d->scan_ncomp; c++)
             fdj_huff_build_fast_rq(&d->ac[d->scan_ta[c]]);
@@ -453,16 +458,25 @@ static int produce_group(fdj_decoder *d, fdj_engine *e, int r)
         /* rows before the window are walked only for their entropy state (skip mode:
          * bit position and DC predictions, no coefficient stored or cleared) */
         if (!skip)
-            for (c = 0; c < d->ncomp; c++)
-                memset(e->rowbuf[c], 0, e->rowsize[c]);
+            for (c = 0; c < d->ncomp; c++) {
+                if (e->dconly) {
+                    /* the 1x1 IDCTs read the DCs only (left zero where data ran out) */
+                    size_t i, nb = e->rowsize[c] / (64 * sizeof(int16_t));
+                    for (i = 0; i < nb; i++)
+                        e->rowbuf[c][i * 64] = 0;
+                } else {
+                    memset(e->rowbuf[c], 0, e->rowsize[c]);
+                }
+            }
         d->cur_imcu_row = r;
         if (d->ncomp == 1) {
             bc[0] = 0;
             for (mx = e->first_mcu; mx < d->comp[0].width_in_blocks; mx++) {
                 blocks[0] = e->rowbuf[0] + (size_t)mx * 64;
-                st = skip    ? fdj_skip_mcu(d, 1, bc, &e->togo)
-                     : e->rq ? fdj_decode_mcu_rq(d, blocks, 1, bc, &e->togo)
-                             : fdj_decode_mcu(d, blocks, 1, bc, &e->togo);
+                st = skip        ? fdj_skip_mcu(d, 1, bc, &e->togo)
+                     : e->rq     ? fdj_decode_mcu_rq(d, blocks, 1, bc, &e->togo)
+                     : e->dconly ? fdj_decode_mcu_dc(d, blocks, 1, bc, &e->togo)
+                                 : fdj_decode_mcu(d, blocks, 1, bc, &e->togo);
                 if (st != FDJ_OK)
                     return st;
             }
@@ -479,9 +493,10 @@ static int produce_group(fdj_decoder *d, fdj_engine *e, int r)
                             bc[n++] = i;
                         }
                 }
-                st = skip    ? fdj_skip_mcu(d, n, bc, &e->togo)
-                     : e->rq ? fdj_decode_mcu_rq(d, blocks, n, bc, &e->togo)
-                             : fdj_decode_mcu(d, blocks, n, bc, &e->togo);
+                st = skip        ? fdj_skip_mcu(d, n, bc, &e->togo)
+                     : e->rq     ? fdj_decode_mcu_rq(d, blocks, n, bc, &e->togo)
+                     : e->dconly ? fdj_decode_mcu_dc(d, blocks, n, bc, &e->togo)
+                                 : fdj_decode_mcu(d, blocks, n, bc, &e->togo);
                 if (st != FDJ_OK)
                     return st;
             }

@@ -47,6 +47,7 @@ void fdj_kernels_init(fdj_kernels *k, int level)
     k->huff_block_seq = fdj_huff_block_seq_scalar;
     k->huff_mcu_seq = fdj_decode_mcu_sequential_scalar;
     k->huff_mcu_seq_rq = fdj_decode_mcu_sequential_rq_scalar;
+    k->huff_mcu_seq_dc = fdj_decode_mcu_sequential_dc_scalar;
 #ifdef FDJ_X86_SIMD
     if (level >= FDJ_SIMD_AVX2) {
         k->level = FDJ_SIMD_AVX2;
@@ -76,6 +77,7 @@ void fdj_kernels_init(fdj_kernels *k, int level)
             k->huff_block_seq = fdj_huff_block_seq_bmi2;
             k->huff_mcu_seq = fdj_decode_mcu_sequential_bmi2;
             k->huff_mcu_seq_rq = fdj_decode_mcu_sequential_rq_bmi2;
+            k->huff_mcu_seq_dc = fdj_decode_mcu_sequential_dc_bmi2;
         }
     }
 #endif

@@ -42,6 +42,8 @@ int fdj_decode_mcu_sequential_scalar(struct fdj_decoder *d, int16_t *const block
                                      const int block_comp[]);
 int fdj_decode_mcu_sequential_rq_scalar(struct fdj_decoder *d, int16_t *const blocks[],
                                         int nblocks, const int block_comp[]);
+int fdj_decode_mcu_sequential_dc_scalar(struct fdj_decoder *d, int16_t *const blocks[],
+                                        int nblocks, const int block_comp[]);
 
 typedef void (*fdj_idct_fn)(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
 typedef void (*fdj_fdct_fn)(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
@@ -199,6 +201,7 @@ typedef struct fdj_kernels {
     fdj_huff_block_fn huff_block_seq;   /* never NULL */
     fdj_huff_mcu_fn huff_mcu_seq;       /* never NULL */
     fdj_huff_mcu_fn huff_mcu_seq_rq;    /* never NULL: its one-pass FD variant (dec_huff_mcu.h) */
+    fdj_huff_mcu_fn huff_mcu_seq_dc;    /* never NULL: its DC-only variant (scale=8) */
     fdj_idct_pre_row_fn idct_pre_row;   /* one-pass FD after the Huffman decoder's requantization */
     /* scaled decode (dec_idct_scaled_simd.c): dequantize + jidctred.c 4x4 IDCT
      * (4x4 pixels out); returns 0, writing nothing, for a block it cannot
@@ -254,6 +257,8 @@ void fdj_huff_block_seq_bmi2(struct coder *cd, const int16_t *zz, int ci);
 int fdj_decode_mcu_sequential_bmi2(struct fdj_decoder *d, int16_t *const blocks[], int nblocks,
                                    const int block_comp[]);
 int fdj_decode_mcu_sequential_rq_bmi2(struct fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                                      const int block_comp[]);
+int fdj_decode_mcu_sequential_dc_bmi2(struct fdj_decoder *d, int16_t *const blocks[], int nblocks,
                                       const int block_comp[]);
 void fdj_idct_islow_pre_row_avx2(const int16_t *x, int nblocks, uint8_t *out, ptrdiff_t stride);
 #endif
