@@ -263,7 +263,7 @@ int fdj_prepare_scan_tables(fdj_decoder *d)
     int i, st;
     {
         fdj_kernels k;
-        fdj_kernels_init(&k, fdj_simd_level());
+        fdj_kernels_init(&k, fdj_simd_level_cpu(d->opt.cpu));
         d->huff_mcu_seq = k.huff_mcu_seq;
         d->huff_mcu_seq_rq = k.huff_mcu_seq_rq;
         d->huff_mcu_seq_dc = k.huff_mcu_seq_dc;

@@ -33,8 +33,9 @@ int fdj_output_geometry(fdj_decoder *d, fdj_out_geom *g)
         vs[c] = d->ncomp == 1 ? 1 : k->v * ss;
     }
     {
-        int st = fdj_render_spec_init(&g->spec, g->width, g->height, d->ncomp, hs, vs,
-                                      d->info.jpeg_color, d->opt.out_format);
+        int st = fdj_render_spec_init_level(&g->spec, g->width, g->height, d->ncomp, hs, vs,
+                                            d->info.jpeg_color, d->opt.out_format,
+                                            fdj_simd_level_cpu(d->opt.cpu));
         if (st != FDJ_OK)
             return fdj_fail_dec(d, st, "fractional sampling ratios are not supported");
     }

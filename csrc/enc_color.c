@@ -41,7 +41,7 @@ int fdj_enc_band_init(fdj_enc_band *b, const fdj_enc_frame *f, char *msg)
     }
     {
         fdj_kernels k;
-        fdj_kernels_init(&k, fdj_simd_level());
+        fdj_kernels_init(&k, f->simd);
         b->rgb_ycc_row = k.rgb_ycc_row;
         b->h2v1_down_row = k.h2v1_down_row;
         b->h2v2_down_row = k.h2v2_down_row;

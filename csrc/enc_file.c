@@ -40,7 +40,7 @@ int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_b
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
     cd->f = f;
     cd->msg = msg;
-    fdj_enc_coder_kernels(cd, fdj_simd_level());
+    fdj_enc_coder_kernels(cd, f->simd);
     file_header(f, p, out, progressive);
     if (progressive) {
         nscans = fdj_phuff_script(f, scans);
@@ -79,7 +79,7 @@ int fdj_enc_stream_begin(fdj_enc_stream **sp, const fdj_enc_frame *f, const fdj_
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
     s->cd.f = f;
     s->cd.msg = msg;
-    fdj_enc_coder_kernels(&s->cd, fdj_simd_level());
+    fdj_enc_coder_kernels(&s->cd, f->simd);
     s->out = out;
     fdj_enc_sequential_scan(f, &s->scan);
     s->cd.scan = &s->scan;

@@ -35,6 +35,13 @@ enum fdj_simd_level {
 
 /* The best level this CPU supports, lowered by FDJPEG_SIMD ("0"/"scalar"/"off"). */
 int fdj_simd_level(void);
+/* The same from the features a caller detected with fdj_cpu_detect (fdjpeg.h; 0: detect
+ * here): above FDJ_SIMD_SCALAR the level then carries FDJ_SIMD_KNOWN and, where the CPU
+ * has BMI1/BMI2/LZCNT, FDJ_SIMD_BMI, so fdj_kernels_init needs no CPUID.  Every place
+ * that takes a level takes these (levels compare with >= FDJ_SIMD_AVX2). */
+int fdj_simd_level_cpu(unsigned cpu);
+#define FDJ_SIMD_KNOWN 0x100
+#define FDJ_SIMD_BMI 0x200
 
 /* Scalar references the kernel table names (dec_huff.c). */
 struct fdj_decoder;
@@ -210,7 +217,8 @@ typedef struct fdj_kernels {
     fdj_idct_q_fn idct_2x2_q;           /* the same for jidctred.c's 2x2 (fdj_idct_2x2) */
 } fdj_kernels;
 
-/* The kernels of a level (the scalar references below FDJ_SIMD_AVX2). */
+/* The kernels of a level (the scalar references below FDJ_SIMD_AVX2); a level without
+ * FDJ_SIMD_KNOWN asks the CPU (CPUID) for the Huffman coders' BMI2/LZCNT builds. */
 void fdj_kernels_init(fdj_kernels *k, int level);
 
 /* Shorthands over fdj_kernels_init (NULL where the level has no sibling). */
