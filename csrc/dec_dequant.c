@@ -273,14 +273,12 @@ int fdj_rq_lut_init(fdj_rq_lut *L, const int32_t qmul[64], const int32_t t[64])
     memset(L->lut[FDJ_RQ_LUT_HALF], 0, sizeof L->lut[0]);
     for (c = 1; c <= FDJ_RQ_LUT_HALF; c++) {
         int16_t *negr = L->lut[FDJ_RQ_LUT_HALF - c];
+        /* branch-free, so the compiler vectorizes it: rem >= T at most once per step */
         for (k = 0; k < 80; k++) {
-            rem[k] += sr[k];
-            quo[k] += sq[k];
-            if (rem[k] >= tz[k]) {
-                rem[k] -= tz[k];
-                quo[k]++;
-            }
-            negr[k] = (int16_t)-((quo[k] * tz[k] ^ neg[k]) - neg[k]);
+            int32_t r = rem[k] + sr[k], m = -(int32_t)(r >= tz[k]);
+            rem[k] = r - (tz[k] & m);
+            quo[k] += sq[k] - m;
+            negr[k] = (int16_t)(((quo[k] * tz[k]) ^ ~neg[k]) - ~neg[k]);
         }
         if (c < FDJ_RQ_LUT_HALF) {
             int16_t *pos = L->lut[FDJ_RQ_LUT_HALF + c];
