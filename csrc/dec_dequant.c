@@ -124,6 +124,7 @@ void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int
     dq->idct8rqr = kern.idct_islow_rq_row;
     dq->idct4q = kern.idct_4x4_q;
     dq->idct2q = kern.idct_2x2_q;
+    dq->idct8pre = kern.idct_pre_row;
     for (c = 0; c < d->ncomp; c++) {
         fdj_dequant_comp *k = &dq->comp[c];
         const uint16_t *t = purify_table_for(&d->opt, c);
@@ -232,5 +233,167 @@ void fdj_dequant_row(const fdj_dequant *dq, int c, const int16_t *coef, int nblo
             }
         }
         idct(tmp, ob, stride);
+    }
+}
+
+/* ---- one-pass FD inside the Huffman decoder (dec_huff_mcu.h, DEC_HUFF_MCU_RQ) ---- */
+
+/* The requantization table of one (q, T) pair in zigzag order (dec_internal.h):
+ * returns 0 if some entry of the lookup table leaves int16 (then the row stage
+ * requantizes, as without it). */
+int fdj_rq_lut_init(fdj_rq_lut *L, const int32_t qmul[64], const int32_t t[64])
+{
+    /* per zigzag position k: n = c |q| + T/2 = quo T + rem, stepped over c = 1, 2, ...
+     * (|q| = sq T + sr); R(c) = quo T with the sign of q, R(-c) = -R(c) */
+    int32_t sq[80], sr[80], quo[80], rem[80], tz[80], neg[80];
+    int k, c;
+    for (k = 0; k < 80; k++) {
+        int nat = fdj_zigzag_to_natural[k], l = 0;
+        uint32_t d = (uint32_t)t[nat];
+        int32_t qa = qmul[nat] < 0 ? -qmul[nat] : qmul[nat];
+        L->q[k] = qmul[nat];
+        L->t[k] = (int32_t)d;
+        L->nat[k] = (uint8_t)nat;
+        if (k < 64) {
+            while (((uint32_t)1 << l) < d)
+                l++; /* ceil(log2 d) */
+            L->shift[k] = 31 + l;
+            L->magic[k] = (((uint64_t)1 << (31 + l)) + d - 1) / d;
+        } else {
+            L->shift[k] = L->shift[63];
+            L->magic[k] = L->magic[63];
+        }
+        tz[k] = (int32_t)d;
+        sq[k] = qa / (int32_t)d;
+        sr[k] = qa % (int32_t)d;
+        quo[k] = 0;
+        rem[k] = (int32_t)(d >> 1);
+        neg[k] = qmul[nat] < 0 ? -1 : 0;
+    }
+    memset(L->lut[FDJ_RQ_LUT_HALF], 0, sizeof L->lut[0]);
+    for (c = 1; c <= FDJ_RQ_LUT_HALF; c++) {
+        int16_t *negr = L->lut[FDJ_RQ_LUT_HALF - c];
+        /* branch-free, so the compiler vectorizes it: rem >= T at most once per step */
+        for (k = 0; k < 80; k++) {
+            int32_t r = rem[k] + sr[k], m = -(int32_t)(r >= tz[k]);
+            rem[k] = r - (tz[k] & m);
+            quo[k] += sq[k] - m;
+            negr[k] = (int16_t)(((quo[k] * tz[k]) ^ ~neg[k]) - ~neg[k]);
+        }
+        if (c < FDJ_RQ_LUT_HALF) {
+            int16_t *pos = L->lut[FDJ_RQ_LUT_HALF + c];
+            for (k = 0; k < 80; k++)
+                pos[k] = (int16_t)-negr[k];
+        }
+    }
+    /* R grows with |c|: every entry fits int16 when the largest does */
+    for (k = 0; k < 64; k++)
+        if (quo[k] * tz[k] > 32767)
+            return 0;
+    /* the DC: the same at position 0 up to FDJ_RQ_DC_HALF */
+    {
+        int32_t q0 = 0, r0 = tz[0] >> 1;
+        L->dc[FDJ_RQ_DC_HALF] = 0;
+        for (c = 1; c <= FDJ_RQ_DC_HALF; c++) {
+            int32_t r;
+            r0 += sr[0];
+            q0 += sq[0];
+            if (r0 >= tz[0]) {
+                r0 -= tz[0];
+                q0++;
+            }
+            r = (q0 * tz[0] ^ neg[0]) - neg[0];
+            if (q0 * tz[0] > 32767)
+                return 0;
+            if (c < FDJ_RQ_DC_HALF)
+                L->dc[FDJ_RQ_DC_HALF + c] = (int16_t)r;
+            L->dc[FDJ_RQ_DC_HALF - c] = (int16_t)-r;
+        }
+    }
+    return 1;
+}
+
+int fdj_dequant_prepare_huff(fdj_dequant *dq, const fdj_decoder *d, int ncomp)
+{
+    int c, j, n = 0;
+    for (c = 0; c < ncomp; c++)
+        if (!dq->comp[c].purify || dq->comp[c].bs != 8)
+            return 0;
+    dq->luts = (fdj_rq_lut *)malloc((size_t)ncomp * sizeof(fdj_rq_lut));
+    if (!dq->luts)
+        return FDJ_ERR_NOMEM;
+    (void)d;
+    for (c = 0; c < ncomp; c++) {
+        const fdj_dequant_comp *k = &dq->comp[c];
+        /* components with the same multipliers and table share one */
+        for (j = 0; j < c; j++)
+            if (!memcmp(dq->comp[j].qmul, k->qmul, sizeof k->qmul) &&
+                !memcmp(dq->comp[j].rq.t, k->rq.t, sizeof k->rq.t))
+                break;
+        if (j < c) {
+            dq->lut[c] = dq->lut[j];
+            continue;
+        }
+        if (!fdj_rq_lut_init(&dq->luts[n], k->qmul, k->rq.t)) {
+            free(dq->luts);
+            dq->luts = NULL;
+            memset(dq->lut, 0, sizeof dq->lut);
+            return 0;
+        }
+        dq->lut[c] = &dq->luts[n++];
+    }
+    return 1;
+}
+
+void fdj_dequant_free(fdj_dequant *dq)
+{
+    free(dq->luts);
+    dq->luts = NULL;
+    memset(dq->lut, 0, sizeof dq->lut);
+}
+
+/* The scalar reference of fdj_idct_pre_row_fn: the values as int32, libjpeg's IDCT. */
+static void pre_row(const fdj_dequant *dq, const int16_t *x, int nblocks, uint8_t *out,
+                    ptrdiff_t stride)
+{
+    int bx, i;
+    if (dq->idct8pre) {
+        dq->idct8pre(x, nblocks, out, stride);
+        return;
+    }
+    for (bx = 0; bx < nblocks; bx++) {
+        int32_t tmp[64];
+        for (i = 0; i < 64; i++)
+            tmp[i] = x[(size_t)bx * 64 + i];
+        dq->idct8(tmp, out + (ptrdiff_t)bx * 8, stride);
+    }
+}
+
+void fdj_dequant_row_pre(const fdj_dequant *dq, int c, const int16_t *coef, int nblocks,
+                         const uint8_t *raw, uint8_t *out, ptrdiff_t stride)
+{
+    const fdj_dequant_comp *k = &dq->comp[c];
+    int bx = 0;
+    if (!raw) {
+        pre_row(dq, coef, nblocks, out, stride);
+        return;
+    }
+    while (bx < nblocks) {
+        int run = 0;
+        while (bx + run < nblocks && !raw[bx + run])
+            run++;
+        if (run) {
+            pre_row(dq, coef + (size_t)bx * 64, run, out + (ptrdiff_t)bx * 8, stride);
+            bx += run;
+            continue;
+        }
+        /* decoded raw: dequantize + requantize + IDCT here, as fdj_dequant_row */
+        {
+            const int16_t *blk = coef + (size_t)bx * 64;
+            uint8_t *ob = out + (ptrdiff_t)bx * 8;
+            if (!dq->idct8rq || !dq->idct8rq(blk, k->qmul, &k->rq, ob, stride))
+                fdj_idct_islow_rq(blk, k->qmul, &k->rq, ob, stride);
+        }
+        bx++;
     }
 }

@@ -91,6 +91,17 @@ static int huff_build(fdj_huff *t, int is_dc)
     return FDJ_OK;
 }
 
+void fdj_huff_build_fast_rq(fdj_huff *t)
+{
+    int i;
+    for (i = 0; i < (1 << HUFF_LOOKAHEAD); i++) {
+        int32_t f = t->fast_ac[i], v = f >> 16;
+        t->fast_rq[i] = f && v >= -FDJ_RQ_LUT_HALF && v < FDJ_RQ_LUT_HALF
+                            ? (int32_t)((uint32_t)(v + FDJ_RQ_LUT_HALF) * 80u << 16) | (f & 0xFFFF)
+                            : 0;
+    }
+}
+
 void fdj_bits_init(fdj_bits *b, const uint8_t *data, size_t size, size_t pos)
 {
     b->data = data;
@@ -252,8 +263,10 @@ int fdj_prepare_scan_tables(fdj_decoder *d)
     int i, st;
     {
         fdj_kernels k;
-        fdj_kernels_init(&k, fdj_simd_level());
+        fdj_kernels_init(&k, fdj_simd_level_cpu(d->opt.cpu));
         d->huff_mcu_seq = k.huff_mcu_seq;
+        d->huff_mcu_seq_rq = k.huff_mcu_seq_rq;
+        d->huff_mcu_seq_dc = k.huff_mcu_seq_dc;
     }
     for (i = 0; i < d->scan_ncomp; i++) {
         int need_dc = !d->info.progressive || (d->Ss == 0 && d->Ah == 0);
@@ -307,6 +320,17 @@ void fdj_reset_entropy(fdj_decoder *d)
 #define DEC_HUFF_MCU_NAME fdj_skip_mcu_sequential_scalar
 #define DEC_HUFF_MCU_ATTR
 #define DEC_HUFF_MCU_SKIP
+#include "dec_huff_mcu.h"
+/* its DC-only variant (scale=8: 1x1 IDCTs read nothing else) */
+#define DEC_HUFF_MCU_NAME fdj_decode_mcu_sequential_dc_scalar
+#define DEC_HUFF_MCU_ATTR
+#define DEC_HUFF_MCU_DCONLY
+#include "dec_huff_mcu.h"
+/* and its one-pass FD variant: requantized values stored (d->rq_lut) */
+#define DEC_HUFF_MCU_NAME fdj_decode_mcu_sequential_rq_scalar
+#define DEC_HUFF_MCU_ATTR
+#define DEC_HUFF_MCU_RQ
+#define DEC_HUFF_MCU_RAW fdj_decode_mcu_sequential_scalar
 #include "dec_huff_mcu.h"
 
 int fdj_decode_mcu_sequential(fdj_decoder *d, int16_t *const blocks[], int nblocks,

@@ -12,6 +12,15 @@
  * also defined it is the skip decoder: the same bit-stream walk, the same DC
  * predictions and errors, but no coefficient is stored (blocks may be NULL)
  * -- for the MCUs before a region, which only advance the entropy state.
+ * With DEC_HUFF_MCU_RQ (and DEC_HUFF_MCU_RAW, the plain decoder of the same
+ * level) it is the one-pass FD decoder: each coefficient c is stored as its
+ * requantized value R (d->rq_lut, dec_internal.h), a table lookup for small
+ * |c|; if some R leaves int16 the MCU is decoded again raw from its start
+ * (bit state and DC predictions restored) and its blocks are marked in
+ * d->rq_raw, so the row stage requantizes them itself.
+ * With DEC_HUFF_MCU_DCONLY it stores the DC coefficients only (the AC symbols
+ * are decoded for their bits, nothing else): for decodes whose every IDCT is
+ * 1x1 (scale=8), which read nothing but the DC.
  */
 #ifndef FDJ_DEC_HUFF_MCU_HELPERS
 #define FDJ_DEC_HUFF_MCU_HELPERS
@@ -81,10 +90,44 @@ static int huff_decode_slow(uint64_t *acc, int *nbits, const fdj_huff *t)
 #endif /* FDJ_DEC_HUFF_MCU_SLOW */
 
 #ifdef DEC_HUFF_MCU_NAME
-#ifdef DEC_HUFF_MCU_SKIP
-#define SEQ_STORE(blk, i, v) ((void)(v)) /* computed for nothing: optimised away */
+#if defined(DEC_HUFF_MCU_SKIP) || defined(DEC_HUFF_MCU_DCONLY)
+#define SEQ_STORE(blk, k, v) ((void)(v)) /* computed for nothing: optimised away */
+#elif defined(DEC_HUFF_MCU_RQ)
+/* k: zigzag position; c: the int16 coefficient value the plain decoder stores */
+#define SEQ_STORE(blk, k, v)                                                                      \
+    do {                                                                                          \
+        int c_ = (int16_t)(v);                                                                    \
+        if ((k) == 0 && FDJ_LIKELY((unsigned)(c_ + FDJ_RQ_DC_HALF) < 2 * FDJ_RQ_DC_HALF)) {       \
+            (blk)[0] = lut->dc[c_ + FDJ_RQ_DC_HALF];                                              \
+        } else if ((k) != 0 &&                                                                    \
+                   FDJ_LIKELY((unsigned)(c_ + FDJ_RQ_LUT_HALF) < 2 * FDJ_RQ_LUT_HALF)) {          \
+            (blk)[fdj_zigzag_to_natural[k]] = lut->lut[c_ + FDJ_RQ_LUT_HALF][k];                  \
+        } else {                                                                                  \
+            int32_t r_ = fdj_rq_value(lut, (k), c_);                                              \
+            if (FDJ_UNLIKELY((uint32_t)r_ + 32768u > 65535u))                                     \
+                goto rq_redo;                                                                     \
+            (blk)[fdj_zigzag_to_natural[k]] = (int16_t)r_;                                        \
+        }                                                                                         \
+    } while (0)
 #else
-#define SEQ_STORE(blk, i, v) ((blk)[i] = (int16_t)(v))
+#define SEQ_STORE(blk, k, v) ((blk)[fdj_zigzag_to_natural[k]] = (int16_t)(v))
+#endif
+#ifdef DEC_HUFF_MCU_DCONLY
+#define SEQ_STORE_DC(blk, v) ((blk)[0] = (int16_t)(v))
+#else
+#define SEQ_STORE_DC(blk, v) SEQ_STORE(blk, 0, v)
+#endif
+#ifdef DEC_HUFF_MCU_RQ
+/* the bit state at the MCU's start, kept before the first slow refill changes it */
+#define SEQ_SAVE_STATE()                                                                          \
+    do {                                                                                          \
+        if (!b_saved) {                                                                           \
+            b0 = *b;                                                                              \
+            b_saved = 1;                                                                          \
+        }                                                                                         \
+    } while (0)
+#else
+#define SEQ_SAVE_STATE() ((void)0)
 #endif
 
 /* The bit buffer lives in locals here (the compiler cannot keep b->acc in a
@@ -112,6 +155,7 @@ static int huff_decode_slow(uint64_t *acc, int *nbits, const fdj_huff *t)
                     break;                                                                        \
                 }                                                                                 \
             }                                                                                     \
+            SEQ_SAVE_STATE();                                                                     \
             b->acc = acc;                                                                         \
             b->nbits = nbits;                                                                     \
             b->pos = pos;                                                                         \
@@ -141,11 +185,19 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
     uint64_t acc;
     int n, nbits;
     size_t pos, lim;
+#ifdef DEC_HUFF_MCU_RQ
+    fdj_bits b0;
+    int b_saved = 0, dc0[FDJ_MAX_COMPONENTS], i;
+#endif
 #ifdef DEC_HUFF_MCU_SKIP
     (void)blocks;
 #endif
     if (d->insufficient)
         return FDJ_OK; /* rest of the restart interval stays zero, as libjpeg */
+#ifdef DEC_HUFF_MCU_RQ
+    for (i = 0; i < d->scan_ncomp; i++)
+        dc0[i] = d->comp[d->scan_comp[i]].dc_pred;
+#endif
     acc = b->acc;
     nbits = b->nbits;
     pos = b->pos;
@@ -158,7 +210,13 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
         fdj_dcomp *comp = &d->comp[d->scan_comp[si]];
         const fdj_huff *dct = &d->dc[d->scan_td[si]];
         const fdj_huff *act = &d->ac[d->scan_ta[si]];
+#ifdef DEC_HUFF_MCU_RQ
+        const fdj_rq_lut *lut = d->rq_lut[d->scan_comp[si]];
+        ptrdiff_t k;
+        int s, dc_pred = comp->dc_pred;
+#else
         int s, k, dc_pred = comp->dc_pred;
+#endif
         SEQ_REFILL();
         SEQ_DECODE(s, dct);
         if (s) {
@@ -175,19 +233,31 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
         }
         dc_pred += s;
         comp->dc_pred = dc_pred;
-        SEQ_STORE(blk, 0, dc_pred);
+        SEQ_STORE_DC(blk, dc_pred);
         for (k = 1; k < 64; k++) {
             int rs, r, f;
             SEQ_REFILL();
+#ifdef DEC_HUFF_MCU_RQ
+            /* fast_rq: only values in the lookup table's range, biased to its index */
+            f = act->fast_rq[acc >> (64 - HUFF_LOOKAHEAD)];
+            if (FDJ_LIKELY(f)) {
+                k += (f >> 8) & 15;
+                acc <<= (f & 0xFF);
+                nbits -= (f & 0xFF);
+                blk[lut->nat[k]] = (&lut->lut[0][0])[(size_t)k + ((uint32_t)f >> 16)];
+                continue;
+            }
+#else
             f = act->fast_ac[acc >> (64 - HUFF_LOOKAHEAD)];
             if (FDJ_LIKELY(f)) {
                 /* code and extra bits in one lookup: same bits, same value as below */
                 k += (f >> 8) & 15;
                 acc <<= (f & 0xFF);
                 nbits -= (f & 0xFF);
-                SEQ_STORE(blk, fdj_zigzag_to_natural[k], f >> 16);
+                SEQ_STORE(blk, k, f >> 16);
                 continue;
             }
+#endif
             SEQ_DECODE(rs, act);
             r = rs >> 4;
             s = rs & 15;
@@ -196,7 +266,7 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
                 acc <<= s;
                 nbits -= s;
                 k += r;
-                SEQ_STORE(blk, fdj_zigzag_to_natural[k], extend(v, s));
+                SEQ_STORE(blk, k, extend(v, s));
             } else {
                 if (r != 15)
                     break;
@@ -210,7 +280,29 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
     if (nbits < 0)
         d->insufficient = 1;
     return FDJ_OK;
+#ifdef DEC_HUFF_MCU_RQ
+rq_redo:
+    /* a requantized value outside int16 (hostile data or tables): the MCU again, raw */
+    {
+        int st;
+        if (b_saved)
+            *b = b0;
+        for (i = 0; i < d->scan_ncomp; i++)
+            d->comp[d->scan_comp[i]].dc_pred = dc0[i];
+        for (n = 0; n < nblocks; n++)
+            memset(blocks[n], 0, 64 * sizeof(int16_t));
+        st = DEC_HUFF_MCU_RAW(d, blocks, nblocks, block_comp);
+        for (n = 0; n < nblocks; n++) {
+            int ci = d->scan_comp[block_comp[n]];
+            d->rq_raw[ci][(size_t)(blocks[n] - d->rq_base[ci]) / 64] = 1;
+        }
+        d->rq_any_raw = 1;
+        return st;
+    }
+#endif
 }
+#undef SEQ_SAVE_STATE
+#undef SEQ_STORE_DC
 #undef SEQ_REFILL
 #undef SEQ_DECODE
 #undef SEQ_LIM
@@ -218,5 +310,8 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
 #undef DEC_HUFF_MCU_NAME
 #undef DEC_HUFF_MCU_ATTR
 #undef DEC_HUFF_MCU_SKIP
+#undef DEC_HUFF_MCU_RQ
+#undef DEC_HUFF_MCU_RAW
+#undef DEC_HUFF_MCU_DCONLY
 
 #endif /* DEC_HUFF_MCU_NAME */

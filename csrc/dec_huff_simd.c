@@ -14,4 +14,15 @@
 #define DEC_HUFF_MCU_ATTR __attribute__((target("avx2,bmi,bmi2,lzcnt")))
 #define DEC_HUFF_MCU_SKIP
 #include "dec_huff_mcu.h"
+/* the DC-only variant (scale=8) */
+#define DEC_HUFF_MCU_NAME fdj_decode_mcu_sequential_dc_bmi2
+#define DEC_HUFF_MCU_ATTR __attribute__((target("avx2,bmi,bmi2,lzcnt")))
+#define DEC_HUFF_MCU_DCONLY
+#include "dec_huff_mcu.h"
+/* the one-pass FD variant (d->rq_lut: requantized values stored) */
+#define DEC_HUFF_MCU_NAME fdj_decode_mcu_sequential_rq_bmi2
+#define DEC_HUFF_MCU_ATTR __attribute__((target("avx2,bmi,bmi2,lzcnt")))
+#define DEC_HUFF_MCU_RQ
+#define DEC_HUFF_MCU_RAW fdj_decode_mcu_sequential_bmi2
+#include "dec_huff_mcu.h"
 #endif

@@ -232,4 +232,71 @@ FDJ_AVX2 void fdj_idct_islow_rq_row_avx2(const int16_t *coef, const int32_t q[64
     }
 }
 
+/* ---- one-pass FD after the Huffman decoder's requantization: IDCT only ---- */
+
+/* Blocks a and b (b NULL: a only) of int16 values: returns the blocks done
+ * (those within fdj_idct16_exact_mask's bound, where the 16-bit lanes equal
+ * libjpeg's C arithmetic; the shortcuts are exact there as in rq_pair). */
+FDJ_AVX2 static inline int pre_pair(const int16_t *a, const int16_t *b, uint8_t *out,
+                                    ptrdiff_t stride)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i x[8], r[4], rows, ac;
+    const int16_t *bb = b ? b : zero_block;
+    unsigned rz, dc_only;
+    int i, ok;
+    for (i = 0; i < 8; i++)
+        x[i] = _mm256_inserti128_si256(
+            _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(a + 8 * i))),
+            _mm_loadu_si128((const __m128i *)(const void *)(bb + 8 * i)), 1);
+    ok = fdj_idct16_exact_mask(x);
+    if (!b)
+        ok &= 1;
+    if (!ok)
+        return 0;
+    rows = _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(x[1], x[2]), _mm256_or_si256(x[3], x[4])),
+                           _mm256_or_si256(_mm256_or_si256(x[5], x[6]), x[7]));
+    ac = _mm256_or_si256(rows, _mm256_blend_epi16(x[0], zero, 0x01));
+    rz = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi16(rows, zero));
+    dc_only = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi16(ac, zero));
+    if (dc_only == 0xFFFFFFFFu) {
+        fdj_idct16_dc_fill(_mm256_slli_epi16(x[0], PASS1_BITS), out, stride, b != NULL);
+        return ok;
+    }
+    if (rz == 0xFFFFFFFFu) {
+        __m256i s = _mm256_slli_epi16(x[0], PASS1_BITS);
+        for (i = 0; i < 8; i++)
+            x[i] = s;
+    } else {
+        fdj_idct16_pass(x, CONST_BITS - PASS1_BITS);
+    }
+    fdj_transpose8x16(x);
+    fdj_idct16_pixels(x, r);
+    if (b)
+        fdj_store8x8_pair(r, out, stride);
+    else
+        fdj_store8x8_a(r, out, stride);
+    return ok;
+}
+
+FDJ_AVX2 void fdj_idct_islow_pre_row_avx2(const int16_t *x, int nblocks, uint8_t *out,
+                                          ptrdiff_t stride)
+{
+    int bx;
+    for (bx = 0; bx < nblocks; bx += 2) {
+        const int16_t *a = x + (size_t)bx * 64;
+        uint8_t *o = out + (ptrdiff_t)bx * 8;
+        int nb = bx + 2 <= nblocks ? 2 : 1, done = pre_pair(a, nb == 2 ? a + 64 : NULL, o, stride), j;
+        for (j = 0; j < nb; j++)
+            if (!(done & (1 << j))) {
+                /* outside the 16-bit bound: the 32-bit kernel (exact for every input) */
+                int32_t tmp[64];
+                int i;
+                for (i = 0; i < 64; i++)
+                    tmp[i] = a[64 * j + i];
+                fdj_idct_islow_avx2(tmp, o + 8 * j, stride);
+            }
+    }
+}
+
 #endif /* FDJ_X86_SIMD */

@@ -8,6 +8,9 @@
 
 #define HUFF_LOOKAHEAD 9
 
+/* one-pass FD lookup range: coefficients -FDJ_RQ_LUT_HALF..FDJ_RQ_LUT_HALF - 1 (fdj_rq_lut) */
+#define FDJ_RQ_LUT_HALF 64
+
 /* A derived Huffman decoding table (T.81 Annex C / F.2.2.3). */
 typedef struct fdj_huff {
     int defined;
@@ -22,6 +25,11 @@ typedef struct fdj_huff {
     /* AC fast path: for lookahead bits holding a whole code and its extra bits,
      * (value << 16) | (run << 8) | (code + extra length); 0 otherwise */
     int32_t fast_ac[1 << HUFF_LOOKAHEAD];
+    /* the same for one-pass FD in the Huffman decoder (fdj_huff_build_fast_rq):
+     * ((value + FDJ_RQ_LUT_HALF) * 80 << 16) | (run << 8) | length for values in the
+     * lookup table's range (fdj_rq_lut.lut[value + FDJ_RQ_LUT_HALF][k] at that offset
+     * plus k), 0 otherwise */
+    int32_t fast_rq[1 << HUFF_LOOKAHEAD];
 } fdj_huff;
 
 /* The entropy-coded segment reader: a 64-bit bit buffer over the input that
@@ -75,8 +83,48 @@ typedef struct fdj_dcomp {
 
 typedef struct fdj_engine fdj_engine;
 
+/* One-pass FD inside the Huffman decoder (dec_huff_mcu.h with DEC_HUFF_MCU_RQ):
+ * the requantized value R = T * round(c * q / T) (rounding half away from zero,
+ * as fd_requantize_block in dec_dequant.c) of a coefficient c at zigzag position
+ * k is stored where the decoder would store c, so the row stage runs only the
+ * IDCT.  lut[c + FDJ_RQ_LUT_HALF][k] for -64 <= c < 64 (columns 64..79 repeat 63:
+ * corrupt runs past the end, fdj_zigzag_to_natural), dc[c + FDJ_RQ_DC_HALF] for
+ * the DC, fdj_rq_value otherwise.  Built by fdj_rq_lut_init (dec_dequant.c), only
+ * when every table entry fits int16; a value outside int16 makes the decoder redo
+ * its MCU raw (dec_huff_mcu.h). */
+#define FDJ_RQ_DC_HALF 512
+typedef struct fdj_rq_lut {
+    int16_t lut[2 * FDJ_RQ_LUT_HALF][80];
+    uint8_t nat[80];            /* fdj_zigzag_to_natural, next to lut (one base register) */
+    int16_t dc[2 * FDJ_RQ_DC_HALF];
+    int32_t q[80], t[80];       /* zigzag order: the multiplier (as short) and T */
+    uint64_t magic[80];         /* floor(n / t) = (n * magic) >> shift for n < 2^31 */
+    int shift[80];
+} fdj_rq_lut;
+
+/* R for any int16 c at zigzag position k: |c * q| <= 2^30, n = |c * q| + T/2 < 2^31,
+ * magic = ceil(2^(31 + l) / T) < 2^32 with l = ceil(log2 T) (Granlund-Montgomery:
+ * exact for every n < 2^31), so n * magic < 2^63; |R| <= n. */
+FDJ_INLINE int32_t fdj_rq_value(const fdj_rq_lut *L, int k, int c)
+{
+    int32_t d = c * L->q[k];
+    uint32_t n = (uint32_t)(d < 0 ? -d : d) + (uint32_t)(L->t[k] >> 1);
+    uint32_t quo = (uint32_t)(((uint64_t)n * L->magic[k]) >> L->shift[k]);
+    int32_t r = (int32_t)(quo * (uint32_t)L->t[k]);
+    return d < 0 ? -r : r;
+}
+
 struct fdj_decoder {
     fdj_huff_mcu_fn huff_mcu_seq; /* sequential MCU decoder of the kernel level (dec_huff.c) */
+    fdj_huff_mcu_fn huff_mcu_seq_rq; /* its one-pass FD variant (DEC_HUFF_MCU_RQ) */
+    fdj_huff_mcu_fn huff_mcu_seq_dc; /* its DC-only variant (DEC_HUFF_MCU_DCONLY, scale=8) */
+    /* one-pass FD in the Huffman decoder, set by the row engine for a streaming decode
+     * (dec_rows.c; NULL when off): the table per component, and for an MCU redone raw
+     * (a requantized value outside int16) a mark per block of the group buffer */
+    const fdj_rq_lut *rq_lut[FDJ_MAX_COMPONENTS];
+    uint8_t *rq_raw[FDJ_MAX_COMPONENTS];
+    const int16_t *rq_base[FDJ_MAX_COMPONENTS];
+    int rq_any_raw;
     const uint8_t *data;
     size_t size, pos;
     uint8_t *owned_data;       /* allow_truncated: the input plus the EOI Pillow appends */
@@ -136,6 +184,10 @@ int fdj_read_headers(fdj_decoder *d); /* up to and including the next SOS or EOI
 int fdj_begin_scan(fdj_decoder *d);
 int fdj_end_scan(fdj_decoder *d);
 int fdj_decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[], int *togo);
+/* the same with one-pass FD in the Huffman decoder (d->rq_lut set; sequential Huffman) */
+int fdj_decode_mcu_rq(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[], int *togo);
+/* the same storing DC coefficients only (every IDCT 1x1; sequential Huffman) */
+int fdj_decode_mcu_dc(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[], int *togo);
 int fdj_decode_all_scans(fdj_decoder *d); /* every remaining scan into whole-image buffers */
 
 /* dec_rows.c: output geometry and the row engine */
@@ -184,6 +236,7 @@ int64_t fdj_jump_to_restart(fdj_decoder *d, int g0, int mcols);
 int fdj_process_restart(fdj_decoder *d);
 void fdj_reset_entropy(fdj_decoder *d);
 int fdj_prepare_scan_tables(fdj_decoder *d); /* check/derive the tables the scan needs */
+void fdj_huff_build_fast_rq(fdj_huff *t);     /* fast_rq from fast_ac */
 int fdj_huff_decode_diff(fdj_decoder *d, const fdj_huff *t); /* lossless difference */
 /* n lossless differences in a row (a single-component scan's MCU row) */
 void fdj_huff_decode_diff_row(fdj_decoder *d, const fdj_huff *t, int32_t *out, int n);
@@ -214,11 +267,25 @@ typedef struct fdj_dequant {
     fdj_idct_rq_row_fn idct8rqr; /* fused requantize + IDCT row kernel, or NULL */
     fdj_idct_q_fn idct4q;      /* fused dequantize + 4x4 reduced IDCT sibling, or NULL */
     fdj_idct_q_fn idct2q;      /* fused dequantize + 2x2 reduced IDCT sibling, or NULL */
+    fdj_idct_pre_row_fn idct8pre; /* IDCT of requantized int16 rows (one-pass FD), or NULL */
+    fdj_rq_lut *luts;          /* fdj_dequant_prepare_huff: one per distinct (q, T) */
+    const fdj_rq_lut *lut[FDJ_MAX_COMPONENTS];
 } fdj_dequant;
 int fdj_dequant_check_purify(fdj_decoder *d, const fdj_decode_options *opt);
 void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int simd);
 void fdj_dequant_row(const fdj_dequant *dq, int c, const int16_t *coef, int nblocks,
                      uint8_t *out, ptrdiff_t stride);
+void fdj_dequant_free(fdj_dequant *dq);
+/* One-pass FD in the Huffman decoder: 1 and dq->lut[] filled when every component is
+ * purified at full size and every table's entries fit int16, else 0 (the row stage
+ * requantizes, fdj_dequant_row) or FDJ_ERR_NOMEM. */
+int fdj_dequant_prepare_huff(fdj_dequant *dq, const fdj_decoder *d, int ncomp);
+/* A row of blocks holding requantized values (the Huffman decoder's one-pass output):
+ * IDCT only; raw[bx] != 0 (raw may be NULL) marks a block decoded raw, which takes
+ * the dequantize + requantize + IDCT path of fdj_dequant_row. */
+void fdj_dequant_row_pre(const fdj_dequant *dq, int c, const int16_t *coef, int nblocks,
+                         const uint8_t *raw, uint8_t *out, ptrdiff_t stride);
+int fdj_rq_lut_init(fdj_rq_lut *L, const int32_t qmul[64], const int32_t t[64]);
 /* the scalar reference of the fused kernel (fdj_idct_rq_fn); always returns 1 */
 int fdj_idct_islow_rq(const int16_t coef[64], const int32_t q[64], const fdj_requant_table *rt,
                       uint8_t *out, ptrdiff_t stride);

@@ -369,8 +369,9 @@ int fdj_decode_lossless_window(fdj_decoder *d, int x0, int y0, int x1, int y1, u
         if (st == 0)
             break;
     }
-    st = fdj_render_spec_init(&spec, d->info.width, d->info.height, d->ncomp, hs, vs,
-                              d->info.jpeg_color, d->opt.out_format);
+    st = fdj_render_spec_init_level(&spec, d->info.width, d->info.height, d->ncomp, hs, vs,
+                                    d->info.jpeg_color, d->opt.out_format,
+                                    fdj_simd_level_cpu(d->opt.cpu));
     if (st != FDJ_OK) {
         st = fdj_fail_dec(d, st, "fractional sampling ratios are not supported");
         goto done;

@@ -18,6 +18,14 @@ FDJ_INLINE uint8_t clamp255(int32_t v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 
 int fdj_render_spec_init(fdj_render_spec *spec, int width, int height, int num_components,
                          const int h[], const int v[], int jpeg_color, int out_format)
 {
+    return fdj_render_spec_init_level(spec, width, height, num_components, h, v, jpeg_color,
+                                      out_format, fdj_simd_level());
+}
+
+int fdj_render_spec_init_level(fdj_render_spec *spec, int width, int height, int num_components,
+                               const int h[], const int v[], int jpeg_color, int out_format,
+                               int level)
+{
     int c, max_h = 1, max_v = 1;
     memset(spec, 0, sizeof *spec);
     if (num_components < 1 || num_components > FDJ_MAX_COMPONENTS)
@@ -33,7 +41,7 @@ int fdj_render_spec_init(fdj_render_spec *spec, int width, int height, int num_c
     spec->num_components = num_components;
     spec->jpeg_color = jpeg_color;
     spec->out_format = out_format;
-    spec->simd = fdj_simd_level();
+    spec->simd = level;
     fdj_kernels_init(&spec->kern, spec->simd);
     for (c = 0; c < num_components; c++) {
         if (max_h % h[c] || max_v % v[c])

@@ -33,8 +33,9 @@ int fdj_output_geometry(fdj_decoder *d, fdj_out_geom *g)
         vs[c] = d->ncomp == 1 ? 1 : k->v * ss;
     }
     {
-        int st = fdj_render_spec_init(&g->spec, g->width, g->height, d->ncomp, hs, vs,
-                                      d->info.jpeg_color, d->opt.out_format);
+        int st = fdj_render_spec_init_level(&g->spec, g->width, g->height, d->ncomp, hs, vs,
+                                            d->info.jpeg_color, d->opt.out_format,
+                                            fdj_simd_level_cpu(d->opt.cpu));
         if (st != FDJ_OK)
             return fdj_fail_dec(d, st, "fractional sampling ratios are not supported");
     }
@@ -75,6 +76,7 @@ static void free_out(fdj_decoder *d, out_state *o)
 {
     int c;
     fdj_render_scratch_free(&o->scratch);
+    fdj_dequant_free(&o->dq);
     for (c = 0; c < d->ncomp; c++) {
         free(d->comp[c].ring);
         free(d->comp[c].ring_rows);
@@ -139,6 +141,9 @@ struct fdj_engine {
     int full;                       /* whole image: check the scan's end and read to EOI */
     int16_t *rowbuf[FDJ_MAX_COMPONENTS]; /* one group of coefficients (streaming) */
     size_t rowsize[FDJ_MAX_COMPONENTS];
+    int rq;                         /* one-pass FD in the Huffman decoder (streaming) */
+    int dconly;                     /* every IDCT 1x1 (scale=8): the decoder stores DCs only */
+    uint8_t *rqraw[FDJ_MAX_COMPONENTS]; /* its per-block "decoded raw" marks (d->rq_raw) */
     int togo;                       /* MCUs left in the restart interval */
     int mcus_per_group;             /* MCUs of one group in the scan */
     int first_mcu;                  /* MCU column where entropy decoding resumes */
@@ -166,7 +171,12 @@ void fdj_engine_free(fdj_decoder *d, fdj_engine *e)
     for (c = 0; c < FDJ_MAX_COMPONENTS; c++) {
         free(e->rowbuf[c]);
         free(e->wptr[c]);
+        free(e->rqraw[c]);
+        d->rq_lut[c] = NULL;
+        d->rq_raw[c] = NULL;
+        d->rq_base[c] = NULL;
     }
+    d->rq_any_raw = 0;
     free(e->wline);
     free_out(d, &e->o);
     free(e);
@@ -362,9 +372,32 @@ int fdj_engine_start(fdj_decoder *d, fdj_engine *e, int x0, int y0, int x1, int 
             !(e->rowbuf[c] = (int16_t *)malloc(e->rowsize[c] ? e->rowsize[c] : 1)))
             return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for an MCU row");
     }
+    /* one-pass FD: requantized in the Huffman decoder where the tables allow */
+    st = fdj_dequant_prepare_huff(&e->o.dq, d, d->ncomp);
+    if (st < 0)
+        return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for the requantization tables");
+    if (st == 1) {
+        for (c = 0; c < d->ncomp; c++) {
+            size_t nb = (size_t)d->comp[c].bw * (size_t)e->o.grp_v[c];
+            if (!(e->rqraw[c] = (uint8_t *)calloc(nb ? nb : 1, 1)))
+                return fdj_fail_dec(d, FDJ_ERR_NOMEM, "out of memory for an MCU row");
+            d->rq_lut[c] = e->o.dq.lut[c];
+            d->rq_raw[c] = e->rqraw[c];
+            d->rq_base[c] = e->rowbuf[c];
+        }
+        d->rq_any_raw = 0;
+        e->rq = 1;
+    }
     st = fdj_begin_scan(d);
     if (st != FDJ_OK)
         return st;
+    e->dconly = !d->info.arithmetic && !d->info.progressive;
+    for (c = 0; c < d->ncomp; c++)
+        if (e->o.g.bs[c] != 1)
+            e->dconly = 0;
+    if (e->rq)
+        for (c = 0; c < d->scan_ncomp; c++)
+            fdj_huff_build_fast_rq(&d->ac[d->scan_ta[c]]);
     e->togo = d->restart_interval;
     e->mcus_per_group = mcols;
     if (!full) {
@@ -378,9 +411,10 @@ int fdj_engine_start(fdj_decoder *d, fdj_engine *e, int x0, int y0, int x1, int 
     return FDJ_OK;
 }
 
-/* Dequantize (+ requantize) and IDCT the window's blocks of group r of component c. */
+/* Dequantize (+ requantize) and IDCT the window's blocks of group r of component c
+ * (rq: the Huffman decoder has requantized them, except the blocks marked raw). */
 static void idct_group(fdj_decoder *d, fdj_engine *e, int c, int r, const int16_t *coef,
-                       size_t block_row_stride)
+                       size_t block_row_stride, int rq)
 {
     fdj_dcomp *k = &d->comp[c];
     out_state *o = &e->o;
@@ -391,6 +425,14 @@ static void idct_group(fdj_decoder *d, fdj_engine *e, int c, int r, const int16_
         int brow = r * o->grp_v[c] + j;
         if (brow >= k->height_in_blocks)
             break;
+        if (rq) {
+            fdj_dequant_row_pre(&o->dq, c, coef + (size_t)j * block_row_stride + (size_t)bx0 * 64,
+                                e->nbx[c],
+                                d->rq_any_raw ? e->rqraw[c] + (size_t)j * k->bw + bx0 : NULL,
+                                k->ring_rows[((size_t)brow * bs) % (size_t)k->ring_n] + (size_t)bx0 * bs,
+                                (ptrdiff_t)k->bw * bs);
+            continue;
+        }
         fdj_dequant_row(&o->dq, c, coef + (size_t)j * block_row_stride + (size_t)bx0 * 64,
                         e->nbx[c],
                         k->ring_rows[((size_t)brow * bs) % (size_t)k->ring_n] + (size_t)bx0 * bs,
@@ -407,7 +449,7 @@ static int produce_group(fdj_decoder *d, fdj_engine *e, int r)
             for (c = 0; c < d->ncomp; c++) {
                 fdj_dcomp *k = &d->comp[c];
                 size_t brs = (size_t)k->bw * 64;
-                idct_group(d, e, c, r, k->coef + (size_t)r * e->o.grp_v[c] * brs, brs);
+                idct_group(d, e, c, r, k->coef + (size_t)r * e->o.grp_v[c] * brs, brs, 0);
             }
         return FDJ_OK;
     }
@@ -417,15 +459,25 @@ static int produce_group(fdj_decoder *d, fdj_engine *e, int r)
         /* rows before the window are walked only for their entropy state (skip mode:
          * bit position and DC predictions, no coefficient stored or cleared) */
         if (!skip)
-            for (c = 0; c < d->ncomp; c++)
-                memset(e->rowbuf[c], 0, e->rowsize[c]);
+            for (c = 0; c < d->ncomp; c++) {
+                if (e->dconly) {
+                    /* the 1x1 IDCTs read the DCs only (left zero where data ran out) */
+                    size_t i, nb = e->rowsize[c] / (64 * sizeof(int16_t));
+                    for (i = 0; i < nb; i++)
+                        e->rowbuf[c][i * 64] = 0;
+                } else {
+                    memset(e->rowbuf[c], 0, e->rowsize[c]);
+                }
+            }
         d->cur_imcu_row = r;
         if (d->ncomp == 1) {
             bc[0] = 0;
             for (mx = e->first_mcu; mx < d->comp[0].width_in_blocks; mx++) {
                 blocks[0] = e->rowbuf[0] + (size_t)mx * 64;
-                st = skip ? fdj_skip_mcu(d, 1, bc, &e->togo)
-                          : fdj_decode_mcu(d, blocks, 1, bc, &e->togo);
+                st = skip        ? fdj_skip_mcu(d, 1, bc, &e->togo)
+                     : e->rq     ? fdj_decode_mcu_rq(d, blocks, 1, bc, &e->togo)
+                     : e->dconly ? fdj_decode_mcu_dc(d, blocks, 1, bc, &e->togo)
+                                 : fdj_decode_mcu(d, blocks, 1, bc, &e->togo);
                 if (st != FDJ_OK)
                     return st;
             }
@@ -442,8 +494,10 @@ static int produce_group(fdj_decoder *d, fdj_engine *e, int r)
                             bc[n++] = i;
                         }
                 }
-                st = skip ? fdj_skip_mcu(d, n, bc, &e->togo)
-                          : fdj_decode_mcu(d, blocks, n, bc, &e->togo);
+                st = skip        ? fdj_skip_mcu(d, n, bc, &e->togo)
+                     : e->rq     ? fdj_decode_mcu_rq(d, blocks, n, bc, &e->togo)
+                     : e->dconly ? fdj_decode_mcu_dc(d, blocks, n, bc, &e->togo)
+                                 : fdj_decode_mcu(d, blocks, n, bc, &e->togo);
                 if (st != FDJ_OK)
                     return st;
             }
@@ -451,9 +505,15 @@ static int produce_group(fdj_decoder *d, fdj_engine *e, int r)
         e->first_mcu = 0;
         if (d->br.hit_end && !d->opt.allow_truncated)
             return fdj_end_scan(d);
-        if (!skip)
+        if (!skip) {
             for (c = 0; c < d->ncomp; c++)
-                idct_group(d, e, c, r, e->rowbuf[c], (size_t)d->comp[c].bw * 64);
+                idct_group(d, e, c, r, e->rowbuf[c], (size_t)d->comp[c].bw * 64, e->rq);
+            if (d->rq_any_raw) {
+                for (c = 0; c < d->ncomp; c++)
+                    memset(e->rqraw[c], 0, (size_t)d->comp[c].bw * (size_t)e->o.grp_v[c]);
+                d->rq_any_raw = 0;
+            }
+        }
     }
     return FDJ_OK;
 }

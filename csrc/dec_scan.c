@@ -106,6 +106,22 @@ int fdj_decode_mcu(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[
     return fdj_decode_mcu_sequential(d, blocks, n, bc);
 }
 
+int fdj_decode_mcu_rq(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[], int *togo)
+{
+    int st = mcu_prologue(d, togo);
+    if (st != FDJ_OK)
+        return st;
+    return d->huff_mcu_seq_rq(d, blocks, n, bc);
+}
+
+int fdj_decode_mcu_dc(fdj_decoder *d, int16_t *const blocks[], int n, const int bc[], int *togo)
+{
+    int st = mcu_prologue(d, togo);
+    if (st != FDJ_OK)
+        return st;
+    return d->huff_mcu_seq_dc(d, blocks, n, bc);
+}
+
 int fdj_skip_mcu(fdj_decoder *d, int n, const int bc[], int *togo)
 {
     int st = mcu_prologue(d, togo);

@@ -22,7 +22,7 @@
 int fdj_enc_band_init(fdj_enc_band *b, const fdj_enc_frame *f, char *msg)
 {
     fdj_kernels k;
-    fdj_kernels_init(&k, fdj_simd_level());
+    fdj_kernels_init(&k, f->simd); /* the frame's level: no CPU query here */
     return fdj_enc_band_init_k(b, f, &k, msg);
 }
 

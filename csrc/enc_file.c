@@ -41,7 +41,7 @@ int fdj_enc_write_file(const fdj_enc_frame *f, const fdj_encode_params *p, fdj_b
     memset(cd, 0, CODER_HEAD);
     cd->f = f;
     cd->msg = msg;
-    fdj_enc_coder_kernels(cd, fdj_simd_level());
+    fdj_enc_coder_kernels(cd, f->simd);
     file_header(f, p, out, progressive);
     if (progressive) {
         nscans = fdj_phuff_script(f, scans);

@@ -15,6 +15,7 @@ int fdj_enc_setup_frame(const fdj_encode_params *p, fdj_enc_frame *f, char *msg)
     memset(f, 0, sizeof *f);
     if (!p)
         return fdj_fail(msg, FDJ_ERR_ARGUMENT, "no parameters");
+    f->simd = fdj_simd_level_cpu(p->cpu);
     if (p->width < 1 || p->height < 1 || p->width > 65535 || p->height > 65535)
         return fdj_fail(msg, FDJ_ERR_ARGUMENT, "image size %dx%d outside 1..65535", p->width,
                         p->height);

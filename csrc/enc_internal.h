@@ -34,6 +34,7 @@ typedef struct fdj_enc_frame {
     int jpeg_color;             /* enum fdj_colorspace of the stored components */
     int cmyk_invert;            /* CMYK input is stored inverted (Adobe convention) */
     int precision;              /* 8, or 12 (enc12.c): larger magnitude categories, SOF1 */
+    int simd;                   /* kernel level, fdj_simd_level_cpu(p->cpu) once per call */
     uint16_t qtable[4][64];     /* natural order */
     fdj_enc_comp comp[FDJ_MAX_COMPONENTS];
 } fdj_enc_frame;

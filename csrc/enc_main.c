@@ -81,7 +81,7 @@ int fdj_encode(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     if (st != FDJ_OK)
         return st;
     streaming = !p->optimize && !p->progressive;
-    fdj_kernels_init(&kern, fdj_simd_level());
+    fdj_kernels_init(&kern, f.simd);
     div = (fdj_divisors *)malloc(4 * sizeof *div);
     if (!div)
         return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");

@@ -129,7 +129,7 @@ int fdj_encode_begin(fdj_encoder **ep, const fdj_encode_params *p, fdj_write_fn 
         goto fail;
     e->channels = p->in_color;
     e->strip_stride = (ptrdiff_t)e->f.width * e->channels;
-    fdj_kernels_init(&e->kern, fdj_simd_level());
+    fdj_kernels_init(&e->kern, e->f.simd);
     for (t = 0; t < p->num_qtables; t++)
         fdj_enc_divisors_init(&e->div[t], p->qtable[t], &e->kern);
     e->strip = (uint8_t *)fdj_malloc2((size_t)e->f.max_v * 8, (size_t)e->strip_stride);

@@ -102,6 +102,10 @@ typedef struct fdj_render_spec {
  * FDJ_ERR_UNSUPPORTED for non-integral sampling ratios, as libjpeg. */
 int fdj_render_spec_init(fdj_render_spec *spec, int width, int height, int num_components,
                          const int h[], const int v[], int jpeg_color, int out_format);
+/* the same with the kernel level given (fdj_simd_level_cpu: no CPUID) */
+int fdj_render_spec_init_level(fdj_render_spec *spec, int width, int height, int num_components,
+                               const int h[], const int v[], int jpeg_color, int out_format,
+                               int level);
 int fdj_render_channels(const fdj_render_spec *spec); /* output channels */
 
 /* Rows of one component: row i is rows[i % ring] (i < comp_height + padding). */

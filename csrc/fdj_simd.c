@@ -5,6 +5,7 @@
  */
 #include "enc_entropy.h"
 #include "fdj_internal.h"
+#include "fdjpeg.h"
 
 #ifdef FDJ_X86_SIMD
 #include <cpuid.h>
@@ -17,16 +18,42 @@ static int has_lzcnt(void)
 }
 #endif
 
-int fdj_simd_level(void)
+static int simd_forced_off(void)
 {
     const char *env = getenv("FDJPEG_SIMD");
-    if (env && (strcmp(env, "0") == 0 || strcmp(env, "scalar") == 0 || strcmp(env, "off") == 0))
+    return env && (strcmp(env, "0") == 0 || strcmp(env, "scalar") == 0 || strcmp(env, "off") == 0);
+}
+
+int fdj_simd_level(void)
+{
+    if (simd_forced_off())
         return FDJ_SIMD_SCALAR;
 #ifdef FDJ_X86_SIMD
     if (__builtin_cpu_supports("avx2"))
         return FDJ_SIMD_AVX2;
 #endif
     return FDJ_SIMD_SCALAR;
+}
+
+unsigned fdj_cpu_detect(void)
+{
+    unsigned f = FDJ_CPU_DETECTED;
+#ifdef FDJ_X86_SIMD
+    if (__builtin_cpu_supports("avx2"))
+        f |= FDJ_CPU_AVX2;
+    if (__builtin_cpu_supports("bmi2") && __builtin_cpu_supports("bmi") && has_lzcnt())
+        f |= FDJ_CPU_BMI;
+#endif
+    return f;
+}
+
+int fdj_simd_level_cpu(unsigned cpu)
+{
+    if (!(cpu & FDJ_CPU_DETECTED))
+        return fdj_simd_level();
+    if (simd_forced_off() || !(cpu & FDJ_CPU_AVX2))
+        return FDJ_SIMD_SCALAR;
+    return FDJ_SIMD_AVX2 | FDJ_SIMD_KNOWN | ((cpu & FDJ_CPU_BMI) ? FDJ_SIMD_BMI : 0);
 }
 
 /* The kernels of a level, filled in the caller's struct (with -fPIC a static
@@ -46,6 +73,8 @@ void fdj_kernels_init(fdj_kernels *k, int level)
     k->abs_above = fdj_abs_above_scalar;
     k->huff_block_seq = fdj_huff_block_seq_scalar;
     k->huff_mcu_seq = fdj_decode_mcu_sequential_scalar;
+    k->huff_mcu_seq_rq = fdj_decode_mcu_sequential_rq_scalar;
+    k->huff_mcu_seq_dc = fdj_decode_mcu_sequential_dc_scalar;
 #ifdef FDJ_X86_SIMD
     if (level >= FDJ_SIMD_AVX2) {
         k->level = FDJ_SIMD_AVX2;
@@ -70,9 +99,14 @@ void fdj_kernels_init(fdj_kernels *k, int level)
         k->abs_above = fdj_abs_above_sse2;
         k->idct_4x4_q = fdj_idct_4x4_q_avx2; /* scaled decode */
         k->idct_2x2_q = fdj_idct_2x2_q_avx2;
-        if (__builtin_cpu_supports("bmi2") && __builtin_cpu_supports("bmi") && has_lzcnt()) {
+        k->idct_pre_row = fdj_idct_islow_pre_row_avx2; /* one-pass FD rows */
+        if ((level & FDJ_SIMD_KNOWN) ? (level & FDJ_SIMD_BMI) != 0
+                                     : __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("bmi") &&
+                                           has_lzcnt()) {
             k->huff_block_seq = fdj_huff_block_seq_bmi2;
             k->huff_mcu_seq = fdj_decode_mcu_sequential_bmi2;
+            k->huff_mcu_seq_rq = fdj_decode_mcu_sequential_rq_bmi2;
+            k->huff_mcu_seq_dc = fdj_decode_mcu_sequential_dc_bmi2;
         }
     }
 #endif

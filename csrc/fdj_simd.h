@@ -35,11 +35,22 @@ enum fdj_simd_level {
 
 /* The best level this CPU supports, lowered by FDJPEG_SIMD ("0"/"scalar"/"off"). */
 int fdj_simd_level(void);
+/* The same from the features a caller detected with fdj_cpu_detect (fdjpeg.h; 0: detect
+ * here): above FDJ_SIMD_SCALAR the level then carries FDJ_SIMD_KNOWN and, where the CPU
+ * has BMI1/BMI2/LZCNT, FDJ_SIMD_BMI, so fdj_kernels_init needs no CPUID.  Every place
+ * that takes a level takes these (levels compare with >= FDJ_SIMD_AVX2). */
+int fdj_simd_level_cpu(unsigned cpu);
+#define FDJ_SIMD_KNOWN 0x100
+#define FDJ_SIMD_BMI 0x200
 
 /* Scalar references the kernel table names (dec_huff.c). */
 struct fdj_decoder;
 int fdj_decode_mcu_sequential_scalar(struct fdj_decoder *d, int16_t *const blocks[], int nblocks,
                                      const int block_comp[]);
+int fdj_decode_mcu_sequential_rq_scalar(struct fdj_decoder *d, int16_t *const blocks[],
+                                        int nblocks, const int block_comp[]);
+int fdj_decode_mcu_sequential_dc_scalar(struct fdj_decoder *d, int16_t *const blocks[],
+                                        int nblocks, const int block_comp[]);
 
 typedef void (*fdj_idct_fn)(const int32_t in[64], uint8_t *out, ptrdiff_t stride);
 typedef void (*fdj_fdct_fn)(const uint8_t *in, ptrdiff_t stride, int32_t out[64]);
@@ -104,6 +115,14 @@ typedef int (*fdj_idct2_fn)(const int32_t a[64], const int32_t b[64], uint8_t *o
 typedef void (*fdj_idct_rq_row_fn)(const int16_t *coef, const int32_t q[64],
                                    const fdj_requant_table *rt, int nblocks, uint8_t *out,
                                    ptrdiff_t stride);
+
+/* ISLOW IDCT of a row of nblocks blocks of already dequantized (one-pass FD:
+ * requantized) int16 values, natural order (block bx's pixels at out + 8 * bx):
+ * each equal to fdj_idct_islow of the values as int32 (libjpeg's C arithmetic;
+ * the 16-bit lanes take the blocks within fdj_idct16_exact_mask's bound, the
+ * others go to the 32-bit kernel).  Scalar reference: dec_dequant.c pre_row. */
+typedef void (*fdj_idct_pre_row_fn)(const int16_t *x, int nblocks, uint8_t *out,
+                                    ptrdiff_t stride);
 
 /* ISLOW FDCT of two blocks side by side (a and b, same stride). */
 typedef void (*fdj_fdct2_fn)(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
@@ -188,6 +207,9 @@ typedef struct fdj_kernels {
     fdj_abs_above_fn abs_above;         /* never NULL */
     fdj_huff_block_fn huff_block_seq;   /* never NULL */
     fdj_huff_mcu_fn huff_mcu_seq;       /* never NULL */
+    fdj_huff_mcu_fn huff_mcu_seq_rq;    /* never NULL: its one-pass FD variant (dec_huff_mcu.h) */
+    fdj_huff_mcu_fn huff_mcu_seq_dc;    /* never NULL: its DC-only variant (scale=8) */
+    fdj_idct_pre_row_fn idct_pre_row;   /* one-pass FD after the Huffman decoder's requantization */
     /* scaled decode (dec_idct_scaled_simd.c): dequantize + jidctred.c 4x4 IDCT
      * (4x4 pixels out); returns 0, writing nothing, for a block it cannot
      * compute exactly: the caller takes the scalar reference fdj_idct_4x4 */
@@ -195,7 +217,8 @@ typedef struct fdj_kernels {
     fdj_idct_q_fn idct_2x2_q;           /* the same for jidctred.c's 2x2 (fdj_idct_2x2) */
 } fdj_kernels;
 
-/* The kernels of a level (the scalar references below FDJ_SIMD_AVX2). */
+/* The kernels of a level (the scalar references below FDJ_SIMD_AVX2); a level without
+ * FDJ_SIMD_KNOWN asks the CPU (CPUID) for the Huffman coders' BMI2/LZCNT builds. */
 void fdj_kernels_init(fdj_kernels *k, int level);
 
 /* Shorthands over fdj_kernels_init (NULL where the level has no sibling). */
@@ -241,6 +264,11 @@ uint64_t fdj_abs_above_sse2(const int16_t *zz, int thr);
 void fdj_huff_block_seq_bmi2(struct coder *cd, const int16_t *zz, int ci);
 int fdj_decode_mcu_sequential_bmi2(struct fdj_decoder *d, int16_t *const blocks[], int nblocks,
                                    const int block_comp[]);
+int fdj_decode_mcu_sequential_rq_bmi2(struct fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                                      const int block_comp[]);
+int fdj_decode_mcu_sequential_dc_bmi2(struct fdj_decoder *d, int16_t *const blocks[], int nblocks,
+                                      const int block_comp[]);
+void fdj_idct_islow_pre_row_avx2(const int16_t *x, int nblocks, uint8_t *out, ptrdiff_t stride);
 #endif
 
 #endif /* FDJ_SIMD_H */

@@ -49,6 +49,18 @@ const char *fdj_version(void);
 /* Which kernels are active ("scalar", "sse2", "avx2"), for diagnostics. */
 const char *fdj_kernel_name(void);
 
+/* The CPU's kernel features, detected once by a caller that makes many calls and handed
+ * to each in the `cpu` field of fdj_decode_options / fdj_encode_params (0, what the
+ * *_init functions set: the call detects them itself).  Detecting costs a CPUID, which
+ * is slow under virtualisation (a VM exit).  FDJPEG_SIMD=0 in the environment still
+ * forces the scalar kernels per call.  Never 0 (FDJ_CPU_DETECTED is always set). */
+enum fdj_cpu_feature {
+    FDJ_CPU_DETECTED = 1,   /* the value came from fdj_cpu_detect */
+    FDJ_CPU_AVX2 = 2,       /* AVX2 kernels */
+    FDJ_CPU_BMI = 4         /* BMI1 + BMI2 + LZCNT (the Huffman coders' builds) */
+};
+unsigned fdj_cpu_detect(void);
+
 #define FDJ_MAX_COMPONENTS 4
 #define FDJ_MSG_SIZE 160
 #define FDJ_DEFAULT_MAX_PIXELS 178956970ULL /* Pillow's 2 * 89,478,485 */
@@ -121,6 +133,7 @@ typedef struct fdj_decode_options {
      * n = num_components: one table per component.  Entries 1..65535. */
     int purify_count;
     uint16_t purify[FDJ_MAX_COMPONENTS][64];
+    unsigned cpu;           /* fdj_cpu_detect() of the caller, or 0: detect per call */
 } fdj_decode_options;
 
 typedef struct fdj_marker {
@@ -257,6 +270,7 @@ typedef struct fdj_encode_params {
                                libjpeg-turbo 3's 12-bit compressor writes them: SOF1 (SOF2
                                progressive), optimal Huffman tables always (libjpeg forces
                                them at 12 bits).  fdj_write_coefficients: the frame's P. */
+    unsigned cpu;           /* fdj_cpu_detect() of the caller, or 0: detect per call */
 } fdj_encode_params;
 
 /* Defaults: 4:4:4, no tables (caller must set), JFIF on, density 1x1 unit 0. */

@@ -173,7 +173,7 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
     st = fdj_enc_setup_frame(p, &s->f, msg);
     if (st != FDJ_OK)
         goto done_state;
-    fdj_kernels_init(&s->k, fdj_simd_level());
+    fdj_kernels_init(&s->k, s->f.simd);
     for (t = 0; t < p->num_qtables; t++) {
         fdj_enc_divisors_init(&s->div[t], p->qtable[t], &s->k);
         s->fuse[t] = s->k.purify2 && fdj_purify_consts_init(&s->pc[t], s->div[t].q);
@@ -182,8 +182,8 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
         h[c] = s->f.comp[c].h;
         v[c] = s->f.comp[c].v;
     }
-    st = fdj_render_spec_init(&spec, s->f.width, s->f.height, s->f.ncomp, h, v, s->f.jpeg_color,
-                              FDJ_OUT_NATIVE);
+    st = fdj_render_spec_init_level(&spec, s->f.width, s->f.height, s->f.ncomp, h, v,
+                                    s->f.jpeg_color, FDJ_OUT_NATIVE, s->f.simd);
     if (st != FDJ_OK) {
         st = fdj_fail(msg, st, "unsupported sampling for purify");
         goto done_state;

@@ -29,6 +29,7 @@ cdef extern from "fdjpeg.h" nogil:
     const char *fdj_status_string(int status)
     const char *fdj_version()
     const char *fdj_kernel_name()
+    unsigned fdj_cpu_detect()
 
     ctypedef struct fdj_component_info:
         int id, h, v, tq
@@ -55,6 +56,7 @@ cdef extern from "fdjpeg.h" nogil:
         int invert_adobe_cmyk
         int purify_count
         uint16_t purify[4][64]
+        unsigned cpu
 
     ctypedef struct fdj_marker:
         uint8_t marker
@@ -96,6 +98,7 @@ cdef extern from "fdjpeg.h" nogil:
         size_t extra_size
         uint64_t max_pixels
         int precision
+        unsigned cpu
 
     void fdj_encode_params_init(fdj_encode_params *p)
     void fdj_quality_table(int quality, int chroma, int force_baseline, uint16_t *out)

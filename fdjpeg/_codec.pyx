@@ -22,6 +22,11 @@ from fdjpeg.errors import (
 
 cnp.import_array()
 
+# The CPU's kernel features, detected once per process here (a CPUID is a VM exit under
+# virtualisation, ~3 us each) and handed to every decode, encode and purify call through
+# the options' `cpu` field; FDJPEG_SIMD=0 is still read per call (csrc/fdj_simd.c).
+cdef unsigned _CPU = fdj_cpu_detect()
+
 _STATUS_EXCEPTIONS = {
     FDJ_ERR_CORRUPT: JPEGError,
     FDJ_ERR_UNSUPPORTED: UnsupportedJPEGError,

@@ -36,6 +36,7 @@ cdef class Decoder:
         self._data = data
         self._view = view
         fdj_decode_options_init(&self.opt)
+        self.opt.cpu = _CPU
         self.opt.max_pixels = max_pixels
         self.opt.max_scans = max_scans
         self.opt.max_segment_bytes = max_segment_bytes

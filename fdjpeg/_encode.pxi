@@ -18,6 +18,7 @@ cdef int _fill_params(fdj_encode_params *p, int width, int height, int in_color,
     cdef int i, j, n
     cdef const uint16_t[:, ::1] tv
     fdj_encode_params_init(p)
+    p.cpu = _CPU  # detected once at import (_codec.pyx)
     p.width = width
     p.height = height
     p.in_color = in_color

@@ -375,3 +375,28 @@ int fdj_hook_idct_reduced_blocks(const int16_t *coef, size_t n, const int32_t *q
     }
     return 0;
 }
+
+/* The one-pass FD row kernel (fdj_idct_pre_row_fn): n int16 blocks of requantized values
+ * as one row, block i's pixels at out + 8 i (stride 8 n); level 0: its scalar reference
+ * (dec_dequant.c pre_row: each block as int32 through fdj_idct_islow). */
+int fdj_hook_idct_pre_row(const int16_t *x, size_t n, int level, uint8_t *out)
+{
+    fdj_kernels k;
+    size_t i;
+    int j;
+    if (kernels_at(level, &k))
+        return -1;
+    if (level > 0) {
+        if (!k.idct_pre_row)
+            return -1;
+        k.idct_pre_row(x, (int)n, out, (ptrdiff_t)(8 * n));
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        int32_t tmp[64];
+        for (j = 0; j < 64; j++)
+            tmp[j] = x[64 * i + (size_t)j];
+        fdj_idct_islow(tmp, out + 8 * i, (ptrdiff_t)(8 * n));
+    }
+    return 0;
+}

@@ -553,6 +553,59 @@ static void test_purify_equals_decode_encode(void)
         }
 }
 
+/* The caller-detected CPU features (fdjpeg.h fdj_cpu_detect, the options' cpu field):
+ * 0 (detect per call), the detected value and FDJ_CPU_DETECTED alone (no AVX2: the
+ * scalar kernels) give the same bytes for decode, one-pass purify, encode and purify. */
+static void test_caller_detected_cpu(void)
+{
+    enum { W = 33, H = 21 };
+    static uint8_t src[W * H * 3], out[3][W * H * 3];
+    const unsigned cpus[3] = {0, fdj_cpu_detect(), FDJ_CPU_DETECTED};
+    uint8_t *pix[3], *jpg[3];
+    size_t n[3];
+    int i, k, fd;
+    char msg[FDJ_MSG_SIZE];
+    CHECK((cpus[1] & FDJ_CPU_DETECTED) != 0);
+    for (fd = 0; fd < 2; fd++) {
+        int h[3], w[3], c[3];
+        for (i = 0; i < 3; i++) {
+            fdj_decode_options opt;
+            fdj_decode_options_init(&opt);
+            CHECK(opt.cpu == 0);
+            opt.cpu = cpus[i];
+            if (fd) {
+                opt.purify_count = 1;
+                for (k = 0; k < 64; k++)
+                    opt.purify[0][k] = (uint16_t)(k < 10 ? 20 : 30);
+            }
+            CHECK_STATUS(decode_all(td_rgb420_jpg, sizeof td_rgb420_jpg, &opt, &pix[i], &h[i],
+                                    &w[i], &c[i], msg), FDJ_OK);
+        }
+        for (i = 1; i < 3; i++)
+            CHECK(pix[0] && pix[i] && h[i] == h[0] && w[i] == w[0] && c[i] == c[0] &&
+                  memcmp(pix[0], pix[i], (size_t)h[0] * w[0] * c[0]) == 0);
+        for (i = 0; i < 3; i++)
+            free(pix[i]);
+    }
+    pattern(src, H, W, 3, 5);
+    for (i = 0; i < 3; i++) {
+        fdj_encode_params p;
+        params_for(&p, W, H, 3, 90, 2, 2);
+        CHECK(p.cpu == 0);
+        p.cpu = cpus[i];
+        jpg[i] = NULL;
+        n[i] = 0;
+        CHECK_STATUS(encode(&p, src, &jpg[i], &n[i], msg), FDJ_OK);
+        CHECK_STATUS(fdj_purify(&p, src, (ptrdiff_t)W * 3, 3, 1, out[i], (ptrdiff_t)W * 3, msg), FDJ_OK);
+    }
+    for (i = 1; i < 3; i++) {
+        CHECK(jpg[0] && jpg[i] && n[i] == n[0] && memcmp(jpg[0], jpg[i], n[0]) == 0);
+        CHECK(memcmp(out[0], out[i], sizeof out[0]) == 0);
+    }
+    for (i = 0; i < 3; i++)
+        fdj_free(jpg[i]);
+}
+
 /* fdj_purify_batch: every thread count gives fdj_purify's result per image; a
  * batch of bad images reports the first one's error; threads < 1 is refused. */
 static void test_purify_batch_threads(void)
@@ -1130,6 +1183,7 @@ int main(void)
     test_coding_options_same_pixels();
     test_purify_equals_decode_encode();
     test_purify_batch_threads();
+    test_caller_detected_cpu();
     test_decoder_purify_identity();
     test_encode_negative_strides();
     test_coefficient_transcode();
