@@ -360,6 +360,22 @@ int fdj_purify_batch(const fdj_encode_params *p, size_t count, const uint8_t *pi
                      ptrdiff_t chan_stride, uint8_t *out, ptrdiff_t out_image_stride,
                      ptrdiff_t out_row_stride, int threads, char msg[FDJ_MSG_SIZE]);
 
+/* A purifier: params' tables, sampling, colour and precision (its width, height
+ * and extra segments are ignored) checked and turned into the kernels' constants
+ * once, for any number of fdj_purifier_run calls on images of any size, from any
+ * number of threads at once (it is read-only after fdj_purifier_new).  This is
+ * what fdj_purify and fdj_purify_batch make and free on every call. */
+typedef struct fdj_purifier fdj_purifier;
+int fdj_purifier_new(const fdj_encode_params *p, fdj_purifier **out, char msg[FDJ_MSG_SIZE]);
+void fdj_purifier_free(fdj_purifier *pf);
+/* fdj_purify_batch with the purifier's parameters for width x height images;
+ * each thread sets up its buffers once for all of its images. */
+int fdj_purifier_run(const fdj_purifier *pf, int width, int height, size_t count,
+                     const uint8_t *pixels, ptrdiff_t image_stride, ptrdiff_t row_stride,
+                     ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
+                     ptrdiff_t out_image_stride, ptrdiff_t out_row_stride, int threads,
+                     char msg[FDJ_MSG_SIZE]);
+
 /* ---- table arithmetic (transcode.c) ------------------------------------- */
 /* Coefficient-domain Feature Distillation ("transcode"): num_blocks blocks of 64 quantized
  * coefficients (natural order), quantized with qfile, requantized to table:
