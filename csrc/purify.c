@@ -327,6 +327,16 @@ static void tile_image(const purify_state *s, const uint8_t *pixels, ptrdiff_t r
         for (x0 = 0; x0 < padded; x0 += 16) {
             int w = W - x0 < 16 ? W - x0 : 16;
             if (h == 8 && w == 16) {
+#if defined(__GNUC__) || defined(__clang__)
+                if (y0 + 16 <= H) {
+                    /* the tile below, for the next strip: the input is usually cold */
+                    const uint8_t *nx = src + 8 * row_stride + 3 * x0;
+                    for (r = 0; r < 8; r++) {
+                        __builtin_prefetch(nx + r * row_stride);
+                        __builtin_prefetch(nx + r * row_stride + 47);
+                    }
+                }
+#endif
                 if (!tile(src + 3 * x0, row_stride, s->tile_pc, dst + 3 * x0, out_row_stride))
                     tile_fallback(s, src + 3 * x0, row_stride, dst + 3 * x0, out_row_stride);
             } else {

@@ -175,10 +175,16 @@ def purify_pixels(cnp.ndarray pixels, cnp.ndarray out, int in_color, qtables, co
     return out
 
 
+cdef extern from "fdj_simd.h":
+    int fdj_simd_level()
+
+
 def purify_key(object pixels):
-    """channels * 16 + precision (8 or 12) for plain purify input -- a numpy array of
-    native uint8 or uint16, shape (H, W), (H, W, C) or (N, H, W, C) with C in 1, 3, 4
-    and N, H, W > 0 -- else 0 (the caller then runs the full checks)."""
+    """level * 256 + channels * 16 + precision (8 or 12) for plain purify input -- a
+    numpy array of native uint8 or uint16, shape (H, W), (H, W, C) or (N, H, W, C) with
+    C in 1, 3, 4 and N, H, W > 0 -- else 0 (the caller then runs the full checks).
+    level is the SIMD level now (FDJPEG_SIMD is read on every call, as the C calls do):
+    a purifier's kernels are those of the level it was made at."""
     cdef cnp.ndarray a
     cdef int t, prec, nd, c
     cdef cnp.npy_intp *sh
@@ -198,7 +204,7 @@ def purify_key(object pixels):
         return 0
     if (nd == 4 and sh[0] == 0) or sh[nd - 3 if nd >= 3 else 0] == 0 or sh[nd - 2 if nd >= 3 else 1] == 0:
         return 0
-    return c * 16 + prec
+    return fdj_simd_level() * 256 + c * 16 + prec
 
 
 cdef class PurifyPlan:

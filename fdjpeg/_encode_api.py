@@ -320,8 +320,9 @@ class Purifier:
                 f"keep_rgb={self.keep_rgb!r})")
 
     def _plan(self, key: int) -> Any:
-        """The C purifier for key = channels * 16 + precision (_codec.purify_key)."""
-        channels, precision = key // 16, key % 16
+        """The C purifier for key = level * 256 + channels * 16 + precision
+        (_codec.purify_key; the C purifier takes the level's kernels when made)."""
+        channels, precision = key // 16 % 16, key % 16
         in_color = {1: _IN_GRAY, 3: _IN_RGB, 4: _IN_CMYK}[channels]
         if self.keep_rgb and in_color != _IN_RGB:
             raise ValueError("keep_rgb applies to 3-channel RGB input only")
