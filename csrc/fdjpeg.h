@@ -351,7 +351,7 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
                ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
                ptrdiff_t out_row_stride, char msg[FDJ_MSG_SIZE]);
 /* fdj_purify of count images of one shape (image i at pixels + i * image_stride,
- * its output at out + i * out_image_stride), split into contiguous shares over
+ * its output at out + i * out_image_stride), handed out one at a time to
  * `threads` threads (the calling thread is one of them; at most count).  The
  * result is the same for every number of threads; on failure the status and
  * message of the first image in batch order that failed. */

@@ -404,60 +404,83 @@ static void state_run(purify_state *s, const uint8_t *pixels, ptrdiff_t row_stri
 }
 
 /* ---- runs: N images of one shape split over threads --------------------- */
+/* Images are handed out one at a time from a shared counter (an atomic
+ * increment), so a thread that gets less CPU (a busy machine) does fewer of
+ * them; without atomics, contiguous shares.  Each image is independent, so
+ * the result is the same either way. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FDJ_PURIFY_SHARED_COUNTER 1
+#endif
+
 typedef struct purify_job {
     const fdj_purifier *pf;
     int width, height;
     const uint8_t *pixels;
     uint8_t *out;
     ptrdiff_t image_stride, row_stride, col_stride, chan_stride, out_image_stride, out_row_stride;
-    size_t first, end;          /* images first..end-1 */
-    size_t failed;              /* index of the image that failed (end if none) */
+    size_t *next;               /* the shared counter, or NULL: images first..end-1 */
+    size_t count;
+    size_t first, end;
+    size_t failed;              /* the image that failed (count if none) */
     int status;
     char msg[FDJ_MSG_SIZE];
 } purify_job;
 
+/* The job's next image in *i; 0 when there is none left. */
+static int next_image(purify_job *j, size_t *i)
+{
+#ifdef FDJ_PURIFY_SHARED_COUNTER
+    if (j->next) {
+        *i = __atomic_fetch_add(j->next, (size_t)1, __ATOMIC_RELAXED);
+        return *i < j->count;
+    }
+#endif
+    if (j->first >= j->end)
+        return 0;
+    *i = j->first++;
+    return 1;
+}
+
+/* Images until none are left or one fails (the counter hands them out in
+ * order, so the smallest failed index over all jobs is the first image in
+ * batch order that fails). */
 static void run_job(purify_job *j)
 {
+    purify_state *s = NULL;
     size_t i;
     j->status = FDJ_OK;
-    j->failed = j->end;
+    j->failed = j->count;
     j->msg[0] = 0;
-    if (j->first >= j->end)
-        return;
-    if (j->pf->p.precision == 12) {
-        fdj_encode_params p = j->pf->p;
-        p.width = j->width;
-        p.height = j->height;
-        for (i = j->first; i < j->end; i++) {
-            j->status = fdj_purify12(&p, j->pixels + (ptrdiff_t)i * j->image_stride, j->row_stride,
-                                     j->col_stride, j->chan_stride,
-                                     j->out + (ptrdiff_t)i * j->out_image_stride,
+    while (next_image(j, &i)) {
+        const uint8_t *px = j->pixels + (ptrdiff_t)i * j->image_stride;
+        uint8_t *o = j->out + (ptrdiff_t)i * j->out_image_stride;
+        if (j->pf->p.precision == 12) {
+            fdj_encode_params p = j->pf->p;
+            p.width = j->width;
+            p.height = j->height;
+            j->status = fdj_purify12(&p, px, j->row_stride, j->col_stride, j->chan_stride, o,
                                      j->out_row_stride, j->msg);
-            if (j->status != FDJ_OK) {
-                j->failed = i;
-                return;
+        } else {
+            if (!s) {
+                /* set up once for all of this job's images (one shape) */
+                s = (purify_state *)malloc(sizeof *s);
+                if (!s)
+                    j->status = fdj_fail(j->msg, FDJ_ERR_NOMEM, "out of memory");
+                else if ((j->status = state_open(s, j->pf, j->width, j->height, j->col_stride,
+                                                 j->chan_stride, j->msg)) != FDJ_OK) {
+                    free(s);
+                    s = NULL;
+                }
             }
+            if (s)
+                state_run(s, px, j->row_stride, j->col_stride, j->chan_stride, o, j->out_row_stride);
         }
-        return;
-    }
-    {
-        /* the state is set up once for all of this job's images (one shape) */
-        purify_state *s = (purify_state *)malloc(sizeof *s);
-        if (!s) {
-            j->failed = j->first;
-            j->status = fdj_fail(j->msg, FDJ_ERR_NOMEM, "out of memory");
-            return;
-        }
-        j->status = state_open(s, j->pf, j->width, j->height, j->col_stride, j->chan_stride, j->msg);
         if (j->status != FDJ_OK) {
-            j->failed = j->first;
-            free(s);
-            return;
+            j->failed = i;
+            break;
         }
-        for (i = j->first; i < j->end; i++)
-            state_run(s, j->pixels + (ptrdiff_t)i * j->image_stride, j->row_stride, j->col_stride,
-                      j->chan_stride, j->out + (ptrdiff_t)i * j->out_image_stride,
-                      j->out_row_stride);
+    }
+    if (s) {
         state_close(s);
         free(s);
     }
@@ -504,7 +527,7 @@ int fdj_purifier_run(const fdj_purifier *pf, int width, int height, size_t count
     purify_job one, *jobs;
     job_thread *tids;
     unsigned char *started;
-    size_t t, nt, i, first_failed = count;
+    size_t t, nt, i, first_failed = count, next = 0;
     int st = FDJ_OK;
     if (msg)
         msg[0] = 0;
@@ -538,9 +561,16 @@ int fdj_purifier_run(const fdj_purifier *pf, int width, int height, size_t count
             return fdj_fail(msg, FDJ_ERR_NOMEM, "out of memory");
         }
     }
-    /* contiguous shares, the first count % nt one image larger */
+    /* the shared counter; without atomics contiguous shares, the first count % nt one
+     * image larger */
     for (t = 0, i = 0; t < nt; t++) {
         purify_job *j = &jobs[t];
+#ifdef FDJ_PURIFY_SHARED_COUNTER
+        j->next = nt > 1 ? &next : NULL;
+#else
+        j->next = NULL;
+#endif
+        j->count = count;
         j->pf = pf;
         j->width = width;
         j->height = height;

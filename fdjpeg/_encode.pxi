@@ -138,7 +138,7 @@ def purify_pixels(cnp.ndarray pixels, cnp.ndarray out, int in_color, qtables, co
                   h_samp, v_samp, *, bint keep_rgb=False, int threads=1, int precision=8):
     """Fused purification of N images: pixels and out are (N, H, W, C) uint8 arrays
     (out with contiguous rows); the GIL is released once for the whole batch, which
-    C splits into contiguous shares over `threads` threads (fdj_purify_batch).
+    C hands out one at a time to `threads` threads (fdj_purify_batch).
     precision=12: uint16 arrays of 12-bit samples, qtables the 12-bit quantizers."""
     cdef fdj_encode_params p
     cdef char msg[FDJ_MSG_SIZE]
