@@ -187,9 +187,11 @@ int fdj_purifier_new(const fdj_encode_params *p, fdj_purifier **out, char msg[FD
     pf->p.extra_segments = NULL; /* purify writes no file */
     pf->p.extra_size = 0;
     if (pf->p.precision != 12) {
-        /* the tables and sampling are checked here, the size per run */
-        pf->p.width = pf->p.height = 8;
-        st = fdj_enc_setup_frame(&pf->p, &f, msg);
+        /* the tables and sampling are checked here, the size (and max_pixels) per run */
+        fdj_encode_params check = pf->p;
+        check.width = check.height = 8;
+        check.max_pixels = 0;
+        st = fdj_enc_setup_frame(&check, &f, msg);
         if (st != FDJ_OK) {
             free(pf);
             return st;
