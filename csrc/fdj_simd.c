@@ -88,6 +88,7 @@ void fdj_kernels_init(fdj_kernels *k, int level)
         k->fdct_islow = fdj_fdct_islow_avx2;
         k->fdct_islow2 = fdj_fdct_islow2_avx2;
         k->purify2 = fdj_purify2_avx2;
+        k->purify_tile = fdj_purify_tile_avx2; /* purify_simd.c */
         k->quantize = fdj_quantize_avx2;
         k->quantize_dequantize = fdj_quantize_dequantize_avx2;
         k->rgb_ycc_row = fdj_rgb_ycc_row_avx2;

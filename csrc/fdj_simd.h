@@ -150,6 +150,14 @@ int fdj_purify_consts_init(fdj_purify_consts *pc, const int32_t q[64]);
  * those for the others (their pixels may have been written). */
 typedef int (*fdj_purify2_fn)(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
                               const fdj_purify_consts *pc, uint8_t *out, ptrdiff_t out_stride);
+/* purify's 4:4:4 RGB tile (purify_simd.c): 16x8 packed RGB pixels (two blocks
+ * side by side, rows `stride` bytes apart) through RGB -> YCbCr, FDCT,
+ * quantize/dequantize with pc[c] for component c, IDCT, YCbCr -> RGB, written
+ * at out.  Returns 1, or 0 (nothing written) when a block is outside the
+ * 16-bit IDCT's exactness bound: the caller then runs the separate kernels. */
+typedef int (*fdj_purify_tile_fn)(const uint8_t *rgb, ptrdiff_t stride,
+                                  const fdj_purify_consts *const pc[3], uint8_t *out,
+                                  ptrdiff_t out_stride);
 /* Quantize a DCT block (natural order) into zigzag order / quantize and
  * dequantize it (natural order), with the encoder's divisors (enc_internal.h). */
 typedef void (*fdj_quantize_fn)(const int32_t dct[64], const struct fdj_divisors *d,
@@ -215,6 +223,7 @@ typedef struct fdj_kernels {
      * compute exactly: the caller takes the scalar reference fdj_idct_4x4 */
     fdj_idct_q_fn idct_4x4_q;
     fdj_idct_q_fn idct_2x2_q;           /* the same for jidctred.c's 2x2 (fdj_idct_2x2) */
+    fdj_purify_tile_fn purify_tile;     /* purify 4:4:4 RGB (purify_simd.c) */
 } fdj_kernels;
 
 /* The kernels of a level (the scalar references below FDJ_SIMD_AVX2); a level without
@@ -245,6 +254,8 @@ void fdj_fdct_islow2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
                           int32_t outa[64], int32_t outb[64]);
 int fdj_purify2_avx2(const uint8_t *a, const uint8_t *b, ptrdiff_t stride,
                      const fdj_purify_consts *pc, uint8_t *out, ptrdiff_t out_stride);
+int fdj_purify_tile_avx2(const uint8_t *rgb, ptrdiff_t stride,
+                          const fdj_purify_consts *const pc[3], uint8_t *out, ptrdiff_t out_stride);
 void fdj_quantize_avx2(const int32_t dct[64], const struct fdj_divisors *d, int16_t out[64]);
 void fdj_quantize_dequantize_avx2(const int32_t dct[64], const struct fdj_divisors *d,
                                   int32_t out[64]);

@@ -365,7 +365,7 @@ int fdj_purify(const fdj_encode_params *p, const uint8_t *pixels, ptrdiff_t row_
                ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
                ptrdiff_t out_row_stride, char msg[FDJ_MSG_SIZE]);
 /* fdj_purify of count images of one shape (image i at pixels + i * image_stride,
- * its output at out + i * out_image_stride), split into contiguous shares over
+ * its output at out + i * out_image_stride), handed out one at a time to
  * `threads` threads (the calling thread is one of them; at most count).  The
  * result is the same for every number of threads; on failure the status and
  * message of the first image in batch order that failed. */
@@ -373,6 +373,22 @@ int fdj_purify_batch(const fdj_encode_params *p, size_t count, const uint8_t *pi
                      ptrdiff_t image_stride, ptrdiff_t row_stride, ptrdiff_t col_stride,
                      ptrdiff_t chan_stride, uint8_t *out, ptrdiff_t out_image_stride,
                      ptrdiff_t out_row_stride, int threads, char msg[FDJ_MSG_SIZE]);
+
+/* A purifier: params' tables, sampling, colour and precision (its width, height
+ * and extra segments are ignored) checked and turned into the kernels' constants
+ * once, for any number of fdj_purifier_run calls on images of any size, from any
+ * number of threads at once (it is read-only after fdj_purifier_new).  This is
+ * what fdj_purify and fdj_purify_batch make and free on every call. */
+typedef struct fdj_purifier fdj_purifier;
+int fdj_purifier_new(const fdj_encode_params *p, fdj_purifier **out, char msg[FDJ_MSG_SIZE]);
+void fdj_purifier_free(fdj_purifier *pf);
+/* fdj_purify_batch with the purifier's parameters for width x height images;
+ * each thread sets up its buffers once for all of its images. */
+int fdj_purifier_run(const fdj_purifier *pf, int width, int height, size_t count,
+                     const uint8_t *pixels, ptrdiff_t image_stride, ptrdiff_t row_stride,
+                     ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
+                     ptrdiff_t out_image_stride, ptrdiff_t out_row_stride, int threads,
+                     char msg[FDJ_MSG_SIZE]);
 
 /* ---- table arithmetic (transcode.c) ------------------------------------- */
 /* Coefficient-domain Feature Distillation ("transcode"): num_blocks blocks of 64 quantized

@@ -19,7 +19,7 @@ from fdjpeg.errors import (
     UnsupportedJPEGError,
 )
 
-from fdjpeg._encode_api import encode, purify, transcode, write_coefficients
+from fdjpeg._encode_api import Purifier, encode, purify, transcode, write_coefficients
 
 __version__ = "0.1.0"
 
@@ -81,7 +81,7 @@ def offgrid_score(image: "Any", table: "Any" = None, **kwargs: "Any") -> "Any":
 
 
 __all__ = [
-    "decode", "encode", "purify", "transcode", "inspect", "read_coefficients", "write_coefficients",
+    "decode", "encode", "purify", "Purifier", "transcode", "inspect", "read_coefficients", "write_coefficients",
     "open", "save", "tables", "offgrid_score", "build_info", "DEFAULT_MAX_PIXELS",
     "JPEGError", "UnsupportedJPEGError", "JPEGTooLargeError", "TruncatedJPEGError",
     "NotJPEGError", "__version__",

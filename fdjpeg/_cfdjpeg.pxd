@@ -115,6 +115,15 @@ cdef extern from "fdjpeg.h" nogil:
                          ptrdiff_t image_stride, ptrdiff_t row_stride, ptrdiff_t col_stride,
                          ptrdiff_t chan_stride, uint8_t *out, ptrdiff_t out_image_stride,
                          ptrdiff_t out_row_stride, int threads, char *msg)
+    ctypedef struct fdj_purifier:
+        pass
+    int fdj_purifier_new(const fdj_encode_params *p, fdj_purifier **out, char *msg)
+    void fdj_purifier_free(fdj_purifier *pf)
+    int fdj_purifier_run(const fdj_purifier *pf, int width, int height, size_t count,
+                         const uint8_t *pixels, ptrdiff_t image_stride, ptrdiff_t row_stride,
+                         ptrdiff_t col_stride, ptrdiff_t chan_stride, uint8_t *out,
+                         ptrdiff_t out_image_stride, ptrdiff_t out_row_stride, int threads,
+                         char *msg)
     int fdj_requantize_coefficients(const int16_t *coef, size_t num_blocks,
                                     const uint16_t *qfile, const uint16_t *table,
                                     int16_t *out, char *msg)

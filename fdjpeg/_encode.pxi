@@ -155,7 +155,7 @@ def purify_pixels(cnp.ndarray pixels, cnp.ndarray out, int in_color, qtables, co
                   h_samp, v_samp, *, bint keep_rgb=False, int threads=1, int precision=8):
     """Fused purification of N images: pixels and out are (N, H, W, C) uint8 arrays
     (out with contiguous rows); the GIL is released once for the whole batch, which
-    C splits into contiguous shares over `threads` threads (fdj_purify_batch).
+    C hands out one at a time to `threads` threads (fdj_purify_batch).
     precision=12: uint16 arrays of 12-bit samples, qtables the 12-bit quantizers."""
     cdef fdj_encode_params p
     cdef char msg[FDJ_MSG_SIZE]
@@ -190,6 +190,103 @@ def purify_pixels(cnp.ndarray pixels, cnp.ndarray out, int in_color, qtables, co
         status = fdj_purify_batch(&p, n, src, ns, rs, cs, chs, dst, ons, ors, threads, msg)
     _raise_status(status, msg)
     return out
+
+
+cdef extern from "fdj_simd.h":
+    int fdj_simd_level()
+
+
+def purify_key(object pixels):
+    """level * 256 + channels * 16 + precision (8 or 12) for plain purify input -- a
+    numpy array of native uint8 or uint16, shape (H, W), (H, W, C) or (N, H, W, C) with
+    C in 1, 3, 4 and N, H, W > 0 -- else 0 (the caller then runs the full checks).
+    level is the SIMD level now (FDJPEG_SIMD is read on every call, as the C calls do):
+    a purifier's kernels are those of the level it was made at."""
+    cdef cnp.ndarray a
+    cdef int t, prec, nd, c
+    cdef cnp.npy_intp *sh
+    if not cnp.PyArray_Check(pixels):
+        return 0
+    a = <cnp.ndarray>pixels
+    if not cnp.PyArray_ISNOTSWAPPED(a):
+        return 0
+    t = cnp.PyArray_TYPE(a)
+    prec = 8 if t == cnp.NPY_UINT8 else 12 if t == cnp.NPY_UINT16 else 0
+    nd = a.ndim
+    sh = cnp.PyArray_DIMS(a)
+    if prec == 0 or nd < 2 or nd > 4:
+        return 0
+    c = 1 if nd == 2 else <int>sh[nd - 1]
+    if c != 1 and c != 3 and c != 4:
+        return 0
+    if (nd == 4 and sh[0] == 0) or sh[nd - 3 if nd >= 3 else 0] == 0 or sh[nd - 2 if nd >= 3 else 1] == 0:
+        return 0
+    return fdj_simd_level() * 256 + c * 16 + prec
+
+
+cdef class PurifyPlan:
+    """A C purifier (fdj_purifier): tables, sampling, colour and precision checked and
+    turned into the kernels' constants once (by the caller, fdjpeg.Purifier), then
+    ``run`` on any number of images of any size.  in_color fixes the channels
+    (1 gray, 3 RGB, 4 CMYK) and precision the dtype (8: uint8, 12: uint16)."""
+    cdef fdj_purifier *pf
+    cdef readonly int channels
+    cdef readonly int precision
+
+    def __cinit__(self, int in_color, qtables, comp_qtable, h_samp, v_samp, *,
+                  bint keep_rgb=False, int precision=8):
+        cdef fdj_encode_params p
+        cdef char msg[FDJ_MSG_SIZE]
+        cdef int status
+        self.pf = NULL
+        if precision not in (8, 12):
+            raise ValueError(f"precision must be 8 or 12, not {precision}")
+        _fill_params(&p, 8, 8, in_color, qtables, comp_qtable, h_samp, v_samp, False, False, 0,
+                     0, keep_rgb, True, 0, 1, 1, False, 0)
+        p.precision = precision
+        self.channels = {1: 1, 3: 3, 4: 4}[in_color]
+        self.precision = precision
+        msg[0] = 0
+        status = fdj_purifier_new(&p, &self.pf, msg)
+        _raise_status(status, msg)
+
+    def __dealloc__(self):
+        if self.pf != NULL:
+            fdj_purifier_free(self.pf)
+            self.pf = NULL
+
+    def run(self, cnp.ndarray pixels, int threads=1):
+        """Purify (H, W), (H, W, C) or (N, H, W, C) pixels of this plan's channels and
+        dtype (checked by the caller: non-empty, right dtype and channels) into a new
+        array of the same shape; the GIL is released once for the whole batch."""
+        cdef char msg[FDJ_MSG_SIZE]
+        cdef int status, nd = pixels.ndim
+        cdef size_t n = 1
+        cdef int h, w
+        cdef ptrdiff_t ns = 0, rs, cs, chs = 0, ors, ons
+        cdef cnp.ndarray out
+        cdef const uint8_t *src
+        cdef uint8_t *dst
+        if nd == 4:
+            n = <size_t>pixels.shape[0]
+            ns = pixels.strides[0]
+        h = <int>pixels.shape[nd - 3 if nd >= 3 else 0]
+        w = <int>pixels.shape[nd - 2 if nd >= 3 else 1]
+        rs = pixels.strides[nd - 3 if nd >= 3 else 0]
+        cs = pixels.strides[nd - 2 if nd >= 3 else 1]
+        if nd >= 3:
+            chs = pixels.strides[nd - 1]
+        out = cnp.PyArray_EMPTY(nd, pixels.shape, cnp.NPY_UINT16 if self.precision == 12 else cnp.NPY_UINT8, 0)
+        ors = <ptrdiff_t>w * self.channels * (2 if self.precision == 12 else 1)
+        ons = ors * h
+        src = <const uint8_t *>cnp.PyArray_DATA(pixels)
+        dst = <uint8_t *>cnp.PyArray_DATA(out)
+        msg[0] = 0
+        with nogil:
+            status = fdj_purifier_run(self.pf, w, h, n, src, ns, rs, cs, chs, dst, ons, ors,
+                                      threads, msg)
+        _raise_status(status, msg)
+        return out
 
 
 def quality_table(int quality, bint chroma=False, bint force_baseline=True):

@@ -10,7 +10,8 @@
  *   - decode (optionally one-pass purified with 8- or 16-bit steps, scaled):
  *     same status, same message, same pixels;
  *   - when it decodes, encode those pixels with the file's first table and
- *     purify them: same JPEG bytes, same purified pixels.
+ *     purify them: same JPEG bytes, same purified pixels; RGB images are also
+ *     purified at 4:4:4 with two tables (purify's tile kernel).
  * On a CPU without AVX2 both runs are scalar and the target only checks
  * determinism.
  */
@@ -100,6 +101,32 @@ static void check_encode_side(const result *r)
     for (s = 0; s < 2; s++) {
         fdj_free(jpg[s]);
         free(pur[s]);
+        pur[s] = NULL;
+    }
+    if (r->c == 3) {
+        /* 4:4:4 RGB: purify's tile kernel (purify_simd.c) against the scalar chain, with
+         * the file's table for luma and a second one (entries 1..64) for chroma */
+        p.h_samp[0] = p.v_samp[0] = 1;
+        p.num_qtables = 2;
+        for (k = 0; k < 64; k++)
+            p.qtable[1][k] = (uint16_t)(1 + (r->qt[k] + k) % 64);
+        p.comp_qtable[0] = 0;
+        p.comp_qtable[1] = p.comp_qtable[2] = 1;
+        for (s = 0; s < 2; s++) {
+            set_scalar(s == 0);
+            pur[s] = (uint8_t *)malloc((size_t)r->w * r->h * 3);
+            ps[s] = pur[s] ? fdj_purify(&p, r->pix, (ptrdiff_t)r->w * 3, 3, 1, pur[s],
+                                        (ptrdiff_t)r->w * 3, msg)
+                           : FDJ_ERR_NOMEM;
+        }
+        set_scalar(0);
+        if (ps[0] != FDJ_ERR_NOMEM && ps[1] != FDJ_ERR_NOMEM) {
+            FUZZ_ASSERT(ps[0] == ps[1]);
+            if (ps[0] == FDJ_OK)
+                FUZZ_ASSERT(memcmp(pur[0], pur[1], (size_t)r->w * r->h * 3) == 0);
+        }
+        free(pur[0]);
+        free(pur[1]);
     }
 }
 

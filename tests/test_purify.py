@@ -238,3 +238,119 @@ def test_integration_mode_names_and_aliases():
         np.testing.assert_array_equal(distill(img, t, mode), want, err_msg=mode)
     with pytest.raises(ValueError, match="'fused' \\(alias '1p'"):
         check_mode("3p")
+
+
+# ---- fdjpeg.Purifier and purify's kept purifiers -------------------------------------
+
+@pytest.mark.parametrize("shape", [(37, 45), (37, 45, 1), (37, 45, 3), (37, 45, 4), (3, 21, 35, 3)])
+def test_purifier_equals_purify_and_pillow(shape):
+    """Purifier(T)(x) is purify(x, T) for every input kind, and the Pillow round trip for
+    RGB (the 4:4:4 tile kernel's case) at sizes that are not multiples of 8 or 16."""
+    T = fd_table()
+    pf = fdjpeg.Purifier(T)
+    for seed in range(3):
+        x = np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+        got = pf(x)
+        assert got.shape == x.shape and got.dtype == np.uint8
+        assert np.array_equal(got, purify(x, T))
+        assert np.array_equal(got, fdjpeg._encode_api._purify_checked(x, T, "4:4:4", False, 1))
+        if shape == (37, 45, 3):
+            assert np.array_equal(got, pillow_roundtrip(x, [T, T], "4:4:4"))
+
+
+def test_purifier_tile_kernel_sizes_and_strides_equal_pillow():
+    """Widths and heights around the 16x8 tiles (edge tiles padded as the encoder pads),
+    a strided view (rows of a larger image) and a non-packed view (the strip path)."""
+    T = fd_table()
+    img = data.astronaut()
+    pf = fdjpeg.Purifier(T)
+    for h, w in [(1, 1), (8, 16), (9, 17), (7, 15), (16, 24), (23, 40), (64, 33)]:
+        crop = img[5:5 + h, 3:3 + w]                    # strided rows, packed pixels
+        ref = pillow_roundtrip(np.ascontiguousarray(crop), [T, T], "4:4:4")
+        assert np.array_equal(pf(crop), ref), (h, w)
+        flipped = np.ascontiguousarray(crop[:, :, ::-1])[:, :, ::-1]   # chan stride -1
+        assert np.array_equal(pf(flipped), ref), (h, w)
+
+
+def test_purifier_refused_tiles_equal_pillow():
+    """Tiles with a block outside the 16-bit IDCT's bound (saturated noise, step 1) take the
+    strip kernels: still the Pillow round trip."""
+    rng = np.random.default_rng(5)
+    x = np.where(rng.random((40, 72, 3)) < 0.5, 0, 255).astype(np.uint8)
+    for t in (np.ones((8, 8), np.uint16), np.full((8, 8), 2, np.uint16), fd_table()):
+        assert np.array_equal(fdjpeg.Purifier(t)(x), pillow_roundtrip(x, [t, t], "4:4:4"))
+
+
+def test_purifier_options_and_errors():
+    T = fd_table()
+    img = data.astronaut()[:40, :56]
+    pf = fdjpeg.Purifier(T, subsampling="4:2:0")
+    assert np.array_equal(pf(img), pillow_roundtrip(img, [T, T], "4:2:0"))
+    assert np.array_equal(fdjpeg.Purifier(T, keep_rgb=True)(img), purify(img, T, keep_rgb=True))
+    assert "Purifier(" in repr(pf)
+    with pytest.raises(TypeError):
+        fdjpeg.Purifier(None)
+    with pytest.raises(ValueError):
+        fdjpeg.Purifier("no-such-table-word")
+    with pytest.raises(ValueError):
+        fdjpeg.Purifier(T, subsampling="3:1:1")
+    with pytest.raises(TypeError):
+        fdjpeg.Purifier(T, keep_rgb=1)
+    with pytest.raises(ValueError, match="keep_rgb"):
+        fdjpeg.Purifier(T, keep_rgb=True)(img[:, :, 0])
+    with pytest.raises(ValueError):
+        fdjpeg.Purifier([T, T, T])(img[:, :, 0])        # three tables, one component
+    with pytest.raises(TypeError):
+        fdjpeg.Purifier(T)(img.astype(np.float32))
+    with pytest.raises(ValueError):
+        fdjpeg.Purifier(T)(img[:0])
+    with pytest.raises(ValueError):
+        fdjpeg.Purifier(T)(img, threads=0)
+    assert fdjpeg.Purifier(T)(img[None][:0]).shape == (0, 40, 56, 3)
+
+
+def test_purifier_threads_and_shared_between_threads():
+    """One purifier serves several Python threads at once, and its batch threads give the
+    serial result."""
+    T = fd_table()
+    pf = fdjpeg.Purifier(T)
+    crops = [noise(24 + i, 40 + 2 * i, 3, i) for i in range(8)]
+    want = [purify(c, T) for c in crops]
+    with ThreadPoolExecutor(4) as ex:
+        for _ in range(3):
+            got = list(ex.map(pf, crops))
+            assert all(np.array_equal(g, w) for g, w in zip(got, want))
+    batch = np.stack([noise(24, 40, 3, i) for i in range(5)])
+    serial = np.stack([purify(b, T) for b in batch])
+    for th in (1, 2, 3, None):
+        assert np.array_equal(pf(batch, threads=th), serial)
+
+
+def test_purify_kept_purifiers_follow_the_table_value(tmp_path):
+    """purify keeps a purifier per table value: an array changed in place, a table file
+    rewritten, and arguments of the wrong type are never answered from an old one."""
+    img = data.astronaut()[:48, :48]
+    T = fd_table()
+    a = purify(img, T)
+    T[0, 0] = 90                                   # same object, new values
+    b = purify(img, T)
+    assert np.array_equal(b, pillow_roundtrip(img, [T, T], "4:4:4"))
+    assert not np.array_equal(a, b)
+    path = tmp_path / "t.txt"
+    path.write_text(" ".join(["20"] * 64))
+    one = purify(img, str(path))
+    path.write_text(" ".join(["60"] * 64))
+    two = purify(img, str(path))
+    t60 = np.full((8, 8), 60, np.uint16)
+    assert np.array_equal(two, pillow_roundtrip(img, [t60, t60], "4:4:4"))
+    assert not np.array_equal(one, two)
+    purify(img, T, keep_rgb=True)
+    with pytest.raises(TypeError):
+        purify(img, T, keep_rgb=1)                 # 1 == True, still not a bool
+    purify(img, 16)
+    with pytest.raises(TypeError):
+        purify(img, 16.0)
+    with pytest.raises(ValueError):
+        purify(img, "q101")
+    assert np.array_equal(purify(img, "q75"), purify(img, "q75"))
+    assert np.array_equal(purify(img, True), purify(img, "fd"))

@@ -50,6 +50,7 @@ class KernelHooks:
         lib.fdj_hook_idct2_blocks.argtypes = [p, n, ctypes.c_int, p, p]
         lib.fdj_hook_idct_rq_row.argtypes = [p, n, p, p, p]
         lib.fdj_hook_purify_blocks.argtypes = [p, n, p, ctypes.c_int, p, p]
+        lib.fdj_hook_purify_tiles.argtypes = [p, n, p, ctypes.c_int, p, p]
         lib.fdj_hook_downsample_row.argtypes = [p, p, ctypes.c_int, ctypes.c_int, p]
         lib.fdj_hook_quantize.argtypes = [p, n, p, ctypes.c_int, p]
         lib.fdj_hook_huff_blocks.argtypes = [p, n, ctypes.c_int, p, n, ctypes.POINTER(n), p]
@@ -134,6 +135,19 @@ class KernelHooks:
         taken = np.zeros(src.shape[0], dtype=np.uint8)
         if self.lib.fdj_hook_purify_blocks(self._ptr(src), src.shape[0], self._ptr(ta), level,
                                            self._ptr(dst), self._ptr(taken)) != 0:
+            raise ValueError(f"SIMD level {level} is not available here")
+        return dst, taken.astype(bool)
+
+    def _purify_tiles(self, tiles, table, level):
+        """purify's 4:4:4 RGB tile kernel at `level` (the scalar chain where the level has
+        none or the kernel refuses) on (n, 8, 16, 3) uint8 tiles, every component purified
+        with table; ((n, 8, 16, 3) uint8, (n,) bool done by the tile kernel)."""
+        src = np.ascontiguousarray(tiles, dtype=np.uint8).reshape(-1, 384)
+        ta = np.ascontiguousarray(table, dtype=np.uint16).reshape(64)
+        dst = np.empty((src.shape[0], 8, 16, 3), dtype=np.uint8)
+        taken = np.zeros(src.shape[0], dtype=np.uint8)
+        if self.lib.fdj_hook_purify_tiles(self._ptr(src), src.shape[0], self._ptr(ta), level,
+                                          self._ptr(dst), self._ptr(taken)) != 0:
             raise ValueError(f"SIMD level {level} is not available here")
         return dst, taken.astype(bool)
 
@@ -989,6 +1003,60 @@ def test_fused_purify_blocks_equal_scalar(kind, hooks):
             assert not taken.any()
         elif kind in ("photo", "flat"):
             assert taken.mean() > 0.9, taken.mean()
+
+
+@needs_avx2
+@pytest.mark.parametrize("kind", ["photo", "noise", "edges", "flat", "extremes"])
+def test_purify_tile_kernel_equals_scalar_chain(kind, hooks):
+    """purify's 4:4:4 tile kernel (RGB -> YCbCr -> FDCT -> quantize/dequantize -> IDCT ->
+    RGB for 16x8 pixels in registers) equals the scalar chain (jccolor's formulas,
+    fdj_fdct_islow, the scalar quantizer, fdj_idct_islow, jdcolor's formulas) on every tile
+    it takes, and takes nearly every tile of a photo; the tiles it refuses are the ones
+    with a block outside the 16-bit IDCT's bound."""
+    rng = np.random.default_rng({"photo": 71, "noise": 72, "edges": 73, "flat": 74, "extremes": 75}[kind])
+    if kind == "photo":
+        img = np.ascontiguousarray(skdata.astronaut())
+        tiles = img[:512, :512].reshape(64, 8, 32, 16, 3).swapaxes(1, 2).reshape(-1, 8, 16, 3)
+    elif kind == "noise":
+        tiles = rng.integers(0, 256, size=(1501, 8, 16, 3))
+    elif kind == "edges":
+        tiles = rng.choice([0, 255], size=(1501, 8, 16, 3))
+    elif kind == "flat":
+        tiles = np.broadcast_to(rng.integers(0, 256, size=(1501, 1, 1, 3)), (1501, 8, 16, 3)).copy()
+        tiles[1::2, rng.integers(0, 8), rng.integers(0, 16)] ^= 1
+    else:   # the colour extremes: every corner of the RGB cube, in every position
+        corners = np.array([[r, g, b] for r in (0, 255) for g in (0, 255) for b in (0, 255)])
+        tiles = corners[rng.integers(0, 8, size=(1501, 8, 16))]
+    tiles = tiles.astype(np.uint8)
+    paper = np.asarray(fdjpeg.tables.paper_released(), np.int64).reshape(64)
+    tables = [paper, np.full(64, 1), np.full(64, 2), rng.integers(1, 256, size=64),
+              np.full(64, 4080), np.full(64, 4081)]
+    for t in tables:
+        ref, _ = hooks._purify_tiles(tiles, t, 0)
+        got, taken = hooks._purify_tiles(tiles, t, 2)
+        assert np.array_equal(got, ref), (kind, t[:4])
+        if t.max() > 4080:
+            assert not taken.any()
+        elif kind == "photo":
+            assert taken.mean() > 0.95, taken.mean()
+    if kind in ("noise", "edges"):
+        _, taken = hooks._purify_tiles(tiles, np.full(64, 1), 2)
+        assert not taken.all()      # the refusal is exercised
+
+
+@needs_avx2
+def test_purifier_takes_the_kernels_of_the_level_at_the_call():
+    """A kept purifier (fdjpeg.Purifier, and purify's) is made per SIMD level: under
+    FDJPEG_SIMD=0 the scalar references run, and give the same pixels."""
+    img = np.ascontiguousarray(skdata.astronaut()[:123, :157])
+    t = fdjpeg.tables.paper_released()
+    pf = fdjpeg.Purifier(t)
+    fast = pf(img)
+    with scalar_kernels():
+        slow = pf(img)
+        pslow = fdjpeg.purify(img, t)
+    assert len(pf._plans) == 2
+    assert np.array_equal(fast, slow) and np.array_equal(fast, pslow)
 
 
 def test_purify_quantizer_16bit_equals_float():

@@ -204,6 +204,62 @@ int fdj_hook_purify_blocks(const uint8_t *in, size_t n, const uint16_t *qtable, 
     return 0;
 }
 
+/* purify's 4:4:4 RGB tile (fdj_kernels.purify_tile) at `level` on n 16x8
+ * packed RGB tiles (384 bytes each, rows 48 bytes apart), every component
+ * purified with qtable: the level's tile kernel where it has one and takes
+ * the tile (accepted[i] = 1), else the scalar chain it must equal --
+ * jccolor.c's RGB -> YCbCr, fdj_fdct_islow, the scalar quantizer,
+ * fdj_idct_islow, jdcolor.c's YCbCr -> RGB.  -1 when the level is not
+ * available here. */
+int fdj_hook_purify_tiles(const uint8_t *in, size_t n, const uint16_t *qtable, int level,
+                          uint8_t *out, uint8_t *accepted)
+{
+    fdj_kernels k;
+    fdj_divisors dv;
+    fdj_purify_consts pc;
+    const fdj_purify_consts *pcs[3];
+    uint8_t pl[3][128], res[3][128];
+    int32_t ws[64], dq[64];
+    size_t i;
+    int fits, x, y, c, j;
+    if (kernels_at(level, &k))
+        return -1;
+    fdj_enc_divisors_init(&dv, qtable, &k);
+    fits = fdj_purify_consts_init(&pc, dv.q);
+    pcs[0] = pcs[1] = pcs[2] = &pc;
+    for (i = 0; i < n; i++) {
+        const uint8_t *t = in + 384 * i;
+        uint8_t *o = out + 384 * i;
+        accepted[i] = (uint8_t)(k.purify_tile && fits && k.purify_tile(t, 48, pcs, o, 48));
+        if (accepted[i])
+            continue;
+        for (y = 0; y < 8; y++)
+            for (x = 0; x < 16; x++) {
+                int32_t r = t[48 * y + 3 * x], g = t[48 * y + 3 * x + 1], b = t[48 * y + 3 * x + 2];
+                pl[0][16 * y + x] = (uint8_t)((19595 * r + 38470 * g + 7471 * b + 32768) >> 16);
+                pl[1][16 * y + x] = (uint8_t)((-11059 * r - 21709 * g + 32768 * b + (128 << 16) + 32767) >> 16);
+                pl[2][16 * y + x] = (uint8_t)((32768 * r - 27439 * g - 5329 * b + (128 << 16) + 32767) >> 16);
+            }
+        for (c = 0; c < 3; c++)
+            for (j = 0; j < 2; j++) {
+                fdj_fdct_islow(pl[c] + 8 * j, 16, ws);
+                fdj_quantize_dequantize_scalar(ws, &dv, dq);
+                fdj_idct_islow(dq, res[c] + 8 * j, 16);
+            }
+        for (y = 0; y < 8; y++)
+            for (x = 0; x < 16; x++) {
+                int32_t Y = res[0][16 * y + x], b = res[1][16 * y + x] - 128, r = res[2][16 * y + x] - 128;
+                int32_t v[3];
+                v[0] = Y + ((91881 * r + 32768) >> 16);
+                v[1] = Y + ((-22554 * b - 46802 * r + 32768) >> 16);
+                v[2] = Y + ((116130 * b + 32768) >> 16);
+                for (c = 0; c < 3; c++)
+                    o[48 * y + 3 * x + c] = (uint8_t)(v[c] < 0 ? 0 : v[c] > 255 ? 255 : v[c]);
+            }
+    }
+    return 0;
+}
+
 /* The decoder's fused kernels of the active level on n int16 blocks with the
  * int32 table q.  Without t (NULL): dequantize + IDCT, accepted[i] = 0 where
  * the kernel refuses the block (its pixels stay as they were).  With t:
