@@ -8,8 +8,12 @@
 
 #define HUFF_LOOKAHEAD 9
 
-/* one-pass FD lookup range: coefficients -FDJ_RQ_LUT_HALF..FDJ_RQ_LUT_HALF - 1 (fdj_rq_lut) */
-#define FDJ_RQ_LUT_HALF 64
+/* one-pass FD lookup range: coefficients -FDJ_RQ_LUT_HALF..FDJ_RQ_LUT_HALF - 1 (fdj_rq_lut).
+ * 128 rather than 64: fewer AC values take the multiply-shift path (one-pass overhead over a
+ * plain decode +5.9% -> +4.8..5.1%, bench/results/performance.md).  fast_rq packs
+ * (value + FDJ_RQ_LUT_HALF) * 80 above 16 bits of an int32, so 2 * HALF * 80 must stay below 2^15. */
+#define FDJ_RQ_LUT_HALF 128
+typedef char fdj_rq_lut_half_fits_fast_rq[(2 * FDJ_RQ_LUT_HALF * 80 < 32768) ? 1 : -1];
 
 /* A derived Huffman decoding table (T.81 Annex C / F.2.2.3). */
 typedef struct fdj_huff {
@@ -87,7 +91,7 @@ typedef struct fdj_engine fdj_engine;
  * the requantized value R = T * round(c * q / T) (rounding half away from zero,
  * as fd_requantize_block in dec_dequant.c) of a coefficient c at zigzag position
  * k is stored where the decoder would store c, so the row stage runs only the
- * IDCT.  lut[c + FDJ_RQ_LUT_HALF][k] for -64 <= c < 64 (columns 64..79 repeat 63:
+ * IDCT.  lut[c + FDJ_RQ_LUT_HALF][k] for -FDJ_RQ_LUT_HALF <= c < FDJ_RQ_LUT_HALF (columns 64..79 repeat 63:
  * corrupt runs past the end, fdj_zigzag_to_natural), dc[c + FDJ_RQ_DC_HALF] for
  * the DC, fdj_rq_value otherwise.  Built by fdj_rq_lut_init (dec_dequant.c), only
  * when every table entry fits int16; a value outside int16 makes the decoder redo

@@ -1,7 +1,7 @@
 """One-pass FD requantized inside the Huffman decoder (csrc/dec_huff_mcu.h, DEC_HUFF_MCU_RQ).
 
 A single-scan sequential file decoded with ``purify=T`` stores T * round(c * q / T) where the
-Huffman decoder writes c (a lookup table for -64 <= c < 64 and DC within +-512, arithmetic
+Huffman decoder writes c (a lookup table for -128 <= c < 128 and DC within +-512, arithmetic
 beyond), and an MCU holding a value outside int16 is decoded again raw and requantized by the
 row stage.  Multi-scan files never take that path, so the same coefficients written progressive
 (jpegtran, lossless) give the reference computed by the row stage's requantizer; where no value
@@ -22,8 +22,8 @@ from test_simd import scalar_kernels
 
 jpeglib = pytest.importorskip("jpeglib")
 
-EDGES = np.array([-1000, -513, -512, -511, -200, -65, -64, -63, -33, -32, -31, -2, -1,
-                  1, 2, 31, 32, 33, 63, 64, 65, 200, 511, 512, 513, 1000])
+EDGES = np.array([-1000, -513, -512, -511, -200, -129, -128, -127, -65, -64, -63, -33, -32, -31,
+                  -2, -1, 1, 2, 31, 32, 33, 63, 64, 65, 127, 128, 129, 200, 511, 512, 513, 1000])
 
 
 def crafted(tmp_path, rng, sub=0, quality=50, dc_amp=600, cap=1000, density=0.3, name="c.jpg"):
