@@ -16,7 +16,7 @@ Stages (each resumable: model outputs, adversarial examples and adapted weights 
           robustness (FD-1P FGSM/BIM true-class log-probability, calibration seeds) lost when
           that band group alone is refined from the paper's table;
   search  greedy refinement along the sensitivity ranking, then chroma coarsening and the Eq. 5
-          floor, scored on calibration (acc_l on 500 images, FD-1P FGSM/BIM on 100 seeds);
+          floor, scored on calibration (acc_l on the first 250 images, FD-1P FGSM/BIM on 100 seeds);
   eval    the paper's table, the searched candidates (with and without adapt()), JPEG
           qualities and bit depths on the evaluation split;
   evaladapt / evaldistill
