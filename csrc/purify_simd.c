@@ -24,68 +24,8 @@
 
 #ifdef FDJ_X86_SIMD
 #include "enc_color_consts.h"
+#include "fdj_fdct16_x86.h" /* the FDCT in 16-bit lanes, shared with enc_fdct_simd.c */
 #include "fdj_idct16_x86.h"
-
-/* ---- the FDCT in 16-bit lanes (the same code as enc_fdct_simd.c's) ---- */
-
-FDJ_AVX2 static inline __m256i dot2(__m256i a, __m256i b, int ca, int cb, int shift)
-{
-    const __m256i c = _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)cb << 16) | (uint16_t)ca));
-    const __m256i round = _mm256_set1_epi32(1 << (shift - 1));
-    __m256i lo = _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), c);
-    __m256i hi = _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), c);
-    lo = _mm256_srai_epi32(_mm256_add_epi32(lo, round), shift);
-    hi = _mm256_srai_epi32(_mm256_add_epi32(hi, round), shift);
-    return _mm256_packs_epi32(lo, hi);
-}
-
-FDJ_AVX2 static inline __m256i dot4(__m256i a, __m256i b, __m256i e, __m256i f, int c0, int c1,
-                                      int c2, int c3, int shift)
-{
-    const __m256i k01 = _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)c1 << 16) | (uint16_t)c0));
-    const __m256i k23 = _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)c3 << 16) | (uint16_t)c2));
-    const __m256i round = _mm256_set1_epi32(1 << (shift - 1));
-    __m256i lo = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), k01),
-                                  _mm256_madd_epi16(_mm256_unpacklo_epi16(e, f), k23));
-    __m256i hi = _mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), k01),
-                                  _mm256_madd_epi16(_mm256_unpackhi_epi16(e, f), k23));
-    lo = _mm256_srai_epi32(_mm256_add_epi32(lo, round), shift);
-    hi = _mm256_srai_epi32(_mm256_add_epi32(hi, round), shift);
-    return _mm256_packs_epi32(lo, hi);
-}
-
-FDJ_AVX2 static inline void fdct16_pass(__m256i x[8], int pass2)
-{
-    const int shift = pass2 ? CONST_BITS + PASS1_BITS : CONST_BITS - PASS1_BITS;
-    __m256i t0 = _mm256_add_epi16(x[0], x[7]), t7 = _mm256_sub_epi16(x[0], x[7]);
-    __m256i t1 = _mm256_add_epi16(x[1], x[6]), t6 = _mm256_sub_epi16(x[1], x[6]);
-    __m256i t2 = _mm256_add_epi16(x[2], x[5]), t5 = _mm256_sub_epi16(x[2], x[5]);
-    __m256i t3 = _mm256_add_epi16(x[3], x[4]), t4 = _mm256_sub_epi16(x[3], x[4]);
-    __m256i t10 = _mm256_add_epi16(t0, t3), t13 = _mm256_sub_epi16(t0, t3);
-    __m256i t11 = _mm256_add_epi16(t1, t2), t12 = _mm256_sub_epi16(t1, t2);
-    if (pass2) {
-        x[0] = dot2(t10, t11, 1, 1, PASS1_BITS);
-        x[4] = dot2(t10, t11, 1, -1, PASS1_BITS);
-    } else {
-        x[0] = _mm256_slli_epi16(_mm256_add_epi16(t10, t11), PASS1_BITS);
-        x[4] = _mm256_slli_epi16(_mm256_sub_epi16(t10, t11), PASS1_BITS);
-    }
-    x[2] = dot2(t12, t13, FIX_0_541196100, FIX_0_541196100 + FIX_0_765366865, shift);
-    x[6] = dot2(t12, t13, FIX_0_541196100 - FIX_1_847759065, FIX_0_541196100, shift);
-    x[7] = dot4(t4, t5, t6, t7, FIX_0_298631336 - FIX_0_899976223 - FIX_1_961570560 + FIX_1_175875602,
-                FIX_1_175875602, FIX_1_175875602 - FIX_1_961570560,
-                FIX_1_175875602 - FIX_0_899976223, shift);
-    x[5] = dot4(t4, t5, t6, t7, FIX_1_175875602,
-                FIX_2_053119869 - FIX_2_562915447 - FIX_0_390180644 + FIX_1_175875602,
-                FIX_1_175875602 - FIX_2_562915447, FIX_1_175875602 - FIX_0_390180644, shift);
-    x[3] = dot4(t4, t5, t6, t7, FIX_1_175875602 - FIX_1_961570560,
-                FIX_1_175875602 - FIX_2_562915447,
-                FIX_3_072711026 - FIX_2_562915447 - FIX_1_961570560 + FIX_1_175875602,
-                FIX_1_175875602, shift);
-    x[1] = dot4(t4, t5, t6, t7, FIX_1_175875602 - FIX_0_899976223,
-                FIX_1_175875602 - FIX_0_390180644, FIX_1_175875602,
-                FIX_1_501321110 - FIX_0_899976223 - FIX_0_390180644 + FIX_1_175875602, shift);
-}
 
 /* ---- RGB -> level-shifted YCbCr, 16 pixels of one row ---------------- */
 
@@ -189,9 +129,9 @@ FDJ_AVX2 static inline int purify_comp(__m256i x[8], const fdj_purify_consts *pc
     unsigned rz, dc_only;
     int i;
     fdj_transpose8x16(x);
-    fdct16_pass(x, 0);
+    fdj_fdct16_pass(x, 0);
     fdj_transpose8x16(x);
-    fdct16_pass(x, 1); /* x[k] = coefficient row k, |x| < 2^13 */
+    fdj_fdct16_pass(x, 1); /* x[k] = coefficient row k, |x| < 2^13 */
     for (i = 0; i < 8; i++) {
         /* n = |x| + 4T < 2^15; quotient = n / 8T; signed, times T */
         __m256i n = _mm256_add_epi16(_mm256_abs_epi16(x[i]), PQ(FDJ_PQ_BIAS, i));
