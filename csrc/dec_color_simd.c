@@ -4,7 +4,7 @@
  * 1.02 YCbCr, T.81 A.1.1 sampling); chosen in fdj_simd.c.
  *
  * YCbCr -> RGB computes the scalar code's int32 expressions in 16-bit lanes
- * (sixteen pixels per instruction; exact identities, see ycc16) with the
+ * (sixteen pixels per instruction; exact identities, see fdj_ycc16 in fdj_color16_x86.h) with the
  * saturating packs as the clamp; h2v2 fancy upsampling
  * works in 16-bit lanes, where its largest value (3 * 1020 + 1020 + 8) fits.
  * Both equal the scalar code for every input; row ends go through the same
@@ -14,6 +14,7 @@
 
 #ifdef FDJ_X86_SIMD
 #include "fdj_simd_x86.h"
+#include "fdj_color16_x86.h"
 #endif
 
 #ifdef FDJ_X86_SIMD
@@ -23,55 +24,10 @@
 
 FDJ_INLINE uint8_t clamp255(int32_t v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
 
-/* pshufb masks interleaving 16 R, 16 G, 16 B bytes into 48 RGB bytes:
- * output chunk k, byte j is channel (16k+j) % 3 of pixel (16k+j) / 3. */
-static const uint8_t rgb_mask[3][3][16] = {
-    /* chunk 0: bytes 0..15 */
-    {{0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80, 5},
-     {0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80},
-     {0x80, 0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80}},
-    /* chunk 1: bytes 16..31 */
-    {{0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10, 0x80},
-     {5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10},
-     {0x80, 5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80}},
-    /* chunk 2: bytes 32..47 */
-    {{0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80, 0x80},
-     {0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80},
-     {10, 0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15}},
-};
-
 /* [lo | hi] (inserti128: older GCC lacks _mm256_setr_m128i) */
 FDJ_AVX2 static inline __m256i pair128(__m128i lo, __m128i hi)
 {
     return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
-}
-
-/* YCbCr -> RGB for 16 pixels in 16-bit lanes (y, cb, cr: 0..255 as int16):
- * the same values as the scalar int32 expressions, by exact identities.
- *   R = Y + ((91881 r + 2^15) >> 16),  91881 = 65536 + 26345:
- *       (26345 r + 2^15) >> 16 = ((mulhi(2r, 26345)) + 1) >> 1, because
- *       mulhi(2r, k) = floor(k r / 2^15) and floor((floor(a / 2^15) + 1) / 2)
- *       = floor((a + 2^15) / 2^16) for every integer a;
- *   B = Y + 2b + ((-14942 b + 2^15) >> 16)   (116130 = 2 * 65536 - 14942), same way;
- *   G = Y - r + ((-22554 b + 18734 r + 2^15) >> 16)   (-46802 = 18734 - 65536), the sum
- *       formed exactly in int32 by _mm256_madd_epi16 on (b, r) pairs.
- * b, r = cb - 128, cr - 128 in -128..127, so 2b, 2r and every product fit. */
-FDJ_AVX2 static inline void ycc16(__m256i y, __m256i cb, __m256i cr, __m256i *r, __m256i *g,
-                                  __m256i *b)
-{
-    const __m256i c128 = _mm256_set1_epi16(128), one = _mm256_set1_epi16(1);
-    const __m256i half = _mm256_set1_epi32(ONE_HALF);
-    const __m256i kg = _mm256_set1_epi32((int)(((uint32_t)18734 << 16) | (uint16_t)(int16_t)-22554));
-    __m256i bb = _mm256_sub_epi16(cb, c128), rr = _mm256_sub_epi16(cr, c128);
-    __m256i b2 = _mm256_add_epi16(bb, bb), r2 = _mm256_add_epi16(rr, rr);
-    __m256i tr = _mm256_srai_epi16(_mm256_add_epi16(_mm256_mulhi_epi16(r2, _mm256_set1_epi16(26345)), one), 1);
-    __m256i tb = _mm256_srai_epi16(_mm256_add_epi16(_mm256_mulhi_epi16(b2, _mm256_set1_epi16(-14942)), one), 1);
-    __m256i glo = _mm256_srai_epi32(_mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(bb, rr), kg), half), SCALEBITS);
-    __m256i ghi = _mm256_srai_epi32(_mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(bb, rr), kg), half), SCALEBITS);
-    *r = _mm256_add_epi16(_mm256_add_epi16(y, rr), tr);
-    *b = _mm256_add_epi16(_mm256_add_epi16(y, b2), tb);
-    /* unpack/pack both work within 128-bit halves: pack restores the lane order */
-    *g = _mm256_add_epi16(_mm256_sub_epi16(y, rr), _mm256_packs_epi32(glo, ghi));
 }
 
 FDJ_AVX2 void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const uint8_t *cr, int w,
@@ -80,9 +36,9 @@ FDJ_AVX2 void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const ui
     int i = 0, k;
     __m128i m[3][3];
     for (k = 0; k < 3; k++) {
-        m[k][0] = _mm_loadu_si128((const __m128i *)(const void *)rgb_mask[k][0]);
-        m[k][1] = _mm_loadu_si128((const __m128i *)(const void *)rgb_mask[k][1]);
-        m[k][2] = _mm_loadu_si128((const __m128i *)(const void *)rgb_mask[k][2]);
+        m[k][0] = _mm_loadu_si128((const __m128i *)(const void *)fdj_rgb_interleave_mask[k][0]);
+        m[k][1] = _mm_loadu_si128((const __m128i *)(const void *)fdj_rgb_interleave_mask[k][1]);
+        m[k][2] = _mm_loadu_si128((const __m128i *)(const void *)fdj_rgb_interleave_mask[k][2]);
     }
     {
         /* 32 pixels: the masks of output chunks k (low lane) and k + 1 (high lane) */
@@ -94,11 +50,11 @@ FDJ_AVX2 void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const ui
         }
         for (; i + 32 <= w; i += 32) {
             __m256i r0, g0, b0, r1, g1, b1, R, G, B, lo[3], hi[3], v[3];
-            ycc16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + i))),
+            fdj_ycc16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + i))),
                   _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cb + i))),
                   _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cr + i))),
                   &r0, &g0, &b0);
-            ycc16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + i + 16))),
+            fdj_ycc16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + i + 16))),
                   _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cb + i + 16))),
                   _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cr + i + 16))),
                   &r1, &g1, &b1);
@@ -131,7 +87,7 @@ FDJ_AVX2 void fdj_ycc_rgb_row_avx2(const uint8_t *y, const uint8_t *cb, const ui
         __m256i vr = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(cr + i)));
         __m256i r, g, b, rg, bx;
         __m128i R, G, B;
-        ycc16(vy, vb, vr, &r, &g, &b);
+        fdj_ycc16(vy, vb, vr, &r, &g, &b);
         /* saturating packs clamp to 0..255 */
         rg = _mm256_permute4x64_epi64(_mm256_packus_epi16(r, g), 0xD8);
         bx = _mm256_permute4x64_epi64(_mm256_packus_epi16(b, b), 0xD8);

@@ -17,7 +17,7 @@
  *    fdj_idct16_x86.h), including its exactness bound: a tile with a block
  *    outside it is refused (returns 0, nothing written) and the caller runs
  *    the reference on the whole tile.
- *  - YCbCr -> RGB: dec_color_simd.c's 16-bit identities (ycc16 below is the
+ *  - YCbCr -> RGB: dec_color_simd.c's 16-bit identities (fdj_ycc16, the
  *    same code) on the IDCT's bytes widened to 16 bits.
  */
 #include "enc_internal.h"
@@ -26,6 +26,7 @@
 #include "enc_color_consts.h"
 #include "fdj_fdct16_x86.h" /* the FDCT in 16-bit lanes, shared with enc_fdct_simd.c */
 #include "fdj_idct16_x86.h"
+#include "fdj_color16_x86.h" /* YCbCr -> RGB, shared with dec_color_simd.c */
 
 /* ---- RGB -> level-shifted YCbCr, 16 pixels of one row ---------------- */
 
@@ -81,40 +82,6 @@ FDJ_AVX2 static inline void rgb_ycc16(const uint8_t *s, __m256i *y, __m256i *cb,
     *cb = _mm256_packs_epi32(_mm256_srai_epi32(cb_lo, 16), _mm256_srai_epi32(cb_hi, 16));
     *cr = _mm256_packs_epi32(_mm256_srai_epi32(cr_lo, 16), _mm256_srai_epi32(cr_hi, 16));
 }
-
-/* ---- YCbCr -> RGB, 16 pixels (dec_color_simd.c's ycc16, same code) --- */
-
-FDJ_AVX2 static inline void ycc16(__m256i y, __m256i cb, __m256i cr, __m256i *r, __m256i *g,
-                                  __m256i *b)
-{
-    const __m256i c128 = _mm256_set1_epi16(128), one = _mm256_set1_epi16(1);
-    const __m256i half = _mm256_set1_epi32(ONE_HALF);
-    const __m256i kg = _mm256_set1_epi32((int)(((uint32_t)18734 << 16) | (uint16_t)(int16_t)-22554));
-    __m256i bb = _mm256_sub_epi16(cb, c128), rr = _mm256_sub_epi16(cr, c128);
-    __m256i b2 = _mm256_add_epi16(bb, bb), r2 = _mm256_add_epi16(rr, rr);
-    __m256i tr = _mm256_srai_epi16(_mm256_add_epi16(_mm256_mulhi_epi16(r2, _mm256_set1_epi16(26345)), one), 1);
-    __m256i tb = _mm256_srai_epi16(_mm256_add_epi16(_mm256_mulhi_epi16(b2, _mm256_set1_epi16(-14942)), one), 1);
-    __m256i glo = _mm256_srai_epi32(_mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(bb, rr), kg), half), 16);
-    __m256i ghi = _mm256_srai_epi32(_mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(bb, rr), kg), half), 16);
-    *r = _mm256_add_epi16(_mm256_add_epi16(y, rr), tr);
-    *b = _mm256_add_epi16(_mm256_add_epi16(y, b2), tb);
-    *g = _mm256_add_epi16(_mm256_sub_epi16(y, rr), _mm256_packs_epi32(glo, ghi));
-}
-
-/* pshufb masks interleaving 16 R, 16 G, 16 B bytes into 48 RGB bytes:
- * output chunk k, byte j is channel (16k+j) % 3 of pixel (16k+j) / 3
- * (dec_color_simd.c's rgb_mask). */
-static const uint8_t tile_rgb_mask[3][3][16] = {
-    {{0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80, 5},
-     {0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80, 0x80},
-     {0x80, 0x80, 0, 0x80, 0x80, 1, 0x80, 0x80, 2, 0x80, 0x80, 3, 0x80, 0x80, 4, 0x80}},
-    {{0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10, 0x80},
-     {5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80, 10},
-     {0x80, 5, 0x80, 0x80, 6, 0x80, 0x80, 7, 0x80, 0x80, 8, 0x80, 0x80, 9, 0x80, 0x80}},
-    {{0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80, 0x80},
-     {0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15, 0x80},
-     {10, 0x80, 0x80, 11, 0x80, 0x80, 12, 0x80, 0x80, 13, 0x80, 0x80, 14, 0x80, 0x80, 15}},
-};
 
 /* ---- one component of the tile: fdj_purify2_avx2 in registers ---------- */
 
@@ -180,17 +147,17 @@ FDJ_AVX2 int fdj_purify_tile_avx2(const uint8_t *rgb, ptrdiff_t stride,
     if (!purify_comp(yx, pc[0], ry) || !purify_comp(cbx, pc[1], rcb) || !purify_comp(crx, pc[2], rcr))
         return 0;
     for (k = 0; k < 3; k++) {
-        m[k][0] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)tile_rgb_mask[k][0]));
-        m[k][1] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)tile_rgb_mask[k][1]));
-        m[k][2] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)tile_rgb_mask[k][2]));
+        m[k][0] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)fdj_rgb_interleave_mask[k][0]));
+        m[k][1] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)fdj_rgb_interleave_mask[k][1]));
+        m[k][2] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)fdj_rgb_interleave_mask[k][2]));
     }
     for (i = 0; i < 4; i++) {
         __m256i r0, g0, b0, r1, g1, b1, R, G, B;
         uint8_t *o = out + 2 * i * out_stride;
         /* rows 2i (unpacklo) and 2i + 1 (unpackhi) as int16 [a | b] */
-        ycc16(_mm256_unpacklo_epi8(ry[i], zero), _mm256_unpacklo_epi8(rcb[i], zero),
+        fdj_ycc16(_mm256_unpacklo_epi8(ry[i], zero), _mm256_unpacklo_epi8(rcb[i], zero),
               _mm256_unpacklo_epi8(rcr[i], zero), &r0, &g0, &b0);
-        ycc16(_mm256_unpackhi_epi8(ry[i], zero), _mm256_unpackhi_epi8(rcb[i], zero),
+        fdj_ycc16(_mm256_unpackhi_epi8(ry[i], zero), _mm256_unpackhi_epi8(rcb[i], zero),
               _mm256_unpackhi_epi8(rcr[i], zero), &r1, &g1, &b1);
         /* saturating packs clamp to 0..255; row 2i in the low half, 2i + 1 in the high */
         R = _mm256_permute4x64_epi64(_mm256_packus_epi16(r0, r1), 0xD8);
