@@ -301,6 +301,47 @@ def test_paper_design_columns_split_command_and_cache(tmp_path, monkeypatch):
     assert again["acc_m"] == res["acc_m"]
 
 
+def test_each_two_pass_defense_is_attacked_from_its_own_sensor(tmp_path, monkeypatch):
+    # with another FD table, fd2p and fd2p_paper are different transforms: each one's examples
+    # start from the seeds encoded with its own table (the sensor), not from the other's
+    pytest.importorskip("torch")
+    pytest.importorskip("art")
+    from fdjpeg.eval import run as evaluate
+    from fdjpeg.eval.defenses import Defenses
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    rng = np.random.default_rng(7)
+    red = rng.integers(0, 60, size=(40, 48, 3), dtype=np.uint8)
+    red[..., 0] += 150
+    Image.fromarray(red).save(imgs / "n01440764_red.png")
+    Image.fromarray(red[..., ::-1].copy()).save(imgs / "n01443537_blue.png")
+    argv = ["--images", str(imgs), "--model", "test_evaluate:tiny_model", "--benign", "2",
+            "--seeds", "2", "--attacks", "fgsm", "--fd-table", "60",
+            "--defenses", "none,fd2p,fd2p_paper",
+            "--cache", str(tmp_path / "cache"), "--json", str(tmp_path / "r.json"), "--out",
+            str(tmp_path / "out"), "--no-progress"]
+    assert evaluate.main(argv) == 0
+    res = json.loads((tmp_path / "r.json").read_text())
+    assert "same_as" not in res["settings"] or not res["settings"]["same_as"]
+    assert {"fgsm@sensor", "fgsm@sensor_fd2p_paper"} <= set(res["attack_success"])
+    names = sorted(p.name for p in (tmp_path / "cache").rglob("*.npz"))
+    assert any(n.startswith("fgsm-sensorfd2p-") for n in names)
+    assert any(n.startswith("fgsm-sensorfd2p_paper-") for n in names)
+    # the paper column scores the paper-sensor examples through the paper's round trip
+    from fdjpeg.eval import models
+    d = Defenses(table=np.full((8, 8), 60))
+    want = np.array(json.loads((tmp_path / "r.seeds.json").read_text())["seed_labels"])
+    for name in ("fd2p", "fd2p_paper"):
+        adv = np.load(next((tmp_path / "cache").rglob(f"fgsm-sensor{name}-*.npz")))["data"]
+        pred = models.predict(tiny_model(), d.get(name)(adv))
+        assert res["acc_m"]["fgsm"][name] == float((pred == want).mean())
+    a1 = np.load(next((tmp_path / "cache").rglob("fgsm-sensorfd2p-*.npz")))["data"]
+    a2 = np.load(next((tmp_path / "cache").rglob("fgsm-sensorfd2p_paper-*.npz")))["data"]
+    assert not np.array_equal(a1, a2)
+
+
 def test_matched_compares_on_the_same_first_seeds(tmp_path, capsys):
     from fdjpeg.eval import report
 
