@@ -196,7 +196,7 @@ FDJ_AVX2 static inline void idct16_pixels_lo4(__m256i x[8], __m256i r[4])
  * workspace's columns 4..7 are zero (pass 1 maps a zero column to zero:
  * rnd >> descale = 0), so the transpose and pass 2 run without them.
  * Each shortcut computes the same integers as the full computation. */
-FDJ_AVX2 static inline int purify_comp(__m256i x[8], const fdj_purify_consts *pc, __m256i r[4])
+FDJ_AVX2 static inline __attribute__((always_inline)) int purify_comp(__m256i x[8], const fdj_purify_consts *pc, __m256i r[4])
 {
 #define PQ(field, i) _mm256_loadu_si256((const __m256i *)(const void *)pc->v[field][i])
     const __m256i zero = _mm256_setzero_si256();
