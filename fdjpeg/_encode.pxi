@@ -255,16 +255,18 @@ cdef class PurifyPlan:
             fdj_purifier_free(self.pf)
             self.pf = NULL
 
-    def run(self, cnp.ndarray pixels, int threads=1):
+    def run(self, cnp.ndarray pixels, int threads=1, cnp.ndarray out=None):
         """Purify (H, W), (H, W, C) or (N, H, W, C) pixels of this plan's channels and
         dtype (checked by the caller: non-empty, right dtype and channels) into a new
-        array of the same shape; the GIL is released once for the whole batch."""
+        array of the same shape, or into out (checked by the caller: the shape and dtype
+        of pixels, C-contiguous, writeable, not overlapping pixels; shape, dtype,
+        contiguity and writeability checked again here); the GIL is released once for
+        the whole batch."""
         cdef char msg[FDJ_MSG_SIZE]
         cdef int status, nd = pixels.ndim
         cdef size_t n = 1
         cdef int h, w
         cdef ptrdiff_t ns = 0, rs, cs, chs = 0, ors, ons
-        cdef cnp.ndarray out
         cdef const uint8_t *src
         cdef uint8_t *dst
         if nd == 4:
@@ -276,7 +278,12 @@ cdef class PurifyPlan:
         cs = pixels.strides[nd - 2 if nd >= 3 else 1]
         if nd >= 3:
             chs = pixels.strides[nd - 1]
-        out = cnp.PyArray_EMPTY(nd, pixels.shape, cnp.NPY_UINT16 if self.precision == 12 else cnp.NPY_UINT8, 0)
+        if out is None:
+            out = cnp.PyArray_EMPTY(nd, pixels.shape, cnp.NPY_UINT16 if self.precision == 12 else cnp.NPY_UINT8, 0)
+        elif (out.ndim != nd or cnp.PyArray_TYPE(out) != cnp.PyArray_TYPE(pixels)
+              or not cnp.PyArray_ISCARRAY(out)
+              or not cnp.PyArray_SAMESHAPE(out, pixels)):
+            raise ValueError("out must be a C-contiguous, writeable array of the shape and dtype of pixels")
         ors = <ptrdiff_t>w * self.channels * (2 if self.precision == 12 else 1)
         ons = ors * h
         src = <const uint8_t *>cnp.PyArray_DATA(pixels)

@@ -354,3 +354,81 @@ def test_purify_kept_purifiers_follow_the_table_value(tmp_path):
         purify(img, "q101")
     assert np.array_equal(purify(img, "q75"), purify(img, "q75"))
     assert np.array_equal(purify(img, True), purify(img, "fd"))
+
+
+def test_zero_pattern_images_equal_pillow():
+    """Images whose blocks quantize to chosen zero patterns (bands at rows/columns <= a drawn
+    limit, amplitudes just below and above the zero threshold 4T; the tile kernel's
+    shortcuts) equal the Pillow round trip for the default FD table, the paper's, T = 1 and
+    random tables, also under FDJPEG_SIMD=0 (the scalar path)."""
+    from test_simd import zero_pattern_tiles
+    rng = np.random.default_rng(17)
+    tables = [np.asarray(fdjpeg.tables.default_fd()), fd_table(), np.ones((8, 8), np.uint16),
+              rng.integers(1, 64, (8, 8)).astype(np.uint16)]
+    for k, t in enumerate(tables):
+        tiles = zero_pattern_tiles(t, 96, 40 + k)                     # (96, 8, 16, 3)
+        img = np.ascontiguousarray(tiles.reshape(12, 8, 8, 16, 3).swapaxes(1, 2).reshape(96, 128, 3))
+        ref = pillow_roundtrip(img, [t, t], "4:4:4")
+        assert np.array_equal(purify(img, t), ref), k
+        assert np.array_equal(fdjpeg.Purifier(t)(img[:, 5:]), pillow_roundtrip(
+            np.ascontiguousarray(img[:, 5:]), [t, t], "4:4:4")), k      # tiles off the grid
+
+
+@pytest.mark.parametrize("shape, dtype", [((37, 45), np.uint8), ((37, 45, 3), np.uint8),
+                                          ((37, 45, 4), np.uint8), ((3, 21, 35, 3), np.uint8),
+                                          ((19, 27, 3), np.uint16)])
+def test_out_writes_into_the_given_array(shape, dtype):
+    """purify(..., out=a) and Purifier(T)(..., out=a) write the result of the plain call into
+    a and return a, on the kept-purifier path and on the fully checked path (a table file),
+    again and again into the same buffer."""
+    T = fd_table()
+    hi = 4096 if dtype == np.uint16 else 256
+    x = np.random.default_rng(3).integers(0, hi, shape).astype(dtype)
+    want = purify(x, T)
+    buf = np.full(shape, 7, dtype)
+    for call in (lambda o: purify(x, T, out=o), lambda o: fdjpeg.Purifier(T)(x, out=o),
+                 lambda o: fdjpeg._encode_api._purify_checked(x, T, "4:4:4", False, 1, o),
+                 lambda o: purify(x, T, out=o, threads=2)):
+        buf[...] = 7
+        assert call(buf) is buf
+        assert np.array_equal(buf, want)
+    if shape == (37, 45, 3):
+        assert np.array_equal(want, pillow_roundtrip(x, [T, T], "4:4:4"))
+
+
+def test_out_errors(tmp_path):
+    """out must be an ndarray of the pixels' dtype (TypeError), of their shape, C-contiguous,
+    writeable and not sharing memory with them (ValueError) -- on both paths."""
+    T = fd_table()
+    x = data.astronaut()[:40, :48]
+    path = tmp_path / "t.txt"
+    path.write_text(" ".join(["30"] * 64))
+    ro = np.empty_like(x)
+    ro.flags.writeable = False
+    big = np.empty((40, 96, 3), np.uint8)
+    for table in (T, str(path)):
+        for bad, exc in [([0] * 10, TypeError), (np.empty(x.shape, np.uint16), TypeError),
+                         (np.empty((40, 48), np.uint8), ValueError),
+                         (np.empty((40, 47, 3), np.uint8), ValueError),
+                         (big[:, ::2], ValueError), (ro, ValueError), (x, ValueError)]:
+            with pytest.raises(exc):
+                purify(x, table, out=bad)
+            with pytest.raises(exc):
+                fdjpeg.Purifier(table)(x, out=bad)
+        overlap = np.zeros((41, 48, 3), np.uint8)     # out one row below the input, same buffer
+        with pytest.raises(ValueError, match="share memory"):
+            purify(overlap[:40], table, out=overlap[1:])
+
+
+def test_kept_purifier_key_byte_order_and_dtype():
+    """purify's kept purifiers are keyed by the table's type number, byte order, shape and
+    bytes: a byte-swapped table, a signed one and a wider one all give the Pillow round trip
+    of their values."""
+    img = data.astronaut()[:48, :64]
+    T = fd_table()
+    want = pillow_roundtrip(img, [T, T], "4:4:4")
+    for t in (T, T.astype(">u2"), T.astype(np.int16), T.astype(np.int64), T.astype("<i4")):
+        assert np.array_equal(purify(img, t), want), t.dtype
+    sw = T.astype(">u2").view(np.uint16)  # the same bytes read natively: another table
+    assert np.array_equal(purify(img, sw), fdjpeg._encode_api._purify_checked(
+        img, sw, "4:4:4", False, 1))

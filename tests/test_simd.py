@@ -1044,6 +1044,51 @@ def test_purify_tile_kernel_equals_scalar_chain(kind, hooks):
         assert not taken.all()      # the refusal is exercised
 
 
+def zero_pattern_tiles(table, n, seed):
+    """(n, 8, 16, 3) uint8 tiles whose blocks quantize (with table, every component) to
+    chosen zero patterns: per block and channel, a few DCT bands with rows <= rmax and
+    columns <= cmax (rmax, cmax drawn, mostly <= 3) at amplitudes within 15% of the
+    quantizer's zero threshold |x| = 4T (x the ISLOW output, 8 times the orthonormal
+    DCT), so each lands on either side; the rest of the block is flat."""
+    from scipy.fft import idctn
+    rng = np.random.default_rng(seed)
+    t = np.asarray(table, np.float64).reshape(8, 8)
+    lims = [0, 0, 1, 1, 2, 3, 3, 4, 5, 7]
+    tiles = np.empty((n, 8, 16, 3))
+    for i in range(n):
+        for c in range(3):
+            for b in range(2):
+                f = np.zeros((8, 8))
+                rmax, cmax = rng.choice(lims), rng.choice(lims)
+                for _ in range(rng.integers(0, 4)):
+                    u, v = rng.integers(0, rmax + 1), rng.integers(0, cmax + 1)
+                    if u or v:
+                        f[u, v] = rng.choice([-1, 1]) * t[u, v] / 2 * rng.uniform(0.85, 1.15)
+                tiles[i, :, 8 * b:8 * b + 8, c] = rng.integers(40, 216) + idctn(f, norm="ortho")
+    return np.clip(np.rint(tiles), 0, 255).astype(np.uint8)
+
+
+@needs_avx2
+def test_purify_tile_kernel_zero_patterns_equal_scalar_chain(hooks):
+    """The tile kernel's zero-pattern shortcuts (DC-only pairs found before quantizing, pass
+    1 without rows 4..7, transpose and pass 2 without columns 4..7) equal the scalar chain
+    on tiles whose coefficients sit just below and just above the zero threshold 4T, for
+    the default FD table, the paper's, T = 1, a table with huge high bands, random ones;
+    and the kernel takes (does not refuse) nearly all of them."""
+    rng = np.random.default_rng(81)
+    huge = np.full((8, 8), 4080)
+    huge[:2, :2] = 3
+    tables = [np.asarray(fdjpeg.tables.default_fd()), np.asarray(fdjpeg.tables.paper_released()),
+              np.ones((8, 8), int), huge, rng.integers(1, 64, (8, 8)), rng.integers(1, 400, (8, 8))]
+    for k, t in enumerate(tables):
+        tiles = zero_pattern_tiles(t, 1200, 90 + k)
+        ref, _ = hooks._purify_tiles(tiles, t.reshape(64), 0)
+        got, taken = hooks._purify_tiles(tiles, t.reshape(64), 2)
+        assert np.array_equal(got, ref), k
+        if k != 2:   # T = 1 refuses busy tiles (the 16-bit IDCT's bound)
+            assert taken.mean() > 0.9, (k, taken.mean())
+
+
 @needs_avx2
 def test_purifier_takes_the_kernels_of_the_level_at_the_call():
     """A kept purifier (fdjpeg.Purifier, and purify's) is made per SIMD level: under
