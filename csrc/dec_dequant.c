@@ -373,48 +373,53 @@ static const fdj_rq_tables *prebuilt_for(const fdj_dequant_comp *k, const uint16
 
 int fdj_dequant_prepare_huff(fdj_dequant *dq, const fdj_decoder *d, int ncomp)
 {
-    int c, j, n = 0;
+    /* src[c]: the earlier component whose table c shares (same multipliers and T), or -1
+     * for a table of its own: the caller's prebuilt one (pre[c]) or one built here */
+    int c, j, n = 0, src[FDJ_MAX_COMPONENTS];
+    const fdj_rq_tables *pre[FDJ_MAX_COMPONENTS];
     for (c = 0; c < ncomp; c++)
         if (!dq->comp[c].purify || dq->comp[c].bs != 8)
             return 0;
     for (c = 0; c < ncomp; c++) {
         const fdj_dequant_comp *k = &dq->comp[c];
-        const fdj_rq_tables *pre;
-        /* components with the same multipliers and table share one */
         for (j = 0; j < c; j++)
             if (!memcmp(dq->comp[j].qmul, k->qmul, sizeof k->qmul) &&
                 !memcmp(dq->comp[j].rq.t, k->rq.t, sizeof k->rq.t))
                 break;
-        if (j < c) {
-            dq->lut[c] = dq->lut[j];
+        src[c] = j < c ? j : -1;
+        pre[c] = NULL;
+        if (src[c] >= 0)
             continue;
+        /* the caller's, built once for many decodes: its usable flag is what
+         * fdj_rq_lut_init would return here */
+        pre[c] = prebuilt_for(k, purify_table_for(&d->opt, c), &d->opt);
+        if (pre[c] && !pre[c]->usable)
+            return 0;
+        if (!pre[c])
+            n++;
+    }
+    if (n) {
+        dq->luts = (fdj_rq_lut *)malloc((size_t)n * sizeof(fdj_rq_lut));
+        if (!dq->luts)
+            return FDJ_ERR_NOMEM;
+    }
+    n = 0;
+    for (c = 0; c < ncomp; c++) {
+        const fdj_dequant_comp *k = &dq->comp[c];
+        if (src[c] >= 0) {
+            dq->lut[c] = dq->lut[src[c]];
+        } else if (pre[c]) {
+            dq->lut[c] = &pre[c]->lut;
+        } else if (fdj_rq_lut_init(&dq->luts[n], k->qmul, k->rq.t)) {
+            dq->lut[c] = &dq->luts[n++];
+        } else {
+            free(dq->luts);
+            dq->luts = NULL;
+            memset(dq->lut, 0, sizeof dq->lut);
+            return 0;
         }
-        /* the caller's, built once for many decodes (its usable flag is what
-         * fdj_rq_lut_init would return here) */
-        pre = prebuilt_for(k, purify_table_for(&d->opt, c), &d->opt);
-        if (pre) {
-            if (!pre->usable)
-                goto fallback;
-            dq->lut[c] = &pre->lut;
-            continue;
-        }
-        if (!dq->luts) {
-            dq->luts = (fdj_rq_lut *)malloc((size_t)ncomp * sizeof(fdj_rq_lut));
-            if (!dq->luts) {
-                memset(dq->lut, 0, sizeof dq->lut);
-                return FDJ_ERR_NOMEM;
-            }
-        }
-        if (!fdj_rq_lut_init(&dq->luts[n], k->qmul, k->rq.t))
-            goto fallback;
-        dq->lut[c] = &dq->luts[n++];
     }
     return 1;
-fallback:
-    free(dq->luts);
-    dq->luts = NULL;
-    memset(dq->lut, 0, sizeof dq->lut);
-    return 0;
 }
 
 void fdj_dequant_free(fdj_dequant *dq)

@@ -159,7 +159,7 @@ cdef class Decoder:
             return
         kept = []
         for c in range(inf.num_components):
-            q = inf.comp[c].qtable
+            q = &inf.comp[c].qtable[0]
             t = self.opt.purify[0 if n == 1 else (0 if c == 0 else 1) if n == 2 else min(c, n - 1)]
             nz = 0
             for j in range(64):
