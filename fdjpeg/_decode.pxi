@@ -123,12 +123,16 @@ cdef class Decoder:
         component, see fdj_decode_options.purify_count) before decode().  cache: hand
         the decoder the cached tables of its (q, T) pairs (built once per pair,
         fdj_rq_tables); False: the decoder builds what it needs itself."""
-        cdef int i, j, n
+        cdef int i, j, n, st
         cdef const uint16_t[:, ::1] tv
+        cdef list kept = None
         memset(self.opt.rq_tables, 0, sizeof(self.opt.rq_tables))
-        self._rq = None
         if tables is None:
             self.opt.purify_count = 0
+            st = fdj_decoder_set_purify(self.dec, &self.opt)
+            if st == FDJ_OK:
+                self._rq = None
+            _raise_status(st, fdj_decoder_message(self.dec))
             return
         tabs = np.ascontiguousarray(tables, dtype=np.uint16).reshape(-1, 64)
         n = tabs.shape[0]
@@ -140,10 +144,15 @@ cdef class Decoder:
                 self.opt.purify[i][j] = tv[i, j]
         self.opt.purify_count = n
         if cache:
-            self._attach_rq_tables()
-        _raise_status(fdj_decoder_set_purify(self.dec, &self.opt), fdj_decoder_message(self.dec))
+            kept = self._attach_rq_tables()
+        st = fdj_decoder_set_purify(self.dec, &self.opt)
+        # the C decoder points at the tables it was handed: their references change only
+        # when it took them (on an error it keeps the previous ones)
+        if st == FDJ_OK:
+            self._rq = kept
+        _raise_status(st, fdj_decoder_message(self.dec))
 
-    cdef _attach_rq_tables(self):
+    cdef list _attach_rq_tables(self):
         """opt.rq_tables: the cached tables of the components' distinct (q, T) pairs, for
         the decodes that requantize in the Huffman decoder (8-bit sequential Huffman at
         full size; the decoder uses them only where (q, T) match)."""
@@ -154,10 +163,10 @@ cdef class Decoder:
         cdef const uint16_t *ts[4]
         cdef int c, j, m = 0, n = self.opt.purify_count, nz
         cdef RqTables r
+        kept = []
         if inf.precision != 8 or inf.progressive or inf.arithmetic or inf.lossless \
                 or self.opt.scale_denom != 1 or n < 1:
-            return
-        kept = []
+            return kept
         for c in range(inf.num_components):
             q = &inf.comp[c].qtable[0]
             t = self.opt.purify[0 if n == 1 else (0 if c == 0 else 1) if n == 2 else min(c, n - 1)]
@@ -178,11 +187,11 @@ cdef class Decoder:
                 self.opt.rq_tables[m] = r.ptr
                 kept.append(r)
                 m += 1
-        self._rq = kept
+        return kept
 
     def rq_tables_attached(self):
         """How many prebuilt one-pass FD tables the next decode is handed."""
-        return 0 if self._rq is None else len(self._rq)
+        return 0 if not self._rq else len(self._rq)
 
     def info(self):
         """Frame and header facts as a dict (no pixel work)."""

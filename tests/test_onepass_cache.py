@@ -262,3 +262,25 @@ def test_zero_entries_still_refused():
     with pytest.raises(ValueError, match="1..65535"):
         dec.set_purify(t.reshape(1, 64))
     assert _codec.rq_cache_size() == 0
+
+
+def test_decoder_keeps_the_tables_it_was_handed():
+    """A Decoder keeps its tables alive while the C decoder points at them: a refused
+    set_purify leaves the previous tables in use (the cache emptied meanwhile, the decode
+    still equals the per-call build), and set_purify(None) turns purification off."""
+    data = corpus_files(1)[0]
+    dec = _codec.Decoder(data)
+    dec.set_purify(FD.reshape(1, 64))
+    assert dec.rq_tables_attached() == 2
+    bad = np.array(FD, np.uint16)
+    bad[0, 5] = 0
+    with pytest.raises(ValueError):
+        dec.set_purify(bad.reshape(1, 64))
+    assert dec.rq_tables_attached() == 2
+    _codec.rq_cache_clear()
+    np.testing.assert_array_equal(dec.decode(), fresh(data, FD))
+    dec = _codec.Decoder(data)
+    dec.set_purify(FD.reshape(1, 64))
+    dec.set_purify(None)
+    assert dec.rq_tables_attached() == 0
+    np.testing.assert_array_equal(dec.decode(), fdjpeg.decode(data))
