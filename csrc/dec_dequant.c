@@ -313,34 +313,111 @@ int fdj_rq_lut_init(fdj_rq_lut *L, const int32_t qmul[64], const int32_t t[64])
     return 1;
 }
 
+/* A prebuilt table (fdjpeg.h): the pair it was built from, whether its entries fit
+ * int16, and the table itself. */
+struct fdj_rq_tables {
+    uint16_t q[64], t[64]; /* natural order */
+    int usable;            /* fdj_rq_lut_init's result */
+    fdj_rq_lut lut;
+};
+
+int fdj_rq_tables_new(const uint16_t q[64], const uint16_t t[64], fdj_rq_tables **out)
+{
+    fdj_rq_tables *r;
+    int32_t qmul[64], t32[64];
+    int i;
+    if (!out)
+        return FDJ_ERR_ARGUMENT;
+    *out = NULL;
+    if (!q || !t)
+        return FDJ_ERR_ARGUMENT;
+    for (i = 0; i < 64; i++)
+        if (t[i] == 0)
+            return FDJ_ERR_ARGUMENT;
+    r = (fdj_rq_tables *)malloc(sizeof *r);
+    if (!r)
+        return FDJ_ERR_NOMEM;
+    memcpy(r->q, q, sizeof r->q);
+    memcpy(r->t, t, sizeof r->t);
+    for (i = 0; i < 64; i++) {
+        qmul[i] = (int32_t)(int16_t)q[i]; /* as fdj_dequant_init */
+        t32[i] = (int32_t)t[i];
+    }
+    r->usable = fdj_rq_lut_init(&r->lut, qmul, t32);
+    *out = r;
+    return FDJ_OK;
+}
+
+int fdj_rq_tables_usable(const fdj_rq_tables *r)
+{
+    return r ? r->usable : 0;
+}
+
+void fdj_rq_tables_free(fdj_rq_tables *r)
+{
+    free(r);
+}
+
+/* The caller's prebuilt table for component c's (q, T), or NULL. */
+static const fdj_rq_tables *prebuilt_for(const fdj_dequant_comp *k, const uint16_t *t,
+                                         const fdj_decode_options *opt)
+{
+    int j;
+    for (j = 0; j < FDJ_MAX_COMPONENTS; j++) {
+        const fdj_rq_tables *r = opt->rq_tables[j];
+        if (r && !memcmp(r->q, k->q, sizeof r->q) && !memcmp(r->t, t, sizeof r->t))
+            return r;
+    }
+    return NULL;
+}
+
 int fdj_dequant_prepare_huff(fdj_dequant *dq, const fdj_decoder *d, int ncomp)
 {
-    int c, j, n = 0;
+    /* src[c]: the earlier component whose table c shares (same multipliers and T), or -1
+     * for a table of its own: the caller's prebuilt one (pre[c]) or one built here */
+    int c, j, n = 0, src[FDJ_MAX_COMPONENTS];
+    const fdj_rq_tables *pre[FDJ_MAX_COMPONENTS];
     for (c = 0; c < ncomp; c++)
         if (!dq->comp[c].purify || dq->comp[c].bs != 8)
             return 0;
-    dq->luts = (fdj_rq_lut *)malloc((size_t)ncomp * sizeof(fdj_rq_lut));
-    if (!dq->luts)
-        return FDJ_ERR_NOMEM;
-    (void)d;
     for (c = 0; c < ncomp; c++) {
         const fdj_dequant_comp *k = &dq->comp[c];
-        /* components with the same multipliers and table share one */
         for (j = 0; j < c; j++)
             if (!memcmp(dq->comp[j].qmul, k->qmul, sizeof k->qmul) &&
                 !memcmp(dq->comp[j].rq.t, k->rq.t, sizeof k->rq.t))
                 break;
-        if (j < c) {
-            dq->lut[c] = dq->lut[j];
+        src[c] = j < c ? j : -1;
+        pre[c] = NULL;
+        if (src[c] >= 0)
             continue;
-        }
-        if (!fdj_rq_lut_init(&dq->luts[n], k->qmul, k->rq.t)) {
+        /* the caller's, built once for many decodes: its usable flag is what
+         * fdj_rq_lut_init would return here */
+        pre[c] = prebuilt_for(k, purify_table_for(&d->opt, c), &d->opt);
+        if (pre[c] && !pre[c]->usable)
+            return 0;
+        if (!pre[c])
+            n++;
+    }
+    if (n) {
+        dq->luts = (fdj_rq_lut *)malloc((size_t)n * sizeof(fdj_rq_lut));
+        if (!dq->luts)
+            return FDJ_ERR_NOMEM;
+    }
+    n = 0;
+    for (c = 0; c < ncomp; c++) {
+        const fdj_dequant_comp *k = &dq->comp[c];
+        if (src[c] >= 0) {
+            dq->lut[c] = dq->lut[src[c]];
+        } else if (pre[c]) {
+            dq->lut[c] = &pre[c]->lut;
+        } else if (fdj_rq_lut_init(&dq->luts[n], k->qmul, k->rq.t)) {
+            dq->lut[c] = &dq->luts[n++];
+        } else {
             free(dq->luts);
             dq->luts = NULL;
             memset(dq->lut, 0, sizeof dq->lut);
             return 0;
         }
-        dq->lut[c] = &dq->luts[n++];
     }
     return 1;
 }

@@ -331,6 +331,7 @@ void fdj_reset_entropy(fdj_decoder *d)
 #define DEC_HUFF_MCU_ATTR
 #define DEC_HUFF_MCU_RQ
 #define DEC_HUFF_MCU_RAW fdj_decode_mcu_sequential_scalar
+#define DEC_HUFF_MCU_RAW_SKIP fdj_skip_mcu_sequential_scalar
 #include "dec_huff_mcu.h"
 
 int fdj_decode_mcu_sequential(fdj_decoder *d, int16_t *const blocks[], int nblocks,

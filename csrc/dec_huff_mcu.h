@@ -16,8 +16,10 @@
  * level) it is the one-pass FD decoder: each coefficient c is stored as its
  * requantized value R (d->rq_lut, dec_internal.h), a table lookup for small
  * |c|; if some R leaves int16 the MCU is decoded again raw from its start
- * (bit state and DC predictions restored) and its blocks are marked in
- * d->rq_raw, so the row stage requantizes them itself.
+ * (bit state and DC predictions restored: DEC_HUFF_MCU_RAW_SKIP, the skip
+ * decoder of the same level, recovers the predictions at the MCU's start, so
+ * the common path saves none) and its blocks are marked in d->rq_raw, so the
+ * row stage requantizes them itself.
  * With DEC_HUFF_MCU_DCONLY it stores the DC coefficients only (the AC symbols
  * are decoded for their bits, nothing else): for decodes whose every IDCT is
  * 1x1 (scale=8), which read nothing but the DC.
@@ -93,20 +95,19 @@ static int huff_decode_slow(uint64_t *acc, int *nbits, const fdj_huff *t)
 #if defined(DEC_HUFF_MCU_SKIP) || defined(DEC_HUFF_MCU_DCONLY)
 #define SEQ_STORE(blk, k, v) ((void)(v)) /* computed for nothing: optimised away */
 #elif defined(DEC_HUFF_MCU_RQ)
-/* k: zigzag position; c: the int16 coefficient value the plain decoder stores */
+/* k: zigzag position (1..63 and the corrupt-run columns up to 79: the AC loop's
+ * positions, so no test of k against 0 per coefficient); c: the int16 coefficient
+ * value the plain decoder stores */
 #define SEQ_STORE(blk, k, v)                                                                      \
     do {                                                                                          \
         int c_ = (int16_t)(v);                                                                    \
-        if ((k) == 0 && FDJ_LIKELY((unsigned)(c_ + FDJ_RQ_DC_HALF) < 2 * FDJ_RQ_DC_HALF)) {       \
-            (blk)[0] = lut->dc[c_ + FDJ_RQ_DC_HALF];                                              \
-        } else if ((k) != 0 &&                                                                    \
-                   FDJ_LIKELY((unsigned)(c_ + FDJ_RQ_LUT_HALF) < 2 * FDJ_RQ_LUT_HALF)) {          \
-            (blk)[fdj_zigzag_to_natural[k]] = lut->lut[c_ + FDJ_RQ_LUT_HALF][k];                  \
+        if (FDJ_LIKELY((unsigned)(c_ + FDJ_RQ_LUT_HALF) < 2 * FDJ_RQ_LUT_HALF)) {                 \
+            (blk)[lut->nat[k]] = lut->lut[c_ + FDJ_RQ_LUT_HALF][k];                               \
         } else {                                                                                  \
             int32_t r_ = fdj_rq_value(lut, (k), c_);                                              \
             if (FDJ_UNLIKELY((uint32_t)r_ + 32768u > 65535u))                                     \
                 goto rq_redo;                                                                     \
-            (blk)[fdj_zigzag_to_natural[k]] = (int16_t)r_;                                        \
+            (blk)[lut->nat[k]] = (int16_t)r_;                                                     \
         }                                                                                         \
     } while (0)
 #else
@@ -114,6 +115,19 @@ static int huff_decode_slow(uint64_t *acc, int *nbits, const fdj_huff *t)
 #endif
 #ifdef DEC_HUFF_MCU_DCONLY
 #define SEQ_STORE_DC(blk, v) ((blk)[0] = (int16_t)(v))
+#elif defined(DEC_HUFF_MCU_RQ)
+#define SEQ_STORE_DC(blk, v)                                                                      \
+    do {                                                                                          \
+        int c_ = (int16_t)(v);                                                                    \
+        if (FDJ_LIKELY((unsigned)(c_ + FDJ_RQ_DC_HALF) < 2 * FDJ_RQ_DC_HALF)) {                   \
+            (blk)[0] = lut->dc[c_ + FDJ_RQ_DC_HALF];                                              \
+        } else {                                                                                  \
+            int32_t r_ = fdj_rq_value(lut, 0, c_);                                                \
+            if (FDJ_UNLIKELY((uint32_t)r_ + 32768u > 65535u))                                     \
+                goto rq_redo;                                                                     \
+            (blk)[0] = (int16_t)r_;                                                               \
+        }                                                                                         \
+    } while (0)
 #else
 #define SEQ_STORE_DC(blk, v) SEQ_STORE(blk, 0, v)
 #endif
@@ -187,17 +201,13 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
     size_t pos, lim;
 #ifdef DEC_HUFF_MCU_RQ
     fdj_bits b0;
-    int b_saved = 0, dc0[FDJ_MAX_COMPONENTS], i;
+    int b_saved = 0;
 #endif
 #ifdef DEC_HUFF_MCU_SKIP
     (void)blocks;
 #endif
     if (d->insufficient)
         return FDJ_OK; /* rest of the restart interval stays zero, as libjpeg */
-#ifdef DEC_HUFF_MCU_RQ
-    for (i = 0; i < d->scan_ncomp; i++)
-        dc0[i] = d->comp[d->scan_comp[i]].dc_pred;
-#endif
     acc = b->acc;
     nbits = b->nbits;
     pos = b->pos;
@@ -282,13 +292,29 @@ DEC_HUFF_MCU_ATTR int DEC_HUFF_MCU_NAME(fdj_decoder *d, int16_t *const blocks[],
     return FDJ_OK;
 #ifdef DEC_HUFF_MCU_RQ
 rq_redo:
-    /* a requantized value outside int16 (hostile data or tables): the MCU again, raw */
+    /* a requantized value outside int16 (hostile data or tables): the MCU again, raw.
+     * The bit state at the MCU's start is b0, or *b itself while no slow refill has
+     * written it.  The DC predictions now include the DC differences of blocks 0..n:
+     * the skip decoder walks those blocks again from that bit state with every
+     * prediction at 0, which leaves their sums (a few int16-sized differences: no
+     * overflow), and the predictions at the start are now - sum. */
     {
-        int st;
+        int st, i, ins = d->insufficient, now[FDJ_MAX_COMPONENTS];
         if (b_saved)
             *b = b0;
+        else
+            b0 = *b;
+        for (i = 0; i < d->scan_ncomp; i++) {
+            now[i] = d->comp[d->scan_comp[i]].dc_pred;
+            d->comp[d->scan_comp[i]].dc_pred = 0;
+        }
+        st = DEC_HUFF_MCU_RAW_SKIP(d, NULL, n + 1, block_comp);
         for (i = 0; i < d->scan_ncomp; i++)
-            d->comp[d->scan_comp[i]].dc_pred = dc0[i];
+            d->comp[d->scan_comp[i]].dc_pred = now[i] - d->comp[d->scan_comp[i]].dc_pred;
+        *b = b0;
+        d->insufficient = ins;
+        if (st != FDJ_OK)
+            return st;
         for (n = 0; n < nblocks; n++)
             memset(blocks[n], 0, 64 * sizeof(int16_t));
         st = DEC_HUFF_MCU_RAW(d, blocks, nblocks, block_comp);
@@ -312,6 +338,7 @@ rq_redo:
 #undef DEC_HUFF_MCU_SKIP
 #undef DEC_HUFF_MCU_RQ
 #undef DEC_HUFF_MCU_RAW
+#undef DEC_HUFF_MCU_RAW_SKIP
 #undef DEC_HUFF_MCU_DCONLY
 
 #endif /* DEC_HUFF_MCU_NAME */

@@ -24,5 +24,6 @@
 #define DEC_HUFF_MCU_ATTR __attribute__((target("avx2,bmi,bmi2,lzcnt")))
 #define DEC_HUFF_MCU_RQ
 #define DEC_HUFF_MCU_RAW fdj_decode_mcu_sequential_bmi2
+#define DEC_HUFF_MCU_RAW_SKIP fdj_skip_mcu_sequential_bmi2
 #include "dec_huff_mcu.h"
 #endif

@@ -183,6 +183,7 @@ int fdj_decoder_set_purify(fdj_decoder *d, const fdj_decode_options *opt)
         return st;
     d->opt.purify_count = opt->purify_count;
     memcpy(d->opt.purify, opt->purify, sizeof d->opt.purify);
+    memcpy(d->opt.rq_tables, opt->rq_tables, sizeof d->opt.rq_tables);
     return FDJ_OK;
 }
 

@@ -118,6 +118,9 @@ enum fdj_out_format {
     FDJ_OUT_GRAY = 2        /* always 1 channel (luma) */
 };
 
+/* Prebuilt one-pass FD tables (fdj_rq_tables_new, below) */
+typedef struct fdj_rq_tables fdj_rq_tables;
+
 typedef struct fdj_decode_options {
     uint64_t max_pixels;    /* 0 -> FDJ_DEFAULT_MAX_PIXELS */
     int max_scans;          /* 0 -> FDJ_DEFAULT_MAX_SCANS */
@@ -134,6 +137,13 @@ typedef struct fdj_decode_options {
     int purify_count;
     uint16_t purify[FDJ_MAX_COMPONENTS][64];
     unsigned cpu;           /* fdj_cpu_detect() of the caller, or 0: detect per call */
+    /* Up to four prebuilt one-pass FD tables (fdj_rq_tables_new; NULL entries ignored,
+     * all NULL from fdj_decode_options_init: every table the decode needs is built per
+     * call).  A decode that requantizes in its Huffman decoder uses, for each component,
+     * the one whose (q, T) equals the component's file table and purify table, and
+     * builds only those no entry matches.  Read only; each must stay alive and unfreed
+     * until the decoder is freed or opened again. */
+    const fdj_rq_tables *rq_tables[FDJ_MAX_COMPONENTS];
 } fdj_decode_options;
 
 typedef struct fdj_marker {
@@ -155,9 +165,26 @@ void fdj_decoder_free(fdj_decoder *dec);
 int fdj_decoder_open(fdj_decoder *dec, const uint8_t *data, size_t size,
                      const fdj_decode_options *opt);
 const fdj_info *fdj_decoder_info(const fdj_decoder *dec);
-/* Change the one-pass purification tables (purify_count/purify of opt) after
- * open and before decode, e.g. once the number of components is known. */
+/* Change the one-pass purification tables (purify_count/purify of opt, and its
+ * prebuilt rq_tables) after open and before decode, e.g. once the number of
+ * components and their tables (fdj_decoder_info) are known. */
 int fdj_decoder_set_purify(fdj_decoder *dec, const fdj_decode_options *opt);
+
+/* One-pass FD tables kept across decodes.  A decode with purification of a
+ * single-scan sequential Huffman file at full size (8-bit) requantizes in its Huffman
+ * decoder, from a table per distinct (q, T) pair of its components (q: the component's
+ * quantization table, fdj_info.comp[c].qtable; T: its purify table; both natural
+ * order): about 44 KB, built per call unless a prebuilt one is handed in through
+ * fdj_decode_options.rq_tables.  Workloads that decode many files with the same few
+ * pairs build each pair once.  Read-only once built: any number of decoders on any
+ * threads may use one at the same time.  The bytes decoded are the same either way.
+ * FDJ_ERR_ARGUMENT for a NULL argument or a T entry of 0, FDJ_ERR_NOMEM. */
+int fdj_rq_tables_new(const uint16_t q[64], const uint16_t t[64], fdj_rq_tables **out);
+/* 1 if decodes can requantize in the Huffman decoder with it, 0 if some requantized
+ * table entry leaves int16 (huge q * T): decodes of that pair then requantize after
+ * the Huffman decoder, as without the table (and build nothing either). */
+int fdj_rq_tables_usable(const fdj_rq_tables *tables);
+void fdj_rq_tables_free(fdj_rq_tables *tables);
 /* Output geometry for the options given at open. */
 int fdj_decoder_output_shape(const fdj_decoder *dec, int *height, int *width,
                              int *channels);

@@ -46,6 +46,9 @@ cdef extern from "fdjpeg.h" nogil:
         int has_jfif, jfif_major, jfif_minor, density_unit, x_density, y_density
         int has_adobe, adobe_transform, num_scans
 
+    ctypedef struct fdj_rq_tables:
+        pass
+
     ctypedef struct fdj_decode_options:
         uint64_t max_pixels
         int max_scans
@@ -57,6 +60,7 @@ cdef extern from "fdjpeg.h" nogil:
         int purify_count
         uint16_t purify[4][64]
         unsigned cpu
+        const fdj_rq_tables *rq_tables[4]
 
     ctypedef struct fdj_marker:
         uint8_t marker
@@ -73,6 +77,9 @@ cdef extern from "fdjpeg.h" nogil:
                          const fdj_decode_options *opt)
     const fdj_info *fdj_decoder_info(const fdj_decoder *dec)
     int fdj_decoder_set_purify(fdj_decoder *dec, const fdj_decode_options *opt)
+    int fdj_rq_tables_new(const uint16_t *q, const uint16_t *t, fdj_rq_tables **out)
+    int fdj_rq_tables_usable(const fdj_rq_tables *tables)
+    void fdj_rq_tables_free(fdj_rq_tables *tables)
     int fdj_decoder_output_shape(const fdj_decoder *dec, int *height, int *width, int *channels)
     int fdj_decoder_decode(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride)
     int fdj_decoder_decode_region(fdj_decoder *dec, int x, int y, int width, int height,

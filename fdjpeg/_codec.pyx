@@ -7,7 +7,7 @@ place, :func:`_raise_status`; C objects are owned by ``cdef class`` wrappers who
 argument-checking API lives in ``fdjpeg/_api.py``.
 """
 from libc.stdint cimport uint8_t, uint16_t, uint64_t, int16_t
-from libc.string cimport memset, memcpy
+from libc.string cimport memset, memcpy, memcmp
 cimport numpy as cnp
 import numpy as np
 

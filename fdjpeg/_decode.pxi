@@ -4,12 +4,78 @@ _COLOR_NAMES = {FDJ_CS_UNKNOWN: "unknown", FDJ_CS_GRAY: "gray", FDJ_CS_RGB: "rgb
                 FDJ_CS_YCBCR: "ycbcr", FDJ_CS_CMYK: "cmyk", FDJ_CS_YCCK: "ycck"}
 
 
+cdef class RqTables:
+    """One prebuilt one-pass FD table (fdj_rq_tables, fdjpeg.h) for a (file table q,
+    purify table T) pair; read-only once built, so concurrent decodes share it."""
+    cdef fdj_rq_tables *ptr
+
+    def __dealloc__(self):
+        if self.ptr != NULL:
+            fdj_rq_tables_free(self.ptr)
+            self.ptr = NULL
+
+    def usable(self):
+        """False when its entries leave int16 (decodes requantize after the Huffman decoder)."""
+        return bool(fdj_rq_tables_usable(self.ptr))
+
+
+# The one-pass FD tables decodes reuse, keyed by the pair's bytes (q then T, natural
+# order): a decode with purify of a sequential file builds none for the pairs found here
+# (~44 KB of stores each otherwise).  At most RQ_TABLES_MAX, the least recently used
+# dropped first (the dict's order is the use order: a hit moves its key to the end); 300
+# ImageNet files hold 48 distinct file tables, 1000 hold 68.  A Decoder holds references
+# to the tables it was handed, so dropping one never frees it while in use.  Dict
+# operations run under the GIL (this code calls no Python code between them) and a table
+# never changes after it is built, so decodes on several threads only read them.
+_RQ_TABLES = {}
+RQ_TABLES_MAX = 64
+
+
+def rq_cache_size():
+    """Number of (q, T) tables in the decoder's one-pass FD table cache."""
+    return len(_RQ_TABLES)
+
+
+def rq_cache_clear():
+    """Empty the one-pass FD table cache (decoders holding tables keep them)."""
+    _RQ_TABLES.clear()
+
+
+cdef RqTables _rq_tables_for(const uint16_t *q, const uint16_t *t):
+    """The cached table for (q, T), built on a miss; None for a T entry of 0 (the
+    decoder's own check reports it)."""
+    cdef uint16_t kb[128]
+    cdef int st
+    cdef RqTables r
+    cdef fdj_rq_tables *p = NULL
+    memcpy(kb, q, 64 * sizeof(uint16_t))
+    memcpy(&kb[64], t, 64 * sizeof(uint16_t))
+    key = (<char *>kb)[:128 * sizeof(uint16_t)]
+    found = _RQ_TABLES.pop(key, None)
+    if found is not None:
+        _RQ_TABLES[key] = found  # now the most recently used
+        return <RqTables>found
+    with nogil:
+        st = fdj_rq_tables_new(q, t, &p)
+    if st == FDJ_ERR_ARGUMENT:
+        return None
+    _raise_status(st, NULL)
+    r = RqTables.__new__(RqTables)
+    r.ptr = p
+    _RQ_TABLES.pop(key, None)  # another thread may have built it meanwhile
+    while len(_RQ_TABLES) >= RQ_TABLES_MAX:
+        del _RQ_TABLES[next(iter(_RQ_TABLES))]  # the least recently used
+    _RQ_TABLES[key] = r
+    return r
+
+
 cdef class Decoder:
     """Owns one fdj_decoder and the buffer it reads from."""
     cdef fdj_decoder *dec
     cdef fdj_decode_options opt
     cdef object _data          # keeps the buffer alive while C reads it
     cdef const uint8_t[::1] _view
+    cdef list _rq              # the RqTables opt.rq_tables points to (kept alive here)
 
     def __cinit__(self):
         self.dec = fdj_decoder_new()
@@ -52,13 +118,21 @@ cdef class Decoder:
         if purify is not None:
             self.set_purify(purify)
 
-    def set_purify(self, tables):
+    def set_purify(self, tables, bint cache=True):
         """Set one-pass purification tables ((n, 64) natural order; n = 1, 2 or one per
-        component, see fdj_decode_options.purify_count) before decode()."""
-        cdef int i, j, n
+        component, see fdj_decode_options.purify_count) before decode().  cache: hand
+        the decoder the cached tables of its (q, T) pairs (built once per pair,
+        fdj_rq_tables); False: the decoder builds what it needs itself."""
+        cdef int i, j, n, st
         cdef const uint16_t[:, ::1] tv
+        cdef list kept = None
+        memset(self.opt.rq_tables, 0, sizeof(self.opt.rq_tables))
         if tables is None:
             self.opt.purify_count = 0
+            st = fdj_decoder_set_purify(self.dec, &self.opt)
+            if st == FDJ_OK:
+                self._rq = None
+            _raise_status(st, fdj_decoder_message(self.dec))
             return
         tabs = np.ascontiguousarray(tables, dtype=np.uint16).reshape(-1, 64)
         n = tabs.shape[0]
@@ -69,7 +143,55 @@ cdef class Decoder:
             for j in range(64):
                 self.opt.purify[i][j] = tv[i, j]
         self.opt.purify_count = n
-        _raise_status(fdj_decoder_set_purify(self.dec, &self.opt), fdj_decoder_message(self.dec))
+        if cache:
+            kept = self._attach_rq_tables()
+        st = fdj_decoder_set_purify(self.dec, &self.opt)
+        # the C decoder points at the tables it was handed: their references change only
+        # when it took them (on an error it keeps the previous ones)
+        if st == FDJ_OK:
+            self._rq = kept
+        _raise_status(st, fdj_decoder_message(self.dec))
+
+    cdef list _attach_rq_tables(self):
+        """opt.rq_tables: the cached tables of the components' distinct (q, T) pairs, for
+        the decodes that requantize in the Huffman decoder (8-bit sequential Huffman at
+        full size; the decoder uses them only where (q, T) match)."""
+        cdef const fdj_info *inf = fdj_decoder_info(self.dec)
+        cdef const uint16_t *q
+        cdef const uint16_t *t
+        cdef const uint16_t *qs[4]
+        cdef const uint16_t *ts[4]
+        cdef int c, j, m = 0, n = self.opt.purify_count, nz
+        cdef RqTables r
+        kept = []
+        if inf.precision != 8 or inf.progressive or inf.arithmetic or inf.lossless \
+                or self.opt.scale_denom != 1 or n < 1:
+            return kept
+        for c in range(inf.num_components):
+            q = &inf.comp[c].qtable[0]
+            t = self.opt.purify[0 if n == 1 else (0 if c == 0 else 1) if n == 2 else min(c, n - 1)]
+            nz = 0
+            for j in range(64):
+                nz |= q[j]
+            if nz == 0:
+                continue  # a component outside the first scan: table not known yet
+            for j in range(m):
+                if memcmp(qs[j], q, 128) == 0 and memcmp(ts[j], t, 128) == 0:
+                    break
+            else:
+                r = _rq_tables_for(q, t)
+                if r is None:
+                    continue
+                qs[m] = q
+                ts[m] = t
+                self.opt.rq_tables[m] = r.ptr
+                kept.append(r)
+                m += 1
+        return kept
+
+    def rq_tables_attached(self):
+        """How many prebuilt one-pass FD tables the next decode is handed."""
+        return 0 if not self._rq else len(self._rq)
 
     def info(self):
         """Frame and header facts as a dict (no pixel work)."""

@@ -488,6 +488,133 @@ static void test_read_rows_memory(void)
            "(124 W = %d)\n", m1, m2, 124 * 640);
 }
 
+/* ---- prebuilt one-pass FD tables (fdj_rq_tables) ---- */
+
+/* Decode jpg with one purify table t for every component and the prebuilt tables pre
+ * (set after open through fdj_decoder_set_purify, or given to open when at_open); the
+ * bytes the decode allocated. */
+static size_t decode_rq(const uint8_t *jpg, size_t n, const uint16_t t[64],
+                        const fdj_rq_tables *pre0, const fdj_rq_tables *pre1, int slot,
+                        int at_open, uint8_t *out, int w, int ch)
+{
+    fdj_decode_options opt;
+    fdj_decoder *dec = fdj_decoder_new();
+    size_t bytes;
+    fdj_decode_options_init(&opt);
+    CHECK(opt.rq_tables[0] == NULL && opt.rq_tables[3] == NULL);
+    opt.purify_count = 1;
+    memcpy(opt.purify[0], t, 64 * sizeof(uint16_t));
+    if (at_open) {
+        opt.rq_tables[slot] = pre0;
+        opt.rq_tables[(slot + 1) & 3] = pre1;
+    }
+    CHECK_STATUS(fdj_decoder_open(dec, jpg, n, &opt), FDJ_OK);
+    if (!at_open) {
+        opt.rq_tables[slot] = pre0;
+        opt.rq_tables[(slot + 1) & 3] = pre1;
+        CHECK_STATUS(fdj_decoder_set_purify(dec, &opt), FDJ_OK);
+    }
+    alloc_reset();
+    CHECK_STATUS(fdj_decoder_decode(dec, out, (ptrdiff_t)w * ch), FDJ_OK);
+    bytes = g_alloc_bytes;
+    fdj_decoder_free(dec);
+    return bytes;
+}
+
+/* The tables a decode with purification builds per (q, T) pair, prebuilt: the same pixels,
+ * and nothing built (>= 40 KB fewer bytes allocated per pair) for the pairs they match, in
+ * any slot, given at open or through set_purify; tables of another pair are ignored (the
+ * decode builds its own: the same bytes allocated as without them); a table whose entries
+ * leave int16 makes the decode requantize in the row stage, as the decoder's own build of
+ * it does, without building anything. */
+static void test_rq_tables(void)
+{
+    enum { W = 96, H = 64, N = W * H * 3, LUT = 40000 };
+    fdj_encode_params p;
+    uint8_t *px = make_image(W, H, 3), *jpg = NULL, *jpg255 = NULL;
+    static uint8_t want[N], got[N];
+    uint16_t t[64], t2[64], q255[64], tdc[64], zero_t[64];
+    size_t n = 0, n255 = 0, b0, b;
+    char msg[FDJ_MSG_SIZE];
+    fdj_decoder *dec = fdj_decoder_new();
+    const fdj_info *inf;
+    fdj_rq_tables *luma = NULL, *chroma = NULL, *other = NULL, *bad = (fdj_rq_tables *)1;
+    int i, slot, at_open;
+    for (i = 0; i < 64; i++) {
+        t[i] = (uint16_t)(10 + (i * 7) % 50);
+        t2[i] = t[i];
+        q255[i] = 255;
+        tdc[i] = (uint16_t)(3 + i % 40);
+        zero_t[i] = t[i];
+    }
+    t2[17]++;
+    tdc[0] = 60000; /* DC 512 * 255: R = 120000, outside int16 */
+    zero_t[5] = 0;
+    /* errors */
+    CHECK_STATUS(fdj_rq_tables_new(q255, zero_t, &bad), FDJ_ERR_ARGUMENT);
+    CHECK(bad == NULL);
+    CHECK_STATUS(fdj_rq_tables_new(NULL, t, &bad), FDJ_ERR_ARGUMENT);
+    CHECK_STATUS(fdj_rq_tables_new(q255, NULL, &bad), FDJ_ERR_ARGUMENT);
+    CHECK_STATUS(fdj_rq_tables_new(q255, t, NULL), FDJ_ERR_ARGUMENT);
+    CHECK(fdj_rq_tables_usable(NULL) == 0);
+    fdj_rq_tables_free(NULL);
+
+    params_for(&p, W, H, FDJ_IN_RGB, 2, 2); /* two tables: luma and chroma pairs */
+    CHECK_STATUS(fdj_encode(&p, px, (ptrdiff_t)W * 3, 3, 1, &jpg, &n, msg), FDJ_OK);
+    CHECK_STATUS(fdj_decoder_open(dec, jpg, n, NULL), FDJ_OK);
+    inf = fdj_decoder_info(dec);
+    CHECK(memcmp(inf->comp[0].qtable, inf->comp[1].qtable, sizeof inf->comp[0].qtable) != 0);
+    CHECK_STATUS(fdj_rq_tables_new(inf->comp[0].qtable, t, &luma), FDJ_OK);
+    CHECK_STATUS(fdj_rq_tables_new(inf->comp[1].qtable, t, &chroma), FDJ_OK);
+    CHECK_STATUS(fdj_rq_tables_new(inf->comp[0].qtable, t2, &other), FDJ_OK);
+    CHECK(fdj_rq_tables_usable(luma) == 1 && fdj_rq_tables_usable(chroma) == 1);
+
+    b0 = decode_rq(jpg, n, t, NULL, NULL, 0, 0, want, W, 3);
+    CHECK(b0 >= 2 * LUT);
+    for (at_open = 0; at_open < 2; at_open++)
+        for (slot = 0; slot < 4; slot++) {
+            b = decode_rq(jpg, n, t, luma, chroma, slot, at_open, got, W, 3);
+            CHECK(memcmp(got, want, N) == 0);
+            CHECK(b + 2 * LUT <= b0);
+        }
+    b = decode_rq(jpg, n, t, chroma, NULL, 1, 0, got, W, 3); /* luma built, chroma not */
+    CHECK(memcmp(got, want, N) == 0);
+    CHECK(b + LUT <= b0 && b >= LUT);
+    b = decode_rq(jpg, n, t, other, NULL, 2, 0, got, W, 3); /* another T: ignored */
+    CHECK(memcmp(got, want, N) == 0);
+    CHECK(b == b0);
+    b = decode_rq(jpg, n, t2, other, NULL, 0, 1, got, W, 3); /* its own pair: used */
+    CHECK(memcmp(got, want, N) != 0);
+
+    /* a table that leaves int16: the row stage, nothing built, the same pixels */
+    fdj_encode_params_init(&p);
+    p.width = W;
+    p.height = H;
+    p.in_color = FDJ_IN_RGB;
+    p.num_qtables = 1;
+    p.comp_qtable[1] = p.comp_qtable[2] = 0;
+    memcpy(p.qtable[0], q255, sizeof q255);
+    CHECK_STATUS(fdj_encode(&p, px, (ptrdiff_t)W * 3, 3, 1, &jpg255, &n255, msg), FDJ_OK);
+    fdj_rq_tables_free(other);
+    other = NULL;
+    CHECK_STATUS(fdj_rq_tables_new(q255, tdc, &other), FDJ_OK);
+    CHECK(fdj_rq_tables_usable(other) == 0);
+    b0 = decode_rq(jpg255, n255, tdc, NULL, NULL, 0, 0, want, W, 3);
+    b = decode_rq(jpg255, n255, tdc, other, NULL, 3, 0, got, W, 3);
+    CHECK(memcmp(got, want, N) == 0);
+    CHECK(b + LUT <= b0);
+    printf("prebuilt one-pass FD tables: %zu bytes allocated by a decode without, %zu with\n",
+           b0, b);
+
+    fdj_rq_tables_free(luma);
+    fdj_rq_tables_free(chroma);
+    fdj_rq_tables_free(other);
+    fdj_decoder_free(dec);
+    fdj_free(jpg);
+    fdj_free(jpg255);
+    free(px);
+}
+
 /* decode_region = Pillow's pixels cropped, for every region of the small test images */
 static void check_all_regions(const uint8_t *jpg, size_t n, const uint8_t *ref, int h, int w,
                               int ch, const char *what)
@@ -621,6 +748,7 @@ int main(void)
     test_read_rows_purify();
     test_read_rows_errors();
     test_read_rows_memory();
+    test_rq_tables();
     test_decode_region_matches_pillow();
     test_decode_region_errors();
     test_stream_roundtrip();
