@@ -3,7 +3,6 @@
 Fast (seconds): the end-to-end run uses a tiny torch model on two generated images.
 """
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -183,6 +182,21 @@ def tiny_model():
     return Tiny()
 
 
+def red_blue_images(tmp_path, seed):
+    """A folder of two labelled photos the tiny model tells apart: (folder, red, blue).  Red's
+    mean R is well above its mean B: class 0 (n01440764); blue is red with R and B swapped:
+    class 1 (n01443537)."""
+    rng = np.random.default_rng(seed)
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    red = rng.integers(0, 60, size=(40, 48, 3), dtype=np.uint8)
+    red[..., 0] += 150
+    blue = red[..., ::-1].copy()
+    Image.fromarray(red).save(imgs / "n01440764_red.png")
+    Image.fromarray(blue).save(imgs / "n01443537_blue.png")
+    return imgs, red, blue
+
+
 def test_end_to_end_tiny_model(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
     pytest.importorskip("art")
@@ -190,14 +204,7 @@ def test_end_to_end_tiny_model(tmp_path, monkeypatch):
     from fdjpeg.eval import run as evaluate
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))
-    rng = np.random.default_rng(7)
-    imgs = tmp_path / "imgs"
-    imgs.mkdir()
-    red = rng.integers(0, 60, size=(40, 48, 3), dtype=np.uint8)
-    red[..., 0] += 150  # mean R well above mean B: class 0 (n01440764)
-    blue = red[..., ::-1].copy()  # class 1 (n01443537)
-    Image.fromarray(red).save(imgs / "n01440764_red.png")
-    Image.fromarray(blue).save(imgs / "n01443537_blue.png")
+    imgs, red, blue = red_blue_images(tmp_path, 7)
     # a third image the model gets wrong (labelled class 2): never a seed
     Image.fromarray(red).save(imgs / "n01484850_wrong.png")
     out_json = tmp_path / "res.json"
@@ -266,13 +273,7 @@ def test_paper_design_columns_split_command_and_cache(tmp_path, monkeypatch):
     d30 = Defenses(table=np.full((8, 8), 30))
     assert evaluate.Evaluation.same_defenses(d30, ["fd1p", "fd1p_paper"]) == {}
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))
-    imgs = tmp_path / "imgs"
-    imgs.mkdir()
-    rng = np.random.default_rng(5)
-    red = rng.integers(0, 60, size=(40, 48, 3), dtype=np.uint8)
-    red[..., 0] += 150
-    Image.fromarray(red).save(imgs / "n01440764_red.png")
-    Image.fromarray(red[..., ::-1].copy()).save(imgs / "n01443537_blue.png")
+    imgs = red_blue_images(tmp_path, 5)[0]
     argv = ["--images", str(imgs), "--model", "test_evaluate:tiny_model", "--benign", "2",
             "--seeds", "2", "--attacks", "fgsm",
             "--defenses", "none,fd1p,fd2p,fd1p_paper,fd2p_paper",
@@ -310,13 +311,7 @@ def test_each_two_pass_defense_is_attacked_from_its_own_sensor(tmp_path, monkeyp
     from fdjpeg.eval.defenses import Defenses
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent))
-    imgs = tmp_path / "imgs"
-    imgs.mkdir()
-    rng = np.random.default_rng(7)
-    red = rng.integers(0, 60, size=(40, 48, 3), dtype=np.uint8)
-    red[..., 0] += 150
-    Image.fromarray(red).save(imgs / "n01440764_red.png")
-    Image.fromarray(red[..., ::-1].copy()).save(imgs / "n01443537_blue.png")
+    imgs = red_blue_images(tmp_path, 7)[0]
     argv = ["--images", str(imgs), "--model", "test_evaluate:tiny_model", "--benign", "2",
             "--seeds", "2", "--attacks", "fgsm", "--fd-table", "60",
             "--defenses", "none,fd2p,fd2p_paper",
