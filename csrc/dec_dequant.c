@@ -98,9 +98,8 @@ int fdj_dequant_check_purify(fdj_decoder *d, const fdj_decode_options *opt)
     return FDJ_OK;
 }
 
-/* The purify table of component c: one table for all, two for luma/chroma,
- * more one per component (the last repeated); NULL without purification. */
-static const uint16_t *purify_table_for(const fdj_decode_options *opt, int c)
+/* fdjpeg.h: the purify table of component c */
+const uint16_t *fdj_purify_table_for(const fdj_decode_options *opt, int c)
 {
     if (opt->purify_count == 1)
         return opt->purify[0];
@@ -127,7 +126,7 @@ void fdj_dequant_init(fdj_dequant *dq, const fdj_decoder *d, const int bs[], int
     dq->idct8pre = kern.idct_pre_row;
     for (c = 0; c < d->ncomp; c++) {
         fdj_dequant_comp *k = &dq->comp[c];
-        const uint16_t *t = purify_table_for(&d->opt, c);
+        const uint16_t *t = fdj_purify_table_for(&d->opt, c);
         k->bs = bs[c];
         memcpy(k->q, d->comp[c].q, sizeof k->q);
         for (i = 0; i < 64; i++)
@@ -392,7 +391,7 @@ int fdj_dequant_prepare_huff(fdj_dequant *dq, const fdj_decoder *d, int ncomp)
             continue;
         /* the caller's, built once for many decodes: its usable flag is what
          * fdj_rq_lut_init would return here */
-        pre[c] = prebuilt_for(k, purify_table_for(&d->opt, c), &d->opt);
+        pre[c] = prebuilt_for(k, fdj_purify_table_for(&d->opt, c), &d->opt);
         if (pre[c] && !pre[c]->usable)
             return 0;
         if (!pre[c])

@@ -185,6 +185,10 @@ int fdj_rq_tables_new(const uint16_t q[64], const uint16_t t[64], fdj_rq_tables 
  * the Huffman decoder, as without the table (and build nothing either). */
 int fdj_rq_tables_usable(const fdj_rq_tables *tables);
 void fdj_rq_tables_free(fdj_rq_tables *tables);
+/* The purify table opt gives component c (natural order): opt->purify[0] for all when
+ * purify_count is 1, [0] luma / [1] chroma when 2, one per component when more (the
+ * last repeated); NULL without purification.  The T of component c's (q, T) pair. */
+const uint16_t *fdj_purify_table_for(const fdj_decode_options *opt, int c);
 /* Output geometry for the options given at open. */
 int fdj_decoder_output_shape(const fdj_decoder *dec, int *height, int *width,
                              int *channels);

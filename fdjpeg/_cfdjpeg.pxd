@@ -80,6 +80,7 @@ cdef extern from "fdjpeg.h" nogil:
     int fdj_rq_tables_new(const uint16_t *q, const uint16_t *t, fdj_rq_tables **out)
     int fdj_rq_tables_usable(const fdj_rq_tables *tables)
     void fdj_rq_tables_free(fdj_rq_tables *tables)
+    const uint16_t *fdj_purify_table_for(const fdj_decode_options *opt, int c)
     int fdj_decoder_output_shape(const fdj_decoder *dec, int *height, int *width, int *channels)
     int fdj_decoder_decode(fdj_decoder *dec, uint8_t *out, ptrdiff_t row_stride)
     int fdj_decoder_decode_region(fdj_decoder *dec, int x, int y, int width, int height,

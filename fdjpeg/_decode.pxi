@@ -169,7 +169,7 @@ cdef class Decoder:
             return kept
         for c in range(inf.num_components):
             q = &inf.comp[c].qtable[0]
-            t = self.opt.purify[0 if n == 1 else (0 if c == 0 else 1) if n == 2 else min(c, n - 1)]
+            t = fdj_purify_table_for(&self.opt, c)
             nz = 0
             for j in range(64):
                 nz |= q[j]
